@@ -1,0 +1,644 @@
+//! Commands: what a responder asks for, checked against the incident and the config, turned
+//! into the events that record it. Pure: the caller loads the incident, supplies the time and
+//! actor, and stores what comes back.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::access::Role;
+use crate::config::Config;
+use crate::event::{Declared, EventKind};
+use crate::incident::{Impact, Incident, Links};
+use crate::lifecycle::{Status, TransitionError, check_status_change};
+
+/// Longest title, in characters.
+pub const MAX_TITLE: usize = 200;
+/// Longest free text (notes, summaries, root cause), in characters.
+pub const MAX_TEXT: usize = 20_000;
+/// Most labels on one incident.
+pub const MAX_LABELS: usize = 64;
+/// Most services on one incident.
+pub const MAX_SERVICES: usize = 32;
+
+/// A request refused by the domain rules.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DomainError {
+    /// A field has a value that can never be accepted.
+    #[error("{field}: {message}")]
+    Invalid {
+        /// The offending field.
+        field: String,
+        /// Why, and what would be accepted.
+        message: String,
+    },
+    /// The request conflicts with the incident's current state.
+    #[error("{0}")]
+    Conflict(String),
+}
+
+fn invalid(field: &str, message: impl Into<String>) -> DomainError {
+    DomainError::Invalid {
+        field: field.to_string(),
+        message: message.into(),
+    }
+}
+
+impl From<TransitionError> for DomainError {
+    fn from(err: TransitionError) -> Self {
+        match err {
+            TransitionError::ResolveNeedsSummary
+            | TransitionError::UseClose
+            | TransitionError::BackToTriage => invalid("status", err.to_string()),
+            TransitionError::Unchanged(_) | TransitionError::Finished(_) => {
+                DomainError::Conflict(err.to_string())
+            }
+        }
+    }
+}
+
+/// A new incident, as asked for.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Declaration {
+    /// One line saying what is wrong.
+    pub title: String,
+    /// Incident type id; defaults to `other` (or the first configured type).
+    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    pub incident_type: Option<String>,
+    /// Severity id.
+    pub severity: String,
+    /// Services affected.
+    #[serde(default)]
+    pub services: Vec<String>,
+    /// Labels.
+    #[serde(default)]
+    pub labels: BTreeMap<String, String>,
+    /// Restricted classification.
+    #[serde(default)]
+    pub restricted: bool,
+    /// Longer description.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Impact known so far.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub impact: Option<Impact>,
+    /// Links known so far.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub links: Option<Links>,
+}
+
+/// Changes to descriptive fields; absent fields stay as they are.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IncidentPatch {
+    /// New title.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// New incident type.
+    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    pub incident_type: Option<String>,
+    /// New set of services.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub services: Option<Vec<String>>,
+    /// Labels to set; a `null` value removes the label.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub labels: Option<BTreeMap<String, Option<String>>>,
+    /// New impact assessment (replaces the old one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub impact: Option<Impact>,
+    /// Root cause.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub root_cause: Option<String>,
+    /// New links (replace the old ones).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub links: Option<Links>,
+    /// New classification.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub restricted: Option<bool>,
+}
+
+/// Every change a responder can ask for on an existing incident.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    /// "I'm on it."
+    Acknowledge,
+    /// Raise or lower severity.
+    ChangeSeverity {
+        /// New severity id.
+        severity: String,
+        /// Why.
+        reason: Option<String>,
+    },
+    /// Move between active statuses.
+    ChangeStatus {
+        /// New status.
+        status: Status,
+        /// Why.
+        reason: Option<String>,
+    },
+    /// Give a person an incident role.
+    AssignRole {
+        /// Role id.
+        role: String,
+        /// Person.
+        person: String,
+    },
+    /// Leave a role empty.
+    UnassignRole {
+        /// Role id.
+        role: String,
+    },
+    /// Add a note to the timeline.
+    AddNote {
+        /// The note.
+        text: String,
+    },
+    /// Change descriptive fields.
+    Update(IncidentPatch),
+    /// Impact is over.
+    Resolve {
+        /// How it was resolved.
+        summary: String,
+    },
+    /// Done after review.
+    Close,
+    /// Work resumes.
+    Reopen {
+        /// Why.
+        reason: String,
+    },
+}
+
+impl Command {
+    /// The least role allowed to issue this command.
+    pub fn required_role(&self) -> Role {
+        match self {
+            Command::Acknowledge
+            | Command::ChangeStatus { .. }
+            | Command::AddNote { .. }
+            | Command::Resolve { .. } => Role::Responder,
+            Command::Update(patch) if patch.restricted.is_none() => Role::Responder,
+            Command::Update(_)
+            | Command::ChangeSeverity { .. }
+            | Command::AssignRole { .. }
+            | Command::UnassignRole { .. }
+            | Command::Close
+            | Command::Reopen { .. } => Role::Commander,
+        }
+    }
+}
+
+/// Checks a declaration and produces the first event of the new incident.
+pub fn declare(d: &Declaration, config: &Config) -> Result<EventKind, DomainError> {
+    let title = check_title("title", &d.title)?;
+    let incident_type = match &d.incident_type {
+        Some(t) => check_type(t, config)?,
+        None => config
+            .incident_type("other")
+            .or(config.incident_types.first())
+            .map(|t| t.id.clone())
+            .ok_or_else(|| invalid("type", "no incident types are configured"))?,
+    };
+    let severity = check_severity(&d.severity, config)?;
+    let services = check_services(&d.services, config)?;
+    for (k, v) in &d.labels {
+        check_label(k, Some(v))?;
+    }
+    if d.labels.len() > MAX_LABELS {
+        return Err(invalid("labels", format!("at most {MAX_LABELS} labels")));
+    }
+    let description = d
+        .description
+        .as_deref()
+        .map(|t| check_text("description", t))
+        .transpose()?;
+    if let Some(impact) = &d.impact {
+        check_impact(impact, config)?;
+    }
+    if let Some(links) = &d.links {
+        check_links(links)?;
+    }
+    Ok(EventKind::Declared(Declared {
+        title,
+        description,
+        incident_type,
+        severity,
+        services,
+        labels: d.labels.clone(),
+        restricted: d.restricted,
+        impact: d.impact.clone(),
+        links: d.links.clone(),
+    }))
+}
+
+/// Checks `cmd` against the incident and config; returns the events recording it.
+pub fn decide(
+    inc: &Incident,
+    cmd: &Command,
+    config: &Config,
+) -> Result<Vec<EventKind>, DomainError> {
+    let closed = inc.status == Status::Closed;
+    let refuse_if_closed = || {
+        if closed {
+            Err(DomainError::Conflict(
+                "the incident is closed: reopen it first".into(),
+            ))
+        } else {
+            Ok(())
+        }
+    };
+    match cmd {
+        Command::Acknowledge => {
+            if !inc.status.is_open() {
+                return Err(DomainError::Conflict(format!(
+                    "the incident is {}",
+                    inc.status
+                )));
+            }
+            if let (Some(by), Some(at)) = (&inc.acknowledged_by, inc.acknowledged_at) {
+                return Err(DomainError::Conflict(format!(
+                    "already acknowledged by {by} at {at}"
+                )));
+            }
+            let mut events = vec![EventKind::Acknowledged {}];
+            if inc.status == Status::Triage {
+                events.push(EventKind::StatusChanged {
+                    from: Status::Triage,
+                    to: Status::Investigating,
+                    reason: Some("acknowledged".into()),
+                });
+            }
+            Ok(events)
+        }
+        Command::ChangeSeverity { severity, reason } => {
+            refuse_if_closed()?;
+            let to = check_severity(severity, config)?;
+            if to == inc.severity {
+                return Err(DomainError::Conflict(format!("severity is already {to}")));
+            }
+            Ok(vec![EventKind::SeverityChanged {
+                from: inc.severity.clone(),
+                to,
+                reason: check_reason(reason)?,
+            }])
+        }
+        Command::ChangeStatus { status, reason } => {
+            check_status_change(inc.status, *status)?;
+            Ok(vec![EventKind::StatusChanged {
+                from: inc.status,
+                to: *status,
+                reason: check_reason(reason)?,
+            }])
+        }
+        Command::AssignRole { role, person } => {
+            refuse_if_closed()?;
+            let role = check_role(role, config)?;
+            let person = check_person(person)?;
+            let replaced = inc.roles.get(&role).cloned();
+            if replaced.as_deref() == Some(person.as_str()) {
+                return Err(DomainError::Conflict(format!("{person} is already {role}")));
+            }
+            Ok(vec![EventKind::RoleAssigned {
+                role,
+                person,
+                replaced,
+            }])
+        }
+        Command::UnassignRole { role } => {
+            refuse_if_closed()?;
+            let role = check_role(role, config)?;
+            match inc.roles.get(&role) {
+                Some(person) => Ok(vec![EventKind::RoleUnassigned {
+                    role,
+                    person: person.clone(),
+                }]),
+                None => Err(DomainError::Conflict(format!("nobody holds {role}"))),
+            }
+        }
+        Command::AddNote { text } => {
+            let text = check_text("text", text)?;
+            if text.is_empty() {
+                return Err(invalid("text", "a note must not be empty"));
+            }
+            Ok(vec![EventKind::NoteAdded { text }])
+        }
+        Command::Update(patch) => {
+            refuse_if_closed()?;
+            update(inc, patch, config)
+        }
+        Command::Resolve { summary } => {
+            if !inc.status.is_open() {
+                return Err(DomainError::Conflict(format!(
+                    "the incident is already {}",
+                    inc.status
+                )));
+            }
+            let summary = check_text("summary", summary)?;
+            if summary.is_empty() {
+                return Err(invalid(
+                    "summary",
+                    "resolving needs a summary of what fixed it",
+                ));
+            }
+            Ok(vec![EventKind::Resolved {
+                from: inc.status,
+                summary,
+            }])
+        }
+        Command::Close => match (inc.status, &inc.resolution_summary) {
+            (Status::Resolved, Some(_)) => Ok(vec![EventKind::Closed {}]),
+            (Status::Closed, _) => Err(DomainError::Conflict(
+                "the incident is already closed".into(),
+            )),
+            _ => Err(DomainError::Conflict(format!(
+                "only a resolved incident can be closed; it is {}",
+                inc.status
+            ))),
+        },
+        Command::Reopen { reason } => {
+            if inc.status.is_open() {
+                return Err(DomainError::Conflict(format!(
+                    "the incident is open ({})",
+                    inc.status
+                )));
+            }
+            let reason = check_text("reason", reason)?;
+            if reason.is_empty() {
+                return Err(invalid("reason", "say why the incident is reopened"));
+            }
+            Ok(vec![EventKind::Reopened {
+                from: inc.status,
+                reason,
+            }])
+        }
+    }
+}
+
+fn update(
+    inc: &Incident,
+    patch: &IncidentPatch,
+    config: &Config,
+) -> Result<Vec<EventKind>, DomainError> {
+    let mut events = Vec::new();
+    if let Some(title) = &patch.title {
+        let to = check_title("title", title)?;
+        if to != inc.title {
+            events.push(EventKind::TitleChanged {
+                from: inc.title.clone(),
+                to,
+            });
+        }
+    }
+    if let Some(t) = &patch.incident_type {
+        let to = check_type(t, config)?;
+        if to != inc.incident_type {
+            events.push(EventKind::TypeChanged {
+                from: inc.incident_type.clone(),
+                to,
+            });
+        }
+    }
+    if let Some(services) = &patch.services {
+        let services = check_services(services, config)?;
+        if services != inc.services {
+            events.push(EventKind::ServicesChanged { services });
+        }
+    }
+    if let Some(labels) = &patch.labels {
+        let mut set = BTreeMap::new();
+        let mut removed = Vec::new();
+        for (k, v) in labels {
+            check_label(k, v.as_ref())?;
+            match v {
+                Some(v) if inc.labels.get(k) != Some(v) => {
+                    set.insert(k.clone(), v.clone());
+                }
+                None if inc.labels.contains_key(k) => removed.push(k.clone()),
+                _ => {}
+            }
+        }
+        let after = inc.labels.len() + set.keys().filter(|k| !inc.labels.contains_key(*k)).count()
+            - removed.len();
+        if after > MAX_LABELS {
+            return Err(invalid("labels", format!("at most {MAX_LABELS} labels")));
+        }
+        if !set.is_empty() || !removed.is_empty() {
+            events.push(EventKind::LabelsChanged { set, removed });
+        }
+    }
+    if let Some(impact) = &patch.impact {
+        check_impact(impact, config)?;
+        if *impact != inc.impact {
+            events.push(EventKind::ImpactUpdated {
+                impact: impact.clone(),
+            });
+        }
+    }
+    if let Some(root_cause) = &patch.root_cause {
+        let root_cause = check_text("root_cause", root_cause)?;
+        if inc.root_cause.as_ref() != Some(&root_cause) && !root_cause.is_empty() {
+            events.push(EventKind::RootCauseSet { root_cause });
+        }
+    }
+    if let Some(links) = &patch.links {
+        check_links(links)?;
+        if *links != inc.links {
+            events.push(EventKind::LinksUpdated {
+                links: links.clone(),
+            });
+        }
+    }
+    if let Some(restricted) = patch.restricted {
+        if restricted != inc.restricted {
+            events.push(EventKind::ClassificationChanged { restricted });
+        }
+    }
+    Ok(events)
+}
+
+fn has_control(text: &str, allow_newlines: bool) -> bool {
+    text.chars()
+        .any(|c| c.is_control() && !(allow_newlines && (c == '\n' || c == '\t' || c == '\r')))
+}
+
+fn check_title(field: &str, title: &str) -> Result<String, DomainError> {
+    let title = title.trim();
+    if title.is_empty() {
+        return Err(invalid(field, "must not be empty"));
+    }
+    if title.chars().count() > MAX_TITLE {
+        return Err(invalid(field, format!("at most {MAX_TITLE} characters")));
+    }
+    if has_control(title, false) {
+        return Err(invalid(
+            field,
+            "must be one line without control characters",
+        ));
+    }
+    Ok(title.to_string())
+}
+
+fn check_text(field: &str, text: &str) -> Result<String, DomainError> {
+    if text.chars().count() > MAX_TEXT {
+        return Err(invalid(field, format!("at most {MAX_TEXT} characters")));
+    }
+    if has_control(text, true) {
+        return Err(invalid(field, "must not contain control characters"));
+    }
+    Ok(text.trim().to_string())
+}
+
+fn check_reason(reason: &Option<String>) -> Result<Option<String>, DomainError> {
+    Ok(reason
+        .as_deref()
+        .map(|r| check_text("reason", r))
+        .transpose()?
+        .filter(|r| !r.is_empty()))
+}
+
+fn check_severity(id: &str, config: &Config) -> Result<String, DomainError> {
+    config.severity(id).map(|s| s.id.clone()).ok_or_else(|| {
+        let known: Vec<&str> = config.severities.iter().map(|s| s.id.as_str()).collect();
+        invalid(
+            "severity",
+            format!(
+                "unknown severity {id:?}; expected one of {}",
+                known.join(", ")
+            ),
+        )
+    })
+}
+
+fn check_type(id: &str, config: &Config) -> Result<String, DomainError> {
+    config
+        .incident_type(id)
+        .map(|t| t.id.clone())
+        .ok_or_else(|| {
+            let known: Vec<&str> = config
+                .incident_types
+                .iter()
+                .map(|t| t.id.as_str())
+                .collect();
+            invalid(
+                "type",
+                format!(
+                    "unknown incident type {id:?}; expected one of {}",
+                    known.join(", ")
+                ),
+            )
+        })
+}
+
+fn check_role(id: &str, config: &Config) -> Result<String, DomainError> {
+    config.role(id).map(|r| r.id.clone()).ok_or_else(|| {
+        let known: Vec<&str> = config.roles.iter().map(|r| r.id.as_str()).collect();
+        invalid(
+            "role",
+            format!("unknown role {id:?}; expected one of {}", known.join(", ")),
+        )
+    })
+}
+
+fn check_services(services: &[String], config: &Config) -> Result<Vec<String>, DomainError> {
+    if services.len() > MAX_SERVICES {
+        return Err(invalid(
+            "services",
+            format!("at most {MAX_SERVICES} services"),
+        ));
+    }
+    let mut out: Vec<String> = Vec::new();
+    for s in services {
+        let s = s.trim();
+        if !config.accepts_service(s) {
+            let known: Vec<&str> = config.services.iter().map(|s| s.id.as_str()).collect();
+            return Err(invalid(
+                "services",
+                format!(
+                    "unknown service {s:?}; expected one of {}",
+                    known.join(", ")
+                ),
+            ));
+        }
+        if s.is_empty() || s.len() > 64 || has_control(s, false) {
+            return Err(invalid("services", format!("invalid service name {s:?}")));
+        }
+        if !out.iter().any(|o| o == s) {
+            out.push(s.to_string());
+        }
+    }
+    Ok(out)
+}
+
+/// Labels end up in URLs and filters: keys are plain, values are short single lines.
+fn check_label(key: &str, value: Option<&String>) -> Result<(), DomainError> {
+    let key_ok = !key.is_empty()
+        && key.len() <= 64
+        && key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '/'));
+    if !key_ok {
+        return Err(invalid(
+            "labels",
+            format!("invalid label key {key:?}: use 1-64 letters, digits, '-', '_', '.' or '/'"),
+        ));
+    }
+    if let Some(v) = value {
+        if v.chars().count() > 256 || has_control(v, false) {
+            return Err(invalid(
+                "labels",
+                format!("label {key:?}: value must be one line of at most 256 characters"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn check_person(person: &str) -> Result<String, DomainError> {
+    let person = person.trim();
+    if person.is_empty()
+        || person.chars().count() > 64
+        || person.chars().any(|c| c.is_whitespace() || c.is_control())
+    {
+        return Err(invalid(
+            "person",
+            "a person is a handle of 1-64 characters without spaces",
+        ));
+    }
+    Ok(person.to_string())
+}
+
+fn check_impact(impact: &Impact, config: &Config) -> Result<(), DomainError> {
+    for (field, text) in [
+        ("impact.data_affected", &impact.data_affected),
+        ("impact.estimated_cost", &impact.estimated_cost),
+    ] {
+        if let Some(t) = text {
+            check_text(field, t)?;
+        }
+    }
+    check_services(&impact.services_impacted, config)
+        .map_err(|e| match e {
+            DomainError::Invalid { message, .. } => invalid("impact.services_impacted", message),
+            other => other,
+        })
+        .map(|_| ())
+}
+
+fn check_links(links: &Links) -> Result<(), DomainError> {
+    for (field, value) in [
+        ("links.ticket", &links.ticket),
+        ("links.chat_channel", &links.chat_channel),
+        ("links.dashboard", &links.dashboard),
+    ] {
+        if let Some(v) = value {
+            if v.chars().count() > 2048 || has_control(v, false) {
+                return Err(invalid(
+                    field,
+                    "must be one line of at most 2048 characters",
+                ));
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,120 @@
+//! The team's configuration: severity scheme, incident roles, incident types and services.
+//!
+//! A config directory holds YAML files; each file may define any of the top-level sections
+//! (`severities`, `roles`, `incident_types`, `services`), each section at most once across the
+//! directory. A section no file defines comes from the built-in default (the repository's
+//! `config/` directory, embedded). [`load`] gathers every problem at once, each with file, line
+//! and column, so one `warroom config check` run shows everything to fix.
+
+mod locate;
+mod model;
+mod sources;
+
+pub use model::{IncidentTypeDef, RoleDef, ServiceDef, Severity};
+pub use sources::{ConfigError, ConfigProblem, SourceFile, load};
+
+use serde::{Deserialize, Serialize};
+
+/// The effective configuration.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Config {
+    /// Severity levels, most severe first.
+    pub severities: Vec<Severity>,
+    /// Incident roles responders can hold.
+    pub roles: Vec<RoleDef>,
+    /// Kinds of incident.
+    pub incident_types: Vec<IncidentTypeDef>,
+    /// Services incidents are filed against. Empty means any name is accepted.
+    pub services: Vec<ServiceDef>,
+}
+
+impl Config {
+    /// The built-in default configuration.
+    pub fn builtin() -> Config {
+        // The embedded files are checked by a unit test, so this cannot fail in a release.
+        load(&[]).unwrap_or_else(|err| panic!("built-in config is invalid: {err}"))
+    }
+
+    /// The severity with this id.
+    pub fn severity(&self, id: &str) -> Option<&Severity> {
+        self.severities.iter().find(|s| s.id == id)
+    }
+
+    /// Position in the scheme: 0 is the most severe.
+    pub fn severity_rank(&self, id: &str) -> Option<usize> {
+        self.severities.iter().position(|s| s.id == id)
+    }
+
+    /// The role with this id.
+    pub fn role(&self, id: &str) -> Option<&RoleDef> {
+        self.roles.iter().find(|r| r.id == id)
+    }
+
+    /// The incident type with this id.
+    pub fn incident_type(&self, id: &str) -> Option<&IncidentTypeDef> {
+        self.incident_types.iter().find(|t| t.id == id)
+    }
+
+    /// Whether `name` is a known service (always true when no services are configured).
+    pub fn accepts_service(&self, name: &str) -> bool {
+        self.services.is_empty() || self.services.iter().any(|s| s.id == name)
+    }
+
+    /// The effective config as one YAML document.
+    pub fn to_yaml(&self) -> String {
+        yaml_serde::to_string(self).unwrap_or_else(|err| format!("# cannot render config: {err}\n"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_config_is_valid_and_matches_the_documented_scheme() {
+        let config = load(&[]).expect("built-in config loads");
+        let ids: Vec<&str> = config.severities.iter().map(|s| s.id.as_str()).collect();
+        assert_eq!(ids, ["P0", "P1", "P2", "P3"]);
+        let p0 = config.severity("P0").expect("P0");
+        assert_eq!(p0.acknowledge_within.to_string(), "15m");
+        assert_eq!(p0.update_every.to_string(), "15m");
+        assert_eq!(p0.rto.map(|d| d.to_string()), Some("1h".to_string()));
+        assert!(p0.pages);
+        let p1 = config.severity("P1").expect("P1");
+        assert_eq!(
+            (p1.acknowledge_within.to_string(), p1.pages),
+            ("30m".to_string(), true)
+        );
+        let p2 = config.severity("P2").expect("P2");
+        assert_eq!(
+            (p2.acknowledge_within.to_string(), p2.pages),
+            ("2h".to_string(), false)
+        );
+        let p3 = config.severity("P3").expect("P3");
+        assert_eq!(p3.acknowledge_within.to_string(), "next business day");
+        let roles: Vec<&str> = config.roles.iter().map(|r| r.id.as_str()).collect();
+        assert_eq!(
+            roles,
+            [
+                "incident-commander",
+                "deputy-commander",
+                "technical-lead",
+                "communications-lead",
+                "security-lead",
+                "operations-lead",
+                "scribe"
+            ]
+        );
+        assert!(config.incident_type("security-breach").is_some());
+        assert!(config.accepts_service("auth"));
+        assert!(!config.accepts_service("autth"));
+    }
+
+    #[test]
+    fn effective_config_round_trips_through_yaml() {
+        let config = Config::builtin();
+        let text = config.to_yaml();
+        let again = load(&[SourceFile::new("all.yaml", &text)]).expect("re-loads");
+        assert_eq!(again, config);
+    }
+}

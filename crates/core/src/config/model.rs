@@ -1,0 +1,92 @@
+//! The typed sections of a config file.
+
+use serde::{Deserialize, Serialize};
+
+use crate::duration::{Duration, Target};
+
+/// One level of the severity scheme.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Severity {
+    /// Short id used everywhere (`P0`, `SEV1`...).
+    pub id: String,
+    /// Name (`Critical`).
+    pub name: String,
+    /// When to use this level.
+    #[serde(default)]
+    pub description: String,
+    /// Typical situations at this level, to help whoever declares.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub examples: Vec<String>,
+    /// Response target: time to acknowledge.
+    pub acknowledge_within: Target,
+    /// How often stakeholders get an update while it is open.
+    pub update_every: Target,
+    /// Recovery time objective.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rto: Option<Duration>,
+    /// Whether declaring at this level pages the on-call person.
+    #[serde(default)]
+    pub pages: bool,
+}
+
+/// An incident role a person can hold.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RoleDef {
+    /// Id used in commands (`incident-commander`).
+    pub id: String,
+    /// Name (`Incident commander`).
+    pub name: String,
+    /// What the role is responsible for.
+    #[serde(default)]
+    pub description: String,
+}
+
+/// A kind of incident.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IncidentTypeDef {
+    /// Id used in commands (`security-breach`).
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// When to use it.
+    #[serde(default)]
+    pub description: String,
+}
+
+/// A service incidents can be filed against.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceDef {
+    /// Id used in commands (`auth`).
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// What it does.
+    #[serde(default)]
+    pub description: String,
+    /// Owning team.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
+}
+
+/// A severity level as written in a file: durations still text, so that a bad one can be
+/// reported at its own line rather than at the start of the entry.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct SeverityText {
+    pub id: String,
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub examples: Vec<String>,
+    pub acknowledge_within: String,
+    pub update_every: String,
+    #[serde(default)]
+    pub rto: Option<String>,
+    #[serde(default)]
+    pub pages: bool,
+}

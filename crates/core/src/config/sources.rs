@@ -1,0 +1,511 @@
+//! Reading config files: parse each, merge sections, fill defaults, validate everything.
+
+use std::collections::{BTreeMap, HashSet};
+use std::fmt;
+
+use serde::Deserialize;
+
+use super::Config;
+use super::locate::{Seg, locate};
+use super::model::{IncidentTypeDef, RoleDef, ServiceDef, Severity, SeverityText};
+use crate::duration::{Duration, Target};
+
+/// One config file's name (as shown in errors) and text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceFile {
+    /// Path or name shown in error messages.
+    pub name: String,
+    /// The YAML text.
+    pub text: String,
+}
+
+impl SourceFile {
+    /// A file with this name and text.
+    pub fn new(name: impl Into<String>, text: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            text: text.into(),
+        }
+    }
+}
+
+/// One problem in one file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigProblem {
+    /// File the problem is in.
+    pub file: String,
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based column.
+    pub column: usize,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl fmt::Display for ConfigProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}:{}:{}: {}",
+            self.file, self.line, self.column, self.message
+        )
+    }
+}
+
+/// Every problem found; the config is unusable until all are fixed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub struct ConfigError {
+    /// The problems, in file order.
+    pub problems: Vec<ConfigProblem>,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, p) in self.problems.iter().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+            }
+            write!(f, "{p}")?;
+        }
+        Ok(())
+    }
+}
+
+/// The sections one file may hold.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileSections {
+    #[serde(default)]
+    severities: Option<Vec<SeverityText>>,
+    #[serde(default)]
+    roles: Option<Vec<RoleDef>>,
+    #[serde(default)]
+    incident_types: Option<Vec<IncidentTypeDef>>,
+    #[serde(default)]
+    services: Option<Vec<ServiceDef>>,
+}
+
+const BUILTIN: [(&str, &str); 4] = [
+    (
+        "<built-in>/severities.yaml",
+        include_str!("../../../../config/severities.yaml"),
+    ),
+    (
+        "<built-in>/roles.yaml",
+        include_str!("../../../../config/roles.yaml"),
+    ),
+    (
+        "<built-in>/incident_types.yaml",
+        include_str!("../../../../config/incident_types.yaml"),
+    ),
+    (
+        "<built-in>/services.yaml",
+        include_str!("../../../../config/services.yaml"),
+    ),
+];
+
+/// A section's value and the file it came from.
+struct Placed<T> {
+    file: usize,
+    items: Vec<T>,
+}
+
+/// Loads a config from `files`; sections none of them define come from the built-in default.
+pub fn load(files: &[SourceFile]) -> Result<Config, ConfigError> {
+    let builtin: Vec<SourceFile> = BUILTIN
+        .iter()
+        .map(|(n, t)| SourceFile::new(*n, *t))
+        .collect();
+    let mut problems = Vec::new();
+    // Keep going after a file fails to parse, so one run reports every file's problems.
+    let user = parse_all(files, &mut problems);
+    let mut defaults_problems = Vec::new();
+    let defaults = parse_all(&builtin, &mut defaults_problems);
+    let all: Vec<&SourceFile> = files.iter().chain(builtin.iter()).collect();
+    let offset = files.len();
+    fn pick<T>(
+        user: Option<Placed<T>>,
+        default: Option<Placed<T>>,
+        offset: usize,
+    ) -> Option<Placed<T>> {
+        user.or(default.map(|p| Placed {
+            file: p.file + offset,
+            ..p
+        }))
+    }
+    let severities = pick(user.severities, defaults.severities, offset);
+    let roles = pick(user.roles, defaults.roles, offset);
+    let types = pick(user.incident_types, defaults.incident_types, offset);
+    let services = pick(user.services, defaults.services, offset);
+    problems.extend(defaults_problems);
+
+    let mut v = Validator {
+        files: &all,
+        problems: &mut problems,
+    };
+    let severities = severities.map(|s| v.severities(s)).unwrap_or_default();
+    let roles = roles
+        .map(|s| v.unique("roles", s, |r: &RoleDef| (&r.id, &r.name)))
+        .unwrap_or_default();
+    let incident_types = types
+        .map(|s| v.unique("incident_types", s, |t: &IncidentTypeDef| (&t.id, &t.name)))
+        .unwrap_or_default();
+    let services = services
+        .map(|s| v.unique("services", s, |t: &ServiceDef| (&t.id, &t.name)))
+        .unwrap_or_default();
+    for (section, empty) in [
+        ("severities", severities.is_empty()),
+        ("roles", roles.is_empty()),
+        ("incident_types", incident_types.is_empty()),
+    ] {
+        if empty && problems.is_empty() {
+            problems.push(ConfigProblem {
+                file: "<config>".into(),
+                line: 1,
+                column: 1,
+                message: format!("`{section}` must list at least one entry"),
+            });
+        }
+    }
+    problems.sort_by(|a, b| (&a.file, a.line, a.column).cmp(&(&b.file, b.line, b.column)));
+    if problems.is_empty() {
+        Ok(Config {
+            severities,
+            roles,
+            incident_types,
+            services,
+        })
+    } else {
+        Err(ConfigError { problems })
+    }
+}
+
+#[derive(Default)]
+struct Merged {
+    severities: Option<Placed<SeverityText>>,
+    roles: Option<Placed<RoleDef>>,
+    incident_types: Option<Placed<IncidentTypeDef>>,
+    services: Option<Placed<ServiceDef>>,
+}
+
+fn parse_all(files: &[SourceFile], problems: &mut Vec<ConfigProblem>) -> Merged {
+    let mut merged = Merged::default();
+    let mut owner: BTreeMap<&'static str, usize> = BTreeMap::new();
+    for (index, file) in files.iter().enumerate() {
+        let sections = match parse_file(file) {
+            Ok(s) => s,
+            Err(p) => {
+                problems.push(p);
+                continue;
+            }
+        };
+        let mut claim = |section: &'static str, present: bool| -> bool {
+            if !present {
+                return false;
+            }
+            if let Some(first) = owner.get(section) {
+                let (line, column) = locate(&file.text, &[Seg::Key(section)]);
+                problems.push(ConfigProblem {
+                    file: file.name.clone(),
+                    line,
+                    column,
+                    message: format!(
+                        "section `{section}` is already defined in {}",
+                        files[*first].name
+                    ),
+                });
+                return false;
+            }
+            owner.insert(section, index);
+            true
+        };
+        if claim("severities", sections.severities.is_some()) {
+            merged.severities = sections
+                .severities
+                .map(|items| Placed { file: index, items });
+        }
+        if claim("roles", sections.roles.is_some()) {
+            merged.roles = sections.roles.map(|items| Placed { file: index, items });
+        }
+        if claim("incident_types", sections.incident_types.is_some()) {
+            merged.incident_types = sections
+                .incident_types
+                .map(|items| Placed { file: index, items });
+        }
+        if claim("services", sections.services.is_some()) {
+            merged.services = sections.services.map(|items| Placed { file: index, items });
+        }
+    }
+    merged
+}
+
+fn parse_file(file: &SourceFile) -> Result<FileSections, ConfigProblem> {
+    let problem = |err: yaml_serde::Error| {
+        let (line, column) = err.location().map_or((1, 1), |l| (l.line(), l.column()));
+        let text = err.to_string();
+        let message = match text.rfind(" at line ") {
+            Some(cut) => text[..cut].to_string(),
+            None => text,
+        };
+        ConfigProblem {
+            file: file.name.clone(),
+            line,
+            column,
+            message,
+        }
+    };
+    // An empty file (or one with only comments) defines nothing.
+    let value: yaml_serde::Value = yaml_serde::from_str(&file.text).map_err(problem)?;
+    if value.is_null() {
+        return Ok(FileSections::default());
+    }
+    yaml_serde::from_str(&file.text).map_err(problem)
+}
+
+struct Validator<'a> {
+    files: &'a [&'a SourceFile],
+    problems: &'a mut Vec<ConfigProblem>,
+}
+
+impl Validator<'_> {
+    fn report(&mut self, file: usize, path: &[Seg<'_>], message: String) {
+        let source = self.files[file];
+        let (line, column) = locate(&source.text, path);
+        self.problems.push(ConfigProblem {
+            file: source.name.clone(),
+            line,
+            column,
+            message,
+        });
+    }
+
+    /// Checks ids are well-formed and unique and names are present.
+    fn unique<T>(
+        &mut self,
+        section: &'static str,
+        placed: Placed<T>,
+        fields: impl Fn(&T) -> (&String, &String),
+    ) -> Vec<T> {
+        let mut seen = HashSet::new();
+        for (i, item) in placed.items.iter().enumerate() {
+            let (id, name) = fields(item);
+            let at = [Seg::Key(section), Seg::Index(i), Seg::Key("id")];
+            if let Err(why) = check_id(id) {
+                self.report(placed.file, &at, why);
+            } else if !seen.insert(id.clone()) {
+                self.report(
+                    placed.file,
+                    &at,
+                    format!("duplicate id {id:?} in `{section}`"),
+                );
+            }
+            if name.trim().is_empty() {
+                self.report(
+                    placed.file,
+                    &[Seg::Key(section), Seg::Index(i), Seg::Key("name")],
+                    "name must not be empty".into(),
+                );
+            }
+        }
+        placed.items
+    }
+
+    fn severities(&mut self, placed: Placed<SeverityText>) -> Vec<Severity> {
+        let file = placed.file;
+        let items = self.unique("severities", placed, |s: &SeverityText| (&s.id, &s.name));
+        if items.is_empty() {
+            self.report(
+                file,
+                &[Seg::Key("severities")],
+                "`severities` must list at least one level".into(),
+            );
+        }
+        let mut out = Vec::new();
+        for (i, s) in items.into_iter().enumerate() {
+            let mut target = |field: &'static str, text: &str| -> Option<Target> {
+                text.parse::<Target>()
+                    .map_err(|e| {
+                        self.report(
+                            file,
+                            &[Seg::Key("severities"), Seg::Index(i), Seg::Key(field)],
+                            e.to_string(),
+                        )
+                    })
+                    .ok()
+            };
+            let ack = target("acknowledge_within", &s.acknowledge_within);
+            let update = target("update_every", &s.update_every);
+            let rto = match &s.rto {
+                Some(text) => match text.parse::<Duration>() {
+                    Ok(d) => Some(Some(d)),
+                    Err(e) => {
+                        self.report(
+                            file,
+                            &[Seg::Key("severities"), Seg::Index(i), Seg::Key("rto")],
+                            e.to_string(),
+                        );
+                        None
+                    }
+                },
+                None => Some(None),
+            };
+            if let (Some(acknowledge_within), Some(update_every), Some(rto)) = (ack, update, rto) {
+                out.push(Severity {
+                    id: s.id,
+                    name: s.name,
+                    description: s.description,
+                    examples: s.examples,
+                    acknowledge_within,
+                    update_every,
+                    rto,
+                    pages: s.pages,
+                });
+            }
+        }
+        out
+    }
+}
+
+/// Ids appear in URLs, commands and labels: keep them plain.
+fn check_id(id: &str) -> Result<(), String> {
+    let ok_chars = id
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+    if id.is_empty()
+        || id.len() > 64
+        || !ok_chars
+        || !id.starts_with(|c: char| c.is_ascii_alphanumeric())
+    {
+        return Err(format!(
+            "invalid id {id:?}: use 1-64 letters, digits, '-', '_' or '.', starting with a letter or digit"
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn problems(files: &[SourceFile]) -> Vec<String> {
+        match load(files) {
+            Ok(_) => Vec::new(),
+            Err(e) => e.problems.iter().map(ToString::to_string).collect(),
+        }
+    }
+
+    #[test]
+    fn another_scheme_is_expressible_by_config_alone() {
+        let text = "\
+severities:
+  - id: SEV0
+    name: Emergency
+    acknowledge_within: 5m
+    update_every: 10m
+    rto: 30m
+    pages: true
+  - id: SEV1
+    name: Major
+    acknowledge_within: 15m
+    update_every: 30m
+  - id: SEV2
+    name: Minor
+    acknowledge_within: next business day
+    update_every: 1d
+";
+        let config = load(&[SourceFile::new("sev.yaml", text)]).expect("loads");
+        let ids: Vec<&str> = config.severities.iter().map(|s| s.id.as_str()).collect();
+        assert_eq!(ids, ["SEV0", "SEV1", "SEV2"]);
+        assert_eq!(config.severity_rank("SEV2"), Some(2));
+        // Sections not given come from the defaults.
+        assert!(config.role("incident-commander").is_some());
+    }
+
+    #[test]
+    fn reports_every_problem_with_file_line_and_column() {
+        let sev = "\
+severities:
+  - id: P0
+    name: Critical
+    acknowledge_within: 15 minutes
+    update_every: 15m
+  - id: P0
+    name: Again
+    acknowledge_within: 5m
+    update_every: 5m
+";
+        let roles = "roles:\n  - id: ic\n    name: Commander\n    colour: red\n";
+        let got = problems(&[
+            SourceFile::new("a/sev.yaml", sev),
+            SourceFile::new("a/roles.yaml", roles),
+        ]);
+        assert_eq!(got.len(), 3, "{got:#?}");
+        assert!(got[0].starts_with("a/roles.yaml:4:5: "), "{}", got[0]);
+        assert!(got[0].contains("unknown field `colour`"), "{}", got[0]);
+        assert!(got[1].starts_with("a/sev.yaml:4:5: "), "{}", got[1]);
+        assert!(
+            got[1].contains("invalid duration \"15 minutes\""),
+            "{}",
+            got[1]
+        );
+        assert_eq!(
+            got[2],
+            "a/sev.yaml:6:5: duplicate id \"P0\" in `severities`"
+        );
+    }
+
+    #[test]
+    fn semantic_problems_point_at_the_line() {
+        let sev = "\
+severities:
+  - id: P0
+    name: Critical
+    acknowledge_within: 15m
+    update_every: 15m
+  - id: P0
+    name: ''
+    acknowledge_within: 5m
+    update_every: 5m
+";
+        let got = problems(&[SourceFile::new("sev.yaml", sev)]);
+        assert_eq!(
+            got,
+            [
+                "sev.yaml:6:5: duplicate id \"P0\" in `severities`",
+                "sev.yaml:7:5: name must not be empty"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_section_defined_twice_names_both_files() {
+        let a = "roles:\n  - id: ic\n    name: IC\n";
+        let b = "# more\nroles:\n  - id: scribe\n    name: Scribe\n";
+        let got = problems(&[SourceFile::new("a.yaml", a), SourceFile::new("b.yaml", b)]);
+        assert_eq!(
+            got,
+            ["b.yaml:2:1: section `roles` is already defined in a.yaml"]
+        );
+    }
+
+    #[test]
+    fn syntax_errors_and_unknown_sections_are_located() {
+        let got = problems(&[SourceFile::new("x.yaml", "severities: [\n")]);
+        assert_eq!(got.len(), 1);
+        assert!(got[0].starts_with("x.yaml:2:"), "{}", got[0]);
+        let got = problems(&[SourceFile::new("y.yaml", "# c\nplaybooks: []\n")]);
+        assert!(
+            got[0].starts_with("y.yaml:2:1: unknown field `playbooks`"),
+            "{}",
+            got[0]
+        );
+    }
+
+    #[test]
+    fn empty_files_define_nothing() {
+        assert_eq!(
+            problems(&[SourceFile::new("e.yaml", "# nothing yet\n")]),
+            Vec::<String>::new()
+        );
+    }
+}

@@ -1,0 +1,591 @@
+//! Events: the append-only log that is the truth about an incident, and its hash chain.
+//!
+//! Each event's hash is SHA-256 over a canonical JSON rendering of the event (incident id,
+//! sequence, time, actor, kind, data) together with the previous event's hash, so editing,
+//! removing or reordering any stored event breaks every hash after it.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::id::IncidentId;
+use crate::incident::{Impact, Links};
+use crate::lifecycle::Status;
+
+/// `prev_hash` of the first event of every incident.
+pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// What was declared: the first event of every incident.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Declared {
+    /// Title at declaration.
+    pub title: String,
+    /// Longer description.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Incident type id.
+    #[serde(rename = "type")]
+    pub incident_type: String,
+    /// Severity id.
+    pub severity: String,
+    /// Services affected.
+    #[serde(default)]
+    pub services: Vec<String>,
+    /// Labels.
+    #[serde(default)]
+    pub labels: BTreeMap<String, String>,
+    /// Restricted classification.
+    #[serde(default)]
+    pub restricted: bool,
+    /// Impact known at declaration.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub impact: Option<Impact>,
+    /// Links known at declaration.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub links: Option<Links>,
+}
+
+/// Every kind of change, with its data.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(
+    tag = "kind",
+    content = "data",
+    rename_all = "snake_case",
+    deny_unknown_fields
+)]
+pub enum EventKind {
+    /// The incident was declared.
+    Declared(Declared),
+    /// A responder acknowledged it.
+    Acknowledged {},
+    /// Severity changed.
+    SeverityChanged {
+        /// Previous severity.
+        from: String,
+        /// New severity.
+        to: String,
+        /// Why.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
+    /// Status changed (not resolve, close or reopen, which have their own events).
+    StatusChanged {
+        /// Previous status.
+        from: Status,
+        /// New status.
+        to: Status,
+        /// Why.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
+    /// Someone took an incident role.
+    RoleAssigned {
+        /// Role id.
+        role: String,
+        /// Person now holding it.
+        person: String,
+        /// Who held it before, if anyone.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        replaced: Option<String>,
+    },
+    /// A role was left empty.
+    RoleUnassigned {
+        /// Role id.
+        role: String,
+        /// Who held it.
+        person: String,
+    },
+    /// A note on the timeline.
+    NoteAdded {
+        /// The note.
+        text: String,
+    },
+    /// Title changed.
+    TitleChanged {
+        /// Previous title.
+        from: String,
+        /// New title.
+        to: String,
+    },
+    /// Incident type changed.
+    TypeChanged {
+        /// Previous type.
+        from: String,
+        /// New type.
+        to: String,
+    },
+    /// The set of services changed; holds the new set.
+    ServicesChanged {
+        /// New set of services.
+        services: Vec<String>,
+    },
+    /// Labels set or removed.
+    LabelsChanged {
+        /// Labels set to these values.
+        #[serde(default)]
+        set: BTreeMap<String, String>,
+        /// Label keys removed.
+        #[serde(default)]
+        removed: Vec<String>,
+    },
+    /// Impact assessment replaced.
+    ImpactUpdated {
+        /// New impact.
+        impact: Impact,
+    },
+    /// Root cause recorded.
+    RootCauseSet {
+        /// The root cause.
+        root_cause: String,
+    },
+    /// Links replaced.
+    LinksUpdated {
+        /// New links.
+        links: Links,
+    },
+    /// Classification changed.
+    ClassificationChanged {
+        /// Whether it is now restricted.
+        restricted: bool,
+    },
+    /// Impact is over.
+    Resolved {
+        /// Status before resolving.
+        from: Status,
+        /// How it was resolved.
+        summary: String,
+    },
+    /// Done after review.
+    Closed {},
+    /// Work resumes on a resolved or closed incident.
+    Reopened {
+        /// Status before reopening.
+        from: Status,
+        /// Why.
+        reason: String,
+    },
+}
+
+impl EventKind {
+    /// The kind's name as stored and shown (`severity_changed`...).
+    pub fn name(&self) -> &'static str {
+        match self {
+            EventKind::Declared(_) => "declared",
+            EventKind::Acknowledged {} => "acknowledged",
+            EventKind::SeverityChanged { .. } => "severity_changed",
+            EventKind::StatusChanged { .. } => "status_changed",
+            EventKind::RoleAssigned { .. } => "role_assigned",
+            EventKind::RoleUnassigned { .. } => "role_unassigned",
+            EventKind::NoteAdded { .. } => "note_added",
+            EventKind::TitleChanged { .. } => "title_changed",
+            EventKind::TypeChanged { .. } => "type_changed",
+            EventKind::ServicesChanged { .. } => "services_changed",
+            EventKind::LabelsChanged { .. } => "labels_changed",
+            EventKind::ImpactUpdated { .. } => "impact_updated",
+            EventKind::RootCauseSet { .. } => "root_cause_set",
+            EventKind::LinksUpdated { .. } => "links_updated",
+            EventKind::ClassificationChanged { .. } => "classification_changed",
+            EventKind::Resolved { .. } => "resolved",
+            EventKind::Closed {} => "closed",
+            EventKind::Reopened { .. } => "reopened",
+        }
+    }
+
+    /// Splits into the stored form: kind name and data as JSON.
+    pub fn to_parts(&self) -> (&'static str, serde_json::Value) {
+        let data = match serde_json::to_value(self) {
+            Ok(serde_json::Value::Object(mut map)) => map.remove("data"),
+            _ => None,
+        };
+        (self.name(), data.unwrap_or_else(|| serde_json::json!({})))
+    }
+
+    /// Rebuilds from the stored form.
+    pub fn from_parts(kind: &str, data: serde_json::Value) -> Result<Self, serde_json::Error> {
+        serde_json::from_value(serde_json::json!({ "kind": kind, "data": data }))
+    }
+
+    /// One line for humans: what changed.
+    pub fn describe(&self) -> String {
+        fn with_reason(text: String, reason: &Option<String>) -> String {
+            match reason {
+                Some(r) if !r.is_empty() => format!("{text}: {r}"),
+                _ => text,
+            }
+        }
+        match self {
+            EventKind::Declared(d) => {
+                let mut text = format!("Declared {} {}: {}", d.severity, d.incident_type, d.title);
+                if !d.services.is_empty() {
+                    let _ = write!(text, " (services: {})", d.services.join(", "));
+                }
+                if d.restricted {
+                    text.push_str(" [restricted]");
+                }
+                text
+            }
+            EventKind::Acknowledged {} => "Acknowledged".to_string(),
+            EventKind::SeverityChanged { from, to, reason } => {
+                with_reason(format!("Severity {from} -> {to}"), reason)
+            }
+            EventKind::StatusChanged { from, to, reason } => {
+                with_reason(format!("Status {from} -> {to}"), reason)
+            }
+            EventKind::RoleAssigned {
+                role,
+                person,
+                replaced,
+            } => match replaced {
+                Some(prev) => format!("{role}: {person} (replaces {prev})"),
+                None => format!("{role}: {person}"),
+            },
+            EventKind::RoleUnassigned { role, person } => format!("{role}: {person} stood down"),
+            EventKind::NoteAdded { text } => text.clone(),
+            EventKind::TitleChanged { to, .. } => format!("Title: {to}"),
+            EventKind::TypeChanged { from, to } => format!("Type {from} -> {to}"),
+            EventKind::ServicesChanged { services } => format!("Services: {}", services.join(", ")),
+            EventKind::LabelsChanged { set, removed } => {
+                let mut parts: Vec<String> = set.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                parts.extend(removed.iter().map(|k| format!("-{k}")));
+                format!("Labels: {}", parts.join(", "))
+            }
+            EventKind::ImpactUpdated { impact } => format!("Impact: {}", describe_impact(impact)),
+            EventKind::RootCauseSet { root_cause } => format!("Root cause: {root_cause}"),
+            EventKind::LinksUpdated { links } => {
+                let parts: Vec<String> = [
+                    ("ticket", &links.ticket),
+                    ("chat", &links.chat_channel),
+                    ("dashboard", &links.dashboard),
+                ]
+                .into_iter()
+                .filter_map(|(k, v)| v.as_ref().map(|v| format!("{k} {v}")))
+                .collect();
+                format!("Links: {}", parts.join(", "))
+            }
+            EventKind::ClassificationChanged { restricted } => if *restricted {
+                "Classified restricted"
+            } else {
+                "Classified normal"
+            }
+            .to_string(),
+            EventKind::Resolved { summary, .. } => format!("Resolved: {summary}"),
+            EventKind::Closed {} => "Closed".to_string(),
+            EventKind::Reopened { reason, .. } => format!("Reopened: {reason}"),
+        }
+    }
+}
+
+/// Impact in one line; "unknown" when nothing is known yet.
+pub fn describe_impact(impact: &Impact) -> String {
+    let mut parts = Vec::new();
+    if let Some(n) = impact.users_affected {
+        parts.push(format!("{n} users"));
+    }
+    if let Some(d) = &impact.data_affected {
+        parts.push(format!("data: {d}"));
+    }
+    if !impact.services_impacted.is_empty() {
+        parts.push(format!("services: {}", impact.services_impacted.join(", ")));
+    }
+    if let Some(c) = &impact.estimated_cost {
+        parts.push(format!("cost: {c}"));
+    }
+    if parts.is_empty() {
+        "unknown".to_string()
+    } else {
+        parts.join("; ")
+    }
+}
+
+/// An event before the store gives it a place in the log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewEvent {
+    /// When it happened.
+    pub at: Timestamp,
+    /// Who did it.
+    pub actor: String,
+    /// What happened.
+    pub kind: EventKind,
+}
+
+/// A sealed event: placed in its incident's log and chained to the one before.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Event {
+    /// Incident the event belongs to.
+    pub incident_id: IncidentId,
+    /// 1-based position in the incident's log.
+    pub seq: u64,
+    /// When it happened.
+    pub at: Timestamp,
+    /// Who did it.
+    pub actor: String,
+    /// What happened, with its data.
+    #[serde(flatten)]
+    pub kind: EventKind,
+    /// Hash of the previous event (or [`GENESIS_HASH`]).
+    pub prev_hash: String,
+    /// This event's hash.
+    pub hash: String,
+}
+
+impl Event {
+    /// Places `new` at `seq` after an event with hash `prev_hash`, computing its hash.
+    pub fn seal(incident_id: IncidentId, seq: u64, new: NewEvent, prev_hash: &str) -> Event {
+        let (kind, data) = new.kind.to_parts();
+        let hash = chain_hash(
+            incident_id.as_str(),
+            seq,
+            new.at,
+            &new.actor,
+            kind,
+            &data,
+            prev_hash,
+        );
+        Event {
+            incident_id,
+            seq,
+            at: new.at,
+            actor: new.actor,
+            kind: new.kind,
+            prev_hash: prev_hash.to_string(),
+            hash,
+        }
+    }
+}
+
+/// The hash of an event from its stored parts.
+pub fn chain_hash(
+    incident_id: &str,
+    seq: u64,
+    at: Timestamp,
+    actor: &str,
+    kind: &str,
+    data: &serde_json::Value,
+    prev_hash: &str,
+) -> String {
+    let body = serde_json::json!({
+        "incident_id": incident_id,
+        "seq": seq,
+        "at": at.to_string(),
+        "actor": actor,
+        "kind": kind,
+        "data": data,
+        "prev_hash": prev_hash,
+    });
+    let mut hasher = Sha256::new();
+    hasher.update(canonical_json(&body).as_bytes());
+    hex::encode(hasher.finalize())
+}
+
+/// JSON with object keys sorted at every level and no insignificant whitespace, so the same
+/// value always gives the same bytes whatever map type serde_json was built with.
+pub fn canonical_json(value: &serde_json::Value) -> String {
+    let mut out = String::new();
+    write_canonical(value, &mut out);
+    out
+}
+
+fn write_canonical(value: &serde_json::Value, out: &mut String) {
+    match value {
+        serde_json::Value::Object(map) => {
+            let mut keys: Vec<&String> = map.keys().collect();
+            keys.sort();
+            out.push('{');
+            for (i, key) in keys.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str(&serde_json::Value::String(key.clone()).to_string());
+                out.push(':');
+                if let Some(v) = map.get(key) {
+                    write_canonical(v, out);
+                }
+            }
+            out.push('}');
+        }
+        serde_json::Value::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_canonical(item, out);
+            }
+            out.push(']');
+        }
+        scalar => out.push_str(&scalar.to_string()),
+    }
+}
+
+/// An event as it sits in the database, before any interpretation: what `verify` checks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredEvent {
+    /// Incident id column.
+    pub incident_id: String,
+    /// Sequence column.
+    pub seq: i64,
+    /// Time column, microseconds since the Unix epoch.
+    pub at_micros: i64,
+    /// Actor column.
+    pub actor: String,
+    /// Kind column.
+    pub kind: String,
+    /// Data column, JSON text.
+    pub payload: String,
+    /// Previous-hash column.
+    pub prev_hash: String,
+    /// Hash column.
+    pub hash: String,
+}
+
+/// Where and why a chain is broken.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ChainBreak {
+    /// Incident whose chain is broken.
+    pub incident_id: String,
+    /// First event that does not check out.
+    pub seq: i64,
+    /// What is wrong with it.
+    pub reason: String,
+}
+
+/// Checks one incident's stored log (ordered by sequence): numbering, links and hashes.
+pub fn verify_chain(events: &[StoredEvent]) -> Result<(), ChainBreak> {
+    let mut prev = GENESIS_HASH.to_string();
+    for (i, e) in events.iter().enumerate() {
+        let broken = |reason: String| ChainBreak {
+            incident_id: e.incident_id.clone(),
+            seq: e.seq,
+            reason,
+        };
+        let expected_seq = i as i64 + 1;
+        if e.seq != expected_seq {
+            return Err(broken(format!(
+                "sequence number {} where {expected_seq} was expected",
+                e.seq
+            )));
+        }
+        if e.prev_hash != prev {
+            return Err(broken(
+                "previous-hash link does not match the event before it".into(),
+            ));
+        }
+        let at = Timestamp::from_microsecond(e.at_micros)
+            .map_err(|_| broken(format!("time {} is out of range", e.at_micros)))?;
+        let data: serde_json::Value = serde_json::from_str(&e.payload)
+            .map_err(|err| broken(format!("data is not valid JSON: {err}")))?;
+        let seq = u64::try_from(e.seq).map_err(|_| broken("negative sequence number".into()))?;
+        let hash = chain_hash(
+            &e.incident_id,
+            seq,
+            at,
+            &e.actor,
+            &e.kind,
+            &data,
+            &e.prev_hash,
+        );
+        if hash != e.hash {
+            return Err(broken(
+                "content does not match its hash (the event was altered)".into(),
+            ));
+        }
+        prev = e.hash.clone();
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample_log() -> Vec<StoredEvent> {
+        let id: IncidentId = "INC-20261122-001".parse().expect("valid id");
+        let at: Timestamp = "2026-11-22T10:00:00Z".parse().expect("valid time");
+        let kinds = [
+            EventKind::NoteAdded {
+                text: "first".into(),
+            },
+            EventKind::Acknowledged {},
+            EventKind::NoteAdded {
+                text: "third".into(),
+            },
+        ];
+        let mut prev = GENESIS_HASH.to_string();
+        let mut out = Vec::new();
+        for (i, kind) in kinds.into_iter().enumerate() {
+            let e = Event::seal(
+                id.clone(),
+                i as u64 + 1,
+                NewEvent {
+                    at,
+                    actor: "alice".into(),
+                    kind,
+                },
+                &prev,
+            );
+            prev = e.hash.clone();
+            let (kind, data) = e.kind.to_parts();
+            out.push(StoredEvent {
+                incident_id: id.to_string(),
+                seq: e.seq as i64,
+                at_micros: e.at.as_microsecond(),
+                actor: e.actor.clone(),
+                kind: kind.to_string(),
+                payload: data.to_string(),
+                prev_hash: e.prev_hash.clone(),
+                hash: e.hash.clone(),
+            });
+        }
+        out
+    }
+
+    #[test]
+    fn intact_chain_verifies() {
+        assert_eq!(verify_chain(&sample_log()), Ok(()));
+    }
+
+    #[test]
+    fn altered_payload_names_the_event() {
+        let mut log = sample_log();
+        log[1].payload = r#"{"x":1}"#.into();
+        let err = verify_chain(&log).expect_err("must break");
+        assert_eq!(err.seq, 2);
+    }
+
+    #[test]
+    fn removed_event_is_detected() {
+        let mut log = sample_log();
+        log.remove(1);
+        assert_eq!(verify_chain(&log).expect_err("must break").seq, 3);
+    }
+
+    #[test]
+    fn key_order_does_not_change_the_hash() {
+        let a: serde_json::Value =
+            serde_json::from_str(r#"{"b":1,"a":{"d":2,"c":[1,{"z":0,"y":1}]}}"#).expect("json");
+        assert_eq!(
+            canonical_json(&a),
+            r#"{"a":{"c":[1,{"y":1,"z":0}],"d":2},"b":1}"#
+        );
+    }
+
+    #[test]
+    fn parts_round_trip() {
+        let kind = EventKind::SeverityChanged {
+            from: "P1".into(),
+            to: "P0".into(),
+            reason: Some("data".into()),
+        };
+        let (name, data) = kind.to_parts();
+        assert_eq!(EventKind::from_parts(name, data).expect("parses"), kind);
+        let (name, data) = EventKind::Closed {}.to_parts();
+        assert_eq!(
+            EventKind::from_parts(name, data).expect("parses"),
+            EventKind::Closed {}
+        );
+    }
+}

@@ -1,0 +1,205 @@
+//! The incident log as a document: Markdown for people, CSV for spreadsheets, JSON for tools.
+//!
+//! All three are rendered from the incident and its events alone, so an export is exactly what
+//! the timeline says.
+
+use std::fmt::Write as _;
+
+use jiff::Timestamp;
+use serde::Serialize;
+
+use crate::event::{Event, describe_impact};
+use crate::incident::Incident;
+
+/// Export formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// Markdown document.
+    Markdown,
+    /// CSV of the timeline.
+    Csv,
+    /// JSON with the incident and its events.
+    Json,
+}
+
+impl std::str::FromStr for Format {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "md" | "markdown" => Ok(Format::Markdown),
+            "csv" => Ok(Format::Csv),
+            "json" => Ok(Format::Json),
+            _ => Err(format!("unknown format {s:?}: expected md, csv or json")),
+        }
+    }
+}
+
+impl Format {
+    /// MIME type of the rendered document.
+    pub fn content_type(&self) -> &'static str {
+        match self {
+            Format::Markdown => "text/markdown; charset=utf-8",
+            Format::Csv => "text/csv; charset=utf-8",
+            Format::Json => "application/json",
+        }
+    }
+}
+
+/// Renders the incident log in `format`.
+pub fn render(format: Format, incident: &Incident, events: &[Event]) -> String {
+    match format {
+        Format::Markdown => markdown(incident, events),
+        Format::Csv => csv(events),
+        Format::Json => json(incident, events),
+    }
+}
+
+fn time(ts: Timestamp) -> String {
+    ts.strftime("%Y-%m-%d %H:%M:%S UTC").to_string()
+}
+
+fn opt_time(ts: Option<Timestamp>) -> String {
+    ts.map_or_else(|| "—".to_string(), time)
+}
+
+/// Markdown table cells cannot hold pipes or newlines.
+fn cell(text: &str) -> String {
+    text.replace('|', "\\|").replace(['\r', '\n'], " ")
+}
+
+fn markdown(inc: &Incident, events: &[Event]) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "# {}: {}\n", inc.id, inc.title);
+    if inc.restricted {
+        out.push_str("> **Restricted.** Share only with the people working this incident.\n\n");
+    }
+    out.push_str("## Summary\n\n");
+    let rows = [
+        ("Severity", inc.severity.clone()),
+        ("Status", inc.status.to_string()),
+        ("Type", inc.incident_type.clone()),
+        (
+            "Services",
+            if inc.services.is_empty() {
+                "—".into()
+            } else {
+                inc.services.join(", ")
+            },
+        ),
+        ("Reporter", inc.reporter.clone()),
+        ("Declared", time(inc.declared_at)),
+        (
+            "Acknowledged",
+            match (&inc.acknowledged_at, &inc.acknowledged_by) {
+                (Some(at), Some(by)) => format!("{} by {by}", time(*at)),
+                _ => "—".into(),
+            },
+        ),
+        ("Contained", opt_time(inc.contained_at)),
+        ("Resolved", opt_time(inc.resolved_at)),
+        ("Closed", opt_time(inc.closed_at)),
+    ];
+    out.push_str("| Field | Value |\n|---|---|\n");
+    for (k, v) in rows {
+        let _ = writeln!(out, "| {k} | {} |", cell(&v));
+    }
+    if !inc.labels.is_empty() {
+        let labels: Vec<String> = inc.labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        let _ = writeln!(out, "| Labels | {} |", cell(&labels.join(", ")));
+    }
+    for (k, v) in [
+        ("Ticket", &inc.links.ticket),
+        ("Chat channel", &inc.links.chat_channel),
+        ("Dashboard", &inc.links.dashboard),
+    ] {
+        if let Some(v) = v {
+            let _ = writeln!(out, "| {k} | {} |", cell(v));
+        }
+    }
+    if let Some(d) = &inc.description {
+        let _ = writeln!(out, "\n{d}");
+    }
+
+    out.push_str("\n## Roles\n\n");
+    if inc.roles.is_empty() {
+        out.push_str("No roles assigned.\n");
+    } else {
+        out.push_str("| Role | Person |\n|---|---|\n");
+        for (role, person) in &inc.roles {
+            let _ = writeln!(out, "| {} | {} |", cell(role), cell(person));
+        }
+    }
+
+    let _ = writeln!(out, "\n## Impact\n\n{}", describe_impact(&inc.impact));
+
+    out.push_str("\n## Timeline\n\n| Time | Event | Actor | Details |\n|---|---|---|---|\n");
+    for e in events {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} |",
+            time(e.at),
+            e.kind.name(),
+            cell(&e.actor),
+            cell(&e.kind.describe())
+        );
+    }
+
+    let _ = writeln!(
+        out,
+        "\n## Root cause\n\n{}",
+        inc.root_cause.as_deref().unwrap_or("Not yet determined.")
+    );
+    let _ = writeln!(
+        out,
+        "\n## Resolution\n\n{}",
+        inc.resolution_summary
+            .as_deref()
+            .unwrap_or("Not yet resolved.")
+    );
+    if let Some(last) = events.last() {
+        let _ = writeln!(
+            out,
+            "\n---\n{} events; chain head `{}`. Check with `warroom verify`.",
+            events.len(),
+            last.hash
+        );
+    }
+    out
+}
+
+fn csv_field(text: &str) -> String {
+    if text.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", text.replace('"', "\"\""))
+    } else {
+        text.to_string()
+    }
+}
+
+fn csv(events: &[Event]) -> String {
+    let mut out = String::from("time,sequence,event,actor,details,hash\r\n");
+    for e in events {
+        let _ = write!(
+            out,
+            "{},{},{},{},{},{}\r\n",
+            e.at,
+            e.seq,
+            e.kind.name(),
+            csv_field(&e.actor),
+            csv_field(&e.kind.describe()),
+            e.hash
+        );
+    }
+    out
+}
+
+#[derive(Serialize)]
+struct JsonExport<'a> {
+    incident: &'a Incident,
+    events: &'a [Event],
+}
+
+fn json(incident: &Incident, events: &[Event]) -> String {
+    serde_json::to_string_pretty(&JsonExport { incident, events })
+        .unwrap_or_else(|_| "{}".to_string())
+}

@@ -1,0 +1,27 @@
+//! The Warroom domain, as pure functions over plain data.
+//!
+//! This crate owns what an incident *is* and which changes are allowed: the incident model and
+//! its id, the event log and its hash chain, the lifecycle state machine, the command rules that
+//! turn a request into events, access rules, the configuration model with its validation, and the
+//! incident-log exports. It does no I/O and never reads the system clock except through
+//! [`clock::SystemClock`]; time always enters as a value.
+
+pub mod access;
+pub mod clock;
+pub mod command;
+pub mod config;
+pub mod duration;
+pub mod event;
+pub mod export;
+pub mod id;
+pub mod incident;
+pub mod lifecycle;
+
+pub use access::{Principal, Role};
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use command::{Command, Declaration, DomainError, IncidentPatch};
+pub use config::Config;
+pub use event::{Event, EventKind, NewEvent};
+pub use id::IncidentId;
+pub use incident::{Impact, Incident, Links};
+pub use lifecycle::Status;
