@@ -1,1 +1,160 @@
-//! placeholder
+//! Warroom persistence: one [`Store`] trait and its SQLite and PostgreSQL backends.
+//!
+//! The store owns transactions, not rules: it appends events that `warroom-core` decided on,
+//! keeps each incident's projection row equal to the fold of its log in the same transaction,
+//! allocates incident ids, enforces restricted-incident visibility in every query, and keeps
+//! API tokens (hashes only). Both backends share one body of SQL (see `backend.rs`) and one
+//! conformance suite (`tests/conformance.rs`).
+
+mod backend;
+mod filter;
+mod migrate;
+mod postgres;
+mod sqlite;
+#[cfg(any(test, feature = "test-support"))]
+pub mod testing;
+mod types;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use jiff::Timestamp;
+use warroom_core::{Event, Incident, IncidentId, NewEvent, Principal};
+
+pub use filter::{Cursor, IncidentFilter, Page, StatusFilter};
+pub use postgres::PostgresStore;
+pub use sqlite::SqliteStore;
+pub use types::{NewToken, TokenRecord, VerifyReport};
+
+/// Why a store operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// No such row.
+    #[error("not found")]
+    NotFound,
+    /// Someone else changed the incident first (expected version did not match), or a unique
+    /// key is taken. Callers reload and retry.
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// Stored data does not parse or does not fold; `warroom verify` will say more.
+    #[error("corrupt data: {0}")]
+    Corrupt(String),
+    /// The database URL is not one Warroom can use.
+    #[error("unsupported database URL {0:?}: use sqlite://PATH or postgres://...")]
+    BadUrl(String),
+    /// A migration failed; the database is left at the version before it.
+    #[error("migration {version} ({name}) failed: {source}")]
+    Migration {
+        /// Migration number.
+        version: i64,
+        /// Migration name.
+        name: &'static str,
+        /// Underlying error.
+        source: sqlx::Error,
+    },
+    /// The database said no, or could not be reached.
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+}
+
+/// Which database a store runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// Embedded SQLite file.
+    Sqlite,
+    /// PostgreSQL server.
+    Postgres,
+}
+
+/// Everything Warroom persists. Implementations must pass `tests/conformance.rs`.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Which backend this is.
+    fn backend(&self) -> Backend;
+
+    /// Checks the database answers.
+    async fn ping(&self) -> Result<(), StoreError>;
+
+    /// Allocates the next id for the UTC day of `declared.at`, and stores the declaration as
+    /// the first event with the projection. `declared.kind` must be `Declared`.
+    async fn create_incident(&self, declared: NewEvent) -> Result<(Incident, Event), StoreError>;
+
+    /// Appends `events` if the incident is still at `expected_version`; otherwise
+    /// [`StoreError::Conflict`] and nothing is written.
+    async fn append(
+        &self,
+        id: &IncidentId,
+        expected_version: u64,
+        events: Vec<NewEvent>,
+    ) -> Result<(Incident, Vec<Event>), StoreError>;
+
+    /// The incident, if it exists and `viewer` may see it.
+    async fn incident(&self, viewer: &Principal, id: &IncidentId) -> Result<Option<Incident>, StoreError>;
+
+    /// The incident's whole log in order, if it exists and `viewer` may see it.
+    async fn events(&self, viewer: &Principal, id: &IncidentId) -> Result<Option<Vec<Event>>, StoreError>;
+
+    /// Incidents matching `filter` that `viewer` may see, newest first, one page.
+    async fn list(&self, viewer: &Principal, filter: &IncidentFilter) -> Result<Page, StoreError>;
+
+    /// How many incidents match `filter` among those `viewer` may see.
+    async fn count(&self, viewer: &Principal, filter: &IncidentFilter) -> Result<u64, StoreError>;
+
+    /// Recomputes every incident's hash chain and checks each projection equals its fold.
+    async fn verify(&self) -> Result<VerifyReport, StoreError>;
+
+    /// Stores a new API token (only its hash).
+    async fn create_token(&self, token: NewToken) -> Result<TokenRecord, StoreError>;
+
+    /// The live or revoked token with this hash.
+    async fn token_by_hash(&self, hash: &str) -> Result<Option<TokenRecord>, StoreError>;
+
+    /// All tokens, oldest first.
+    async fn list_tokens(&self) -> Result<Vec<TokenRecord>, StoreError>;
+
+    /// Revokes a token; `None` if there is no such token.
+    async fn revoke_token(&self, id: &str, at: Timestamp) -> Result<Option<TokenRecord>, StoreError>;
+
+    /// Records that a token was used.
+    async fn touch_token(&self, id: &str, at: Timestamp) -> Result<(), StoreError>;
+
+    /// Number of tokens that are not revoked.
+    async fn live_token_count(&self) -> Result<u64, StoreError>;
+}
+
+/// Opens (creating and migrating as needed) the store a URL names.
+pub async fn open(url: &str) -> Result<Arc<dyn Store>, StoreError> {
+    if url.starts_with("sqlite:") {
+        Ok(Arc::new(SqliteStore::connect(url).await?))
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(Arc::new(PostgresStore::connect(url).await?))
+    } else {
+        Err(StoreError::BadUrl(redact_url(url)))
+    }
+}
+
+/// The URL with any password replaced, safe for logs and errors.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let userinfo = &url[scheme_end + 3..at];
+            match userinfo.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme_end + 3], &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_never_reach_logs() {
+        assert_eq!(redact_url("postgres://w:s3cret@db:5432/warroom"), "postgres://w:***@db:5432/warroom");
+        assert_eq!(redact_url("postgres://w@db/warroom"), "postgres://w@db/warroom");
+        assert_eq!(redact_url("sqlite://x.db"), "sqlite://x.db");
+    }
+}

@@ -1,0 +1,556 @@
+//! The one body of SQL both backends run.
+//!
+//! SQLite and PostgreSQL differ here only in how a write transaction starts, how a row is
+//! locked, and how migrations are serialised; everything else is the same statements with
+//! `$N` parameters (which sqlx's SQLite driver also accepts). A macro stamps the body out for
+//! each backend's concrete types, which keeps one copy of the SQL without generic sqlx bounds.
+
+use jiff::Timestamp;
+use warroom_core::Role;
+
+use crate::StoreError;
+
+pub(crate) fn micros(ts: Timestamp) -> i64 {
+    ts.as_microsecond()
+}
+
+pub(crate) fn from_micros(v: i64) -> Result<Timestamp, StoreError> {
+    Timestamp::from_microsecond(v).map_err(|_| StoreError::Corrupt(format!("time {v} out of range")))
+}
+
+pub(crate) fn parse_role(text: &str) -> Result<Role, StoreError> {
+    text.parse().map_err(StoreError::Corrupt)
+}
+
+/// `LIKE` pattern matching `text` anywhere, with wildcards in it taken literally.
+pub(crate) fn contains_pattern(text: &str) -> String {
+    let escaped = text.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+    format!("%{escaped}%")
+}
+
+/// Unique-key violations mean someone else won a race: the caller may retry.
+pub(crate) fn conflict_or(err: sqlx::Error) -> StoreError {
+    match &err {
+        sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict(db.message().to_string()),
+        _ => StoreError::Database(err),
+    }
+}
+
+macro_rules! store_impl {
+    ($store:ident, $db:ty, $backend:ident, $migrations:expr, $lock:literal) => {
+        use async_trait::async_trait;
+        use jiff::Timestamp;
+        use sqlx::{QueryBuilder, Row};
+        use warroom_core::event::{GENESIS_HASH, StoredEvent, verify_chain, ChainBreak};
+        use warroom_core::{Event, EventKind, Incident, IncidentId, NewEvent, Principal};
+
+        use crate::backend::{conflict_or, contains_pattern, from_micros, micros, parse_role};
+        use crate::filter::{Cursor, IncidentFilter, Page, StatusFilter};
+        use crate::types::{NewToken, TokenRecord, VerifyReport};
+        use crate::{Backend, Store};
+
+        type Tx = sqlx::Transaction<'static, $db>;
+
+        impl $store {
+            async fn migrate(&self) -> Result<(), StoreError> {
+                sqlx::query(crate::migrate::CREATE_TABLE).execute(&self.pool).await?;
+                for m in $migrations {
+                    let mut tx = self.begin().await?;
+                    Self::migration_lock(&mut tx).await?;
+                    let done: Option<i64> =
+                        sqlx::query_scalar("SELECT version FROM schema_migrations WHERE version = $1")
+                            .bind(m.version)
+                            .fetch_optional(&mut *tx)
+                            .await?;
+                    if done.is_some() {
+                        tx.rollback().await?;
+                        continue;
+                    }
+                    sqlx::raw_sql(m.sql).execute(&mut *tx).await.map_err(|source| StoreError::Migration {
+                        version: m.version,
+                        name: m.name,
+                        source,
+                    })?;
+                    sqlx::query("INSERT INTO schema_migrations (version, name) VALUES ($1, $2)")
+                        .bind(m.version)
+                        .bind(m.name)
+                        .execute(&mut *tx)
+                        .await?;
+                    tx.commit().await?;
+                    tracing::info!(version = m.version, name = m.name, "applied database migration");
+                }
+                Ok(())
+            }
+
+            async fn insert_events(tx: &mut Tx, events: &[Event]) -> Result<(), StoreError> {
+                for e in events {
+                    let (kind, data) = e.kind.to_parts();
+                    let seq = i64::try_from(e.seq).map_err(|_| StoreError::Corrupt("sequence overflow".into()))?;
+                    sqlx::query(
+                        "INSERT INTO events (incident_id, seq, at, actor, kind, payload, prev_hash, hash)
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                    )
+                    .bind(e.incident_id.as_str())
+                    .bind(seq)
+                    .bind(micros(e.at))
+                    .bind(&e.actor)
+                    .bind(kind)
+                    .bind(data.to_string())
+                    .bind(&e.prev_hash)
+                    .bind(&e.hash)
+                    .execute(&mut **tx)
+                    .await
+                    .map_err(conflict_or)?;
+                }
+                Ok(())
+            }
+
+            /// Writes the projection row and its lookup tables; `expected` is the version the
+            /// row must still have (`None` for a new incident).
+            async fn write_projection(
+                tx: &mut Tx,
+                inc: &Incident,
+                last_hash: &str,
+                expected: Option<u64>,
+            ) -> Result<(), StoreError> {
+                let state = serde_json::to_string(inc).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                let version = i64::try_from(inc.version).map_err(|_| StoreError::Corrupt("version overflow".into()))?;
+                match expected {
+                    None => {
+                        sqlx::query(
+                            "INSERT INTO incidents (id, version, title, incident_type, severity, status, restricted,
+                               declared_at, updated_at, search_text, last_hash, state)
+                             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                        )
+                        .bind(inc.id.as_str())
+                        .bind(version)
+                        .bind(&inc.title)
+                        .bind(&inc.incident_type)
+                        .bind(&inc.severity)
+                        .bind(inc.status.as_str())
+                        .bind(inc.restricted)
+                        .bind(micros(inc.declared_at))
+                        .bind(micros(inc.updated_at))
+                        .bind(inc.search_text())
+                        .bind(last_hash)
+                        .bind(&state)
+                        .execute(&mut **tx)
+                        .await
+                        .map_err(conflict_or)?;
+                    }
+                    Some(expected) => {
+                        let expected = i64::try_from(expected).map_err(|_| StoreError::Corrupt("version overflow".into()))?;
+                        let done = sqlx::query(
+                            "UPDATE incidents SET version = $1, title = $2, incident_type = $3, severity = $4,
+                               status = $5, restricted = $6, updated_at = $7, search_text = $8, last_hash = $9,
+                               state = $10
+                             WHERE id = $11 AND version = $12",
+                        )
+                        .bind(version)
+                        .bind(&inc.title)
+                        .bind(&inc.incident_type)
+                        .bind(&inc.severity)
+                        .bind(inc.status.as_str())
+                        .bind(inc.restricted)
+                        .bind(micros(inc.updated_at))
+                        .bind(inc.search_text())
+                        .bind(last_hash)
+                        .bind(&state)
+                        .bind(inc.id.as_str())
+                        .bind(expected)
+                        .execute(&mut **tx)
+                        .await?;
+                        if done.rows_affected() != 1 {
+                            return Err(StoreError::Conflict(format!("{} changed concurrently", inc.id)));
+                        }
+                    }
+                }
+                let id = inc.id.as_str();
+                sqlx::query("DELETE FROM incident_services WHERE incident_id = $1").bind(id).execute(&mut **tx).await?;
+                for s in &inc.services {
+                    sqlx::query("INSERT INTO incident_services (incident_id, service) VALUES ($1, $2)")
+                        .bind(id)
+                        .bind(s)
+                        .execute(&mut **tx)
+                        .await?;
+                }
+                sqlx::query("DELETE FROM incident_labels WHERE incident_id = $1").bind(id).execute(&mut **tx).await?;
+                for (k, v) in &inc.labels {
+                    sqlx::query("INSERT INTO incident_labels (incident_id, key, value) VALUES ($1, $2, $3)")
+                        .bind(id)
+                        .bind(k)
+                        .bind(v)
+                        .execute(&mut **tx)
+                        .await?;
+                }
+                // Participation only grows, so inserting the missing ones is enough.
+                for p in &inc.participants {
+                    sqlx::query(
+                        "INSERT INTO incident_participants (incident_id, person) VALUES ($1, $2)
+                         ON CONFLICT (incident_id, person) DO NOTHING",
+                    )
+                    .bind(id)
+                    .bind(p)
+                    .execute(&mut **tx)
+                    .await?;
+                }
+                Ok(())
+            }
+
+            fn push_visibility(qb: &mut QueryBuilder<$db>, viewer: &Principal) {
+                if !viewer.sees_all_restricted() {
+                    qb.push(
+                        " AND (i.restricted = FALSE OR EXISTS (SELECT 1 FROM incident_participants p
+                           WHERE p.incident_id = i.id AND p.person = ",
+                    );
+                    qb.push_bind(viewer.name.clone());
+                    qb.push("))");
+                }
+            }
+
+            fn push_in(qb: &mut QueryBuilder<$db>, column: &str, values: &[String]) {
+                qb.push(format!(" AND {column} IN ("));
+                for (i, v) in values.iter().enumerate() {
+                    if i > 0 {
+                        qb.push(", ");
+                    }
+                    qb.push_bind(v.clone());
+                }
+                qb.push(")");
+            }
+
+            fn push_filters(qb: &mut QueryBuilder<$db>, viewer: &Principal, f: &IncidentFilter) {
+                Self::push_visibility(qb, viewer);
+                if let StatusFilter::In(statuses) = &f.status {
+                    let names: Vec<String> = statuses.iter().map(|s| s.as_str().to_string()).collect();
+                    if names.is_empty() {
+                        qb.push(" AND 1 = 0");
+                    } else {
+                        Self::push_in(qb, "i.status", &names);
+                    }
+                }
+                if !f.severities.is_empty() {
+                    Self::push_in(qb, "i.severity", &f.severities);
+                }
+                if !f.types.is_empty() {
+                    Self::push_in(qb, "i.incident_type", &f.types);
+                }
+                if !f.services.is_empty() {
+                    qb.push(" AND EXISTS (SELECT 1 FROM incident_services s WHERE s.incident_id = i.id");
+                    Self::push_in(qb, "s.service", &f.services);
+                    qb.push(")");
+                }
+                for (k, v) in &f.labels {
+                    qb.push(" AND EXISTS (SELECT 1 FROM incident_labels l WHERE l.incident_id = i.id AND l.key = ");
+                    qb.push_bind(k.clone());
+                    qb.push(" AND l.value = ");
+                    qb.push_bind(v.clone());
+                    qb.push(")");
+                }
+                if let Some(text) = f.text.as_deref().filter(|t| !t.trim().is_empty()) {
+                    qb.push(" AND i.search_text LIKE ");
+                    qb.push_bind(contains_pattern(text.trim()));
+                    qb.push(" ESCAPE '\\'");
+                }
+                if let Some(since) = f.since {
+                    qb.push(" AND i.declared_at >= ");
+                    qb.push_bind(micros(since));
+                }
+                if let Some(until) = f.until {
+                    qb.push(" AND i.declared_at < ");
+                    qb.push_bind(micros(until));
+                }
+            }
+
+            fn parse_state(state: &str) -> Result<Incident, StoreError> {
+                serde_json::from_str(state).map_err(|e| StoreError::Corrupt(format!("incident row: {e}")))
+            }
+
+            fn token_from_row(row: &<$db as sqlx::Database>::Row) -> Result<TokenRecord, StoreError> {
+                Ok(TokenRecord {
+                    id: row.try_get("id")?,
+                    name: row.try_get("name")?,
+                    role: parse_role(&row.try_get::<String, _>("role")?)?,
+                    security: row.try_get("security")?,
+                    created_at: from_micros(row.try_get("created_at")?)?,
+                    created_by: row.try_get("created_by")?,
+                    revoked_at: row.try_get::<Option<i64>, _>("revoked_at")?.map(from_micros).transpose()?,
+                    last_used_at: row.try_get::<Option<i64>, _>("last_used_at")?.map(from_micros).transpose()?,
+                })
+            }
+
+            async fn stored_events(&self, id: &str) -> Result<Vec<StoredEvent>, StoreError> {
+                let rows = sqlx::query(
+                    "SELECT incident_id, seq, at, actor, kind, payload, prev_hash, hash
+                     FROM events WHERE incident_id = $1 ORDER BY seq",
+                )
+                .bind(id)
+                .fetch_all(&self.pool)
+                .await?;
+                rows.iter()
+                    .map(|r| {
+                        Ok(StoredEvent {
+                            incident_id: r.try_get("incident_id")?,
+                            seq: r.try_get("seq")?,
+                            at_micros: r.try_get("at")?,
+                            actor: r.try_get("actor")?,
+                            kind: r.try_get("kind")?,
+                            payload: r.try_get("payload")?,
+                            prev_hash: r.try_get("prev_hash")?,
+                            hash: r.try_get("hash")?,
+                        })
+                    })
+                    .collect()
+            }
+        }
+
+        fn to_event(s: &StoredEvent) -> Result<Event, StoreError> {
+            let corrupt = |what: String| StoreError::Corrupt(format!("event {} of {}: {what}", s.seq, s.incident_id));
+            let data: serde_json::Value = serde_json::from_str(&s.payload).map_err(|e| corrupt(e.to_string()))?;
+            Ok(Event {
+                incident_id: s.incident_id.parse().map_err(|e: warroom_core::id::IdError| corrupt(e.to_string()))?,
+                seq: u64::try_from(s.seq).map_err(|_| corrupt("negative sequence".into()))?,
+                at: from_micros(s.at_micros)?,
+                actor: s.actor.clone(),
+                kind: EventKind::from_parts(&s.kind, data).map_err(|e| corrupt(e.to_string()))?,
+                prev_hash: s.prev_hash.clone(),
+                hash: s.hash.clone(),
+            })
+        }
+
+        #[async_trait]
+        impl Store for $store {
+            fn backend(&self) -> Backend {
+                Backend::$backend
+            }
+
+            async fn ping(&self) -> Result<(), StoreError> {
+                sqlx::query("SELECT 1").execute(&self.pool).await?;
+                Ok(())
+            }
+
+            async fn create_incident(&self, declared: NewEvent) -> Result<(Incident, Event), StoreError> {
+                let day = warroom_core::id::day_key(declared.at);
+                let mut tx = self.begin().await?;
+                // The upsert takes a row lock (PostgreSQL) or runs under the write lock (SQLite),
+                // so concurrent declarations get distinct numbers.
+                let n: i64 = sqlx::query_scalar(
+                    "INSERT INTO incident_counters (day, last) VALUES ($1, 1)
+                     ON CONFLICT (day) DO UPDATE SET last = incident_counters.last + 1
+                     RETURNING last",
+                )
+                .bind(&day)
+                .fetch_one(&mut *tx)
+                .await?;
+                let n = u32::try_from(n).map_err(|_| StoreError::Corrupt(format!("counter for {day} overflowed")))?;
+                let id = IncidentId::new(declared.at, n);
+                let event = Event::seal(id, 1, declared, GENESIS_HASH);
+                let incident = Incident::apply(None, &event).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                Self::insert_events(&mut tx, std::slice::from_ref(&event)).await?;
+                Self::write_projection(&mut tx, &incident, &event.hash, None).await?;
+                tx.commit().await?;
+                Ok((incident, event))
+            }
+
+            async fn append(
+                &self,
+                id: &IncidentId,
+                expected_version: u64,
+                events: Vec<NewEvent>,
+            ) -> Result<(Incident, Vec<Event>), StoreError> {
+                let mut tx = self.begin().await?;
+                let row = sqlx::query(concat!("SELECT version, last_hash, state FROM incidents WHERE id = $1", $lock))
+                    .bind(id.as_str())
+                    .fetch_optional(&mut *tx)
+                    .await?
+                    .ok_or(StoreError::NotFound)?;
+                let version: i64 = row.try_get("version")?;
+                if u64::try_from(version).ok() != Some(expected_version) {
+                    return Err(StoreError::Conflict(format!(
+                        "{id} is at version {version}, not {expected_version}"
+                    )));
+                }
+                let mut incident = Self::parse_state(&row.try_get::<String, _>("state")?)?;
+                if events.is_empty() {
+                    tx.rollback().await?;
+                    return Ok((incident, Vec::new()));
+                }
+                let mut prev: String = row.try_get("last_hash")?;
+                let mut sealed = Vec::with_capacity(events.len());
+                for (i, e) in events.into_iter().enumerate() {
+                    let event = Event::seal(id.clone(), expected_version + 1 + i as u64, e, &prev);
+                    prev = event.hash.clone();
+                    incident = Incident::apply(Some(incident), &event).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                    sealed.push(event);
+                }
+                Self::insert_events(&mut tx, &sealed).await?;
+                Self::write_projection(&mut tx, &incident, &prev, Some(expected_version)).await?;
+                tx.commit().await?;
+                Ok((incident, sealed))
+            }
+
+            async fn incident(&self, viewer: &Principal, id: &IncidentId) -> Result<Option<Incident>, StoreError> {
+                let mut qb = QueryBuilder::<$db>::new("SELECT i.state FROM incidents i WHERE i.id = ");
+                qb.push_bind(id.as_str().to_string());
+                Self::push_visibility(&mut qb, viewer);
+                let row = qb.build().fetch_optional(&self.pool).await?;
+                row.map(|r| Self::parse_state(&r.try_get::<String, _>("state")?)).transpose()
+            }
+
+            async fn events(&self, viewer: &Principal, id: &IncidentId) -> Result<Option<Vec<Event>>, StoreError> {
+                if self.incident(viewer, id).await?.is_none() {
+                    return Ok(None);
+                }
+                let stored = self.stored_events(id.as_str()).await?;
+                stored.iter().map(to_event).collect::<Result<Vec<_>, _>>().map(Some)
+            }
+
+            async fn list(&self, viewer: &Principal, f: &IncidentFilter) -> Result<Page, StoreError> {
+                let mut qb = QueryBuilder::<$db>::new("SELECT i.id, i.declared_at, i.state FROM incidents i WHERE 1 = 1");
+                Self::push_filters(&mut qb, viewer, f);
+                if let Some(c) = &f.cursor {
+                    qb.push(" AND (i.declared_at < ");
+                    qb.push_bind(c.declared_at);
+                    qb.push(" OR (i.declared_at = ");
+                    qb.push_bind(c.declared_at);
+                    qb.push(" AND i.id < ");
+                    qb.push_bind(c.id.clone());
+                    qb.push("))");
+                }
+                let limit = f.limit.clamp(1, 500);
+                qb.push(" ORDER BY i.declared_at DESC, i.id DESC LIMIT ");
+                qb.push_bind(i64::from(limit) + 1);
+                let rows = qb.build().fetch_all(&self.pool).await?;
+                let more = rows.len() > limit as usize;
+                let mut incidents = Vec::with_capacity(rows.len().min(limit as usize));
+                let mut next_cursor = None;
+                for row in rows.iter().take(limit as usize) {
+                    incidents.push(Self::parse_state(&row.try_get::<String, _>("state")?)?);
+                    if more {
+                        next_cursor = Some(Cursor { declared_at: row.try_get("declared_at")?, id: row.try_get("id")? });
+                    }
+                }
+                Ok(Page { incidents, next_cursor })
+            }
+
+            async fn count(&self, viewer: &Principal, f: &IncidentFilter) -> Result<u64, StoreError> {
+                let mut qb = QueryBuilder::<$db>::new("SELECT COUNT(*) AS n FROM incidents i WHERE 1 = 1");
+                Self::push_filters(&mut qb, viewer, f);
+                let n: i64 = qb.build().fetch_one(&self.pool).await?.try_get("n")?;
+                Ok(u64::try_from(n).unwrap_or(0))
+            }
+
+            async fn verify(&self) -> Result<VerifyReport, StoreError> {
+                let ids: Vec<String> = sqlx::query_scalar(
+                    "SELECT incident_id FROM events UNION SELECT id FROM incidents ORDER BY 1",
+                )
+                .fetch_all(&self.pool)
+                .await?;
+                let mut report = VerifyReport { incidents_checked: 0, events_checked: 0, ok: true, broken: Vec::new() };
+                for id in ids {
+                    report.incidents_checked += 1;
+                    let stored = self.stored_events(&id).await?;
+                    report.events_checked += stored.len() as u64;
+                    if let Err(b) = verify_chain(&stored) {
+                        report.broken.push(b);
+                        continue;
+                    }
+                    let projection: Option<String> = sqlx::query_scalar("SELECT state FROM incidents WHERE id = $1")
+                        .bind(&id)
+                        .fetch_optional(&self.pool)
+                        .await?;
+                    let folded = stored
+                        .iter()
+                        .map(to_event)
+                        .collect::<Result<Vec<_>, _>>()
+                        .ok()
+                        .and_then(|events| Incident::fold(&events).ok().flatten());
+                    let matches = match (&projection, &folded) {
+                        (Some(p), Some(f)) => Self::parse_state(p).map(|p| &p == f).unwrap_or(false),
+                        _ => false,
+                    };
+                    if !matches {
+                        report.broken.push(ChainBreak {
+                            incident_id: id.clone(),
+                            seq: stored.len() as i64,
+                            reason: match projection {
+                                None => "events exist but the incident row is missing".into(),
+                                Some(_) => "the incident row does not match its event log".into(),
+                            },
+                        });
+                    }
+                }
+                report.ok = report.broken.is_empty();
+                Ok(report)
+            }
+
+            async fn create_token(&self, t: NewToken) -> Result<TokenRecord, StoreError> {
+                sqlx::query(
+                    "INSERT INTO api_tokens (id, name, role, security, token_hash, created_at, created_by)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                )
+                .bind(&t.id)
+                .bind(&t.name)
+                .bind(t.role.as_str())
+                .bind(t.security)
+                .bind(&t.token_hash)
+                .bind(micros(t.created_at))
+                .bind(&t.created_by)
+                .execute(&self.pool)
+                .await
+                .map_err(conflict_or)?;
+                Ok(TokenRecord {
+                    id: t.id,
+                    name: t.name,
+                    role: t.role,
+                    security: t.security,
+                    created_at: t.created_at,
+                    created_by: t.created_by,
+                    revoked_at: None,
+                    last_used_at: None,
+                })
+            }
+
+            async fn token_by_hash(&self, hash: &str) -> Result<Option<TokenRecord>, StoreError> {
+                let row = sqlx::query("SELECT * FROM api_tokens WHERE token_hash = $1")
+                    .bind(hash)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                row.as_ref().map(Self::token_from_row).transpose()
+            }
+
+            async fn list_tokens(&self) -> Result<Vec<TokenRecord>, StoreError> {
+                let rows = sqlx::query("SELECT * FROM api_tokens ORDER BY created_at, id").fetch_all(&self.pool).await?;
+                rows.iter().map(Self::token_from_row).collect()
+            }
+
+            async fn revoke_token(&self, id: &str, at: Timestamp) -> Result<Option<TokenRecord>, StoreError> {
+                sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
+                    .bind(micros(at))
+                    .bind(id)
+                    .execute(&self.pool)
+                    .await?;
+                let row = sqlx::query("SELECT * FROM api_tokens WHERE id = $1").bind(id).fetch_optional(&self.pool).await?;
+                row.as_ref().map(Self::token_from_row).transpose()
+            }
+
+            async fn touch_token(&self, id: &str, at: Timestamp) -> Result<(), StoreError> {
+                sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
+                    .bind(micros(at))
+                    .bind(id)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+
+            async fn live_token_count(&self) -> Result<u64, StoreError> {
+                let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM api_tokens WHERE revoked_at IS NULL")
+                    .fetch_one(&self.pool)
+                    .await?;
+                Ok(u64::try_from(n).unwrap_or(0))
+            }
+        }
+    };
+}
+
+pub(crate) use store_impl;

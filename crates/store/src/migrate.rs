@@ -1,0 +1,30 @@
+//! Embedded, append-only migrations, one list per backend.
+//!
+//! A shipped migration is never edited; a change is a new file. Each migration runs in its own
+//! transaction and is recorded in `schema_migrations`, so a failed one leaves the previous
+//! version intact and a restart retries it.
+
+/// One migration: number, name, SQL.
+pub(crate) struct Migration {
+    pub version: i64,
+    pub name: &'static str,
+    pub sql: &'static str,
+}
+
+pub(crate) const SQLITE: &[Migration] = &[Migration {
+    version: 1,
+    name: "incidents",
+    sql: include_str!("../migrations/sqlite/0001_incidents.sql"),
+}];
+
+pub(crate) const POSTGRES: &[Migration] = &[Migration {
+    version: 1,
+    name: "incidents",
+    sql: include_str!("../migrations/postgres/0001_incidents.sql"),
+}];
+
+pub(crate) const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (
+    version BIGINT PRIMARY KEY,
+    name TEXT NOT NULL,
+    applied_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP
+)";

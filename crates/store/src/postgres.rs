@@ -1,0 +1,46 @@
+//! The PostgreSQL backend, for teams running several `warroom serve` replicas on one database.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+
+use crate::StoreError;
+
+/// Store on a PostgreSQL database.
+#[derive(Debug, Clone)]
+pub struct PostgresStore {
+    pool: sqlx::PgPool,
+}
+
+/// Advisory lock key held while migrating, so replicas starting together migrate once.
+const MIGRATION_LOCK: i64 = 0x5741_5252_4f4f_4d00;
+
+impl PostgresStore {
+    /// Connects to and migrates the database at `url`.
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        let options = PgConnectOptions::from_str(url)?;
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(options)
+            .await?;
+        let store = Self { pool };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    async fn begin(&self) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, sqlx::Error> {
+        self.pool.begin().await
+    }
+
+    async fn migration_lock(tx: &mut sqlx::Transaction<'static, sqlx::Postgres>) -> Result<(), sqlx::Error> {
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(MIGRATION_LOCK)
+            .execute(&mut **tx)
+            .await
+            .map(|_| ())
+    }
+}
+
+crate::backend::store_impl!(PostgresStore, sqlx::Postgres, Postgres, crate::migrate::POSTGRES, " FOR UPDATE");

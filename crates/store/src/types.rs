@@ -1,0 +1,61 @@
+//! Plain records the store hands back.
+
+use jiff::Timestamp;
+use serde::Serialize;
+use warroom_core::Role;
+use warroom_core::event::ChainBreak;
+
+/// A token to store; the secret itself never reaches the store.
+#[derive(Debug, Clone)]
+pub struct NewToken {
+    /// Public id (`tok_...`), used to list and revoke.
+    pub id: String,
+    /// Person or system the token acts as; the actor of its events.
+    pub name: String,
+    /// Permission level.
+    pub role: Role,
+    /// Member of the security team (sees restricted incidents).
+    pub security: bool,
+    /// SHA-256 of the secret, hex.
+    pub token_hash: String,
+    /// Creation time.
+    pub created_at: Timestamp,
+    /// Who created it.
+    pub created_by: String,
+}
+
+/// A stored token, without its secret.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TokenRecord {
+    /// Public id.
+    pub id: String,
+    /// Person or system the token acts as.
+    pub name: String,
+    /// Permission level.
+    pub role: Role,
+    /// Member of the security team.
+    pub security: bool,
+    /// Creation time.
+    pub created_at: Timestamp,
+    /// Who created it.
+    pub created_by: String,
+    /// When it was revoked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub revoked_at: Option<Timestamp>,
+    /// When it was last used.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_used_at: Option<Timestamp>,
+}
+
+/// What `verify` found.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct VerifyReport {
+    /// Incidents whose chains were checked.
+    pub incidents_checked: u64,
+    /// Events checked.
+    pub events_checked: u64,
+    /// True when nothing is broken.
+    pub ok: bool,
+    /// The first broken event of each broken chain.
+    pub broken: Vec<ChainBreak>,
+}
