@@ -63,9 +63,29 @@ fn opt_time(ts: Option<Timestamp>) -> String {
     ts.map_or_else(|| "—".to_string(), time)
 }
 
-/// Markdown table cells cannot hold pipes or newlines.
+/// Markdown table cells cannot hold pipes or newlines. A pipe is escaped as `\|`; backslashes
+/// right before it are doubled first, or `\\|` would read as an escaped backslash followed by a
+/// cell boundary.
 fn cell(text: &str) -> String {
-    text.replace('|', "\\|").replace(['\r', '\n'], " ")
+    let mut out = String::with_capacity(text.len());
+    let mut backslashes = 0;
+    for c in text.chars() {
+        match c {
+            '\\' => backslashes += 1,
+            '|' => {
+                out.extend(std::iter::repeat_n('\\', 2 * backslashes + 1));
+                out.push('|');
+                backslashes = 0;
+            }
+            c => {
+                out.extend(std::iter::repeat_n('\\', backslashes));
+                out.push(if c == '\r' || c == '\n' { ' ' } else { c });
+                backslashes = 0;
+            }
+        }
+    }
+    out.extend(std::iter::repeat_n('\\', backslashes));
+    out
 }
 
 fn markdown(inc: &Incident, events: &[Event]) -> String {
