@@ -1,1 +1,219 @@
-//! placeholder
+//! Warroom's HTTP server: the JSON API under `/api/v1`, bearer-token auth, and the wiring
+//! that opens the store, makes the first admin token and serves.
+//!
+//! Handlers are thin: they authenticate, parse, call `warroom-core` to decide, and call the
+//! store to commit. A 2xx is only sent after the store's transaction committed.
+
+pub mod auth;
+mod demo;
+pub mod error;
+pub mod json;
+pub mod openapi;
+pub mod routes;
+pub mod state;
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::http::StatusCode;
+use tokio::net::TcpListener;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+use warroom_core::{Clock, Config, Role};
+use warroom_store::{Store, StoreError, redact_url};
+
+pub use state::AppState;
+
+/// What `warroom serve` needs.
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    /// Address to listen on, e.g. `127.0.0.1:8080`.
+    pub listen: String,
+    /// Directory for the SQLite file and `admin.token`.
+    pub data_dir: PathBuf,
+    /// `sqlite://...` or `postgres://...`; default: SQLite file in the data directory.
+    pub database_url: Option<String>,
+    /// Effective configuration.
+    pub config: Config,
+    /// Seed a realistic demo incident when the database has none.
+    pub demo: bool,
+}
+
+/// Why the server could not start or stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    /// The data directory or the token file could not be written.
+    #[error("{path}: {source}")]
+    DataDir {
+        /// The path involved.
+        path: PathBuf,
+        /// What went wrong.
+        source: std::io::Error,
+    },
+    /// The database could not be opened or migrated.
+    #[error("database {url}: {source}")]
+    Store {
+        /// Redacted database URL.
+        url: String,
+        /// What went wrong.
+        source: StoreError,
+    },
+    /// Seeding the demo failed.
+    #[error("seeding the demo: {0}")]
+    Demo(String),
+    /// The listen address is unusable.
+    #[error("cannot listen on {addr}: {source}")]
+    Listen {
+        /// The address.
+        addr: String,
+        /// What went wrong.
+        source: std::io::Error,
+    },
+}
+
+/// A server running in the background (for `serve` and for tests).
+pub struct Running {
+    /// The address actually bound (useful with port 0).
+    pub addr: SocketAddr,
+    /// The admin token, when this start created it.
+    pub created_admin_token: Option<String>,
+    shutdown: tokio::sync::oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl Running {
+    /// Stops accepting, finishes in-flight requests, and waits.
+    pub async fn stop(self) {
+        let _ = self.shutdown.send(());
+        let _ = self.task.await;
+    }
+}
+
+/// The router with all middleware, for a given state.
+pub fn app(state: AppState) -> axum::Router {
+    routes::router(state)
+        .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, Duration::from_secs(30)))
+        .layer(TraceLayer::new_for_http())
+}
+
+/// Opens the store named by the options (default: SQLite in the data directory).
+pub async fn open_store(options: &ServeOptions) -> Result<Arc<dyn Store>, ServeError> {
+    create_private_dir(&options.data_dir)?;
+    let url = match &options.database_url {
+        Some(url) => url.clone(),
+        None => format!("sqlite://{}", options.data_dir.join("warroom.db").display()),
+    };
+    tracing::info!(database = %redact_url(&url), "opening database");
+    warroom_store::open(&url)
+        .await
+        .map_err(|source| ServeError::Store { url: redact_url(&url), source })
+}
+
+fn create_private_dir(dir: &Path) -> Result<(), ServeError> {
+    let err = |source| ServeError::DataDir { path: dir.to_path_buf(), source };
+    std::fs::create_dir_all(dir).map_err(err)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).map_err(err)?;
+    }
+    Ok(())
+}
+
+/// On first start (no live token) creates an admin token and writes it to
+/// `DATA_DIR/admin.token`, readable by the owner only. Returns the secret when it did.
+pub async fn bootstrap_admin(store: &dyn Store, clock: &dyn Clock, data_dir: &Path) -> Result<Option<String>, ServeError> {
+    let store_err = |source| ServeError::Store { url: "(tokens)".into(), source };
+    if store.live_token_count().await.map_err(store_err)? > 0 {
+        return Ok(None);
+    }
+    let minted = auth::mint("admin", Role::Admin, false, "warroom", clock.now());
+    let path = data_dir.join("admin.token");
+    write_secret_file(&path, &minted.secret).map_err(|source| ServeError::DataDir { path: path.clone(), source })?;
+    store.create_token(minted.record).await.map_err(store_err)?;
+    Ok(Some(minted.secret))
+}
+
+fn write_secret_file(path: &Path, secret: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options.open(path)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        // An existing file keeps its old mode on open; tighten it.
+        file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    }
+    file.write_all(secret.as_bytes())?;
+    file.write_all(b"\n")?;
+    file.sync_all()
+}
+
+/// Opens everything and starts serving in the background.
+pub async fn start(options: ServeOptions, clock: Arc<dyn Clock>) -> Result<Running, ServeError> {
+    let store = open_store(&options).await?;
+    let created_admin_token = bootstrap_admin(&*store, &*clock, &options.data_dir).await?;
+    let config = Arc::new(options.config.clone());
+    if options.demo {
+        demo::seed(&*store, &config, &*clock).await.map_err(ServeError::Demo)?;
+    }
+    let listener = TcpListener::bind(&options.listen)
+        .await
+        .map_err(|source| ServeError::Listen { addr: options.listen.clone(), source })?;
+    let addr = listener
+        .local_addr()
+        .map_err(|source| ServeError::Listen { addr: options.listen.clone(), source })?;
+    let state = AppState { store, config, clock };
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        axum::serve(listener, app(state))
+            .with_graceful_shutdown(async {
+                let _ = rx.await;
+            })
+            .await
+    });
+    Ok(Running { addr, created_admin_token, shutdown: tx, task })
+}
+
+/// `warroom serve`: starts, says where the admin token is, and serves until Ctrl-C or SIGTERM.
+pub async fn serve(options: ServeOptions) -> Result<(), ServeError> {
+    let token_path = options.data_dir.join("admin.token");
+    let running = start(options, Arc::new(warroom_core::SystemClock)).await?;
+    if running.created_admin_token.is_some() {
+        tracing::info!(path = %token_path.display(), "created the first admin token; the CLI reads it from there on this machine");
+    }
+    tracing::info!(address = %running.addr, "Warroom is listening on http://{}", running.addr);
+    shutdown_signal().await;
+    tracing::info!("shutting down");
+    running.stop().await;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+}

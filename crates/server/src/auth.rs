@@ -1,0 +1,135 @@
+//! Bearer-token authentication and the role ladder.
+//!
+//! A token is `wr_` followed by 64 hex digits of randomness; only its SHA-256 is stored, and
+//! lookups go by that hash, so no secret is ever compared in application code and a stolen
+//! database does not yield usable tokens.
+
+use axum::extract::FromRequestParts;
+use axum::http::header;
+use axum::http::request::Parts;
+use jiff::SignedDuration;
+use sha2::{Digest, Sha256};
+use warroom_core::{Principal, Role};
+use warroom_store::{NewToken, TokenRecord};
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// Prefix that makes Warroom tokens recognisable to secret scanners.
+pub const TOKEN_PREFIX: &str = "wr_";
+
+/// A freshly minted token: the secret (shown once) and what to store.
+pub struct Minted {
+    /// The secret to hand to the user.
+    pub secret: String,
+    /// The record to store.
+    pub record: NewToken,
+}
+
+fn random_hex(bytes: usize) -> String {
+    let mut buf = vec![0u8; bytes];
+    rand::fill(&mut buf[..]);
+    hex::encode(buf)
+}
+
+/// SHA-256 of a token secret, hex.
+pub fn hash_token(secret: &str) -> String {
+    hex::encode(Sha256::digest(secret.as_bytes()))
+}
+
+/// Creates a new token for `name` with `role`.
+pub fn mint(name: &str, role: Role, security: bool, created_by: &str, now: jiff::Timestamp) -> Minted {
+    let secret = format!("{TOKEN_PREFIX}{}", random_hex(32));
+    Minted {
+        record: NewToken {
+            id: format!("tok_{}", random_hex(8)),
+            name: name.to_string(),
+            role,
+            security,
+            token_hash: hash_token(&secret),
+            created_at: now,
+            created_by: created_by.to_string(),
+        },
+        secret,
+    }
+}
+
+/// The authenticated caller; extracting it rejects requests without a live token.
+#[derive(Debug, Clone)]
+pub struct Auth(pub Principal);
+
+impl Auth {
+    /// Fails with 403 unless the caller holds at least `needed`.
+    pub fn require(&self, needed: Role) -> Result<(), ApiError> {
+        if self.0.has(needed) {
+            Ok(())
+        } else {
+            Err(ApiError::forbidden(format!(
+                "this needs the {needed} role; your token has {}",
+                self.0.role
+            )))
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for Auth {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let header = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .ok_or_else(|| ApiError::unauthorized("missing bearer token: send Authorization: Bearer <token>"))?;
+        let value = header
+            .to_str()
+            .map_err(|_| ApiError::unauthorized("malformed Authorization header"))?;
+        let secret = value
+            .strip_prefix("Bearer ")
+            .or_else(|| value.strip_prefix("bearer "))
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .ok_or_else(|| ApiError::unauthorized("the Authorization header must be `Bearer <token>`"))?;
+        let record = state
+            .store
+            .token_by_hash(&hash_token(secret))
+            .await?
+            .filter(|t| t.revoked_at.is_none())
+            .ok_or_else(|| ApiError::unauthorized("invalid or revoked token"))?;
+        touch(state, &record).await;
+        Ok(Auth(Principal {
+            name: record.name,
+            role: record.role,
+            security: record.security,
+        }))
+    }
+}
+
+/// Records use at most once a minute per token, so reads do not become writes.
+async fn touch(state: &AppState, record: &TokenRecord) {
+    let now = state.clock.now();
+    let stale = record
+        .last_used_at
+        .is_none_or(|last| now.duration_since(last) > SignedDuration::from_secs(60));
+    if stale {
+        if let Err(err) = state.store.touch_token(&record.id, now).await {
+            tracing::warn!(error = %err, token_id = %record.id, "could not record token use");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn minted_tokens_are_unique_and_stored_hashed() {
+        let now = jiff::Timestamp::UNIX_EPOCH;
+        let a = mint("alice", Role::Responder, false, "admin", now);
+        let b = mint("alice", Role::Responder, false, "admin", now);
+        assert_ne!(a.secret, b.secret);
+        assert_ne!(a.record.id, b.record.id);
+        assert!(a.secret.starts_with("wr_") && a.secret.len() == 67);
+        assert_eq!(a.record.token_hash, hash_token(&a.secret));
+        assert!(!a.record.token_hash.contains(&a.secret[3..]));
+    }
+}

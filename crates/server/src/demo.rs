@@ -1,0 +1,133 @@
+//! `warroom serve --demo`: a realistic incident history so a newcomer sees the system work.
+//!
+//! Seeding goes through the same domain rules and store calls as real requests, so the demo
+//! timeline is a valid, verifiable chain. It only runs on an empty database.
+
+use jiff::SignedDuration;
+use warroom_core::command::{Declaration, decide, declare};
+use warroom_core::{Clock, Command, Config, Impact, IncidentPatch, Links, NewEvent, Principal, Role, Status};
+use warroom_store::{IncidentFilter, Store};
+
+struct Step<'a> {
+    minutes_ago: i64,
+    actor: &'a str,
+    command: Command,
+}
+
+async fn play(store: &dyn Store, config: &Config, clock: &dyn Clock, started_ago: i64, reporter: &str, d: Declaration, steps: Vec<Step<'_>>) -> Result<String, String> {
+    let now = clock.now();
+    let at = |mins: i64| now - SignedDuration::from_mins(mins);
+    let kind = declare(&d, config).map_err(|e| e.to_string())?;
+    let (mut inc, _) = store
+        .create_incident(NewEvent { at: at(started_ago), actor: reporter.into(), kind })
+        .await
+        .map_err(|e| e.to_string())?;
+    for step in steps {
+        let kinds = decide(&inc, &step.command, config).map_err(|e| format!("{:?}: {e}", step.command))?;
+        let events = kinds
+            .into_iter()
+            .map(|kind| NewEvent { at: at(step.minutes_ago), actor: step.actor.into(), kind })
+            .collect();
+        inc = store.append(&inc.id, inc.version, events).await.map_err(|e| e.to_string())?.0;
+    }
+    Ok(inc.id.to_string())
+}
+
+fn note<'a>(minutes_ago: i64, actor: &'a str, text: &str) -> Step<'a> {
+    Step { minutes_ago, actor, command: Command::AddNote { text: text.into() } }
+}
+
+/// Seeds three incidents: one live security incident, one resolved outage, one closed one.
+pub async fn seed(store: &dyn Store, config: &Config, clock: &dyn Clock) -> Result<(), String> {
+    let everyone = Principal { name: "demo".into(), role: Role::Admin, security: true };
+    let existing = store
+        .count(&everyone, &IncidentFilter { limit: 1, ..IncidentFilter::default() })
+        .await
+        .map_err(|e| e.to_string())?;
+    if existing > 0 {
+        tracing::info!("database already has incidents; not seeding the demo");
+        return Ok(());
+    }
+    let service = |s: &str| if config.accepts_service(s) { vec![s.to_string()] } else { Vec::new() };
+    let sev = |i: usize| config.severities.get(i.min(config.severities.len() - 1)).map(|s| s.id.clone()).unwrap_or_default();
+    let role = |id: &str| config.role(id).map(|r| r.id.clone());
+    let mut assign = Vec::new();
+    for (mins, r, who) in [(38, "incident-commander", "alice"), (36, "security-lead", "sam"), (35, "communications-lead", "carol")] {
+        if let Some(r) = role(r) {
+            assign.push(Step { minutes_ago: mins, actor: "alice", command: Command::AssignRole { role: r, person: who.into() } });
+        }
+    }
+
+    let mut steps = vec![Step { minutes_ago: 40, actor: "alice", command: Command::Acknowledge }];
+    steps.extend(assign);
+    steps.extend([
+        note(33, "bob", "Failed logins at 40x baseline, mostly from 2 ASNs. Blocked 203.0.113.7 and 198.51.100.0/24 at the edge."),
+        note(25, "sam", "About 1,200 accounts logged in successfully from the attacking ranges: credential stuffing with reused passwords."),
+        Step { minutes_ago: 24, actor: "alice", command: Command::ChangeSeverity { severity: sev(0), reason: Some("confirmed account takeover; customer data exposed".into()) } },
+        Step {
+            minutes_ago: 20,
+            actor: "sam",
+            command: Command::Update(IncidentPatch {
+                impact: Some(Impact {
+                    users_affected: Some(1200),
+                    data_affected: Some("profile data and order history of affected accounts".into()),
+                    services_impacted: service("auth"),
+                    estimated_cost: None,
+                }),
+                links: Some(Links {
+                    ticket: Some("SEC-4821".into()),
+                    chat_channel: Some("#inc-login-attack".into()),
+                    dashboard: Some("https://grafana.example.com/d/auth-overview".into()),
+                }),
+                ..IncidentPatch::default()
+            }),
+        },
+        Step { minutes_ago: 12, actor: "bob", command: Command::ChangeStatus { status: Status::Contained, reason: Some("rate limits and IP blocks hold; no new takeovers for 10 minutes".into()) } },
+        note(5, "carol", "Drafted the customer notice for affected accounts; legal is reviewing."),
+    ]);
+    let mut d = Declaration {
+        title: "Credential stuffing against customer logins".into(),
+        incident_type: config.incident_type("security-breach").map(|t| t.id.clone()),
+        severity: sev(1),
+        services: service("auth"),
+        description: Some("Alert: failed login rate on auth above 10x baseline for 5 minutes.".into()),
+        ..Declaration::default()
+    };
+    d.labels.insert("detected-by".into(), "alertmanager".into());
+    d.labels.insert("region".into(), "eu-west-1".into());
+    let live = play(store, config, clock, 42, "bob", d, steps).await?;
+
+    let outage = Declaration {
+        title: "Checkout errors after payment gateway deploy".into(),
+        incident_type: config.incident_type("outage").map(|t| t.id.clone()),
+        severity: sev(1),
+        services: service("payments"),
+        ..Declaration::default()
+    };
+    let resolved = play(store, config, clock, 26 * 60, "dave", outage, vec![
+        Step { minutes_ago: 26 * 60 - 4, actor: "dave", command: Command::Acknowledge },
+        note(26 * 60 - 9, "dave", "5xx on /checkout started with release 2026.11.3; rolling back."),
+        Step { minutes_ago: 26 * 60 - 21, actor: "dave", command: Command::ChangeStatus { status: Status::Recovering, reason: Some("rollback deployed".into()) } },
+        Step {
+            minutes_ago: 26 * 60 - 30,
+            actor: "dave",
+            command: Command::Update(IncidentPatch { root_cause: Some("A config key renamed in the release was missing in production.".into()), ..IncidentPatch::default() }),
+        },
+        Step { minutes_ago: 26 * 60 - 34, actor: "dave", command: Command::Resolve { summary: "Rolled back release 2026.11.3; error rate back to baseline.".into() } },
+    ]).await?;
+
+    let slow = Declaration {
+        title: "Search results slow for large workspaces".into(),
+        incident_type: config.incident_type("degradation").map(|t| t.id.clone()),
+        severity: sev(2),
+        services: service("search"),
+        ..Declaration::default()
+    };
+    let closed = play(store, config, clock, 4 * 24 * 60, "erin", slow, vec![
+        Step { minutes_ago: 4 * 24 * 60 - 50, actor: "erin", command: Command::Acknowledge },
+        Step { minutes_ago: 4 * 24 * 60 - 180, actor: "erin", command: Command::Resolve { summary: "Rebuilt the fragmented index; p95 back under 300 ms.".into() } },
+        Step { minutes_ago: 2 * 24 * 60, actor: "admin", command: Command::Close },
+    ]).await?;
+    tracing::info!(%live, %resolved, %closed, "seeded demo incidents");
+    Ok(())
+}

@@ -1,0 +1,192 @@
+//! The OpenAPI 3.1 description, generated from the route table so it cannot drift from the
+//! router (a test checks every documented route answers and every answered route is documented).
+
+use serde_json::{Map, Value, json};
+
+use crate::routes::ROUTES;
+
+fn schemas() -> Value {
+    let incident_ref = json!({ "$ref": "#/components/schemas/Incident" });
+    let impact = json!({
+        "type": "object", "additionalProperties": false,
+        "properties": {
+            "users_affected": { "type": "integer", "minimum": 0 },
+            "data_affected": { "type": "string" },
+            "services_impacted": { "type": "array", "items": { "type": "string" } },
+            "estimated_cost": { "type": "string" }
+        }
+    });
+    let links = json!({
+        "type": "object", "additionalProperties": false,
+        "properties": {
+            "ticket": { "type": "string" }, "chat_channel": { "type": "string" }, "dashboard": { "type": "string" }
+        }
+    });
+    let status = json!({ "type": "string", "enum": ["triage", "investigating", "contained", "recovering", "resolved", "closed"] });
+    let role = json!({ "type": "string", "enum": ["viewer", "responder", "commander", "admin"] });
+    let time = json!({ "type": "string", "format": "date-time" });
+    json!({
+        "Error": {
+            "type": "object", "required": ["error"],
+            "properties": { "error": { "type": "object", "required": ["code", "message"], "properties": {
+                "code": { "type": "string" }, "message": { "type": "string" }, "field": { "type": "string" }
+            }}}
+        },
+        "Health": { "type": "object", "properties": { "status": { "type": "string" } } },
+        "Object": { "type": "object" },
+        "Document": { "type": "string", "description": "text/markdown, text/csv or application/json" },
+        "Principal": { "type": "object", "properties": { "name": { "type": "string" }, "role": role, "security": { "type": "boolean" } } },
+        "Impact": impact,
+        "Links": links,
+        "Incident": {
+            "type": "object",
+            "required": ["id", "version", "title", "type", "severity", "status", "services", "labels", "restricted",
+                         "roles", "impact", "links", "reporter", "participants", "declared_at", "updated_at"],
+            "properties": {
+                "id": { "type": "string", "pattern": "^INC-[0-9]{8}-[0-9]{3,}$" },
+                "version": { "type": "integer" },
+                "title": { "type": "string" }, "description": { "type": "string" },
+                "type": { "type": "string" }, "severity": { "type": "string" }, "status": status,
+                "services": { "type": "array", "items": { "type": "string" } },
+                "labels": { "type": "object", "additionalProperties": { "type": "string" } },
+                "restricted": { "type": "boolean" },
+                "roles": { "type": "object", "additionalProperties": { "type": "string" } },
+                "impact": { "$ref": "#/components/schemas/Impact" },
+                "root_cause": { "type": "string" }, "resolution_summary": { "type": "string" },
+                "links": { "$ref": "#/components/schemas/Links" },
+                "reporter": { "type": "string" },
+                "participants": { "type": "array", "items": { "type": "string" } },
+                "declared_at": time, "acknowledged_at": time, "acknowledged_by": { "type": "string" },
+                "contained_at": time, "resolved_at": time, "closed_at": time, "updated_at": time
+            }
+        },
+        "IncidentPage": { "type": "object", "properties": {
+            "incidents": { "type": "array", "items": incident_ref },
+            "next_cursor": { "type": ["string", "null"] }
+        }},
+        "Event": { "type": "object", "required": ["incident_id", "seq", "at", "actor", "kind", "prev_hash", "hash"], "properties": {
+            "incident_id": { "type": "string" }, "seq": { "type": "integer" }, "at": time, "actor": { "type": "string" },
+            "kind": { "type": "string" }, "data": { "type": "object" },
+            "prev_hash": { "type": "string" }, "hash": { "type": "string" }
+        }},
+        "EventList": { "type": "object", "properties": { "events": { "type": "array", "items": { "$ref": "#/components/schemas/Event" } } } },
+        "Declaration": { "type": "object", "additionalProperties": false, "required": ["title", "severity"], "properties": {
+            "title": { "type": "string", "maxLength": 200 }, "type": { "type": "string" }, "severity": { "type": "string" },
+            "services": { "type": "array", "items": { "type": "string" } },
+            "labels": { "type": "object", "additionalProperties": { "type": "string" } },
+            "restricted": { "type": "boolean" }, "description": { "type": "string" },
+            "impact": { "$ref": "#/components/schemas/Impact" }, "links": { "$ref": "#/components/schemas/Links" }
+        }},
+        "IncidentPatch": { "type": "object", "additionalProperties": false, "properties": {
+            "title": { "type": "string" }, "type": { "type": "string" },
+            "services": { "type": "array", "items": { "type": "string" } },
+            "labels": { "type": "object", "additionalProperties": { "type": ["string", "null"] } },
+            "impact": { "$ref": "#/components/schemas/Impact" }, "root_cause": { "type": "string" },
+            "links": { "$ref": "#/components/schemas/Links" }, "restricted": { "type": "boolean" }
+        }},
+        "SeverityChange": { "type": "object", "additionalProperties": false, "required": ["severity"],
+            "properties": { "severity": { "type": "string" }, "reason": { "type": "string" } } },
+        "StatusChange": { "type": "object", "additionalProperties": false, "required": ["status"],
+            "properties": { "status": status, "reason": { "type": "string" } } },
+        "RoleAssignment": { "type": "object", "additionalProperties": false, "required": ["role", "person"],
+            "properties": { "role": { "type": "string" }, "person": { "type": "string" } } },
+        "Note": { "type": "object", "additionalProperties": false, "required": ["text"], "properties": { "text": { "type": "string" } } },
+        "Resolution": { "type": "object", "additionalProperties": false, "required": ["summary"], "properties": { "summary": { "type": "string" } } },
+        "Reopen": { "type": "object", "additionalProperties": false, "required": ["reason"], "properties": { "reason": { "type": "string" } } },
+        "VerifyReport": { "type": "object", "properties": {
+            "incidents_checked": { "type": "integer" }, "events_checked": { "type": "integer" }, "ok": { "type": "boolean" },
+            "broken": { "type": "array", "items": { "type": "object", "properties": {
+                "incident_id": { "type": "string" }, "seq": { "type": "integer" }, "reason": { "type": "string" } } } }
+        }},
+        "Token": { "type": "object", "properties": {
+            "id": { "type": "string" }, "name": { "type": "string" }, "role": role, "security": { "type": "boolean" },
+            "created_at": time, "created_by": { "type": "string" }, "revoked_at": time, "last_used_at": time
+        }},
+        "TokenList": { "type": "object", "properties": { "tokens": { "type": "array", "items": { "$ref": "#/components/schemas/Token" } } } },
+        "TokenRequest": { "type": "object", "additionalProperties": false, "required": ["name", "role"],
+            "properties": { "name": { "type": "string" }, "role": role, "security": { "type": "boolean" } } },
+        "NewToken": { "type": "object", "properties": {
+            "id": { "type": "string" }, "name": { "type": "string" }, "role": role, "security": { "type": "boolean" },
+            "created_at": time, "token": { "type": "string", "description": "the secret; shown only here" }
+        }},
+        "RevokedToken": { "type": "object", "properties": { "id": { "type": "string" }, "revoked_at": time } }
+    })
+}
+
+fn parameters(path: &str) -> Vec<Value> {
+    let mut params: Vec<Value> = path
+        .split('/')
+        .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+        .map(|name| json!({ "name": name, "in": "path", "required": true, "schema": { "type": "string" } }))
+        .collect();
+    if path == "/api/v1/incidents" {
+        for (name, description) in [
+            ("status", "Comma-separated statuses, or `open`"),
+            ("severity", "Comma-separated severity ids"),
+            ("type", "Comma-separated incident types"),
+            ("service", "Comma-separated services"),
+            ("label", "key=value; repeatable, all must match"),
+            ("q", "Free text in id, title, description, root cause, resolution"),
+            ("since", "Declared at or after: RFC 3339 time or a duration ago (24h)"),
+            ("until", "Declared before: RFC 3339 time or a duration ago"),
+            ("limit", "Page size, 1-500 (default 50)"),
+            ("cursor", "next_cursor of the previous page"),
+        ] {
+            params.push(json!({ "name": name, "in": "query", "required": false, "description": description, "schema": { "type": "string" } }));
+        }
+    }
+    if path.ends_with("/export") {
+        params.push(json!({ "name": "format", "in": "query", "required": false, "schema": { "type": "string", "enum": ["md", "csv", "json"] } }));
+    }
+    params
+}
+
+/// The whole document.
+pub fn document() -> Value {
+    let mut paths = Map::new();
+    for route in ROUTES {
+        let mut op = json!({
+            "summary": route.summary,
+            "operationId": format!("{} {}", route.method, route.path),
+            "parameters": parameters(route.path),
+            "responses": {
+                route.status.to_string(): {
+                    "description": "Success",
+                    "content": { "application/json": { "schema": { "$ref": format!("#/components/schemas/{}", route.response) } } }
+                },
+                "default": {
+                    "description": "Error",
+                    "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } }
+                }
+            }
+        });
+        match route.role {
+            Some(role) => {
+                op["security"] = json!([{ "bearer": [] }]);
+                op["x-required-role"] = json!(role.as_str());
+            }
+            None => op["security"] = json!([]),
+        }
+        if let Some(body) = route.body {
+            op["requestBody"] = json!({
+                "required": true,
+                "content": { "application/json": { "schema": { "$ref": format!("#/components/schemas/{body}") } } }
+            });
+        }
+        let entry = paths.entry(route.path.to_string()).or_insert_with(|| json!({}));
+        entry[route.method.to_lowercase()] = op;
+    }
+    json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Warroom API",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "Incident response: declare, coordinate and record incidents. Roles: viewer < responder < commander < admin."
+        },
+        "paths": paths,
+        "components": {
+            "schemas": schemas(),
+            "securitySchemes": { "bearer": { "type": "http", "scheme": "bearer" } }
+        }
+    })
+}

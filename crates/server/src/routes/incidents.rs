@@ -1,0 +1,321 @@
+//! Incident routes: declare, read, list, change, export.
+
+use axum::Json;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::json;
+use warroom_core::command::{Declaration, decide, declare};
+use warroom_core::export::{Format, render};
+use warroom_core::{Command, Incident, IncidentId, IncidentPatch, NewEvent, Role, Status};
+use warroom_store::{Cursor, IncidentFilter, StatusFilter, StoreError};
+
+use crate::auth::Auth;
+use crate::error::ApiError;
+use crate::json::JsonBody;
+use crate::state::AppState;
+
+/// How often a command is re-decided when another writer got in first.
+const MAX_ATTEMPTS: usize = 10;
+
+fn parse_id(id: &str) -> Result<IncidentId, ApiError> {
+    id.parse().map_err(|e: warroom_core::id::IdError| ApiError::bad_request(e.to_string()).with_field("id"))
+}
+
+fn not_found(id: &IncidentId) -> ApiError {
+    ApiError::not_found(format!("no incident {id}"))
+}
+
+/// Loads, decides and appends, retrying when a concurrent writer moved the incident on.
+pub(crate) async fn execute(state: &AppState, auth: &Auth, id: &IncidentId, cmd: Command) -> Result<Incident, ApiError> {
+    auth.require(cmd.required_role())?;
+    for _ in 0..MAX_ATTEMPTS {
+        let inc = state.store.incident(&auth.0, id).await?.ok_or_else(|| not_found(id))?;
+        let kinds = decide(&inc, &cmd, &state.config)?;
+        if kinds.is_empty() {
+            return Ok(inc);
+        }
+        let at = state.clock.now();
+        let events = kinds
+            .into_iter()
+            .map(|kind| NewEvent { at, actor: auth.0.name.clone(), kind })
+            .collect();
+        match state.store.append(id, inc.version, events).await {
+            Ok((inc, _)) => return Ok(inc),
+            Err(StoreError::Conflict(_)) => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(ApiError::conflict("the incident is changing too fast; try again"))
+}
+
+/// `POST /api/v1/incidents`
+pub async fn create(State(state): State<AppState>, auth: Auth, JsonBody(d): JsonBody<Declaration>) -> Result<Response, ApiError> {
+    auth.require(Role::Responder)?;
+    let kind = declare(&d, &state.config)?;
+    let event = NewEvent { at: state.clock.now(), actor: auth.0.name.clone(), kind };
+    let mut last = None;
+    // The day counter is a unique key; a lost race is retried with the next number.
+    for _ in 0..MAX_ATTEMPTS {
+        match state.store.create_incident(event.clone()).await {
+            Ok((inc, _)) => {
+                tracing::info!(incident_id = %inc.id, severity = %inc.severity, actor = %auth.0.name, "incident declared");
+                let location = format!("/api/v1/incidents/{}", inc.id);
+                return Ok((StatusCode::CREATED, [(header::LOCATION, location)], Json(inc)).into_response());
+            }
+            Err(StoreError::Conflict(e)) => last = Some(e),
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(ApiError::conflict(format!("could not allocate an incident id: {}", last.unwrap_or_default())))
+}
+
+/// `GET /api/v1/incidents/{id}`
+pub async fn get(State(state): State<AppState>, auth: Auth, Path(id): Path<String>) -> Result<Json<Incident>, ApiError> {
+    let id = parse_id(&id)?;
+    let inc = state.store.incident(&auth.0, &id).await?.ok_or_else(|| not_found(&id))?;
+    Ok(Json(inc))
+}
+
+/// `GET /api/v1/incidents/{id}/events`
+pub async fn events(State(state): State<AppState>, auth: Auth, Path(id): Path<String>) -> Result<Json<serde_json::Value>, ApiError> {
+    let id = parse_id(&id)?;
+    let events = state.store.events(&auth.0, &id).await?.ok_or_else(|| not_found(&id))?;
+    Ok(Json(json!({ "events": events })))
+}
+
+/// `GET /api/v1/incidents/{id}/export?format=md|csv|json`
+pub async fn export(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+    RawQuery(query): RawQuery,
+) -> Result<Response, ApiError> {
+    let id = parse_id(&id)?;
+    let mut format = Format::Markdown;
+    for (k, v) in form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
+        match k.as_ref() {
+            "format" => format = v.parse().map_err(|e: String| ApiError::bad_request(e).with_field("format"))?,
+            other => return Err(ApiError::bad_request(format!("unknown query parameter {other:?}")).with_field(other)),
+        }
+    }
+    let inc = state.store.incident(&auth.0, &id).await?.ok_or_else(|| not_found(&id))?;
+    let events = state.store.events(&auth.0, &id).await?.ok_or_else(|| not_found(&id))?;
+    let body = render(format, &inc, &events);
+    Ok(([(header::CONTENT_TYPE, format.content_type())], body).into_response())
+}
+
+/// `GET /api/v1/incidents`
+pub async fn list(State(state): State<AppState>, auth: Auth, RawQuery(query): RawQuery) -> Result<Json<serde_json::Value>, ApiError> {
+    let filter = parse_filter(query.as_deref().unwrap_or(""), state.clock.now())?;
+    let page = state.store.list(&auth.0, &filter).await?;
+    Ok(Json(json!({
+        "incidents": page.incidents,
+        "next_cursor": page.next_cursor.map(|c| c.encode()),
+    })))
+}
+
+fn list_values(v: &str) -> Vec<String> {
+    v.split(',').map(str::trim).filter(|s| !s.is_empty()).map(String::from).collect()
+}
+
+/// A time bound: RFC 3339, or a duration meaning "that long ago" (`24h`, `7d`).
+fn parse_time(field: &str, v: &str, now: jiff::Timestamp) -> Result<jiff::Timestamp, ApiError> {
+    if let Ok(ts) = v.parse::<jiff::Timestamp>() {
+        return Ok(ts);
+    }
+    if let Ok(d) = v.parse::<warroom_core::duration::Duration>() {
+        return now
+            .checked_sub(d.as_signed())
+            .map_err(|_| ApiError::bad_request(format!("{field}: too far back")).with_field(field));
+    }
+    Err(ApiError::bad_request(format!("{field}: expected an RFC 3339 time like 2026-11-22T10:00:00Z or a duration like 24h"))
+        .with_field(field))
+}
+
+pub(crate) fn parse_filter(query: &str, now: jiff::Timestamp) -> Result<IncidentFilter, ApiError> {
+    let mut f = IncidentFilter { limit: 50, ..IncidentFilter::default() };
+    for (k, v) in form_urlencoded::parse(query.as_bytes()) {
+        let bad = |msg: String| ApiError::bad_request(msg).with_field(k.to_string());
+        match k.as_ref() {
+            "status" => {
+                let mut statuses = Vec::new();
+                for s in list_values(&v) {
+                    match s.as_str() {
+                        "open" => statuses.extend(Status::ALL.into_iter().filter(Status::is_open)),
+                        other => statuses.push(other.parse::<Status>().map_err(|e| bad(format!("status: {e}; or open")))?),
+                    }
+                }
+                f.status = StatusFilter::In(statuses);
+            }
+            "severity" => f.severities.extend(list_values(&v)),
+            "type" => f.types.extend(list_values(&v)),
+            "service" => f.services.extend(list_values(&v)),
+            "label" => {
+                let (key, value) = v.split_once('=').ok_or_else(|| bad("label: expected key=value".into()))?;
+                f.labels.push((key.to_string(), value.to_string()));
+            }
+            "q" => f.text = Some(v.to_string()),
+            "since" => f.since = Some(parse_time("since", &v, now)?),
+            "until" => f.until = Some(parse_time("until", &v, now)?),
+            "limit" => {
+                f.limit = v
+                    .parse::<u32>()
+                    .ok()
+                    .filter(|n| (1..=500).contains(n))
+                    .ok_or_else(|| bad("limit: expected a number from 1 to 500".into()))?;
+            }
+            "cursor" => f.cursor = Some(Cursor::decode(&v).ok_or_else(|| bad("cursor: not a cursor this server issued".into()))?),
+            other => return Err(bad(format!("unknown query parameter {other:?}"))),
+        }
+    }
+    Ok(f)
+}
+
+/// `PATCH /api/v1/incidents/{id}`
+pub async fn update(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+    JsonBody(patch): JsonBody<IncidentPatch>,
+) -> Result<Json<Incident>, ApiError> {
+    let id = parse_id(&id)?;
+    execute(&state, &auth, &id, Command::Update(patch)).await.map(Json)
+}
+
+/// `POST /api/v1/incidents/{id}/acknowledge`
+pub async fn acknowledge(State(state): State<AppState>, auth: Auth, Path(id): Path<String>) -> Result<Json<Incident>, ApiError> {
+    let id = parse_id(&id)?;
+    execute(&state, &auth, &id, Command::Acknowledge).await.map(Json)
+}
+
+/// Body of a severity change.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeverityBody {
+    severity: String,
+    #[serde(default)]
+    reason: Option<String>,
+}
+
+/// `POST /api/v1/incidents/{id}/severity`
+pub async fn severity(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+    JsonBody(b): JsonBody<SeverityBody>,
+) -> Result<Json<Incident>, ApiError> {
+    let id = parse_id(&id)?;
+    execute(&state, &auth, &id, Command::ChangeSeverity { severity: b.severity, reason: b.reason }).await.map(Json)
+}
+
+/// Body of a status change.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StatusBody {
+    status: Status,
+    #[serde(default)]
+    reason: Option<String>,
+}
+
+/// `POST /api/v1/incidents/{id}/status`
+pub async fn status(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+    JsonBody(b): JsonBody<StatusBody>,
+) -> Result<Json<Incident>, ApiError> {
+    let id = parse_id(&id)?;
+    execute(&state, &auth, &id, Command::ChangeStatus { status: b.status, reason: b.reason }).await.map(Json)
+}
+
+/// Body of a role assignment.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RoleBody {
+    role: String,
+    person: String,
+}
+
+/// `POST /api/v1/incidents/{id}/roles`
+pub async fn assign(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+    JsonBody(b): JsonBody<RoleBody>,
+) -> Result<Json<Incident>, ApiError> {
+    let id = parse_id(&id)?;
+    execute(&state, &auth, &id, Command::AssignRole { role: b.role, person: b.person }).await.map(Json)
+}
+
+/// `DELETE /api/v1/incidents/{id}/roles/{role}`
+pub async fn unassign(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path((id, role)): Path<(String, String)>,
+) -> Result<Json<Incident>, ApiError> {
+    let id = parse_id(&id)?;
+    execute(&state, &auth, &id, Command::UnassignRole { role }).await.map(Json)
+}
+
+/// Body of a note.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NoteBody {
+    text: String,
+}
+
+/// `POST /api/v1/incidents/{id}/notes`
+pub async fn note(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+    JsonBody(b): JsonBody<NoteBody>,
+) -> Result<(StatusCode, Json<Incident>), ApiError> {
+    let id = parse_id(&id)?;
+    let inc = execute(&state, &auth, &id, Command::AddNote { text: b.text }).await?;
+    Ok((StatusCode::CREATED, Json(inc)))
+}
+
+/// Body of a resolution.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResolveBody {
+    summary: String,
+}
+
+/// `POST /api/v1/incidents/{id}/resolve`
+pub async fn resolve(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+    JsonBody(b): JsonBody<ResolveBody>,
+) -> Result<Json<Incident>, ApiError> {
+    let id = parse_id(&id)?;
+    execute(&state, &auth, &id, Command::Resolve { summary: b.summary }).await.map(Json)
+}
+
+/// `POST /api/v1/incidents/{id}/close`
+pub async fn close(State(state): State<AppState>, auth: Auth, Path(id): Path<String>) -> Result<Json<Incident>, ApiError> {
+    let id = parse_id(&id)?;
+    execute(&state, &auth, &id, Command::Close).await.map(Json)
+}
+
+/// Body of a reopen.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReopenBody {
+    reason: String,
+}
+
+/// `POST /api/v1/incidents/{id}/reopen`
+pub async fn reopen(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+    JsonBody(b): JsonBody<ReopenBody>,
+) -> Result<Json<Incident>, ApiError> {
+    let id = parse_id(&id)?;
+    execute(&state, &auth, &id, Command::Reopen { reason: b.reason }).await.map(Json)
+}
