@@ -213,9 +213,7 @@ pub fn declare(d: &Declaration, config: &Config) -> Result<EventKind, DomainErro
         .as_deref()
         .map(|t| check_text("description", t))
         .transpose()?;
-    if let Some(impact) = &d.impact {
-        check_impact(impact, config)?;
-    }
+    let impact = d.impact.as_ref().map(|i| check_impact(i, config)).transpose()?;
     if let Some(links) = &d.links {
         check_links(links)?;
     }
@@ -227,7 +225,7 @@ pub fn declare(d: &Declaration, config: &Config) -> Result<EventKind, DomainErro
         services,
         labels: d.labels.clone(),
         restricted: d.restricted,
-        impact: d.impact.clone(),
+        impact,
         links: d.links.clone(),
     }))
 }
@@ -317,6 +315,7 @@ pub fn decide(
             }
         }
         Command::AddNote { text } => {
+            refuse_if_closed()?;
             let text = check_text("text", text)?;
             if text.is_empty() {
                 return Err(invalid("text", "a note must not be empty"));
@@ -428,11 +427,9 @@ fn update(
         }
     }
     if let Some(impact) = &patch.impact {
-        check_impact(impact, config)?;
-        if *impact != inc.impact {
-            events.push(EventKind::ImpactUpdated {
-                impact: impact.clone(),
-            });
+        let impact = check_impact(impact, config)?;
+        if impact != inc.impact {
+            events.push(EventKind::ImpactUpdated { impact });
         }
     }
     if let Some(root_cause) = &patch.root_cause {
@@ -608,21 +605,21 @@ fn check_person(person: &str) -> Result<String, DomainError> {
     Ok(person.to_string())
 }
 
-fn check_impact(impact: &Impact, config: &Config) -> Result<(), DomainError> {
-    for (field, text) in [
-        ("impact.data_affected", &impact.data_affected),
-        ("impact.estimated_cost", &impact.estimated_cost),
-    ] {
-        if let Some(t) = text {
-            check_text(field, t)?;
-        }
-    }
-    check_services(&impact.services_impacted, config)
-        .map_err(|e| match e {
-            DomainError::Invalid { message, .. } => invalid("impact.services_impacted", message),
-            other => other,
-        })
-        .map(|_| ())
+/// Checks an impact assessment and returns it normalised like the incident's own fields.
+fn check_impact(impact: &Impact, config: &Config) -> Result<Impact, DomainError> {
+    let text = |field: &str, value: &Option<String>| -> Result<Option<String>, DomainError> {
+        Ok(value.as_deref().map(|t| check_text(field, t)).transpose()?.filter(|t| !t.is_empty()))
+    };
+    let services_impacted = check_services(&impact.services_impacted, config).map_err(|e| match e {
+        DomainError::Invalid { message, .. } => invalid("impact.services_impacted", message),
+        other => other,
+    })?;
+    Ok(Impact {
+        users_affected: impact.users_affected,
+        data_affected: text("impact.data_affected", &impact.data_affected)?,
+        services_impacted,
+        estimated_cost: text("impact.estimated_cost", &impact.estimated_cost)?,
+    })
 }
 
 fn check_links(links: &Links) -> Result<(), DomainError> {

@@ -401,6 +401,9 @@ fn predict(inc: &Incident, cmd: &Command) -> Result<(), Refusal> {
             Ok(())
         }
         Command::AddNote { text } => {
+            if closed {
+                return Err(Refusal::Conflict);
+            }
             if !text_ok(text) || text_blank(text) {
                 return invalid("text");
             }

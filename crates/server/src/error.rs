@@ -101,6 +101,7 @@ impl From<StoreError> for ApiError {
         match err {
             StoreError::NotFound => ApiError::not_found("not found"),
             StoreError::Conflict(message) => ApiError::conflict(message),
+            StoreError::Rejected(domain) => domain.into(),
             other => ApiError::internal(&other),
         }
     }

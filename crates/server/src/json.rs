@@ -58,11 +58,11 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             return ApiError::new(StatusCode::BAD_REQUEST, "malformed_json", format!("malformed JSON: {inner}"));
         }
         let message = inner.to_string();
-        // serde reports an unknown field at its parent's path; name the field itself.
+        // Make sure an unknown field is named even when the path stops at its parent.
         let field = match unknown_field(&message) {
             Some(name) if path == "." => name,
-            Some(name) => format!("{path}.{name}"),
-            None => path,
+            Some(name) if !path.ends_with(&name) => format!("{path}.{name}"),
+            _ => path,
         };
         let message = match message.find(" at line ") {
             Some(cut) => message[..cut].to_string(),

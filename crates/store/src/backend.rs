@@ -197,6 +197,31 @@ macro_rules! store_impl {
                 Ok(())
             }
 
+            /// Seals `events` after `incident`'s log, writes them and the projection, commits.
+            async fn seal_and_commit(
+                mut tx: Tx,
+                mut incident: Incident,
+                mut prev: String,
+                events: Vec<NewEvent>,
+            ) -> Result<(Incident, Vec<Event>), StoreError> {
+                if events.is_empty() {
+                    tx.rollback().await?;
+                    return Ok((incident, Vec::new()));
+                }
+                let expected_version = incident.version;
+                let mut sealed = Vec::with_capacity(events.len());
+                for (i, e) in events.into_iter().enumerate() {
+                    let event = Event::seal(incident.id.clone(), expected_version + 1 + i as u64, e, &prev);
+                    prev = event.hash.clone();
+                    incident = Incident::apply(Some(incident), &event).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                    sealed.push(event);
+                }
+                Self::insert_events(&mut tx, &sealed).await?;
+                Self::write_projection(&mut tx, &incident, &prev, Some(expected_version)).await?;
+                tx.commit().await?;
+                Ok((incident, sealed))
+            }
+
             fn push_visibility(qb: &mut QueryBuilder<$db>, viewer: &Principal) {
                 if !viewer.sees_all_restricted() {
                     qb.push(
@@ -370,23 +395,27 @@ macro_rules! store_impl {
                         "{id} is at version {version}, not {expected_version}"
                     )));
                 }
-                let mut incident = Self::parse_state(&row.try_get::<String, _>("state")?)?;
-                if events.is_empty() {
-                    tx.rollback().await?;
-                    return Ok((incident, Vec::new()));
-                }
-                let mut prev: String = row.try_get("last_hash")?;
-                let mut sealed = Vec::with_capacity(events.len());
-                for (i, e) in events.into_iter().enumerate() {
-                    let event = Event::seal(id.clone(), expected_version + 1 + i as u64, e, &prev);
-                    prev = event.hash.clone();
-                    incident = Incident::apply(Some(incident), &event).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-                    sealed.push(event);
-                }
-                Self::insert_events(&mut tx, &sealed).await?;
-                Self::write_projection(&mut tx, &incident, &prev, Some(expected_version)).await?;
-                tx.commit().await?;
-                Ok((incident, sealed))
+                let incident = Self::parse_state(&row.try_get::<String, _>("state")?)?;
+                let last_hash: String = row.try_get("last_hash")?;
+                Self::seal_and_commit(tx, incident, last_hash, events).await
+            }
+
+            async fn update(
+                &self,
+                viewer: &Principal,
+                id: &IncidentId,
+                decide: &crate::Decide,
+            ) -> Result<(Incident, Vec<Event>), StoreError> {
+                let mut tx = self.begin().await?;
+                let mut qb = QueryBuilder::<$db>::new("SELECT i.last_hash, i.state FROM incidents i WHERE i.id = ");
+                qb.push_bind(id.as_str().to_string());
+                Self::push_visibility(&mut qb, viewer);
+                qb.push($lock);
+                let row = qb.build().fetch_optional(&mut *tx).await?.ok_or(StoreError::NotFound)?;
+                let incident = Self::parse_state(&row.try_get::<String, _>("state")?)?;
+                let events = decide(&incident).map_err(StoreError::Rejected)?;
+                let last_hash: String = row.try_get("last_hash")?;
+                Self::seal_and_commit(tx, incident, last_hash, events).await
             }
 
             async fn incident(&self, viewer: &Principal, id: &IncidentId) -> Result<Option<Incident>, StoreError> {

@@ -52,10 +52,16 @@ pub enum StoreError {
         /// Underlying error.
         source: sqlx::Error,
     },
+    /// The domain rules refused the change (see [`Store::update`]).
+    #[error("{0}")]
+    Rejected(warroom_core::DomainError),
     /// The database said no, or could not be reached.
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
 }
+
+/// The decision [`Store::update`] runs under the incident's lock: current state in, events out.
+pub type Decide = dyn for<'a> Fn(&'a Incident) -> Result<Vec<NewEvent>, warroom_core::DomainError> + Send + Sync;
 
 /// Which database a store runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -86,6 +92,17 @@ pub trait Store: Send + Sync + 'static {
         id: &IncidentId,
         expected_version: u64,
         events: Vec<NewEvent>,
+    ) -> Result<(Incident, Vec<Event>), StoreError>;
+
+    /// Locks the incident (if `viewer` may see it), lets `decide` turn its current state into
+    /// events, and appends them, all in one transaction. Concurrent writers queue on the lock
+    /// instead of failing, so nothing is decided on stale state. A refusal from `decide` comes
+    /// back as [`StoreError::Rejected`] and writes nothing.
+    async fn update(
+        &self,
+        viewer: &Principal,
+        id: &IncidentId,
+        decide: &crate::Decide,
     ) -> Result<(Incident, Vec<Event>), StoreError>;
 
     /// The incident, if it exists and `viewer` may see it.

@@ -44,6 +44,7 @@ conformance!(
     tokens_are_stored_by_hash_and_revocable,
     projection_always_equals_the_fold,
     migrations_are_idempotent,
+    locked_updates_queue_and_respect_visibility,
 );
 
 // Keep the harness imports used even when a backend module is compiled alone.
@@ -370,4 +371,38 @@ async fn migrations_are_idempotent(url: &str) {
     drop(first);
     let again = open(url).await;
     assert_eq!(again.count(&admin(), &IncidentFilter { limit: 10, ..Default::default() }).await.expect("count"), 1);
+}
+
+async fn locked_updates_queue_and_respect_visibility(url: &str) {
+    let store = open(url).await;
+    let config = Arc::new(Config::builtin());
+    let mut d = declaration("Queue", "P1");
+    d.restricted = true;
+    let id = declare_as(&*store, "alice", &d, t0()).await.id;
+    let mut tasks = Vec::new();
+    for i in 0..30 {
+        let (store, id, config) = (store.clone(), id.clone(), config.clone());
+        tasks.push(tokio::spawn(async move {
+            let cmd = Command::AddNote { text: format!("note {i}") };
+            let decide_events = move |inc: &Incident| {
+                decide(inc, &cmd, &config).map(|kinds| {
+                    kinds.into_iter().map(|kind| NewEvent { at: t0(), actor: "alice".into(), kind }).collect()
+                })
+            };
+            store.update(&person("alice"), &id, &decide_events).await.expect("queued, not conflicting");
+        }));
+    }
+    for t in tasks {
+        t.await.expect("task");
+    }
+    let events = store.events(&admin(), &id).await.expect("read").expect("exists");
+    assert_eq!(events.len(), 31);
+
+    let refuse = |inc: &Incident| decide(inc, &Command::Close, &Config::builtin()).map(|_| Vec::new());
+    let refused = store.update(&person("alice"), &id, &refuse).await;
+    assert!(matches!(refused, Err(StoreError::Rejected(warroom_core::DomainError::Conflict(_)))), "{refused:?}");
+    let never = |_: &Incident| -> Result<Vec<NewEvent>, warroom_core::DomainError> { panic!("an outsider's decision must not run") };
+    let hidden = store.update(&person("mallory"), &id, &never).await;
+    assert!(matches!(hidden, Err(StoreError::NotFound)), "{hidden:?}");
+    assert_eq!(store.events(&admin(), &id).await.expect("read").expect("exists").len(), 31);
 }

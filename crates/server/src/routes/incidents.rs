@@ -16,7 +16,7 @@ use crate::error::ApiError;
 use crate::json::JsonBody;
 use crate::state::AppState;
 
-/// How often a command is re-decided when another writer got in first.
+/// How often a declaration is retried when its id was taken by a concurrent one.
 const MAX_ATTEMPTS: usize = 10;
 
 fn parse_id(id: &str) -> Result<IncidentId, ApiError> {
@@ -27,27 +27,24 @@ fn not_found(id: &IncidentId) -> ApiError {
     ApiError::not_found(format!("no incident {id}"))
 }
 
-/// Loads, decides and appends, retrying when a concurrent writer moved the incident on.
+/// Decides and appends under the incident's lock, so concurrent commands queue rather than
+/// conflict, and each is judged against the state it actually applies to.
 pub(crate) async fn execute(state: &AppState, auth: &Auth, id: &IncidentId, cmd: Command) -> Result<Incident, ApiError> {
     auth.require(cmd.required_role())?;
-    for _ in 0..MAX_ATTEMPTS {
-        let inc = state.store.incident(&auth.0, id).await?.ok_or_else(|| not_found(id))?;
-        let kinds = decide(&inc, &cmd, &state.config)?;
-        if kinds.is_empty() {
-            return Ok(inc);
-        }
-        let at = state.clock.now();
-        let events = kinds
-            .into_iter()
-            .map(|kind| NewEvent { at, actor: auth.0.name.clone(), kind })
-            .collect();
-        match state.store.append(id, inc.version, events).await {
-            Ok((inc, _)) => return Ok(inc),
-            Err(StoreError::Conflict(_)) => continue,
-            Err(e) => return Err(e.into()),
-        }
+    let config = state.config.clone();
+    let clock = state.clock.clone();
+    let actor = auth.0.name.clone();
+    let decide_events = move |inc: &Incident| {
+        let at = clock.now();
+        decide(inc, &cmd, &config).map(|kinds| {
+            kinds.into_iter().map(|kind| NewEvent { at, actor: actor.clone(), kind }).collect()
+        })
+    };
+    match state.store.update(&auth.0, id, &decide_events).await {
+        Ok((inc, _)) => Ok(inc),
+        Err(StoreError::NotFound) => Err(not_found(id)),
+        Err(e) => Err(e.into()),
     }
-    Err(ApiError::conflict("the incident is changing too fast; try again"))
 }
 
 /// `POST /api/v1/incidents`
