@@ -119,6 +119,8 @@ pub struct IncidentPatch {
 }
 
 /// Every change a responder can ask for on an existing incident.
+// Commands are short-lived single values; boxing the patch would only add noise.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {
     /// "I'm on it."
@@ -213,7 +215,11 @@ pub fn declare(d: &Declaration, config: &Config) -> Result<EventKind, DomainErro
         .as_deref()
         .map(|t| check_text("description", t))
         .transpose()?;
-    let impact = d.impact.as_ref().map(|i| check_impact(i, config)).transpose()?;
+    let impact = d
+        .impact
+        .as_ref()
+        .map(|i| check_impact(i, config))
+        .transpose()?;
     if let Some(links) = &d.links {
         check_links(links)?;
     }
@@ -446,10 +452,10 @@ fn update(
             });
         }
     }
-    if let Some(restricted) = patch.restricted {
-        if restricted != inc.restricted {
-            events.push(EventKind::ClassificationChanged { restricted });
-        }
+    if let Some(restricted) = patch.restricted
+        && restricted != inc.restricted
+    {
+        events.push(EventKind::ClassificationChanged { restricted });
     }
     Ok(events)
 }
@@ -580,13 +586,13 @@ fn check_label(key: &str, value: Option<&String>) -> Result<(), DomainError> {
             format!("invalid label key {key:?}: use 1-64 letters, digits, '-', '_', '.' or '/'"),
         ));
     }
-    if let Some(v) = value {
-        if v.chars().count() > 256 || has_control(v, false) {
-            return Err(invalid(
-                "labels",
-                format!("label {key:?}: value must be one line of at most 256 characters"),
-            ));
-        }
+    if let Some(v) = value
+        && (v.chars().count() > 256 || has_control(v, false))
+    {
+        return Err(invalid(
+            "labels",
+            format!("label {key:?}: value must be one line of at most 256 characters"),
+        ));
     }
     Ok(())
 }
@@ -608,12 +614,17 @@ fn check_person(person: &str) -> Result<String, DomainError> {
 /// Checks an impact assessment and returns it normalised like the incident's own fields.
 fn check_impact(impact: &Impact, config: &Config) -> Result<Impact, DomainError> {
     let text = |field: &str, value: &Option<String>| -> Result<Option<String>, DomainError> {
-        Ok(value.as_deref().map(|t| check_text(field, t)).transpose()?.filter(|t| !t.is_empty()))
+        Ok(value
+            .as_deref()
+            .map(|t| check_text(field, t))
+            .transpose()?
+            .filter(|t| !t.is_empty()))
     };
-    let services_impacted = check_services(&impact.services_impacted, config).map_err(|e| match e {
-        DomainError::Invalid { message, .. } => invalid("impact.services_impacted", message),
-        other => other,
-    })?;
+    let services_impacted =
+        check_services(&impact.services_impacted, config).map_err(|e| match e {
+            DomainError::Invalid { message, .. } => invalid("impact.services_impacted", message),
+            other => other,
+        })?;
     Ok(Impact {
         users_affected: impact.users_affected,
         data_affected: text("impact.data_affected", &impact.data_affected)?,
@@ -628,13 +639,13 @@ fn check_links(links: &Links) -> Result<(), DomainError> {
         ("links.chat_channel", &links.chat_channel),
         ("links.dashboard", &links.dashboard),
     ] {
-        if let Some(v) = value {
-            if v.chars().count() > 2048 || has_control(v, false) {
-                return Err(invalid(
-                    field,
-                    "must be one line of at most 2048 characters",
-                ));
-            }
+        if let Some(v) = value
+            && (v.chars().count() > 2048 || has_control(v, false))
+        {
+            return Err(invalid(
+                field,
+                "must be one line of at most 2048 characters",
+            ));
         }
     }
     Ok(())

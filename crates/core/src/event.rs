@@ -50,6 +50,8 @@ pub struct Declared {
 }
 
 /// Every kind of change, with its data.
+// Timelines are hundreds of events, not millions: the flat layout is worth more than the bytes.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(
     tag = "kind",

@@ -191,7 +191,11 @@ fn markdown(inc: &Incident, events: &[Event]) -> String {
 fn csv_field(text: &str) -> String {
     // A cell starting with one of these runs as a formula when the file is opened in a
     // spreadsheet; a leading apostrophe makes it plain text.
-    let text = &if text.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{text}") } else { text.to_string() };
+    let text = &if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{text}")
+    } else {
+        text.to_string()
+    };
     if text.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", text.replace('"', "\"\""))
     } else {
@@ -233,7 +237,10 @@ mod tests {
 
     #[test]
     fn csv_cells_never_run_as_formulas() {
-        assert_eq!(csv_field("=HYPERLINK(\"http://x\")"), "\"'=HYPERLINK(\"\"http://x\"\")\"");
+        assert_eq!(
+            csv_field("=HYPERLINK(\"http://x\")"),
+            "\"'=HYPERLINK(\"\"http://x\"\")\""
+        );
         assert_eq!(csv_field("@SUM(A1)"), "'@SUM(A1)");
         assert_eq!(csv_field("-1+2"), "'-1+2");
         assert_eq!(csv_field("plain, with comma"), "\"plain, with comma\"");

@@ -38,7 +38,13 @@ pub fn hash_token(secret: &str) -> String {
 }
 
 /// Creates a new token for `name` with `role`.
-pub fn mint(name: &str, role: Role, security: bool, created_by: &str, now: jiff::Timestamp) -> Minted {
+pub fn mint(
+    name: &str,
+    role: Role,
+    security: bool,
+    created_by: &str,
+    now: jiff::Timestamp,
+) -> Minted {
     let secret = format!("{TOKEN_PREFIX}{}", random_hex(32));
     Minted {
         record: NewToken {
@@ -75,11 +81,13 @@ impl Auth {
 impl FromRequestParts<AppState> for Auth {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let header = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .ok_or_else(|| ApiError::unauthorized("missing bearer token: send Authorization: Bearer <token>"))?;
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let header = parts.headers.get(header::AUTHORIZATION).ok_or_else(|| {
+            ApiError::unauthorized("missing bearer token: send Authorization: Bearer <token>")
+        })?;
         let value = header
             .to_str()
             .map_err(|_| ApiError::unauthorized("malformed Authorization header"))?;
@@ -88,7 +96,9 @@ impl FromRequestParts<AppState> for Auth {
             .or_else(|| value.strip_prefix("bearer "))
             .map(str::trim)
             .filter(|s| !s.is_empty())
-            .ok_or_else(|| ApiError::unauthorized("the Authorization header must be `Bearer <token>`"))?;
+            .ok_or_else(|| {
+                ApiError::unauthorized("the Authorization header must be `Bearer <token>`")
+            })?;
         let record = state
             .store
             .token_by_hash(&hash_token(secret))
@@ -110,10 +120,8 @@ async fn touch(state: &AppState, record: &TokenRecord) {
     let stale = record
         .last_used_at
         .is_none_or(|last| now.duration_since(last) > SignedDuration::from_secs(60));
-    if stale {
-        if let Err(err) = state.store.touch_token(&record.id, now).await {
-            tracing::warn!(error = %err, token_id = %record.id, "could not record token use");
-        }
+    if stale && let Err(err) = state.store.touch_token(&record.id, now).await {
+        tracing::warn!(error = %err, token_id = %record.id, "could not record token use");
     }
 }
 

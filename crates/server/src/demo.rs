@@ -5,7 +5,9 @@
 
 use jiff::SignedDuration;
 use warroom_core::command::{Declaration, decide, declare};
-use warroom_core::{Clock, Command, Config, Impact, IncidentPatch, Links, NewEvent, Principal, Role, Status};
+use warroom_core::{
+    Clock, Command, Config, Impact, IncidentPatch, Links, NewEvent, Principal, Role, Status,
+};
 use warroom_store::{IncidentFilter, Store};
 
 struct Step<'a> {
@@ -14,51 +16,113 @@ struct Step<'a> {
     command: Command,
 }
 
-async fn play(store: &dyn Store, config: &Config, clock: &dyn Clock, started_ago: i64, reporter: &str, d: Declaration, steps: Vec<Step<'_>>) -> Result<String, String> {
+async fn play(
+    store: &dyn Store,
+    config: &Config,
+    clock: &dyn Clock,
+    started_ago: i64,
+    reporter: &str,
+    d: Declaration,
+    steps: Vec<Step<'_>>,
+) -> Result<String, String> {
     let now = clock.now();
     let at = |mins: i64| now - SignedDuration::from_mins(mins);
     let kind = declare(&d, config).map_err(|e| e.to_string())?;
     let (mut inc, _) = store
-        .create_incident(NewEvent { at: at(started_ago), actor: reporter.into(), kind })
+        .create_incident(NewEvent {
+            at: at(started_ago),
+            actor: reporter.into(),
+            kind,
+        })
         .await
         .map_err(|e| e.to_string())?;
     for step in steps {
-        let kinds = decide(&inc, &step.command, config).map_err(|e| format!("{:?}: {e}", step.command))?;
+        let kinds =
+            decide(&inc, &step.command, config).map_err(|e| format!("{:?}: {e}", step.command))?;
         let events = kinds
             .into_iter()
-            .map(|kind| NewEvent { at: at(step.minutes_ago), actor: step.actor.into(), kind })
+            .map(|kind| NewEvent {
+                at: at(step.minutes_ago),
+                actor: step.actor.into(),
+                kind,
+            })
             .collect();
-        inc = store.append(&inc.id, inc.version, events).await.map_err(|e| e.to_string())?.0;
+        inc = store
+            .append(&inc.id, inc.version, events)
+            .await
+            .map_err(|e| e.to_string())?
+            .0;
     }
     Ok(inc.id.to_string())
 }
 
 fn note<'a>(minutes_ago: i64, actor: &'a str, text: &str) -> Step<'a> {
-    Step { minutes_ago, actor, command: Command::AddNote { text: text.into() } }
+    Step {
+        minutes_ago,
+        actor,
+        command: Command::AddNote { text: text.into() },
+    }
 }
 
 /// Seeds three incidents: one live security incident, one resolved outage, one closed one.
 pub async fn seed(store: &dyn Store, config: &Config, clock: &dyn Clock) -> Result<(), String> {
-    let everyone = Principal { name: "demo".into(), role: Role::Admin, security: true };
+    let everyone = Principal {
+        name: "demo".into(),
+        role: Role::Admin,
+        security: true,
+    };
     let existing = store
-        .count(&everyone, &IncidentFilter { limit: 1, ..IncidentFilter::default() })
+        .count(
+            &everyone,
+            &IncidentFilter {
+                limit: 1,
+                ..IncidentFilter::default()
+            },
+        )
         .await
         .map_err(|e| e.to_string())?;
     if existing > 0 {
         tracing::info!("database already has incidents; not seeding the demo");
         return Ok(());
     }
-    let service = |s: &str| if config.accepts_service(s) { vec![s.to_string()] } else { Vec::new() };
-    let sev = |i: usize| config.severities.get(i.min(config.severities.len() - 1)).map(|s| s.id.clone()).unwrap_or_default();
+    let service = |s: &str| {
+        if config.accepts_service(s) {
+            vec![s.to_string()]
+        } else {
+            Vec::new()
+        }
+    };
+    let sev = |i: usize| {
+        config
+            .severities
+            .get(i.min(config.severities.len() - 1))
+            .map(|s| s.id.clone())
+            .unwrap_or_default()
+    };
     let role = |id: &str| config.role(id).map(|r| r.id.clone());
     let mut assign = Vec::new();
-    for (mins, r, who) in [(38, "incident-commander", "alice"), (36, "security-lead", "sam"), (35, "communications-lead", "carol")] {
+    for (mins, r, who) in [
+        (38, "incident-commander", "alice"),
+        (36, "security-lead", "sam"),
+        (35, "communications-lead", "carol"),
+    ] {
         if let Some(r) = role(r) {
-            assign.push(Step { minutes_ago: mins, actor: "alice", command: Command::AssignRole { role: r, person: who.into() } });
+            assign.push(Step {
+                minutes_ago: mins,
+                actor: "alice",
+                command: Command::AssignRole {
+                    role: r,
+                    person: who.into(),
+                },
+            });
         }
     }
 
-    let mut steps = vec![Step { minutes_ago: 40, actor: "alice", command: Command::Acknowledge }];
+    let mut steps = vec![Step {
+        minutes_ago: 40,
+        actor: "alice",
+        command: Command::Acknowledge,
+    }];
     steps.extend(assign);
     steps.extend([
         note(33, "bob", "Failed logins at 40x baseline, mostly from 2 ASNs. Blocked 203.0.113.7 and 198.51.100.0/24 at the edge."),
@@ -87,10 +151,14 @@ pub async fn seed(store: &dyn Store, config: &Config, clock: &dyn Clock) -> Resu
     ]);
     let mut d = Declaration {
         title: "Credential stuffing against customer logins".into(),
-        incident_type: config.incident_type("security-breach").map(|t| t.id.clone()),
+        incident_type: config
+            .incident_type("security-breach")
+            .map(|t| t.id.clone()),
         severity: sev(1),
         services: service("auth"),
-        description: Some("Alert: failed login rate on auth above 10x baseline for 5 minutes.".into()),
+        description: Some(
+            "Alert: failed login rate on auth above 10x baseline for 5 minutes.".into(),
+        ),
         ..Declaration::default()
     };
     d.labels.insert("detected-by".into(), "alertmanager".into());
@@ -104,17 +172,52 @@ pub async fn seed(store: &dyn Store, config: &Config, clock: &dyn Clock) -> Resu
         services: service("payments"),
         ..Declaration::default()
     };
-    let resolved = play(store, config, clock, 26 * 60, "dave", outage, vec![
-        Step { minutes_ago: 26 * 60 - 4, actor: "dave", command: Command::Acknowledge },
-        note(26 * 60 - 9, "dave", "5xx on /checkout started with release 2026.11.3; rolling back."),
-        Step { minutes_ago: 26 * 60 - 21, actor: "dave", command: Command::ChangeStatus { status: Status::Recovering, reason: Some("rollback deployed".into()) } },
-        Step {
-            minutes_ago: 26 * 60 - 30,
-            actor: "dave",
-            command: Command::Update(IncidentPatch { root_cause: Some("A config key renamed in the release was missing in production.".into()), ..IncidentPatch::default() }),
-        },
-        Step { minutes_ago: 26 * 60 - 34, actor: "dave", command: Command::Resolve { summary: "Rolled back release 2026.11.3; error rate back to baseline.".into() } },
-    ]).await?;
+    let resolved = play(
+        store,
+        config,
+        clock,
+        26 * 60,
+        "dave",
+        outage,
+        vec![
+            Step {
+                minutes_ago: 26 * 60 - 4,
+                actor: "dave",
+                command: Command::Acknowledge,
+            },
+            note(
+                26 * 60 - 9,
+                "dave",
+                "5xx on /checkout started with release 2026.11.3; rolling back.",
+            ),
+            Step {
+                minutes_ago: 26 * 60 - 21,
+                actor: "dave",
+                command: Command::ChangeStatus {
+                    status: Status::Recovering,
+                    reason: Some("rollback deployed".into()),
+                },
+            },
+            Step {
+                minutes_ago: 26 * 60 - 30,
+                actor: "dave",
+                command: Command::Update(IncidentPatch {
+                    root_cause: Some(
+                        "A config key renamed in the release was missing in production.".into(),
+                    ),
+                    ..IncidentPatch::default()
+                }),
+            },
+            Step {
+                minutes_ago: 26 * 60 - 34,
+                actor: "dave",
+                command: Command::Resolve {
+                    summary: "Rolled back release 2026.11.3; error rate back to baseline.".into(),
+                },
+            },
+        ],
+    )
+    .await?;
 
     let slow = Declaration {
         title: "Search results slow for large workspaces".into(),
@@ -123,11 +226,34 @@ pub async fn seed(store: &dyn Store, config: &Config, clock: &dyn Clock) -> Resu
         services: service("search"),
         ..Declaration::default()
     };
-    let closed = play(store, config, clock, 4 * 24 * 60, "erin", slow, vec![
-        Step { minutes_ago: 4 * 24 * 60 - 50, actor: "erin", command: Command::Acknowledge },
-        Step { minutes_ago: 4 * 24 * 60 - 180, actor: "erin", command: Command::Resolve { summary: "Rebuilt the fragmented index; p95 back under 300 ms.".into() } },
-        Step { minutes_ago: 2 * 24 * 60, actor: "admin", command: Command::Close },
-    ]).await?;
+    let closed = play(
+        store,
+        config,
+        clock,
+        4 * 24 * 60,
+        "erin",
+        slow,
+        vec![
+            Step {
+                minutes_ago: 4 * 24 * 60 - 50,
+                actor: "erin",
+                command: Command::Acknowledge,
+            },
+            Step {
+                minutes_ago: 4 * 24 * 60 - 180,
+                actor: "erin",
+                command: Command::Resolve {
+                    summary: "Rebuilt the fragmented index; p95 back under 300 ms.".into(),
+                },
+            },
+            Step {
+                minutes_ago: 2 * 24 * 60,
+                actor: "admin",
+                command: Command::Close,
+            },
+        ],
+    )
+    .await?;
     tracing::info!(%live, %resolved, %closed, "seeded demo incidents");
     Ok(())
 }

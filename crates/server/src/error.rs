@@ -73,7 +73,11 @@ impl ApiError {
     /// 500; the cause goes to the log only.
     pub fn internal(cause: &dyn std::fmt::Display) -> Self {
         tracing::error!(error = %cause, "request failed");
-        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal error; see the server log")
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "internal error; see the server log",
+        )
     }
 }
 
@@ -90,7 +94,9 @@ impl IntoResponse for ApiError {
 impl From<DomainError> for ApiError {
     fn from(err: DomainError) -> Self {
         match err {
-            DomainError::Invalid { field, message } => ApiError::invalid(&field, format!("{field}: {message}")),
+            DomainError::Invalid { field, message } => {
+                ApiError::invalid(&field, format!("{field}: {message}"))
+            }
             DomainError::Conflict(message) => ApiError::conflict(message),
         }
     }

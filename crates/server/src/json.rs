@@ -55,7 +55,11 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         let path = err.path().to_string();
         let inner = err.into_inner();
         if inner.is_syntax() || inner.is_eof() || inner.is_io() {
-            return ApiError::new(StatusCode::BAD_REQUEST, "malformed_json", format!("malformed JSON: {inner}"));
+            return ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "malformed_json",
+                format!("malformed JSON: {inner}"),
+            );
         }
         let message = inner.to_string();
         // Make sure an unknown field is named even when the path stops at its parent.
@@ -70,8 +74,13 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         };
         ApiError::invalid(field.clone(), format!("{field}: {message}"))
     })?;
-    de.end()
-        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "malformed_json", format!("malformed JSON: {e}")))?;
+    de.end().map_err(|e| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "malformed_json",
+            format!("malformed JSON: {e}"),
+        )
+    })?;
     Ok(value)
 }
 
@@ -102,23 +111,35 @@ mod tests {
     #[test]
     fn errors_name_the_field() {
         let err = parse::<Body>(br#"{"title": 5}"#).expect_err("type error");
-        assert_eq!((err.status, err.field.as_deref()), (StatusCode::UNPROCESSABLE_ENTITY, Some("title")));
+        assert_eq!(
+            (err.status, err.field.as_deref()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some("title"))
+        );
         let err = parse::<Body>(br#"{"title": "x", "colour": 1}"#).expect_err("unknown");
         assert_eq!(err.field.as_deref(), Some("colour"));
         let err = parse::<Body>(br#"{"title": "x", "inner": {"n": -1}}"#).expect_err("range");
         assert_eq!(err.field.as_deref(), Some("inner.n"));
-        let err = parse::<Body>(br#"{"title": "x", "inner": {"m": 1}}"#).expect_err("unknown nested");
+        let err =
+            parse::<Body>(br#"{"title": "x", "inner": {"m": 1}}"#).expect_err("unknown nested");
         assert_eq!(err.field.as_deref(), Some("inner.m"));
         let err = parse::<Body>(br#"{}"#).expect_err("missing");
         assert_eq!(err.status, StatusCode::UNPROCESSABLE_ENTITY);
-        assert!(err.message.contains("missing field `title`"), "{}", err.message);
+        assert!(
+            err.message.contains("missing field `title`"),
+            "{}",
+            err.message
+        );
     }
 
     #[test]
     fn syntax_errors_are_bad_requests() {
         for body in [&b"{"[..], b"nope", b"{\"title\": \"x\"} trailing", b""] {
             let err = parse::<Body>(body).expect_err("syntax");
-            assert_eq!((err.status, err.code), (StatusCode::BAD_REQUEST, "malformed_json"), "{body:?}");
+            assert_eq!(
+                (err.status, err.code),
+                (StatusCode::BAD_REQUEST, "malformed_json"),
+                "{body:?}"
+            );
         }
     }
 }

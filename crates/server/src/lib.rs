@@ -94,7 +94,10 @@ impl Running {
 /// The router with all middleware, for a given state.
 pub fn app(state: AppState) -> axum::Router {
     routes::router(state)
-        .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, Duration::from_secs(30)))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::SERVICE_UNAVAILABLE,
+            Duration::from_secs(30),
+        ))
         .layer(TraceLayer::new_for_http())
 }
 
@@ -108,11 +111,17 @@ pub async fn open_store(options: &ServeOptions) -> Result<Arc<dyn Store>, ServeE
     tracing::info!(database = %redact_url(&url), "opening database");
     warroom_store::open(&url)
         .await
-        .map_err(|source| ServeError::Store { url: redact_url(&url), source })
+        .map_err(|source| ServeError::Store {
+            url: redact_url(&url),
+            source,
+        })
 }
 
 fn create_private_dir(dir: &Path) -> Result<(), ServeError> {
-    let err = |source| ServeError::DataDir { path: dir.to_path_buf(), source };
+    let err = |source| ServeError::DataDir {
+        path: dir.to_path_buf(),
+        source,
+    };
     std::fs::create_dir_all(dir).map_err(err)?;
     #[cfg(unix)]
     {
@@ -124,14 +133,24 @@ fn create_private_dir(dir: &Path) -> Result<(), ServeError> {
 
 /// On first start (no live token) creates an admin token and writes it to
 /// `DATA_DIR/admin.token`, readable by the owner only. Returns the secret when it did.
-pub async fn bootstrap_admin(store: &dyn Store, clock: &dyn Clock, data_dir: &Path) -> Result<Option<String>, ServeError> {
-    let store_err = |source| ServeError::Store { url: "(tokens)".into(), source };
+pub async fn bootstrap_admin(
+    store: &dyn Store,
+    clock: &dyn Clock,
+    data_dir: &Path,
+) -> Result<Option<String>, ServeError> {
+    let store_err = |source| ServeError::Store {
+        url: "(tokens)".into(),
+        source,
+    };
     if store.live_token_count().await.map_err(store_err)? > 0 {
         return Ok(None);
     }
     let minted = auth::mint("admin", Role::Admin, false, "warroom", clock.now());
     let path = data_dir.join("admin.token");
-    write_secret_file(&path, &minted.secret).map_err(|source| ServeError::DataDir { path: path.clone(), source })?;
+    write_secret_file(&path, &minted.secret).map_err(|source| ServeError::DataDir {
+        path: path.clone(),
+        source,
+    })?;
     store.create_token(minted.record).await.map_err(store_err)?;
     Ok(Some(minted.secret))
 }
@@ -163,15 +182,26 @@ pub async fn start(options: ServeOptions, clock: Arc<dyn Clock>) -> Result<Runni
     let created_admin_token = bootstrap_admin(&*store, &*clock, &options.data_dir).await?;
     let config = Arc::new(options.config.clone());
     if options.demo {
-        demo::seed(&*store, &config, &*clock).await.map_err(ServeError::Demo)?;
+        demo::seed(&*store, &config, &*clock)
+            .await
+            .map_err(ServeError::Demo)?;
     }
-    let listener = TcpListener::bind(&options.listen)
-        .await
-        .map_err(|source| ServeError::Listen { addr: options.listen.clone(), source })?;
-    let addr = listener
-        .local_addr()
-        .map_err(|source| ServeError::Listen { addr: options.listen.clone(), source })?;
-    let state = AppState { store, config, clock };
+    let listener =
+        TcpListener::bind(&options.listen)
+            .await
+            .map_err(|source| ServeError::Listen {
+                addr: options.listen.clone(),
+                source,
+            })?;
+    let addr = listener.local_addr().map_err(|source| ServeError::Listen {
+        addr: options.listen.clone(),
+        source,
+    })?;
+    let state = AppState {
+        store,
+        config,
+        clock,
+    };
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let task = tokio::spawn(async move {
         axum::serve(listener, app(state))
@@ -180,7 +210,12 @@ pub async fn start(options: ServeOptions, clock: Arc<dyn Clock>) -> Result<Runni
             })
             .await
     });
-    Ok(Running { addr, created_admin_token, shutdown: tx, task })
+    Ok(Running {
+        addr,
+        created_admin_token,
+        shutdown: tx,
+        task,
+    })
 }
 
 /// `warroom serve`: starts, says where the admin token is, and serves until Ctrl-C or SIGTERM.

@@ -126,8 +126,14 @@ fn parameters(path: &str) -> Vec<Value> {
             ("type", "Comma-separated incident types"),
             ("service", "Comma-separated services"),
             ("label", "key=value; repeatable, all must match"),
-            ("q", "Free text in id, title, description, root cause, resolution"),
-            ("since", "Declared at or after: RFC 3339 time or a duration ago (24h)"),
+            (
+                "q",
+                "Free text in id, title, description, root cause, resolution",
+            ),
+            (
+                "since",
+                "Declared at or after: RFC 3339 time or a duration ago (24h)",
+            ),
             ("until", "Declared before: RFC 3339 time or a duration ago"),
             ("limit", "Page size, 1-500 (default 50)"),
             ("cursor", "next_cursor of the previous page"),
@@ -173,7 +179,9 @@ pub fn document() -> Value {
                 "content": { "application/json": { "schema": { "$ref": format!("#/components/schemas/{body}") } } }
             });
         }
-        let entry = paths.entry(route.path.to_string()).or_insert_with(|| json!({}));
+        let entry = paths
+            .entry(route.path.to_string())
+            .or_insert_with(|| json!({}));
         entry[route.method.to_lowercase()] = op;
     }
     json!({

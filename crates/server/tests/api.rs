@@ -26,7 +26,9 @@ fn client() -> reqwest::Client {
 
 async fn spawn_on(database_url: Option<String>) -> TestApp {
     let dir = tempfile::tempdir().expect("temp dir");
-    let clock = Arc::new(ManualClock::new("2026-11-22T10:00:00Z".parse().expect("time")));
+    let clock = Arc::new(ManualClock::new(
+        "2026-11-22T10:00:00Z".parse().expect("time"),
+    ));
     let running = warroom_server::start(
         ServeOptions {
             listen: "127.0.0.1:0".into(),
@@ -39,7 +41,10 @@ async fn spawn_on(database_url: Option<String>) -> TestApp {
     )
     .await
     .expect("server starts");
-    let admin = running.created_admin_token.clone().expect("first start creates the admin token");
+    let admin = running
+        .created_admin_token
+        .clone()
+        .expect("first start creates the admin token");
     TestApp {
         base: format!("http://{}", running.addr),
         admin,
@@ -61,7 +66,13 @@ async fn spawn_postgres() -> TestApp {
 }
 
 impl TestApp {
-    async fn call(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> (StatusCode, Value) {
+    async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
         let mut req = self.http.request(method, format!("{}{path}", self.base));
         if let Some(t) = token {
             req = req.bearer_auth(t);
@@ -72,7 +83,10 @@ impl TestApp {
         let resp = req.send().await.expect("request sent");
         let status = resp.status();
         let text = resp.text().await.expect("body");
-        (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
     }
 
     async fn get(&self, path: &str) -> (StatusCode, Value) {
@@ -80,19 +94,25 @@ impl TestApp {
     }
 
     async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
-        self.call(Method::POST, path, Some(&self.admin), Some(body)).await
+        self.call(Method::POST, path, Some(&self.admin), Some(body))
+            .await
     }
 
     async fn token(&self, name: &str, role: &str, security: bool) -> String {
         let (status, body) = self
-            .post("/api/v1/tokens", json!({ "name": name, "role": role, "security": security }))
+            .post(
+                "/api/v1/tokens",
+                json!({ "name": name, "role": role, "security": security }),
+            )
             .await;
         assert_eq!(status, StatusCode::CREATED, "{body}");
         body["token"].as_str().expect("token").to_string()
     }
 
     async fn declare(&self, token: &str, body: Value) -> String {
-        let (status, inc) = self.call(Method::POST, "/api/v1/incidents", Some(token), Some(body)).await;
+        let (status, inc) = self
+            .call(Method::POST, "/api/v1/incidents", Some(token), Some(body))
+            .await;
         assert_eq!(status, StatusCode::CREATED, "{inc}");
         inc["id"].as_str().expect("id").to_string()
     }
@@ -107,7 +127,12 @@ impl TestApp {
 fn assert_error(status: StatusCode, body: &Value, expected: StatusCode, code: &str) {
     assert_eq!(status, expected, "{body}");
     assert_eq!(body["error"]["code"], code, "{body}");
-    assert!(body["error"]["message"].as_str().is_some_and(|m| !m.is_empty()), "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .is_some_and(|m| !m.is_empty()),
+        "{body}"
+    );
 }
 
 #[tokio::test]
@@ -121,66 +146,194 @@ async fn the_readme_tour_works_over_http() {
         .await;
     assert_eq!(id, "INC-20261122-001");
     app.clock.advance(SignedDuration::from_mins(4));
-    let (s, inc) = app.post(&format!("/api/v1/incidents/{id}/acknowledge"), json!({})).await;
-    assert_eq!((s, inc["status"].as_str()), (StatusCode::OK, Some("investigating")), "{inc}");
-    assert_eq!(inc["acknowledged_at"], "2026-11-22T10:04:00Z");
-    let (s, inc) = app.post(&format!("/api/v1/incidents/{id}/roles"), json!({ "role": "incident-commander", "person": "alice" })).await;
-    assert_eq!((s, &inc["roles"]["incident-commander"]), (StatusCode::OK, &json!("alice")));
-    let (s, _) = app.post(&format!("/api/v1/incidents/{id}/notes"), json!({ "text": "Blocked 203.0.113.7 at the edge" })).await;
-    assert_eq!(s, StatusCode::CREATED);
-    let (s, inc) = app.post(&format!("/api/v1/incidents/{id}/severity"), json!({ "severity": "P0", "reason": "customer data exposed" })).await;
-    assert_eq!((s, inc["severity"].as_str()), (StatusCode::OK, Some("P0")));
-    let (s, inc) = app.post(&format!("/api/v1/incidents/{id}/status"), json!({ "status": "contained" })).await;
-    assert_eq!((s, inc["status"].as_str()), (StatusCode::OK, Some("contained")));
     let (s, inc) = app
-        .call(Method::PATCH, &format!("/api/v1/incidents/{id}"), Some(&app.admin), Some(json!({
-            "root_cause": "Reused passwords from a third-party breach",
-            "impact": { "users_affected": 1200, "data_affected": "profiles" },
-            "links": { "ticket": "SEC-1" },
-            "labels": { "region": null, "vector": "credential-stuffing" }
-        })))
+        .post(&format!("/api/v1/incidents/{id}/acknowledge"), json!({}))
+        .await;
+    assert_eq!(
+        (s, inc["status"].as_str()),
+        (StatusCode::OK, Some("investigating")),
+        "{inc}"
+    );
+    assert_eq!(inc["acknowledged_at"], "2026-11-22T10:04:00Z");
+    let (s, inc) = app
+        .post(
+            &format!("/api/v1/incidents/{id}/roles"),
+            json!({ "role": "incident-commander", "person": "alice" }),
+        )
+        .await;
+    assert_eq!(
+        (s, &inc["roles"]["incident-commander"]),
+        (StatusCode::OK, &json!("alice"))
+    );
+    let (s, _) = app
+        .post(
+            &format!("/api/v1/incidents/{id}/notes"),
+            json!({ "text": "Blocked 203.0.113.7 at the edge" }),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED);
+    let (s, inc) = app
+        .post(
+            &format!("/api/v1/incidents/{id}/severity"),
+            json!({ "severity": "P0", "reason": "customer data exposed" }),
+        )
+        .await;
+    assert_eq!((s, inc["severity"].as_str()), (StatusCode::OK, Some("P0")));
+    let (s, inc) = app
+        .post(
+            &format!("/api/v1/incidents/{id}/status"),
+            json!({ "status": "contained" }),
+        )
+        .await;
+    assert_eq!(
+        (s, inc["status"].as_str()),
+        (StatusCode::OK, Some("contained"))
+    );
+    let (s, inc) = app
+        .call(
+            Method::PATCH,
+            &format!("/api/v1/incidents/{id}"),
+            Some(&app.admin),
+            Some(json!({
+                "root_cause": "Reused passwords from a third-party breach",
+                "impact": { "users_affected": 1200, "data_affected": "profiles" },
+                "links": { "ticket": "SEC-1" },
+                "labels": { "region": null, "vector": "credential-stuffing" }
+            })),
+        )
         .await;
     assert_eq!(s, StatusCode::OK, "{inc}");
     assert_eq!(inc["labels"], json!({ "vector": "credential-stuffing" }));
-    let (s, inc) = app.post(&format!("/api/v1/incidents/{id}/resolve"), json!({ "summary": "Credential stuffing blocked; passwords reset" })).await;
-    assert_eq!((s, inc["status"].as_str()), (StatusCode::OK, Some("resolved")));
-    let (s, inc) = app.post(&format!("/api/v1/incidents/{id}/close"), json!({})).await;
-    assert_eq!((s, inc["status"].as_str()), (StatusCode::OK, Some("closed")));
+    let (s, inc) = app
+        .post(
+            &format!("/api/v1/incidents/{id}/resolve"),
+            json!({ "summary": "Credential stuffing blocked; passwords reset" }),
+        )
+        .await;
+    assert_eq!(
+        (s, inc["status"].as_str()),
+        (StatusCode::OK, Some("resolved"))
+    );
+    let (s, inc) = app
+        .post(&format!("/api/v1/incidents/{id}/close"), json!({}))
+        .await;
+    assert_eq!(
+        (s, inc["status"].as_str()),
+        (StatusCode::OK, Some("closed"))
+    );
 
     let (s, events) = app.get(&format!("/api/v1/incidents/{id}/events")).await;
     assert_eq!(s, StatusCode::OK);
-    let kinds: Vec<&str> = events["events"].as_array().expect("events").iter().filter_map(|e| e["kind"].as_str()).collect();
+    let kinds: Vec<&str> = events["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .filter_map(|e| e["kind"].as_str())
+        .collect();
     assert_eq!(
         kinds,
-        ["declared", "acknowledged", "status_changed", "role_assigned", "note_added", "severity_changed", "status_changed",
-         "labels_changed", "impact_updated", "root_cause_set", "links_updated", "resolved", "closed"]
+        [
+            "declared",
+            "acknowledged",
+            "status_changed",
+            "role_assigned",
+            "note_added",
+            "severity_changed",
+            "status_changed",
+            "labels_changed",
+            "impact_updated",
+            "root_cause_set",
+            "links_updated",
+            "resolved",
+            "closed"
+        ]
     );
 
-    let md = app.http.get(format!("{}/api/v1/incidents/{id}/export?format=md", app.base)).bearer_auth(&app.admin).send().await.expect("md");
+    let md = app
+        .http
+        .get(format!(
+            "{}/api/v1/incidents/{id}/export?format=md",
+            app.base
+        ))
+        .bearer_auth(&app.admin)
+        .send()
+        .await
+        .expect("md");
     assert_eq!(md.headers()["content-type"], "text/markdown; charset=utf-8");
     let md = md.text().await.expect("text");
-    for needle in ["# INC-20261122-001: Login failures spike", "| incident-commander | alice |", "1200 users", "Blocked 203.0.113.7", "## Root cause", "Reused passwords", "## Resolution", "passwords reset"] {
+    for needle in [
+        "# INC-20261122-001: Login failures spike",
+        "| incident-commander | alice |",
+        "1200 users",
+        "Blocked 203.0.113.7",
+        "## Root cause",
+        "Reused passwords",
+        "## Resolution",
+        "passwords reset",
+    ] {
         assert!(md.contains(needle), "missing {needle:?} in\n{md}");
     }
-    let csv = app.http.get(format!("{}/api/v1/incidents/{id}/export?format=csv", app.base)).bearer_auth(&app.admin).send().await.expect("csv").text().await.expect("text");
-    assert!(csv.starts_with("time,sequence,event,actor,details,hash\r\n"), "{csv}");
+    let csv = app
+        .http
+        .get(format!(
+            "{}/api/v1/incidents/{id}/export?format=csv",
+            app.base
+        ))
+        .bearer_auth(&app.admin)
+        .send()
+        .await
+        .expect("csv")
+        .text()
+        .await
+        .expect("text");
+    assert!(
+        csv.starts_with("time,sequence,event,actor,details,hash\r\n"),
+        "{csv}"
+    );
     assert_eq!(csv.lines().count(), 14);
-    let (s, exported) = app.get(&format!("/api/v1/incidents/{id}/export?format=json")).await;
-    assert_eq!((s, &exported["incident"]["id"]), (StatusCode::OK, &json!(id)));
+    let (s, exported) = app
+        .get(&format!("/api/v1/incidents/{id}/export?format=json"))
+        .await;
+    assert_eq!(
+        (s, &exported["incident"]["id"]),
+        (StatusCode::OK, &json!(id))
+    );
 
-    let (s, list) = app.get("/api/v1/incidents?status=closed&severity=P0,P1").await;
-    assert_eq!((s, list["incidents"].as_array().map(Vec::len)), (StatusCode::OK, Some(1)));
+    let (s, list) = app
+        .get("/api/v1/incidents?status=closed&severity=P0,P1")
+        .await;
+    assert_eq!(
+        (s, list["incidents"].as_array().map(Vec::len)),
+        (StatusCode::OK, Some(1))
+    );
     let (_, list) = app.get("/api/v1/incidents?status=open").await;
     assert_eq!(list["incidents"].as_array().map(Vec::len), Some(0));
 
     let (s, report) = app.get("/api/v1/verify").await;
-    assert_eq!((s, &report["ok"], &report["events_checked"]), (StatusCode::OK, &json!(true), &json!(13)));
+    assert_eq!(
+        (s, &report["ok"], &report["events_checked"]),
+        (StatusCode::OK, &json!(true), &json!(13))
+    );
     app.stop().await;
 }
 
 /// A request that succeeds for the route's role, given a fresh incident and token.
-fn sample_request(method: &str, path: &str, id: &str, token_id: &str) -> (Method, String, Option<Value>) {
-    let path = path.replace("{id}", if path.starts_with("/api/v1/tokens") { token_id } else { id }).replace("{role}", "scribe");
+fn sample_request(
+    method: &str,
+    path: &str,
+    id: &str,
+    token_id: &str,
+) -> (Method, String, Option<Value>) {
+    let path = path
+        .replace(
+            "{id}",
+            if path.starts_with("/api/v1/tokens") {
+                token_id
+            } else {
+                id
+            },
+        )
+        .replace("{role}", "scribe");
     let body = match (method, path.rsplit('/').next().unwrap_or("")) {
         ("POST", "incidents") => Some(json!({ "title": "Probe", "severity": "P3" })),
         ("PATCH", _) => Some(json!({ "title": "Renamed" })),
@@ -202,32 +355,71 @@ async fn every_route_enforces_its_role() {
     let app = spawn().await;
     let mut tokens = std::collections::BTreeMap::new();
     for role in Role::ALL {
-        tokens.insert(role, app.token(&format!("{role}-user"), role.as_str(), false).await);
+        tokens.insert(
+            role,
+            app.token(&format!("{role}-user"), role.as_str(), false)
+                .await,
+        );
     }
     let revoked = app.token("gone", "admin", false).await;
     let (_, listed) = app.get("/api/v1/tokens").await;
-    let revoked_id = listed["tokens"].as_array().expect("tokens").iter().find(|t| t["name"] == "gone").expect("gone")["id"].as_str().expect("id").to_string();
-    let (s, _) = app.call(Method::DELETE, &format!("/api/v1/tokens/{revoked_id}"), Some(&app.admin), None).await;
+    let revoked_id = listed["tokens"]
+        .as_array()
+        .expect("tokens")
+        .iter()
+        .find(|t| t["name"] == "gone")
+        .expect("gone")["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    let (s, _) = app
+        .call(
+            Method::DELETE,
+            &format!("/api/v1/tokens/{revoked_id}"),
+            Some(&app.admin),
+            None,
+        )
+        .await;
     assert_eq!(s, StatusCode::OK);
 
     for route in ROUTES {
         // Fresh state per route so a success does not depend on the previous route.
-        let id = app.declare(&app.admin, json!({ "title": "Target", "severity": "P2" })).await;
+        let id = app
+            .declare(&app.admin, json!({ "title": "Target", "severity": "P2" }))
+            .await;
         match route.path.rsplit('/').next() {
             Some("close") | Some("reopen") => {
-                app.post(&format!("/api/v1/incidents/{id}/resolve"), json!({ "summary": "done" })).await;
+                app.post(
+                    &format!("/api/v1/incidents/{id}/resolve"),
+                    json!({ "summary": "done" }),
+                )
+                .await;
             }
             Some("{role}") => {
-                app.post(&format!("/api/v1/incidents/{id}/roles"), json!({ "role": "scribe", "person": "zed" })).await;
+                app.post(
+                    &format!("/api/v1/incidents/{id}/roles"),
+                    json!({ "role": "scribe", "person": "zed" }),
+                )
+                .await;
             }
             _ => {}
         }
         if route.path.ends_with("/reopen") {
-            app.post(&format!("/api/v1/incidents/{id}/close"), json!({})).await;
+            app.post(&format!("/api/v1/incidents/{id}/close"), json!({}))
+                .await;
         }
         app.token("victim", "viewer", false).await;
         let (_, listed) = app.get("/api/v1/tokens").await;
-        let victim_id = listed["tokens"].as_array().expect("tokens").iter().rev().find(|t| t["name"] == "victim").expect("victim")["id"].as_str().expect("id").to_string();
+        let victim_id = listed["tokens"]
+            .as_array()
+            .expect("tokens")
+            .iter()
+            .rev()
+            .find(|t| t["name"] == "victim")
+            .expect("victim")["id"]
+            .as_str()
+            .expect("id")
+            .to_string();
         let (method, path, body) = sample_request(route.method, route.path, &id, &victim_id);
         let label = format!("{} {}", route.method, route.path);
 
@@ -238,15 +430,28 @@ async fn every_route_enforces_its_role() {
         };
         let (s, b) = app.call(method.clone(), &path, None, body.clone()).await;
         assert_error(s, &b, StatusCode::UNAUTHORIZED, "unauthorized");
-        let (s, b) = app.call(method.clone(), &path, Some("wr_not-a-real-token"), body.clone()).await;
+        let (s, b) = app
+            .call(
+                method.clone(),
+                &path,
+                Some("wr_not-a-real-token"),
+                body.clone(),
+            )
+            .await;
         assert_error(s, &b, StatusCode::UNAUTHORIZED, "unauthorized");
-        let (s, b) = app.call(method.clone(), &path, Some(&revoked), body.clone()).await;
+        let (s, b) = app
+            .call(method.clone(), &path, Some(&revoked), body.clone())
+            .await;
         assert_error(s, &b, StatusCode::UNAUTHORIZED, "unauthorized");
         for role in Role::ALL.into_iter().filter(|r| *r < needed) {
-            let (s, b) = app.call(method.clone(), &path, Some(&tokens[&role]), body.clone()).await;
+            let (s, b) = app
+                .call(method.clone(), &path, Some(&tokens[&role]), body.clone())
+                .await;
             assert_error(s, &b, StatusCode::FORBIDDEN, "forbidden");
         }
-        let (s, b) = app.call(method.clone(), &path, Some(&tokens[&needed]), body.clone()).await;
+        let (s, b) = app
+            .call(method.clone(), &path, Some(&tokens[&needed]), body.clone())
+            .await;
         assert_eq!(s.as_u16(), route.status, "{label} as {needed}: {b}");
     }
     app.stop().await;
@@ -255,7 +460,9 @@ async fn every_route_enforces_its_role() {
 #[tokio::test]
 async fn openapi_documents_exactly_the_routes() {
     let app = spawn().await;
-    let (s, doc) = app.call(Method::GET, "/api/v1/openapi.json", None, None).await;
+    let (s, doc) = app
+        .call(Method::GET, "/api/v1/openapi.json", None, None)
+        .await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(doc["openapi"], "3.1.0");
     let mut documented = Vec::new();
@@ -265,14 +472,20 @@ async fn openapi_documents_exactly_the_routes() {
         }
     }
     documented.sort();
-    let mut table: Vec<String> = ROUTES.iter().map(|r| format!("{} {}", r.method, r.path)).collect();
+    let mut table: Vec<String> = ROUTES
+        .iter()
+        .map(|r| format!("{} {}", r.method, r.path))
+        .collect();
     table.sort();
     assert_eq!(documented, table);
     // Every $ref points at a schema that exists.
     let text = doc.to_string();
     for reference in text.split("\"#/components/schemas/").skip(1) {
         let name = reference.split('"').next().expect("name");
-        assert!(doc["components"]["schemas"].get(name).is_some(), "dangling $ref {name}");
+        assert!(
+            doc["components"]["schemas"].get(name).is_some(),
+            "dangling $ref {name}"
+        );
     }
     // And an undocumented path really is not served.
     let (s, b) = app.get("/api/v1/incidents/INC-20261122-001/nonsense").await;
@@ -283,10 +496,16 @@ async fn openapi_documents_exactly_the_routes() {
 #[tokio::test]
 async fn bad_input_gets_clear_errors_and_never_a_panic() {
     let app = spawn().await;
-    let id = app.declare(&app.admin, json!({ "title": "Target", "severity": "P2" })).await;
+    let id = app
+        .declare(&app.admin, json!({ "title": "Target", "severity": "P2" }))
+        .await;
     let url = |p: &str| format!("{}{p}", app.base);
     let raw = |body: &'static str, ctype: Option<&'static str>| {
-        let mut req = app.http.post(url("/api/v1/incidents")).bearer_auth(&app.admin).body(body);
+        let mut req = app
+            .http
+            .post(url("/api/v1/incidents"))
+            .bearer_auth(&app.admin)
+            .body(body);
         if let Some(c) = ctype {
             req = req.header("content-type", c);
         }
@@ -298,53 +517,127 @@ async fn bad_input_gets_clear_errors_and_never_a_panic() {
     };
     let (s, b) = raw("{\"title\": ", Some("application/json")).await;
     assert_error(s, &b, StatusCode::BAD_REQUEST, "malformed_json");
-    let (s, b) = raw("{\"title\": \"x\", \"severity\": \"P1\", \"colour\": \"red\"}", Some("application/json")).await;
+    let (s, b) = raw(
+        "{\"title\": \"x\", \"severity\": \"P1\", \"colour\": \"red\"}",
+        Some("application/json"),
+    )
+    .await;
     assert_error(s, &b, StatusCode::UNPROCESSABLE_ENTITY, "invalid_field");
     assert_eq!(b["error"]["field"], "colour");
     let (s, b) = raw("{\"title\": \"x\", \"severity\": \"P1\"}", None).await;
-    assert_error(s, &b, StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type");
+    assert_error(
+        s,
+        &b,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "unsupported_media_type",
+    );
     let (s, b) = raw("[1, 2]", Some("application/json")).await;
     assert_error(s, &b, StatusCode::UNPROCESSABLE_ENTITY, "invalid_field");
 
-    let (s, b) = app.post("/api/v1/incidents", json!({ "title": "x", "severity": "P9" })).await;
+    let (s, b) = app
+        .post(
+            "/api/v1/incidents",
+            json!({ "title": "x", "severity": "P9" }),
+        )
+        .await;
     assert_error(s, &b, StatusCode::UNPROCESSABLE_ENTITY, "invalid_field");
     assert_eq!(b["error"]["field"], "severity");
-    let (s, b) = app.post("/api/v1/incidents", json!({ "title": "   ", "severity": "P1" })).await;
-    assert_eq!((s, &b["error"]["field"]), (StatusCode::UNPROCESSABLE_ENTITY, &json!("title")));
-    let (s, b) = app.post("/api/v1/incidents", json!({ "title": "x", "severity": "P1", "services": ["autth"] })).await;
-    assert_eq!((s, &b["error"]["field"]), (StatusCode::UNPROCESSABLE_ENTITY, &json!("services")));
-    let (s, b) = app.post("/api/v1/incidents", json!({ "title": "x", "severity": "P1", "impact": { "users_affected": -5 } })).await;
-    assert_eq!((s, &b["error"]["field"]), (StatusCode::UNPROCESSABLE_ENTITY, &json!("impact.users_affected")));
-    let (s, b) = app.post(&format!("/api/v1/incidents/{id}/status"), json!({ "status": "sleeping" })).await;
-    assert_eq!((s, &b["error"]["field"]), (StatusCode::UNPROCESSABLE_ENTITY, &json!("status")));
+    let (s, b) = app
+        .post(
+            "/api/v1/incidents",
+            json!({ "title": "   ", "severity": "P1" }),
+        )
+        .await;
+    assert_eq!(
+        (s, &b["error"]["field"]),
+        (StatusCode::UNPROCESSABLE_ENTITY, &json!("title"))
+    );
+    let (s, b) = app
+        .post(
+            "/api/v1/incidents",
+            json!({ "title": "x", "severity": "P1", "services": ["autth"] }),
+        )
+        .await;
+    assert_eq!(
+        (s, &b["error"]["field"]),
+        (StatusCode::UNPROCESSABLE_ENTITY, &json!("services"))
+    );
+    let (s, b) = app
+        .post(
+            "/api/v1/incidents",
+            json!({ "title": "x", "severity": "P1", "impact": { "users_affected": -5 } }),
+        )
+        .await;
+    assert_eq!(
+        (s, &b["error"]["field"]),
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &json!("impact.users_affected")
+        )
+    );
+    let (s, b) = app
+        .post(
+            &format!("/api/v1/incidents/{id}/status"),
+            json!({ "status": "sleeping" }),
+        )
+        .await;
+    assert_eq!(
+        (s, &b["error"]["field"]),
+        (StatusCode::UNPROCESSABLE_ENTITY, &json!("status"))
+    );
 
     let big = "x".repeat(70 * 1024);
-    let (s, b) = app.post(&format!("/api/v1/incidents/{id}/notes"), json!({ "text": big })).await;
+    let (s, b) = app
+        .post(
+            &format!("/api/v1/incidents/{id}/notes"),
+            json!({ "text": big }),
+        )
+        .await;
     assert_error(s, &b, StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large");
 
     let (s, b) = app.get("/api/v1/incidents/not-an-id").await;
     assert_error(s, &b, StatusCode::BAD_REQUEST, "bad_request");
     let (s, b) = app.get("/api/v1/incidents/INC-20261122-999").await;
     assert_error(s, &b, StatusCode::NOT_FOUND, "not_found");
-    let (s, b) = app.post("/api/v1/incidents/INC-20261122-999/acknowledge", json!({})).await;
+    let (s, b) = app
+        .post("/api/v1/incidents/INC-20261122-999/acknowledge", json!({}))
+        .await;
     assert_error(s, &b, StatusCode::NOT_FOUND, "not_found");
     let (s, b) = app.get("/api/v1/nope").await;
     assert_error(s, &b, StatusCode::NOT_FOUND, "not_found");
-    let (s, b) = app.call(Method::PUT, "/api/v1/incidents", Some(&app.admin), None).await;
+    let (s, b) = app
+        .call(Method::PUT, "/api/v1/incidents", Some(&app.admin), None)
+        .await;
     assert_error(s, &b, StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed");
-    for query in ["colour=red", "limit=0", "limit=abc", "status=sleeping", "label=novalue", "since=yesterday", "cursor=zzz"] {
+    for query in [
+        "colour=red",
+        "limit=0",
+        "limit=abc",
+        "status=sleeping",
+        "label=novalue",
+        "since=yesterday",
+        "cursor=zzz",
+    ] {
         let (s, b) = app.get(&format!("/api/v1/incidents?{query}")).await;
         assert_error(s, &b, StatusCode::BAD_REQUEST, "bad_request");
     }
-    let (s, b) = app.get(&format!("/api/v1/incidents/{id}/export?format=pdf")).await;
+    let (s, b) = app
+        .get(&format!("/api/v1/incidents/{id}/export?format=pdf"))
+        .await;
     assert_error(s, &b, StatusCode::BAD_REQUEST, "bad_request");
 
     // State conflicts are 409, and nothing was written by any of the refusals above.
-    let (s, _) = app.post(&format!("/api/v1/incidents/{id}/acknowledge"), json!({})).await;
+    let (s, _) = app
+        .post(&format!("/api/v1/incidents/{id}/acknowledge"), json!({}))
+        .await;
     assert_eq!(s, StatusCode::OK);
-    let (s, b) = app.post(&format!("/api/v1/incidents/{id}/acknowledge"), json!({})).await;
+    let (s, b) = app
+        .post(&format!("/api/v1/incidents/{id}/acknowledge"), json!({}))
+        .await;
     assert_error(s, &b, StatusCode::CONFLICT, "conflict");
-    let (s, b) = app.post(&format!("/api/v1/incidents/{id}/close"), json!({})).await;
+    let (s, b) = app
+        .post(&format!("/api/v1/incidents/{id}/close"), json!({}))
+        .await;
     assert_error(s, &b, StatusCode::CONFLICT, "conflict");
     let (_, events) = app.get(&format!("/api/v1/incidents/{id}/events")).await;
     assert_eq!(events["events"].as_array().map(Vec::len), Some(3));
@@ -362,28 +655,76 @@ async fn restricted_incidents_are_invisible_to_outsiders() {
     let id = app
         .declare(&reporter, json!({ "title": "Exfiltration from billing", "severity": "P0", "type": "data-breach", "restricted": true }))
         .await;
-    app.declare(&outsider, json!({ "title": "Slow search", "severity": "P3" })).await;
+    app.declare(
+        &outsider,
+        json!({ "title": "Slow search", "severity": "P3" }),
+    )
+    .await;
 
-    for path in [format!("/api/v1/incidents/{id}"), format!("/api/v1/incidents/{id}/events"), format!("/api/v1/incidents/{id}/export?format=md")] {
+    for path in [
+        format!("/api/v1/incidents/{id}"),
+        format!("/api/v1/incidents/{id}/events"),
+        format!("/api/v1/incidents/{id}/export?format=md"),
+    ] {
         let (s, b) = app.call(Method::GET, &path, Some(&outsider), None).await;
         assert_error(s, &b, StatusCode::NOT_FOUND, "not_found");
     }
-    let (s, b) = app.call(Method::POST, &format!("/api/v1/incidents/{id}/notes"), Some(&outsider), Some(json!({ "text": "peek" }))).await;
+    let (s, b) = app
+        .call(
+            Method::POST,
+            &format!("/api/v1/incidents/{id}/notes"),
+            Some(&outsider),
+            Some(json!({ "text": "peek" })),
+        )
+        .await;
     assert_error(s, &b, StatusCode::NOT_FOUND, "not_found");
     for query in ["", "?q=billing", "?type=data-breach", "?severity=P0"] {
-        let (_, list) = app.call(Method::GET, &format!("/api/v1/incidents{query}"), Some(&outsider), None).await;
+        let (_, list) = app
+            .call(
+                Method::GET,
+                &format!("/api/v1/incidents{query}"),
+                Some(&outsider),
+                None,
+            )
+            .await;
         assert!(!list.to_string().contains(&id), "{query}: {list}");
     }
     for token in [&reporter, &security, &app.admin] {
-        let (s, _) = app.call(Method::GET, &format!("/api/v1/incidents/{id}"), Some(token), None).await;
+        let (s, _) = app
+            .call(
+                Method::GET,
+                &format!("/api/v1/incidents/{id}"),
+                Some(token),
+                None,
+            )
+            .await;
         assert_eq!(s, StatusCode::OK);
-        let (_, list) = app.call(Method::GET, "/api/v1/incidents?q=billing", Some(token), None).await;
+        let (_, list) = app
+            .call(
+                Method::GET,
+                "/api/v1/incidents?q=billing",
+                Some(token),
+                None,
+            )
+            .await;
         assert_eq!(list["incidents"].as_array().map(Vec::len), Some(1));
     }
     // Assigning someone a role lets them in.
-    let (s, _) = app.post(&format!("/api/v1/incidents/{id}/roles"), json!({ "role": "technical-lead", "person": "mallory" })).await;
+    let (s, _) = app
+        .post(
+            &format!("/api/v1/incidents/{id}/roles"),
+            json!({ "role": "technical-lead", "person": "mallory" }),
+        )
+        .await;
     assert_eq!(s, StatusCode::OK);
-    let (s, _) = app.call(Method::GET, &format!("/api/v1/incidents/{id}"), Some(&outsider), None).await;
+    let (s, _) = app
+        .call(
+            Method::GET,
+            &format!("/api/v1/incidents/{id}"),
+            Some(&outsider),
+            None,
+        )
+        .await;
     assert_eq!(s, StatusCode::OK);
     app.stop().await;
 }
@@ -391,11 +732,24 @@ async fn restricted_incidents_are_invisible_to_outsiders() {
 async fn fifty_concurrent_declares(app: &TestApp) {
     let mut tasks = Vec::new();
     for i in 0..50 {
-        let (http, url, token) = (app.http.clone(), format!("{}/api/v1/incidents", app.base), app.admin.clone());
+        let (http, url, token) = (
+            app.http.clone(),
+            format!("{}/api/v1/incidents", app.base),
+            app.admin.clone(),
+        );
         tasks.push(tokio::spawn(async move {
-            let resp = http.post(url).bearer_auth(token).json(&json!({ "title": format!("Storm {i}"), "severity": "P2" })).send().await.expect("sent");
+            let resp = http
+                .post(url)
+                .bearer_auth(token)
+                .json(&json!({ "title": format!("Storm {i}"), "severity": "P2" }))
+                .send()
+                .await
+                .expect("sent");
             assert_eq!(resp.status(), StatusCode::CREATED);
-            resp.json::<Value>().await.expect("json")["id"].as_str().expect("id").to_string()
+            resp.json::<Value>().await.expect("json")["id"]
+                .as_str()
+                .expect("id")
+                .to_string()
         }));
     }
     let mut ids = Vec::new();
@@ -408,12 +762,27 @@ async fn fifty_concurrent_declares(app: &TestApp) {
 }
 
 async fn concurrent_notes_keep_one_chain(app: &TestApp) {
-    let id = app.declare(&app.admin, json!({ "title": "Hot incident", "severity": "P1" })).await;
+    let id = app
+        .declare(
+            &app.admin,
+            json!({ "title": "Hot incident", "severity": "P1" }),
+        )
+        .await;
     let mut tasks = Vec::new();
     for i in 0..25 {
-        let (http, url, token) = (app.http.clone(), format!("{}/api/v1/incidents/{id}/notes", app.base), app.admin.clone());
+        let (http, url, token) = (
+            app.http.clone(),
+            format!("{}/api/v1/incidents/{id}/notes", app.base),
+            app.admin.clone(),
+        );
         tasks.push(tokio::spawn(async move {
-            let resp = http.post(url).bearer_auth(token).json(&json!({ "text": format!("note {i}") })).send().await.expect("sent");
+            let resp = http
+                .post(url)
+                .bearer_auth(token)
+                .json(&json!({ "text": format!("note {i}") }))
+                .send()
+                .await
+                .expect("sent");
             assert_eq!(resp.status(), StatusCode::CREATED);
         }));
     }
@@ -421,7 +790,12 @@ async fn concurrent_notes_keep_one_chain(app: &TestApp) {
         t.await.expect("task");
     }
     let (_, events) = app.get(&format!("/api/v1/incidents/{id}/events")).await;
-    let seqs: Vec<u64> = events["events"].as_array().expect("events").iter().filter_map(|e| e["seq"].as_u64()).collect();
+    let seqs: Vec<u64> = events["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .filter_map(|e| e["seq"].as_u64())
+        .collect();
     assert_eq!(seqs, (1..=26).collect::<Vec<u64>>());
     let (_, report) = app.get("/api/v1/verify").await;
     assert_eq!(report["ok"], true, "{report}");
@@ -459,7 +833,10 @@ async fn admin_token_is_private_and_made_once() {
     assert_eq!((s, &me["role"]), (StatusCode::OK, &json!("admin")));
     // The database holds only a hash of it.
     let db = std::fs::read(app.dir.path().join("warroom.db")).expect("db file");
-    assert!(!db.windows(app.admin.len()).any(|w| w == app.admin.as_bytes()));
+    assert!(
+        !db.windows(app.admin.len())
+            .any(|w| w == app.admin.as_bytes())
+    );
 
     let (dir, url) = (app.dir.path().to_path_buf(), app.database_url.clone());
     let clock = app.clock.clone();
@@ -468,7 +845,13 @@ async fn admin_token_is_private_and_made_once() {
         r.stop().await;
     }
     let again = warroom_server::start(
-        ServeOptions { listen: "127.0.0.1:0".into(), data_dir: dir, database_url: url, config: Config::builtin(), demo: false },
+        ServeOptions {
+            listen: "127.0.0.1:0".into(),
+            data_dir: dir,
+            database_url: url,
+            config: Config::builtin(),
+            demo: false,
+        },
         clock,
     )
     .await
@@ -481,12 +864,23 @@ async fn admin_token_is_private_and_made_once() {
 #[tokio::test]
 async fn verify_over_http_reports_tampering() {
     let app = spawn().await;
-    let id = app.declare(&app.admin, json!({ "title": "Evidence", "severity": "P1" })).await;
-    app.post(&format!("/api/v1/incidents/{id}/notes"), json!({ "text": "attacker IP 198.51.100.4" })).await;
+    let id = app
+        .declare(&app.admin, json!({ "title": "Evidence", "severity": "P1" }))
+        .await;
+    app.post(
+        &format!("/api/v1/incidents/{id}/notes"),
+        json!({ "text": "attacker IP 198.51.100.4" }),
+    )
+    .await;
     let url = format!("sqlite://{}", app.dir.path().join("warroom.db").display());
     use sqlx::Connection;
-    let mut conn = sqlx::SqliteConnection::connect(&url).await.expect("raw connection");
-    sqlx::query("UPDATE events SET actor = 'someone-else' WHERE seq = 2").execute(&mut conn).await.expect("tamper");
+    let mut conn = sqlx::SqliteConnection::connect(&url)
+        .await
+        .expect("raw connection");
+    sqlx::query("UPDATE events SET actor = 'someone-else' WHERE seq = 2")
+        .execute(&mut conn)
+        .await
+        .expect("tamper");
     let (s, report) = app.get("/api/v1/verify").await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(report["ok"], false);
@@ -498,7 +892,9 @@ async fn verify_over_http_reports_tampering() {
 #[tokio::test]
 async fn demo_seed_is_valid_and_runs_once() {
     let dir = tempfile::tempdir().expect("dir");
-    let clock = Arc::new(ManualClock::new(Timestamp::from_second(1_795_000_000).expect("time")));
+    let clock = Arc::new(ManualClock::new(
+        Timestamp::from_second(1_795_000_000).expect("time"),
+    ));
     let options = ServeOptions {
         listen: "127.0.0.1:0".into(),
         data_dir: dir.path().to_path_buf(),
@@ -506,20 +902,51 @@ async fn demo_seed_is_valid_and_runs_once() {
         config: Config::builtin(),
         demo: true,
     };
-    let running = warroom_server::start(options.clone(), clock.clone()).await.expect("starts");
+    let running = warroom_server::start(options.clone(), clock.clone())
+        .await
+        .expect("starts");
     let token = running.created_admin_token.clone().expect("token");
     let http = client();
     let base = format!("http://{}", running.addr);
-    let list: Value = http.get(format!("{base}/api/v1/incidents")).bearer_auth(&token).send().await.expect("list").json().await.expect("json");
+    let list: Value = http
+        .get(format!("{base}/api/v1/incidents"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("list")
+        .json()
+        .await
+        .expect("json");
     let incidents = list["incidents"].as_array().expect("incidents");
-    let statuses: Vec<&str> = incidents.iter().filter_map(|i| i["status"].as_str()).collect();
+    let statuses: Vec<&str> = incidents
+        .iter()
+        .filter_map(|i| i["status"].as_str())
+        .collect();
     assert_eq!(statuses, ["contained", "resolved", "closed"]);
     assert_eq!(incidents[0]["severity"], "P0");
-    let report: Value = http.get(format!("{base}/api/v1/verify")).bearer_auth(&token).send().await.expect("verify").json().await.expect("json");
+    let report: Value = http
+        .get(format!("{base}/api/v1/verify"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("verify")
+        .json()
+        .await
+        .expect("json");
     assert_eq!(report["ok"], true);
     running.stop().await;
-    let again = warroom_server::start(options, clock).await.expect("restarts");
-    let list: Value = http.get(format!("http://{}/api/v1/incidents", again.addr)).bearer_auth(&token).send().await.expect("list").json().await.expect("json");
+    let again = warroom_server::start(options, clock)
+        .await
+        .expect("restarts");
+    let list: Value = http
+        .get(format!("http://{}/api/v1/incidents", again.addr))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("list")
+        .json()
+        .await
+        .expect("json");
     assert_eq!(list["incidents"].as_array().map(Vec::len), Some(3));
     again.stop().await;
 }

@@ -15,7 +15,8 @@ pub(crate) fn micros(ts: Timestamp) -> i64 {
 }
 
 pub(crate) fn from_micros(v: i64) -> Result<Timestamp, StoreError> {
-    Timestamp::from_microsecond(v).map_err(|_| StoreError::Corrupt(format!("time {v} out of range")))
+    Timestamp::from_microsecond(v)
+        .map_err(|_| StoreError::Corrupt(format!("time {v} out of range")))
 }
 
 pub(crate) fn parse_role(text: &str) -> Result<Role, StoreError> {
@@ -24,14 +25,20 @@ pub(crate) fn parse_role(text: &str) -> Result<Role, StoreError> {
 
 /// `LIKE` pattern matching `text` anywhere, with wildcards in it taken literally.
 pub(crate) fn contains_pattern(text: &str) -> String {
-    let escaped = text.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+    let escaped = text
+        .to_lowercase()
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
     format!("%{escaped}%")
 }
 
 /// Unique-key violations mean someone else won a race: the caller may retry.
 pub(crate) fn conflict_or(err: sqlx::Error) -> StoreError {
     match &err {
-        sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict(db.message().to_string()),
+        sqlx::Error::Database(db) if db.is_unique_violation() => {
+            StoreError::Conflict(db.message().to_string())
+        }
         _ => StoreError::Database(err),
     }
 }

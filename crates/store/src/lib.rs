@@ -61,7 +61,8 @@ pub enum StoreError {
 }
 
 /// The decision [`Store::update`] runs under the incident's lock: current state in, events out.
-pub type Decide = dyn for<'a> Fn(&'a Incident) -> Result<Vec<NewEvent>, warroom_core::DomainError> + Send + Sync;
+pub type Decide =
+    dyn for<'a> Fn(&'a Incident) -> Result<Vec<NewEvent>, warroom_core::DomainError> + Send + Sync;
 
 /// Which database a store runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -106,10 +107,18 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<(Incident, Vec<Event>), StoreError>;
 
     /// The incident, if it exists and `viewer` may see it.
-    async fn incident(&self, viewer: &Principal, id: &IncidentId) -> Result<Option<Incident>, StoreError>;
+    async fn incident(
+        &self,
+        viewer: &Principal,
+        id: &IncidentId,
+    ) -> Result<Option<Incident>, StoreError>;
 
     /// The incident's whole log in order, if it exists and `viewer` may see it.
-    async fn events(&self, viewer: &Principal, id: &IncidentId) -> Result<Option<Vec<Event>>, StoreError>;
+    async fn events(
+        &self,
+        viewer: &Principal,
+        id: &IncidentId,
+    ) -> Result<Option<Vec<Event>>, StoreError>;
 
     /// Incidents matching `filter` that `viewer` may see, newest first, one page.
     async fn list(&self, viewer: &Principal, filter: &IncidentFilter) -> Result<Page, StoreError>;
@@ -130,7 +139,11 @@ pub trait Store: Send + Sync + 'static {
     async fn list_tokens(&self) -> Result<Vec<TokenRecord>, StoreError>;
 
     /// Revokes a token; `None` if there is no such token.
-    async fn revoke_token(&self, id: &str, at: Timestamp) -> Result<Option<TokenRecord>, StoreError>;
+    async fn revoke_token(
+        &self,
+        id: &str,
+        at: Timestamp,
+    ) -> Result<Option<TokenRecord>, StoreError>;
 
     /// Records that a token was used.
     async fn touch_token(&self, id: &str, at: Timestamp) -> Result<(), StoreError>;
@@ -170,8 +183,14 @@ mod tests {
 
     #[test]
     fn passwords_never_reach_logs() {
-        assert_eq!(redact_url("postgres://w:s3cret@db:5432/warroom"), "postgres://w:***@db:5432/warroom");
-        assert_eq!(redact_url("postgres://w@db/warroom"), "postgres://w@db/warroom");
+        assert_eq!(
+            redact_url("postgres://w:s3cret@db:5432/warroom"),
+            "postgres://w:***@db:5432/warroom"
+        );
+        assert_eq!(
+            redact_url("postgres://w@db/warroom"),
+            "postgres://w@db/warroom"
+        );
         assert_eq!(redact_url("sqlite://x.db"), "sqlite://x.db");
     }
 }

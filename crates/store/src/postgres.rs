@@ -34,7 +34,9 @@ impl PostgresStore {
         self.pool.begin().await
     }
 
-    async fn migration_lock(tx: &mut sqlx::Transaction<'static, sqlx::Postgres>) -> Result<(), sqlx::Error> {
+    async fn migration_lock(
+        tx: &mut sqlx::Transaction<'static, sqlx::Postgres>,
+    ) -> Result<(), sqlx::Error> {
         sqlx::query("SELECT pg_advisory_xact_lock($1)")
             .bind(MIGRATION_LOCK)
             .execute(&mut **tx)
@@ -43,4 +45,10 @@ impl PostgresStore {
     }
 }
 
-crate::backend::store_impl!(PostgresStore, sqlx::Postgres, Postgres, crate::migrate::POSTGRES, " FOR UPDATE");
+crate::backend::store_impl!(
+    PostgresStore,
+    sqlx::Postgres,
+    Postgres,
+    crate::migrate::POSTGRES,
+    " FOR UPDATE"
+);

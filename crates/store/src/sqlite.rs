@@ -24,7 +24,10 @@ impl SqliteStore {
             .foreign_keys(true)
             // Writers queue on the file lock rather than failing under load.
             .busy_timeout(Duration::from_secs(30));
-        let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await?;
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .connect_with(options)
+            .await?;
         let store = Self { pool };
         store.migrate().await?;
         Ok(store)
@@ -36,10 +39,18 @@ impl SqliteStore {
         self.pool.begin_with("BEGIN IMMEDIATE").await
     }
 
-    async fn migration_lock(_tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>) -> Result<(), sqlx::Error> {
+    async fn migration_lock(
+        _tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
+    ) -> Result<(), sqlx::Error> {
         // BEGIN IMMEDIATE already excludes every other writer.
         Ok(())
     }
 }
 
-crate::backend::store_impl!(SqliteStore, sqlx::Sqlite, Sqlite, crate::migrate::SQLITE, "");
+crate::backend::store_impl!(
+    SqliteStore,
+    sqlx::Sqlite,
+    Sqlite,
+    crate::migrate::SQLITE,
+    ""
+);

@@ -23,7 +23,9 @@ pub struct PgCluster {
 static CLUSTER: OnceLock<Result<PgCluster, String>> = OnceLock::new();
 
 fn run(cmd: &mut Command) -> Result<(), String> {
-    let out = cmd.output().map_err(|e| format!("cannot run {cmd:?}: {e}"))?;
+    let out = cmd
+        .output()
+        .map_err(|e| format!("cannot run {cmd:?}: {e}"))?;
     if out.status.success() {
         Ok(())
     } else {
@@ -56,7 +58,10 @@ fn pg_command(program: &str, as_postgres: bool) -> Command {
 
 fn free_port() -> Result<u16, String> {
     let listener = TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
-    listener.local_addr().map(|a| a.port()).map_err(|e| e.to_string())
+    listener
+        .local_addr()
+        .map(|a| a.port())
+        .map_err(|e| e.to_string())
 }
 
 impl PgCluster {
@@ -80,14 +85,29 @@ impl PgCluster {
             .keep();
         let data = dir.join("data");
         if as_postgres {
-            run(Command::new("chown").args(["-R", "postgres:postgres"]).arg(&dir))?;
+            run(Command::new("chown")
+                .args(["-R", "postgres:postgres"])
+                .arg(&dir))?;
         }
         run(pg_command("initdb", as_postgres)
-            .args(["-A", "trust", "-U", "postgres", "-E", "UTF8", "--no-sync", "-D"])
+            .args([
+                "-A",
+                "trust",
+                "-U",
+                "postgres",
+                "-E",
+                "UTF8",
+                "--no-sync",
+                "-D",
+            ])
             .arg(&data))?;
         let port = free_port()?;
         let pid = std::process::id();
-        let runner = if as_postgres { "runuser -u postgres -- postgres" } else { "postgres" };
+        let runner = if as_postgres {
+            "runuser -u postgres -- postgres"
+        } else {
+            "postgres"
+        };
         // The watchdog: stop the cluster when this test process is gone. The postmaster is
         // signalled directly because runuser does not pass signals on.
         let script = format!(
@@ -114,12 +134,17 @@ impl PgCluster {
     /// Creates an empty database and returns its URL.
     pub async fn fresh_database(&self) -> Result<String, String> {
         let name = format!("t_{}", random_suffix());
-        let mut conn = sqlx::PgConnection::connect(&self.admin_url).await.map_err(|e| e.to_string())?;
+        let mut conn = sqlx::PgConnection::connect(&self.admin_url)
+            .await
+            .map_err(|e| e.to_string())?;
         sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
             .execute(&mut conn)
             .await
             .map_err(|e| e.to_string())?;
-        let base = self.admin_url.rsplit_once('/').map_or(self.admin_url.as_str(), |(b, _)| b);
+        let base = self
+            .admin_url
+            .rsplit_once('/')
+            .map_or(self.admin_url.as_str(), |(b, _)| b);
         Ok(format!("{base}/{name}"))
     }
 }
@@ -128,7 +153,10 @@ fn wait_ready(url: &str, dir: &Path) -> Result<(), String> {
     // Probe from a plain thread with its own runtime: callers are usually inside one already.
     let url = url.to_string();
     let ready = std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .ok()?;
         for _ in 0..300 {
             if rt.block_on(sqlx::PgConnection::connect(&url)).is_ok() {
                 return Some(());

@@ -6,7 +6,6 @@ use jiff::{SignedDuration, Timestamp};
 use sqlx::Connection;
 use warroom_core::command::{Declaration, decide, declare};
 use warroom_core::{Command, Config, Incident, IncidentId, NewEvent, Principal, Role, Status};
-use warroom_store::testing::{PgCluster, fresh_sqlite};
 use warroom_store::{IncidentFilter, NewToken, StatusFilter, Store, StoreError};
 
 macro_rules! conformance {
@@ -47,22 +46,24 @@ conformance!(
     locked_updates_queue_and_respect_visibility,
 );
 
-// Keep the harness imports used even when a backend module is compiled alone.
-#[allow(dead_code)]
-fn _harness() -> (fn() -> Result<&'static PgCluster, String>, fn() -> Result<(tempfile::TempDir, String), String>) {
-    (PgCluster::shared, fresh_sqlite)
-}
-
 fn t0() -> Timestamp {
     "2026-11-22T10:00:00Z".parse().expect("valid time")
 }
 
 fn admin() -> Principal {
-    Principal { name: "admin".into(), role: Role::Admin, security: false }
+    Principal {
+        name: "admin".into(),
+        role: Role::Admin,
+        security: false,
+    }
 }
 
 fn person(name: &str) -> Principal {
-    Principal { name: name.into(), role: Role::Responder, security: false }
+    Principal {
+        name: name.into(),
+        role: Role::Responder,
+        security: false,
+    }
 }
 
 async fn open(url: &str) -> Arc<dyn Store> {
@@ -82,19 +83,40 @@ fn declaration(title: &str, severity: &str) -> Declaration {
 async fn declare_as(store: &dyn Store, actor: &str, d: &Declaration, at: Timestamp) -> Incident {
     let kind = declare(d, &Config::builtin()).expect("valid declaration");
     store
-        .create_incident(NewEvent { at, actor: actor.into(), kind })
+        .create_incident(NewEvent {
+            at,
+            actor: actor.into(),
+            kind,
+        })
         .await
         .expect("declared")
         .0
 }
 
 /// Decides and appends, retrying on conflicts the way the server does.
-async fn run(store: &dyn Store, actor: &str, id: &IncidentId, cmd: Command, at: Timestamp) -> Incident {
+async fn run(
+    store: &dyn Store,
+    actor: &str,
+    id: &IncidentId,
+    cmd: Command,
+    at: Timestamp,
+) -> Incident {
     let config = Config::builtin();
     loop {
-        let inc = store.incident(&admin(), id).await.expect("read").expect("exists");
+        let inc = store
+            .incident(&admin(), id)
+            .await
+            .expect("read")
+            .expect("exists");
         let kinds = decide(&inc, &cmd, &config).expect("command accepted");
-        let events = kinds.into_iter().map(|kind| NewEvent { at, actor: actor.into(), kind }).collect();
+        let events = kinds
+            .into_iter()
+            .map(|kind| NewEvent {
+                at,
+                actor: actor.into(),
+                kind,
+            })
+            .collect();
         match store.append(id, inc.version, events).await {
             Ok((inc, _)) => return inc,
             Err(StoreError::Conflict(_)) => continue,
@@ -105,22 +127,54 @@ async fn run(store: &dyn Store, actor: &str, id: &IncidentId, cmd: Command, at: 
 
 async fn declare_then_read_back(url: &str) {
     let store = open(url).await;
-    let inc = declare_as(&*store, "alice", &declaration("Login failures spike", "P1"), t0()).await;
+    let inc = declare_as(
+        &*store,
+        "alice",
+        &declaration("Login failures spike", "P1"),
+        t0(),
+    )
+    .await;
     assert_eq!(inc.id.as_str(), "INC-20261122-001");
     assert_eq!((inc.status, inc.version), (Status::Triage, 1));
     let id = inc.id.clone();
     let later = t0() + SignedDuration::from_mins(3);
     run(&*store, "bob", &id, Command::Acknowledge, later).await;
-    let inc = run(&*store, "bob", &id, Command::AddNote { text: "Blocked 203.0.113.7".into() }, later).await;
+    let inc = run(
+        &*store,
+        "bob",
+        &id,
+        Command::AddNote {
+            text: "Blocked 203.0.113.7".into(),
+        },
+        later,
+    )
+    .await;
     assert_eq!(inc.status, Status::Investigating);
     assert_eq!(inc.acknowledged_at, Some(later));
-    let read = store.incident(&admin(), &id).await.expect("read").expect("exists");
+    let read = store
+        .incident(&admin(), &id)
+        .await
+        .expect("read")
+        .expect("exists");
     assert_eq!(read, inc);
-    let events = store.events(&admin(), &id).await.expect("read").expect("exists");
+    let events = store
+        .events(&admin(), &id)
+        .await
+        .expect("read")
+        .expect("exists");
     let kinds: Vec<&str> = events.iter().map(|e| e.kind.name()).collect();
-    assert_eq!(kinds, ["declared", "acknowledged", "status_changed", "note_added"]);
+    assert_eq!(
+        kinds,
+        ["declared", "acknowledged", "status_changed", "note_added"]
+    );
     assert_eq!(Incident::fold(&events).expect("folds"), Some(read));
-    assert!(store.incident(&admin(), &"INC-20261122-999".parse().expect("id")).await.expect("read").is_none());
+    assert!(
+        store
+            .incident(&admin(), &"INC-20261122-999".parse().expect("id"))
+            .await
+            .expect("read")
+            .is_none()
+    );
     store.ping().await.expect("ping");
 }
 
@@ -142,24 +196,45 @@ async fn ids_stay_unique_under_concurrent_declares(url: &str) {
     let expected: Vec<String> = (1..=50).map(|n| format!("INC-20261122-{n:03}")).collect();
     assert_eq!(ids, expected);
     // The next day starts again at 001.
-    let next_day = declare_as(&*store, "bot", &declaration("Tomorrow", "P3"), t0() + SignedDuration::from_hours(24)).await;
+    let next_day = declare_as(
+        &*store,
+        "bot",
+        &declaration("Tomorrow", "P3"),
+        t0() + SignedDuration::from_hours(24),
+    )
+    .await;
     assert_eq!(next_day.id.as_str(), "INC-20261123-001");
 }
 
 async fn concurrent_writers_never_interleave_or_lose_events(url: &str) {
     let store = open(url).await;
-    let id = declare_as(&*store, "alice", &declaration("Busy incident", "P1"), t0()).await.id;
+    let id = declare_as(&*store, "alice", &declaration("Busy incident", "P1"), t0())
+        .await
+        .id;
     let mut tasks = Vec::new();
     for i in 0..30 {
         let (store, id) = (store.clone(), id.clone());
         tasks.push(tokio::spawn(async move {
-            run(&*store, &format!("writer{i}"), &id, Command::AddNote { text: format!("note {i}") }, t0()).await;
+            run(
+                &*store,
+                &format!("writer{i}"),
+                &id,
+                Command::AddNote {
+                    text: format!("note {i}"),
+                },
+                t0(),
+            )
+            .await;
         }));
     }
     for t in tasks {
         t.await.expect("task");
     }
-    let events = store.events(&admin(), &id).await.expect("read").expect("exists");
+    let events = store
+        .events(&admin(), &id)
+        .await
+        .expect("read")
+        .expect("exists");
     assert_eq!(events.len(), 31);
     for (i, e) in events.iter().enumerate() {
         assert_eq!(e.seq, i as u64 + 1);
@@ -176,18 +251,39 @@ async fn concurrent_writers_never_interleave_or_lose_events(url: &str) {
 async fn stale_version_is_a_conflict_and_writes_nothing(url: &str) {
     let store = open(url).await;
     let inc = declare_as(&*store, "alice", &declaration("Stale", "P2"), t0()).await;
-    run(&*store, "bob", &inc.id, Command::AddNote { text: "first".into() }, t0()).await;
+    run(
+        &*store,
+        "bob",
+        &inc.id,
+        Command::AddNote {
+            text: "first".into(),
+        },
+        t0(),
+    )
+    .await;
     let stale = store
         .append(
             &inc.id,
             inc.version,
-            vec![NewEvent { at: t0(), actor: "carol".into(), kind: warroom_core::EventKind::NoteAdded { text: "late".into() } }],
+            vec![NewEvent {
+                at: t0(),
+                actor: "carol".into(),
+                kind: warroom_core::EventKind::NoteAdded {
+                    text: "late".into(),
+                },
+            }],
         )
         .await;
     assert!(matches!(stale, Err(StoreError::Conflict(_))), "{stale:?}");
-    let events = store.events(&admin(), &inc.id).await.expect("read").expect("exists");
+    let events = store
+        .events(&admin(), &inc.id)
+        .await
+        .expect("read")
+        .expect("exists");
     assert_eq!(events.len(), 2);
-    let missing = store.append(&"INC-20200101-001".parse().expect("id"), 1, Vec::new()).await;
+    let missing = store
+        .append(&"INC-20200101-001".parse().expect("id"), 1, Vec::new())
+        .await;
     assert!(matches!(missing, Err(StoreError::NotFound)), "{missing:?}");
 }
 
@@ -198,27 +294,78 @@ async fn restricted_incidents_never_leak(url: &str) {
     secret.incident_type = Some("data-breach".into());
     let hidden = declare_as(&*store, "sec-alice", &secret, t0()).await;
     let open_one = declare_as(&*store, "bob", &declaration("Slow logins", "P2"), t0()).await;
-    run(&*store, "sec-alice", &hidden.id, Command::AssignRole { role: "technical-lead".into(), person: "dave".into() }, t0()).await;
+    run(
+        &*store,
+        "sec-alice",
+        &hidden.id,
+        Command::AssignRole {
+            role: "technical-lead".into(),
+            person: "dave".into(),
+        },
+        t0(),
+    )
+    .await;
 
-    let all = IncidentFilter { limit: 100, ..IncidentFilter::default() };
-    let search = IncidentFilter { text: Some("billing".into()), limit: 100, ..IncidentFilter::default() };
+    let all = IncidentFilter {
+        limit: 100,
+        ..IncidentFilter::default()
+    };
+    let search = IncidentFilter {
+        text: Some("billing".into()),
+        limit: 100,
+        ..IncidentFilter::default()
+    };
     let outsider = person("mallory");
-    assert!(store.incident(&outsider, &hidden.id).await.expect("read").is_none());
-    assert!(store.events(&outsider, &hidden.id).await.expect("read").is_none());
+    assert!(
+        store
+            .incident(&outsider, &hidden.id)
+            .await
+            .expect("read")
+            .is_none()
+    );
+    assert!(
+        store
+            .events(&outsider, &hidden.id)
+            .await
+            .expect("read")
+            .is_none()
+    );
     let listed = store.list(&outsider, &all).await.expect("list");
-    assert_eq!(listed.incidents.iter().map(|i| i.id.clone()).collect::<Vec<_>>(), [open_one.id.clone()]);
+    assert_eq!(
+        listed
+            .incidents
+            .iter()
+            .map(|i| i.id.clone())
+            .collect::<Vec<_>>(),
+        std::slice::from_ref(&open_one.id)
+    );
     assert_eq!(store.count(&outsider, &all).await.expect("count"), 1);
     assert_eq!(store.count(&outsider, &search).await.expect("count"), 0);
 
     for who in [
         person("sec-alice"),
         person("dave"),
-        Principal { name: "sam".into(), role: Role::Viewer, security: true },
+        Principal {
+            name: "sam".into(),
+            role: Role::Viewer,
+            security: true,
+        },
         admin(),
     ] {
-        assert!(store.incident(&who, &hidden.id).await.expect("read").is_some(), "{who:?}");
+        assert!(
+            store
+                .incident(&who, &hidden.id)
+                .await
+                .expect("read")
+                .is_some(),
+            "{who:?}"
+        );
         assert_eq!(store.count(&who, &all).await.expect("count"), 2, "{who:?}");
-        assert_eq!(store.count(&who, &search).await.expect("count"), 1, "{who:?}");
+        assert_eq!(
+            store.count(&who, &search).await.expect("count"),
+            1,
+            "{who:?}"
+        );
     }
 }
 
@@ -226,40 +373,145 @@ async fn list_filters_and_pagination(url: &str) {
     let store = open(url).await;
     let mut ids = Vec::new();
     for i in 0..7 {
-        let mut d = declaration(&format!("Incident {i} 100%_done"), if i % 2 == 0 { "P1" } else { "P3" });
-        d.services = vec![if i < 3 { "auth".into() } else { "payments".into() }];
-        d.labels.insert("region".into(), if i % 3 == 0 { "eu".into() } else { "us".into() });
+        let mut d = declaration(
+            &format!("Incident {i} 100%_done"),
+            if i % 2 == 0 { "P1" } else { "P3" },
+        );
+        d.services = vec![if i < 3 {
+            "auth".into()
+        } else {
+            "payments".into()
+        }];
+        d.labels.insert(
+            "region".into(),
+            if i % 3 == 0 { "eu".into() } else { "us".into() },
+        );
         let inc = declare_as(&*store, "alice", &d, t0() + SignedDuration::from_mins(i)).await;
         ids.push(inc.id);
     }
-    run(&*store, "alice", &ids[0], Command::Resolve { summary: "fixed".into() }, t0()).await;
+    run(
+        &*store,
+        "alice",
+        &ids[0],
+        Command::Resolve {
+            summary: "fixed".into(),
+        },
+        t0(),
+    )
+    .await;
 
-    let base = IncidentFilter { limit: 100, ..IncidentFilter::default() };
+    let base = IncidentFilter {
+        limit: 100,
+        ..IncidentFilter::default()
+    };
     let count = |f: IncidentFilter| {
         let store = store.clone();
         async move { store.count(&admin(), &f).await.expect("count") }
     };
-    let open_statuses = vec![Status::Triage, Status::Investigating, Status::Contained, Status::Recovering];
-    assert_eq!(count(IncidentFilter { status: StatusFilter::In(open_statuses), ..base.clone() }).await, 6);
-    assert_eq!(count(IncidentFilter { status: StatusFilter::In(vec![Status::Resolved]), ..base.clone() }).await, 1);
-    assert_eq!(count(IncidentFilter { severities: vec!["P1".into()], ..base.clone() }).await, 4);
-    assert_eq!(count(IncidentFilter { services: vec!["payments".into()], ..base.clone() }).await, 4);
-    assert_eq!(count(IncidentFilter { labels: vec![("region".into(), "eu".into())], ..base.clone() }).await, 3);
-    assert_eq!(count(IncidentFilter { types: vec!["outage".into()], ..base.clone() }).await, 0);
-    assert_eq!(count(IncidentFilter { text: Some("INCIDENT 4".into()), ..base.clone() }).await, 1);
+    let open_statuses = vec![
+        Status::Triage,
+        Status::Investigating,
+        Status::Contained,
+        Status::Recovering,
+    ];
+    assert_eq!(
+        count(IncidentFilter {
+            status: StatusFilter::In(open_statuses),
+            ..base.clone()
+        })
+        .await,
+        6
+    );
+    assert_eq!(
+        count(IncidentFilter {
+            status: StatusFilter::In(vec![Status::Resolved]),
+            ..base.clone()
+        })
+        .await,
+        1
+    );
+    assert_eq!(
+        count(IncidentFilter {
+            severities: vec!["P1".into()],
+            ..base.clone()
+        })
+        .await,
+        4
+    );
+    assert_eq!(
+        count(IncidentFilter {
+            services: vec!["payments".into()],
+            ..base.clone()
+        })
+        .await,
+        4
+    );
+    assert_eq!(
+        count(IncidentFilter {
+            labels: vec![("region".into(), "eu".into())],
+            ..base.clone()
+        })
+        .await,
+        3
+    );
+    assert_eq!(
+        count(IncidentFilter {
+            types: vec!["outage".into()],
+            ..base.clone()
+        })
+        .await,
+        0
+    );
+    assert_eq!(
+        count(IncidentFilter {
+            text: Some("INCIDENT 4".into()),
+            ..base.clone()
+        })
+        .await,
+        1
+    );
     // LIKE wildcards in the search text are literal.
-    assert_eq!(count(IncidentFilter { text: Some("0%_d".into()), ..base.clone() }).await, 7);
-    assert_eq!(count(IncidentFilter { text: Some("1%".into()), ..base.clone() }).await, 0);
+    assert_eq!(
+        count(IncidentFilter {
+            text: Some("0%_d".into()),
+            ..base.clone()
+        })
+        .await,
+        7
+    );
+    assert_eq!(
+        count(IncidentFilter {
+            text: Some("1%".into()),
+            ..base.clone()
+        })
+        .await,
+        0
+    );
     let since = t0() + SignedDuration::from_mins(2);
     let until = t0() + SignedDuration::from_mins(5);
-    assert_eq!(count(IncidentFilter { since: Some(since), until: Some(until), ..base.clone() }).await, 3);
+    assert_eq!(
+        count(IncidentFilter {
+            since: Some(since),
+            until: Some(until),
+            ..base.clone()
+        })
+        .await,
+        3
+    );
 
     // Pages of 3, newest first, covering everything exactly once.
     let mut seen = Vec::new();
     let mut cursor = None;
     loop {
         let page = store
-            .list(&admin(), &IncidentFilter { limit: 3, cursor: cursor.clone(), ..base.clone() })
+            .list(
+                &admin(),
+                &IncidentFilter {
+                    limit: 3,
+                    cursor: cursor.clone(),
+                    ..base.clone()
+                },
+            )
             .await
             .expect("list");
         seen.extend(page.incidents.iter().map(|i| i.id.clone()));
@@ -278,7 +530,16 @@ async fn verify_names_the_tampered_event(url: &str) {
     let a = declare_as(&*store, "alice", &declaration("A", "P1"), t0()).await;
     let b = declare_as(&*store, "alice", &declaration("B", "P1"), t0()).await;
     for i in 0..3 {
-        run(&*store, "alice", &b.id, Command::AddNote { text: format!("note {i}") }, t0()).await;
+        run(
+            &*store,
+            "alice",
+            &b.id,
+            Command::AddNote {
+                text: format!("note {i}"),
+            },
+            t0(),
+        )
+        .await;
     }
     let report = store.verify().await.expect("verify");
     assert!(report.ok);
@@ -286,18 +547,34 @@ async fn verify_names_the_tampered_event(url: &str) {
 
     let tamper = "UPDATE events SET payload = '{\"text\":\"nothing happened\"}' WHERE incident_id = $1 AND seq = 3";
     if url.starts_with("sqlite:") {
-        let mut conn = sqlx::SqliteConnection::connect(url).await.expect("raw connection");
-        sqlx::query(tamper).bind(b.id.as_str()).execute(&mut conn).await.expect("tamper");
+        let mut conn = sqlx::SqliteConnection::connect(url)
+            .await
+            .expect("raw connection");
+        sqlx::query(tamper)
+            .bind(b.id.as_str())
+            .execute(&mut conn)
+            .await
+            .expect("tamper");
     } else {
-        let mut conn = sqlx::PgConnection::connect(url).await.expect("raw connection");
-        sqlx::query(tamper).bind(b.id.as_str()).execute(&mut conn).await.expect("tamper");
+        let mut conn = sqlx::PgConnection::connect(url)
+            .await
+            .expect("raw connection");
+        sqlx::query(tamper)
+            .bind(b.id.as_str())
+            .execute(&mut conn)
+            .await
+            .expect("tamper");
     }
     let report = store.verify().await.expect("verify");
     assert!(!report.ok);
     assert_eq!(report.broken.len(), 1);
     assert_eq!(report.broken[0].incident_id, b.id.as_str());
     assert_eq!(report.broken[0].seq, 3);
-    assert!(report.broken[0].reason.contains("altered"), "{}", report.broken[0].reason);
+    assert!(
+        report.broken[0].reason.contains("altered"),
+        "{}",
+        report.broken[0].reason
+    );
     let _ = a;
 }
 
@@ -314,63 +591,167 @@ async fn tokens_are_stored_by_hash_and_revocable(url: &str) {
         created_by: "admin".into(),
     };
     store.create_token(token.clone()).await.expect("created");
-    let dup = store.create_token(NewToken { id: "tok_2".into(), ..token.clone() }).await;
+    let dup = store
+        .create_token(NewToken {
+            id: "tok_2".into(),
+            ..token.clone()
+        })
+        .await;
     assert!(matches!(dup, Err(StoreError::Conflict(_))), "{dup:?}");
-    let found = store.token_by_hash(&"ab".repeat(32)).await.expect("read").expect("found");
-    assert_eq!((found.name.as_str(), found.role, found.security), ("alice", Role::Commander, true));
-    assert!(store.token_by_hash(&"cd".repeat(32)).await.expect("read").is_none());
-    store.touch_token("tok_1", t0() + SignedDuration::from_secs(5)).await.expect("touch");
-    let revoked = store.revoke_token("tok_1", t0() + SignedDuration::from_secs(9)).await.expect("revoke").expect("exists");
-    assert_eq!(revoked.revoked_at, Some(t0() + SignedDuration::from_secs(9)));
-    assert_eq!(revoked.last_used_at, Some(t0() + SignedDuration::from_secs(5)));
+    let found = store
+        .token_by_hash(&"ab".repeat(32))
+        .await
+        .expect("read")
+        .expect("found");
+    assert_eq!(
+        (found.name.as_str(), found.role, found.security),
+        ("alice", Role::Commander, true)
+    );
+    assert!(
+        store
+            .token_by_hash(&"cd".repeat(32))
+            .await
+            .expect("read")
+            .is_none()
+    );
+    store
+        .touch_token("tok_1", t0() + SignedDuration::from_secs(5))
+        .await
+        .expect("touch");
+    let revoked = store
+        .revoke_token("tok_1", t0() + SignedDuration::from_secs(9))
+        .await
+        .expect("revoke")
+        .expect("exists");
+    assert_eq!(
+        revoked.revoked_at,
+        Some(t0() + SignedDuration::from_secs(9))
+    );
+    assert_eq!(
+        revoked.last_used_at,
+        Some(t0() + SignedDuration::from_secs(5))
+    );
     assert_eq!(store.live_token_count().await.expect("count"), 0);
-    assert!(store.revoke_token("tok_nope", t0()).await.expect("revoke").is_none());
+    assert!(
+        store
+            .revoke_token("tok_nope", t0())
+            .await
+            .expect("revoke")
+            .is_none()
+    );
     assert_eq!(store.list_tokens().await.expect("list").len(), 1);
 }
 
 async fn projection_always_equals_the_fold(url: &str) {
     let store = open(url).await;
     let config = Config::builtin();
-    let id = declare_as(&*store, "alice", &declaration("Walk", "P2"), t0()).await.id;
+    let id = declare_as(&*store, "alice", &declaration("Walk", "P2"), t0())
+        .await
+        .id;
     // A fixed pseudo-random walk through many commands, accepted or refused.
     let mut seed: u64 = 0x5eed;
     let commands = |n: u64| match n % 10 {
         0 => Command::Acknowledge,
-        1 => Command::ChangeSeverity { severity: ["P0", "P1", "P2", "P3"][(n / 10 % 4) as usize].into(), reason: None },
-        2 => Command::ChangeStatus { status: Status::ALL[(n / 10 % 6) as usize], reason: Some("walk".into()) },
-        3 => Command::AssignRole { role: "scribe".into(), person: format!("p{}", n % 3) },
-        4 => Command::AddNote { text: format!("n{n}") },
-        5 => Command::Resolve { summary: "done".into() },
+        1 => Command::ChangeSeverity {
+            severity: ["P0", "P1", "P2", "P3"][(n / 10 % 4) as usize].into(),
+            reason: None,
+        },
+        2 => Command::ChangeStatus {
+            status: Status::ALL[(n / 10 % 6) as usize],
+            reason: Some("walk".into()),
+        },
+        3 => Command::AssignRole {
+            role: "scribe".into(),
+            person: format!("p{}", n % 3),
+        },
+        4 => Command::AddNote {
+            text: format!("n{n}"),
+        },
+        5 => Command::Resolve {
+            summary: "done".into(),
+        },
         6 => Command::Close,
-        7 => Command::Reopen { reason: "again".into() },
-        8 => Command::UnassignRole { role: "scribe".into() },
-        _ => Command::Update(warroom_core::IncidentPatch { root_cause: Some(format!("cause {n}")), ..Default::default() }),
+        7 => Command::Reopen {
+            reason: "again".into(),
+        },
+        8 => Command::UnassignRole {
+            role: "scribe".into(),
+        },
+        _ => Command::Update(warroom_core::IncidentPatch {
+            root_cause: Some(format!("cause {n}")),
+            ..Default::default()
+        }),
     };
     let mut accepted = 0;
     for step in 0..120 {
-        seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         let cmd = commands(seed >> 33);
-        let inc = store.incident(&admin(), &id).await.expect("read").expect("exists");
+        let inc = store
+            .incident(&admin(), &id)
+            .await
+            .expect("read")
+            .expect("exists");
         if let Ok(kinds) = decide(&inc, &cmd, &config) {
             let at = t0() + SignedDuration::from_secs(step);
-            let events = kinds.into_iter().map(|kind| NewEvent { at, actor: "walker".into(), kind }).collect();
-            store.append(&id, inc.version, events).await.expect("append");
+            let events = kinds
+                .into_iter()
+                .map(|kind| NewEvent {
+                    at,
+                    actor: "walker".into(),
+                    kind,
+                })
+                .collect();
+            store
+                .append(&id, inc.version, events)
+                .await
+                .expect("append");
             accepted += 1;
         }
-        let stored = store.incident(&admin(), &id).await.expect("read").expect("exists");
-        let events = store.events(&admin(), &id).await.expect("read").expect("exists");
+        let stored = store
+            .incident(&admin(), &id)
+            .await
+            .expect("read")
+            .expect("exists");
+        let events = store
+            .events(&admin(), &id)
+            .await
+            .expect("read")
+            .expect("exists");
         assert_eq!(Incident::fold(&events).expect("folds"), Some(stored));
     }
-    assert!(accepted > 30, "the walk should exercise many accepted commands, got {accepted}");
+    assert!(
+        accepted > 30,
+        "the walk should exercise many accepted commands, got {accepted}"
+    );
     assert!(store.verify().await.expect("verify").ok);
 }
 
 async fn migrations_are_idempotent(url: &str) {
     let first = open(url).await;
-    declare_as(&*first, "alice", &declaration("Survives reopen", "P3"), t0()).await;
+    declare_as(
+        &*first,
+        "alice",
+        &declaration("Survives reopen", "P3"),
+        t0(),
+    )
+    .await;
     drop(first);
     let again = open(url).await;
-    assert_eq!(again.count(&admin(), &IncidentFilter { limit: 10, ..Default::default() }).await.expect("count"), 1);
+    assert_eq!(
+        again
+            .count(
+                &admin(),
+                &IncidentFilter {
+                    limit: 10,
+                    ..Default::default()
+                }
+            )
+            .await
+            .expect("count"),
+        1
+    );
 }
 
 async fn locked_updates_queue_and_respect_visibility(url: &str) {
@@ -383,26 +764,59 @@ async fn locked_updates_queue_and_respect_visibility(url: &str) {
     for i in 0..30 {
         let (store, id, config) = (store.clone(), id.clone(), config.clone());
         tasks.push(tokio::spawn(async move {
-            let cmd = Command::AddNote { text: format!("note {i}") };
+            let cmd = Command::AddNote {
+                text: format!("note {i}"),
+            };
             let decide_events = move |inc: &Incident| {
                 decide(inc, &cmd, &config).map(|kinds| {
-                    kinds.into_iter().map(|kind| NewEvent { at: t0(), actor: "alice".into(), kind }).collect()
+                    kinds
+                        .into_iter()
+                        .map(|kind| NewEvent {
+                            at: t0(),
+                            actor: "alice".into(),
+                            kind,
+                        })
+                        .collect()
                 })
             };
-            store.update(&person("alice"), &id, &decide_events).await.expect("queued, not conflicting");
+            store
+                .update(&person("alice"), &id, &decide_events)
+                .await
+                .expect("queued, not conflicting");
         }));
     }
     for t in tasks {
         t.await.expect("task");
     }
-    let events = store.events(&admin(), &id).await.expect("read").expect("exists");
+    let events = store
+        .events(&admin(), &id)
+        .await
+        .expect("read")
+        .expect("exists");
     assert_eq!(events.len(), 31);
 
-    let refuse = |inc: &Incident| decide(inc, &Command::Close, &Config::builtin()).map(|_| Vec::new());
+    let refuse =
+        |inc: &Incident| decide(inc, &Command::Close, &Config::builtin()).map(|_| Vec::new());
     let refused = store.update(&person("alice"), &id, &refuse).await;
-    assert!(matches!(refused, Err(StoreError::Rejected(warroom_core::DomainError::Conflict(_)))), "{refused:?}");
-    let never = |_: &Incident| -> Result<Vec<NewEvent>, warroom_core::DomainError> { panic!("an outsider's decision must not run") };
+    assert!(
+        matches!(
+            refused,
+            Err(StoreError::Rejected(warroom_core::DomainError::Conflict(_)))
+        ),
+        "{refused:?}"
+    );
+    let never = |_: &Incident| -> Result<Vec<NewEvent>, warroom_core::DomainError> {
+        panic!("an outsider's decision must not run")
+    };
     let hidden = store.update(&person("mallory"), &id, &never).await;
     assert!(matches!(hidden, Err(StoreError::NotFound)), "{hidden:?}");
-    assert_eq!(store.events(&admin(), &id).await.expect("read").expect("exists").len(), 31);
+    assert_eq!(
+        store
+            .events(&admin(), &id)
+            .await
+            .expect("read")
+            .expect("exists")
+            .len(),
+        31
+    );
 }

@@ -20,7 +20,9 @@ use crate::state::AppState;
 const MAX_ATTEMPTS: usize = 10;
 
 fn parse_id(id: &str) -> Result<IncidentId, ApiError> {
-    id.parse().map_err(|e: warroom_core::id::IdError| ApiError::bad_request(e.to_string()).with_field("id"))
+    id.parse().map_err(|e: warroom_core::id::IdError| {
+        ApiError::bad_request(e.to_string()).with_field("id")
+    })
 }
 
 fn not_found(id: &IncidentId) -> ApiError {
@@ -29,7 +31,12 @@ fn not_found(id: &IncidentId) -> ApiError {
 
 /// Decides and appends under the incident's lock, so concurrent commands queue rather than
 /// conflict, and each is judged against the state it actually applies to.
-pub(crate) async fn execute(state: &AppState, auth: &Auth, id: &IncidentId, cmd: Command) -> Result<Incident, ApiError> {
+pub(crate) async fn execute(
+    state: &AppState,
+    auth: &Auth,
+    id: &IncidentId,
+    cmd: Command,
+) -> Result<Incident, ApiError> {
     auth.require(cmd.required_role())?;
     let config = state.config.clone();
     let clock = state.clock.clone();
@@ -37,7 +44,14 @@ pub(crate) async fn execute(state: &AppState, auth: &Auth, id: &IncidentId, cmd:
     let decide_events = move |inc: &Incident| {
         let at = clock.now();
         decide(inc, &cmd, &config).map(|kinds| {
-            kinds.into_iter().map(|kind| NewEvent { at, actor: actor.clone(), kind }).collect()
+            kinds
+                .into_iter()
+                .map(|kind| NewEvent {
+                    at,
+                    actor: actor.clone(),
+                    kind,
+                })
+                .collect()
         })
     };
     match state.store.update(&auth.0, id, &decide_events).await {
@@ -48,10 +62,18 @@ pub(crate) async fn execute(state: &AppState, auth: &Auth, id: &IncidentId, cmd:
 }
 
 /// `POST /api/v1/incidents`
-pub async fn create(State(state): State<AppState>, auth: Auth, JsonBody(d): JsonBody<Declaration>) -> Result<Response, ApiError> {
+pub async fn create(
+    State(state): State<AppState>,
+    auth: Auth,
+    JsonBody(d): JsonBody<Declaration>,
+) -> Result<Response, ApiError> {
     auth.require(Role::Responder)?;
     let kind = declare(&d, &state.config)?;
-    let event = NewEvent { at: state.clock.now(), actor: auth.0.name.clone(), kind };
+    let event = NewEvent {
+        at: state.clock.now(),
+        actor: auth.0.name.clone(),
+        kind,
+    };
     let mut last = None;
     // The day counter is a unique key; a lost race is retried with the next number.
     for _ in 0..MAX_ATTEMPTS {
@@ -59,26 +81,50 @@ pub async fn create(State(state): State<AppState>, auth: Auth, JsonBody(d): Json
             Ok((inc, _)) => {
                 tracing::info!(incident_id = %inc.id, severity = %inc.severity, actor = %auth.0.name, "incident declared");
                 let location = format!("/api/v1/incidents/{}", inc.id);
-                return Ok((StatusCode::CREATED, [(header::LOCATION, location)], Json(inc)).into_response());
+                return Ok((
+                    StatusCode::CREATED,
+                    [(header::LOCATION, location)],
+                    Json(inc),
+                )
+                    .into_response());
             }
             Err(StoreError::Conflict(e)) => last = Some(e),
             Err(e) => return Err(e.into()),
         }
     }
-    Err(ApiError::conflict(format!("could not allocate an incident id: {}", last.unwrap_or_default())))
+    Err(ApiError::conflict(format!(
+        "could not allocate an incident id: {}",
+        last.unwrap_or_default()
+    )))
 }
 
 /// `GET /api/v1/incidents/{id}`
-pub async fn get(State(state): State<AppState>, auth: Auth, Path(id): Path<String>) -> Result<Json<Incident>, ApiError> {
+pub async fn get(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> Result<Json<Incident>, ApiError> {
     let id = parse_id(&id)?;
-    let inc = state.store.incident(&auth.0, &id).await?.ok_or_else(|| not_found(&id))?;
+    let inc = state
+        .store
+        .incident(&auth.0, &id)
+        .await?
+        .ok_or_else(|| not_found(&id))?;
     Ok(Json(inc))
 }
 
 /// `GET /api/v1/incidents/{id}/events`
-pub async fn events(State(state): State<AppState>, auth: Auth, Path(id): Path<String>) -> Result<Json<serde_json::Value>, ApiError> {
+pub async fn events(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
     let id = parse_id(&id)?;
-    let events = state.store.events(&auth.0, &id).await?.ok_or_else(|| not_found(&id))?;
+    let events = state
+        .store
+        .events(&auth.0, &id)
+        .await?
+        .ok_or_else(|| not_found(&id))?;
     Ok(Json(json!({ "events": events })))
 }
 
@@ -93,18 +139,39 @@ pub async fn export(
     let mut format = Format::Markdown;
     for (k, v) in form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
         match k.as_ref() {
-            "format" => format = v.parse().map_err(|e: String| ApiError::bad_request(e).with_field("format"))?,
-            other => return Err(ApiError::bad_request(format!("unknown query parameter {other:?}")).with_field(other)),
+            "format" => {
+                format = v
+                    .parse()
+                    .map_err(|e: String| ApiError::bad_request(e).with_field("format"))?
+            }
+            other => {
+                return Err(
+                    ApiError::bad_request(format!("unknown query parameter {other:?}"))
+                        .with_field(other),
+                );
+            }
         }
     }
-    let inc = state.store.incident(&auth.0, &id).await?.ok_or_else(|| not_found(&id))?;
-    let events = state.store.events(&auth.0, &id).await?.ok_or_else(|| not_found(&id))?;
+    let inc = state
+        .store
+        .incident(&auth.0, &id)
+        .await?
+        .ok_or_else(|| not_found(&id))?;
+    let events = state
+        .store
+        .events(&auth.0, &id)
+        .await?
+        .ok_or_else(|| not_found(&id))?;
     let body = render(format, &inc, &events);
     Ok(([(header::CONTENT_TYPE, format.content_type())], body).into_response())
 }
 
 /// `GET /api/v1/incidents`
-pub async fn list(State(state): State<AppState>, auth: Auth, RawQuery(query): RawQuery) -> Result<Json<serde_json::Value>, ApiError> {
+pub async fn list(
+    State(state): State<AppState>,
+    auth: Auth,
+    RawQuery(query): RawQuery,
+) -> Result<Json<serde_json::Value>, ApiError> {
     let filter = parse_filter(query.as_deref().unwrap_or(""), state.clock.now())?;
     let page = state.store.list(&auth.0, &filter).await?;
     Ok(Json(json!({
@@ -114,7 +181,11 @@ pub async fn list(State(state): State<AppState>, auth: Auth, RawQuery(query): Ra
 }
 
 fn list_values(v: &str) -> Vec<String> {
-    v.split(',').map(str::trim).filter(|s| !s.is_empty()).map(String::from).collect()
+    v.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(String::from)
+        .collect()
 }
 
 /// A time bound: RFC 3339, or a duration meaning "that long ago" (`24h`, `7d`).
@@ -123,16 +194,21 @@ fn parse_time(field: &str, v: &str, now: jiff::Timestamp) -> Result<jiff::Timest
         return Ok(ts);
     }
     if let Ok(d) = v.parse::<warroom_core::duration::Duration>() {
-        return now
-            .checked_sub(d.as_signed())
-            .map_err(|_| ApiError::bad_request(format!("{field}: too far back")).with_field(field));
+        return now.checked_sub(d.as_signed()).map_err(|_| {
+            ApiError::bad_request(format!("{field}: too far back")).with_field(field)
+        });
     }
-    Err(ApiError::bad_request(format!("{field}: expected an RFC 3339 time like 2026-11-22T10:00:00Z or a duration like 24h"))
-        .with_field(field))
+    Err(ApiError::bad_request(format!(
+        "{field}: expected an RFC 3339 time like 2026-11-22T10:00:00Z or a duration like 24h"
+    ))
+    .with_field(field))
 }
 
 pub(crate) fn parse_filter(query: &str, now: jiff::Timestamp) -> Result<IncidentFilter, ApiError> {
-    let mut f = IncidentFilter { limit: 50, ..IncidentFilter::default() };
+    let mut f = IncidentFilter {
+        limit: 50,
+        ..IncidentFilter::default()
+    };
     for (k, v) in form_urlencoded::parse(query.as_bytes()) {
         let bad = |msg: String| ApiError::bad_request(msg).with_field(k.to_string());
         match k.as_ref() {
@@ -141,7 +217,11 @@ pub(crate) fn parse_filter(query: &str, now: jiff::Timestamp) -> Result<Incident
                 for s in list_values(&v) {
                     match s.as_str() {
                         "open" => statuses.extend(Status::ALL.into_iter().filter(Status::is_open)),
-                        other => statuses.push(other.parse::<Status>().map_err(|e| bad(format!("status: {e}; or open")))?),
+                        other => statuses.push(
+                            other
+                                .parse::<Status>()
+                                .map_err(|e| bad(format!("status: {e}; or open")))?,
+                        ),
                     }
                 }
                 f.status = StatusFilter::In(statuses);
@@ -150,7 +230,9 @@ pub(crate) fn parse_filter(query: &str, now: jiff::Timestamp) -> Result<Incident
             "type" => f.types.extend(list_values(&v)),
             "service" => f.services.extend(list_values(&v)),
             "label" => {
-                let (key, value) = v.split_once('=').ok_or_else(|| bad("label: expected key=value".into()))?;
+                let (key, value) = v
+                    .split_once('=')
+                    .ok_or_else(|| bad("label: expected key=value".into()))?;
                 f.labels.push((key.to_string(), value.to_string()));
             }
             "q" => f.text = Some(v.to_string()),
@@ -163,7 +245,12 @@ pub(crate) fn parse_filter(query: &str, now: jiff::Timestamp) -> Result<Incident
                     .filter(|n| (1..=500).contains(n))
                     .ok_or_else(|| bad("limit: expected a number from 1 to 500".into()))?;
             }
-            "cursor" => f.cursor = Some(Cursor::decode(&v).ok_or_else(|| bad("cursor: not a cursor this server issued".into()))?),
+            "cursor" => {
+                f.cursor = Some(
+                    Cursor::decode(&v)
+                        .ok_or_else(|| bad("cursor: not a cursor this server issued".into()))?,
+                )
+            }
             other => return Err(bad(format!("unknown query parameter {other:?}"))),
         }
     }
@@ -178,13 +265,21 @@ pub async fn update(
     JsonBody(patch): JsonBody<IncidentPatch>,
 ) -> Result<Json<Incident>, ApiError> {
     let id = parse_id(&id)?;
-    execute(&state, &auth, &id, Command::Update(patch)).await.map(Json)
+    execute(&state, &auth, &id, Command::Update(patch))
+        .await
+        .map(Json)
 }
 
 /// `POST /api/v1/incidents/{id}/acknowledge`
-pub async fn acknowledge(State(state): State<AppState>, auth: Auth, Path(id): Path<String>) -> Result<Json<Incident>, ApiError> {
+pub async fn acknowledge(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> Result<Json<Incident>, ApiError> {
     let id = parse_id(&id)?;
-    execute(&state, &auth, &id, Command::Acknowledge).await.map(Json)
+    execute(&state, &auth, &id, Command::Acknowledge)
+        .await
+        .map(Json)
 }
 
 /// Body of a severity change.
@@ -204,7 +299,17 @@ pub async fn severity(
     JsonBody(b): JsonBody<SeverityBody>,
 ) -> Result<Json<Incident>, ApiError> {
     let id = parse_id(&id)?;
-    execute(&state, &auth, &id, Command::ChangeSeverity { severity: b.severity, reason: b.reason }).await.map(Json)
+    execute(
+        &state,
+        &auth,
+        &id,
+        Command::ChangeSeverity {
+            severity: b.severity,
+            reason: b.reason,
+        },
+    )
+    .await
+    .map(Json)
 }
 
 /// Body of a status change.
@@ -224,7 +329,17 @@ pub async fn status(
     JsonBody(b): JsonBody<StatusBody>,
 ) -> Result<Json<Incident>, ApiError> {
     let id = parse_id(&id)?;
-    execute(&state, &auth, &id, Command::ChangeStatus { status: b.status, reason: b.reason }).await.map(Json)
+    execute(
+        &state,
+        &auth,
+        &id,
+        Command::ChangeStatus {
+            status: b.status,
+            reason: b.reason,
+        },
+    )
+    .await
+    .map(Json)
 }
 
 /// Body of a role assignment.
@@ -243,7 +358,17 @@ pub async fn assign(
     JsonBody(b): JsonBody<RoleBody>,
 ) -> Result<Json<Incident>, ApiError> {
     let id = parse_id(&id)?;
-    execute(&state, &auth, &id, Command::AssignRole { role: b.role, person: b.person }).await.map(Json)
+    execute(
+        &state,
+        &auth,
+        &id,
+        Command::AssignRole {
+            role: b.role,
+            person: b.person,
+        },
+    )
+    .await
+    .map(Json)
 }
 
 /// `DELETE /api/v1/incidents/{id}/roles/{role}`
@@ -253,7 +378,9 @@ pub async fn unassign(
     Path((id, role)): Path<(String, String)>,
 ) -> Result<Json<Incident>, ApiError> {
     let id = parse_id(&id)?;
-    execute(&state, &auth, &id, Command::UnassignRole { role }).await.map(Json)
+    execute(&state, &auth, &id, Command::UnassignRole { role })
+        .await
+        .map(Json)
 }
 
 /// Body of a note.
@@ -290,11 +417,17 @@ pub async fn resolve(
     JsonBody(b): JsonBody<ResolveBody>,
 ) -> Result<Json<Incident>, ApiError> {
     let id = parse_id(&id)?;
-    execute(&state, &auth, &id, Command::Resolve { summary: b.summary }).await.map(Json)
+    execute(&state, &auth, &id, Command::Resolve { summary: b.summary })
+        .await
+        .map(Json)
 }
 
 /// `POST /api/v1/incidents/{id}/close`
-pub async fn close(State(state): State<AppState>, auth: Auth, Path(id): Path<String>) -> Result<Json<Incident>, ApiError> {
+pub async fn close(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> Result<Json<Incident>, ApiError> {
     let id = parse_id(&id)?;
     execute(&state, &auth, &id, Command::Close).await.map(Json)
 }
@@ -314,5 +447,7 @@ pub async fn reopen(
     JsonBody(b): JsonBody<ReopenBody>,
 ) -> Result<Json<Incident>, ApiError> {
     let id = parse_id(&id)?;
-    execute(&state, &auth, &id, Command::Reopen { reason: b.reason }).await.map(Json)
+    execute(&state, &auth, &id, Command::Reopen { reason: b.reason })
+        .await
+        .map(Json)
 }

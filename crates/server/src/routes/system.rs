@@ -21,7 +21,11 @@ pub async fn ready(State(state): State<AppState>) -> Result<Json<serde_json::Val
         Ok(()) => Ok(Json(json!({ "status": "ready" }))),
         Err(err) => {
             tracing::warn!(error = %err, "readiness check failed");
-            Err(ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "the database is not reachable"))
+            Err(ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                "the database is not reachable",
+            ))
         }
     }
 }
@@ -37,11 +41,17 @@ pub async fn config(State(state): State<AppState>, _auth: Auth) -> Json<warroom_
 }
 
 /// `GET /api/v1/verify`
-pub async fn verify(State(state): State<AppState>, auth: Auth) -> Result<Json<warroom_store::VerifyReport>, ApiError> {
+pub async fn verify(
+    State(state): State<AppState>,
+    auth: Auth,
+) -> Result<Json<warroom_store::VerifyReport>, ApiError> {
     auth.require(Role::Admin)?;
     let report = state.store.verify().await?;
     if !report.ok {
-        tracing::error!(broken = report.broken.len(), "hash chain verification found tampering");
+        tracing::error!(
+            broken = report.broken.len(),
+            "hash chain verification found tampering"
+        );
     }
     Ok(Json(report))
 }

@@ -13,7 +13,10 @@ use crate::json::JsonBody;
 use crate::state::AppState;
 
 /// `GET /api/v1/tokens`
-pub async fn list(State(state): State<AppState>, auth: Auth) -> Result<Json<serde_json::Value>, ApiError> {
+pub async fn list(
+    State(state): State<AppState>,
+    auth: Auth,
+) -> Result<Json<serde_json::Value>, ApiError> {
     auth.require(Role::Admin)?;
     Ok(Json(json!({ "tokens": state.store.list_tokens().await? })))
 }
@@ -36,8 +39,14 @@ pub async fn create(
 ) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
     auth.require(Role::Admin)?;
     let name = b.name.trim();
-    if name.is_empty() || name.chars().count() > 64 || name.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Err(ApiError::invalid("name", "name: a handle of 1-64 characters without spaces"));
+    if name.is_empty()
+        || name.chars().count() > 64
+        || name.chars().any(|c| c.is_whitespace() || c.is_control())
+    {
+        return Err(ApiError::invalid(
+            "name",
+            "name: a handle of 1-64 characters without spaces",
+        ));
     }
     let minted = mint(name, b.role, b.security, &auth.0.name, state.clock.now());
     let record = state.store.create_token(minted.record).await?;
@@ -56,7 +65,11 @@ pub async fn create(
 }
 
 /// `DELETE /api/v1/tokens/{id}`
-pub async fn revoke(State(state): State<AppState>, auth: Auth, Path(id): Path<String>) -> Result<Json<serde_json::Value>, ApiError> {
+pub async fn revoke(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
     auth.require(Role::Admin)?;
     let record = state
         .store
@@ -64,5 +77,7 @@ pub async fn revoke(State(state): State<AppState>, auth: Auth, Path(id): Path<St
         .await?
         .ok_or_else(|| ApiError::not_found(format!("no token {id}")))?;
     tracing::info!(token_id = %record.id, by = %auth.0.name, "token revoked");
-    Ok(Json(json!({ "id": record.id, "revoked_at": record.revoked_at })))
+    Ok(Json(
+        json!({ "id": record.id, "revoked_at": record.revoked_at }),
+    ))
 }
