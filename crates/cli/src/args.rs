@@ -1,0 +1,419 @@
+//! The command line as clap sees it. Doc comments on fields are the `--help` text.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use warroom_core::{Role, Status};
+
+/// Incident response from the terminal: declare, coordinate, resolve, export.
+#[derive(Debug, Parser)]
+#[command(name = "warroom", version, propagate_version = true)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every client command understands; `global` so they may come before or after the
+/// subcommand.
+#[derive(Debug, Args)]
+pub struct Global {
+    /// Warroom server to talk to.
+    #[arg(
+        long,
+        global = true,
+        env = "WARROOM_URL",
+        default_value = "http://127.0.0.1:8080",
+        value_name = "URL"
+    )]
+    pub server: String,
+    /// API token; for a server on this machine, DATA_DIR/admin.token is used when absent.
+    #[arg(
+        long,
+        global = true,
+        env = "WARROOM_TOKEN",
+        hide_env_values = true,
+        value_name = "TOKEN"
+    )]
+    pub token: Option<String>,
+    /// Data directory (the server's store and admin.token).
+    #[arg(
+        long,
+        global = true,
+        default_value = "./warroom-data",
+        value_name = "DIR"
+    )]
+    pub data_dir: PathBuf,
+    /// Print the JSON the API returned instead of the human view.
+    #[arg(long, global = true)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the Warroom server.
+    Serve(ServeArgs),
+    /// Declare a new incident.
+    Declare(DeclareArgs),
+    /// Acknowledge an incident: someone is on it.
+    #[command(visible_alias = "acknowledge")]
+    Ack {
+        /// Incident id (INC-YYYYMMDD-NNN).
+        id: String,
+    },
+    /// Give someone an incident role.
+    Assign {
+        /// Incident id.
+        id: String,
+        /// Role id, e.g. incident-commander.
+        #[arg(long)]
+        role: String,
+        /// Person taking the role.
+        #[arg(long)]
+        person: String,
+    },
+    /// Leave an incident role empty.
+    Unassign {
+        /// Incident id.
+        id: String,
+        /// Role id.
+        #[arg(long)]
+        role: String,
+    },
+    /// Add a note to the timeline.
+    Note {
+        /// Incident id.
+        id: String,
+        /// The note; several words are joined with spaces.
+        #[arg(required = true, num_args = 1..)]
+        text: Vec<String>,
+    },
+    /// Change the severity.
+    #[command(visible_alias = "severity")]
+    Sev {
+        /// Incident id.
+        id: String,
+        /// New severity, e.g. P0.
+        severity: String,
+        /// Why.
+        #[arg(long)]
+        reason: Option<String>,
+    },
+    /// Change the status (investigating, contained, recovering).
+    Status {
+        /// Incident id.
+        id: String,
+        /// New status.
+        status: Status,
+        /// Why.
+        #[arg(long)]
+        reason: Option<String>,
+    },
+    /// Resolve: the impact is over.
+    Resolve {
+        /// Incident id.
+        id: String,
+        /// How it was resolved.
+        #[arg(long)]
+        summary: String,
+    },
+    /// Close a resolved incident after review.
+    Close {
+        /// Incident id.
+        id: String,
+    },
+    /// Reopen a resolved or closed incident.
+    Reopen {
+        /// Incident id.
+        id: String,
+        /// Why work resumes.
+        #[arg(long)]
+        reason: String,
+    },
+    /// Change an incident's details (at least one field).
+    #[command(override_usage = "warroom update [OPTIONS] <ID> --FIELD VALUE...")]
+    Update(UpdateArgs),
+    /// Print the incident log (Markdown by default).
+    Show {
+        /// Incident id.
+        id: String,
+        /// Document format.
+        #[arg(long, value_enum)]
+        format: Option<ExportFormat>,
+    },
+    /// List incidents, newest first.
+    #[command(visible_alias = "ls")]
+    List(ListArgs),
+    /// Print an incident's timeline.
+    Timeline {
+        /// Incident id.
+        id: String,
+    },
+    /// Check every incident's hash chain (admin).
+    Verify,
+    /// Manage API tokens (admin).
+    #[command(subcommand)]
+    Token(TokenCommand),
+    /// Show who the token belongs to.
+    Whoami,
+    /// Check or show the configuration.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+}
+
+impl Command {
+    /// The incident the command acts on, if it acts on one.
+    pub fn incident_id(&self) -> Option<&str> {
+        match self {
+            Command::Ack { id }
+            | Command::Assign { id, .. }
+            | Command::Unassign { id, .. }
+            | Command::Note { id, .. }
+            | Command::Sev { id, .. }
+            | Command::Status { id, .. }
+            | Command::Resolve { id, .. }
+            | Command::Close { id }
+            | Command::Reopen { id, .. }
+            | Command::Show { id, .. }
+            | Command::Timeline { id } => Some(id),
+            Command::Update(args) => Some(&args.id),
+            Command::Serve(_)
+            | Command::Declare(_)
+            | Command::List(_)
+            | Command::Verify
+            | Command::Token(_)
+            | Command::Whoami
+            | Command::Config(_) => None,
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080", value_name = "ADDR")]
+    pub listen: String,
+    /// sqlite://... or postgres://... (default: SQLite in the data directory).
+    #[arg(
+        long,
+        env = "WARROOM_DATABASE_URL",
+        hide_env_values = true,
+        value_name = "URL"
+    )]
+    pub database_url: Option<String>,
+    /// Config directory (*.yaml); built-in defaults without it.
+    #[arg(long, value_name = "DIR")]
+    pub config: Option<PathBuf>,
+    /// Seed demo incidents into an empty store.
+    #[arg(long)]
+    pub demo: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DeclareArgs {
+    /// One line saying what is wrong.
+    #[arg(long)]
+    pub title: String,
+    /// Severity id, e.g. P1.
+    #[arg(long)]
+    pub severity: String,
+    /// Incident type id, e.g. security-breach.
+    #[arg(long = "type", value_name = "TYPE")]
+    pub incident_type: Option<String>,
+    /// Affected service (repeatable, or comma-separated).
+    #[arg(long = "service", value_name = "SERVICE")]
+    pub services: Vec<String>,
+    /// Label (repeatable).
+    #[arg(long = "label", value_name = "KEY=VALUE")]
+    pub labels: Vec<String>,
+    /// Visible only to participants, security and admins.
+    #[arg(long)]
+    pub restricted: bool,
+    /// Longer description.
+    #[arg(long)]
+    pub description: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct UpdateArgs {
+    /// Incident id.
+    pub id: String,
+    #[command(flatten)]
+    pub changes: Changes,
+}
+
+/// At least one change is required; an empty PATCH is almost certainly a typo.
+#[derive(Debug, Default, Args)]
+#[group(required = true, multiple = true)]
+pub struct Changes {
+    /// New title.
+    #[arg(long)]
+    pub title: Option<String>,
+    /// New incident type.
+    #[arg(long = "type", value_name = "TYPE")]
+    pub incident_type: Option<String>,
+    /// Replace the services (repeatable, or comma-separated; "" clears).
+    #[arg(long = "service", value_name = "SERVICE")]
+    pub services: Option<Vec<String>>,
+    /// Set a label; KEY= (empty value) removes it (repeatable).
+    #[arg(long = "label", value_name = "KEY=VALUE")]
+    pub labels: Option<Vec<String>>,
+    /// Root cause.
+    #[arg(long)]
+    pub root_cause: Option<String>,
+    /// Ticket link ("" removes).
+    #[arg(long)]
+    pub ticket: Option<String>,
+    /// Chat channel ("" removes).
+    #[arg(long)]
+    pub chat_channel: Option<String>,
+    /// Dashboard link ("" removes).
+    #[arg(long)]
+    pub dashboard: Option<String>,
+    /// Number of users affected.
+    #[arg(long, value_name = "N")]
+    pub users_affected: Option<u64>,
+    /// What data is affected ("" removes).
+    #[arg(long, value_name = "TEXT")]
+    pub data_affected: Option<String>,
+    /// Estimated cost, with currency ("" removes).
+    #[arg(long, value_name = "TEXT")]
+    pub estimated_cost: Option<String>,
+    /// Restricted classification (commander).
+    #[arg(long, value_name = "true|false")]
+    pub restricted: Option<bool>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportFormat {
+    Md,
+    Json,
+    Csv,
+}
+
+impl ExportFormat {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ExportFormat::Md => "md",
+            ExportFormat::Json => "json",
+            ExportFormat::Csv => "csv",
+        }
+    }
+}
+
+#[derive(Debug, Default, Args)]
+pub struct ListArgs {
+    /// Status filter: open, or statuses like triage,investigating.
+    #[arg(long)]
+    pub status: Option<String>,
+    /// Severity filter, e.g. P0,P1.
+    #[arg(long)]
+    pub severity: Option<String>,
+    /// Incident type.
+    #[arg(long = "type", value_name = "TYPE")]
+    pub incident_type: Option<String>,
+    /// Service the incident lists.
+    #[arg(long)]
+    pub service: Option<String>,
+    /// Label the incident has (repeatable).
+    #[arg(long = "label", value_name = "KEY=VALUE")]
+    pub labels: Vec<String>,
+    /// Free text in id, title, description, root cause, resolution.
+    #[arg(long, value_name = "TEXT")]
+    pub search: Option<String>,
+    /// Declared at or after: a time (2026-11-22T10:00:00Z), a date, or an age (24h, 7d).
+    #[arg(long, value_name = "TIME")]
+    pub since: Option<String>,
+    /// Declared before: a time, a date, or an age.
+    #[arg(long, value_name = "TIME")]
+    pub until: Option<String>,
+    /// Page size (1-500).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=500))]
+    pub limit: Option<u32>,
+    /// Start from this page (next_cursor of a previous answer).
+    #[arg(long)]
+    pub cursor: Option<String>,
+    /// Follow next_cursor and list every match.
+    #[arg(long)]
+    pub all: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create a token; its secret is shown once.
+    Create {
+        /// Who or what uses it.
+        #[arg(long)]
+        name: String,
+        /// viewer, responder, commander or admin.
+        #[arg(long)]
+        role: Role,
+        /// May see every restricted incident.
+        #[arg(long)]
+        security: bool,
+    },
+    /// List tokens.
+    #[command(visible_alias = "ls")]
+    List,
+    /// Revoke a token.
+    Revoke {
+        /// Token id.
+        id: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Validate a config directory; lists every problem as file:line:col.
+    Check {
+        /// Config directory (*.yaml, *.yml); built-in defaults without it.
+        #[arg(value_name = "DIR", conflicts_with = "config")]
+        dir: Option<PathBuf>,
+        /// Same as DIR.
+        #[arg(long, value_name = "DIR")]
+        config: Option<PathBuf>,
+    },
+    /// Print the effective configuration as YAML.
+    Show {
+        /// Config directory; built-in defaults without it.
+        #[arg(long, value_name = "DIR")]
+        config: Option<PathBuf>,
+    },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn update_needs_a_change_and_reads_restricted_as_a_value() {
+        assert!(Cli::try_parse_from(["warroom", "update", "INC-20261122-001"]).is_err());
+        let cli = Cli::try_parse_from([
+            "warroom",
+            "update",
+            "INC-20261122-001",
+            "--restricted",
+            "false",
+        ])
+        .expect("parses");
+        let Command::Update(args) = cli.command else {
+            panic!("not update")
+        };
+        assert_eq!(args.changes.restricted, Some(false));
+    }
+
+    #[test]
+    fn global_options_go_before_or_after_the_subcommand() {
+        let cli =
+            Cli::try_parse_from(["warroom", "--json", "whoami", "--token", "t"]).expect("parses");
+        assert!(cli.global.json);
+        assert_eq!(cli.global.token.as_deref(), Some("t"));
+    }
+}

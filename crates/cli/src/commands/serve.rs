@@ -1,0 +1,33 @@
+//! `warroom serve`: validate the config here, where problems can be listed per file, then hand
+//! over to `warroom_server::serve`.
+
+use std::io::IsTerminal as _;
+use std::path::PathBuf;
+
+use anyhow::Result;
+use tracing_subscriber::EnvFilter;
+use warroom_server::ServeOptions;
+
+use crate::args::ServeArgs;
+use crate::config_files::load_config;
+
+pub async fn run(args: ServeArgs, data_dir: PathBuf) -> Result<()> {
+    let config = load_config(args.config.as_deref())?;
+    // Only the server logs; client commands keep stderr for their one error line.
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        // Colour codes only help a terminal; in a log file or journal they are noise.
+        .with_ansi(std::io::stderr().is_terminal())
+        .init();
+    let options = ServeOptions {
+        listen: args.listen,
+        data_dir,
+        database_url: args.database_url,
+        config,
+        demo: args.demo,
+    };
+    warroom_server::serve(options).await?;
+    Ok(())
+}
