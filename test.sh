@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Runs every check and test Warroom has. Installs what the tests need from Debian when missing
+# (PostgreSQL server binaries: the store and API suites start their own throwaway cluster).
+set -euo pipefail
+cd "$(dirname "$0")"
+
+find_pg_bin() {
+    command -v initdb >/dev/null 2>&1 && command -v postgres >/dev/null 2>&1 && return 0
+    local dir
+    for dir in /usr/lib/postgresql/*/bin; do
+        if [ -x "$dir/initdb" ]; then
+            export PATH="$dir:$PATH"
+            return 0
+        fi
+    done
+    return 1
+}
+
+if ! find_pg_bin; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+        echo "test.sh: installing PostgreSQL server binaries (Debian package postgresql)"
+        apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+        find_pg_bin || { echo "test.sh: PostgreSQL installed but initdb not found" >&2; exit 1; }
+    else
+        echo "test.sh: PostgreSQL server binaries (initdb, postgres) are needed: apt-get install postgresql" >&2
+        exit 1
+    fi
+fi
+
+echo "== cargo fmt --check"
+cargo fmt --all -- --check
+echo "== cargo clippy"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+echo "== cargo test"
+cargo test --workspace --locked
