@@ -4,7 +4,7 @@ use anyhow::{Context, Result, bail};
 use jiff::Timestamp;
 use serde::Deserialize as _;
 use serde_json::{Value, json};
-use warroom_core::Event;
+use warroom_core::{Clock as _, Event, SystemClock};
 
 use super::{IncidentView, Out};
 use crate::args::ListArgs;
@@ -15,7 +15,9 @@ use crate::output::{self, age, emit, table, truncate};
 const COMMANDER: &str = "incident-commander";
 
 pub async fn run(api: &Api, out: Out, args: ListArgs) -> Result<()> {
-    let query = list_query(&args, Timestamp::now())?;
+    // One reading of the clock: relative filters and the ages shown agree on "now".
+    let now = SystemClock.now();
+    let query = list_query(&args, now)?;
     let mut cursor = args.cursor.clone();
     let mut incidents = Vec::new();
     let next = loop {
@@ -54,7 +56,7 @@ pub async fn run(api: &Api, out: Out, args: ListArgs) -> Result<()> {
     if incidents.is_empty() {
         return emit("No incidents match.");
     }
-    emit(&incident_table(&incidents, Timestamp::now())?)?;
+    emit(&incident_table(&incidents, now)?)?;
     if next.is_some() {
         eprintln!("(more incidents: add --all, or a larger --limit)");
     }
