@@ -18,7 +18,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::http::StatusCode;
+use axum::http::{HeaderValue, header};
 use tokio::net::TcpListener;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 use warroom_core::{Clock, Config, Role};
@@ -98,7 +101,29 @@ pub fn app(state: AppState) -> axum::Router {
             StatusCode::SERVICE_UNAVAILABLE,
             Duration::from_secs(30),
         ))
+        // A bug in one handler answers 500 in the usual JSON shape instead of dropping the
+        // connection; the panic itself is logged.
+        .layer(CatchPanicLayer::custom(panic_response))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        ))
         .layer(TraceLayer::new_for_http())
+}
+
+fn panic_response(cause: Box<dyn std::any::Any + Send + 'static>) -> axum::response::Response {
+    let text = cause
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| cause.downcast_ref::<&str>().copied())
+        .unwrap_or("unknown panic");
+    axum::response::IntoResponse::into_response(error::ApiError::internal(&format!(
+        "handler panicked: {text}"
+    )))
 }
 
 /// Opens the store named by the options (default: SQLite in the data directory).
