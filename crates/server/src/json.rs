@@ -143,3 +143,26 @@ mod tests {
         }
     }
 }
+
+/// Path parameters whose rejection (e.g. a percent-encoding that is not UTF-8) is an
+/// [`ApiError`] like every other.
+#[derive(Debug)]
+pub struct PathParams<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned + Send> axum::extract::FromRequestParts<S>
+    for PathParams<T>
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Path(v)| PathParams(v))
+            .map_err(|rejection| {
+                ApiError::bad_request(format!("bad path: {}", rejection.body_text()))
+            })
+    }
+}

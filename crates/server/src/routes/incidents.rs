@@ -1,7 +1,7 @@
 //! Incident routes: declare, read, list, change, export.
 
 use axum::Json;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{RawQuery, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
@@ -13,7 +13,7 @@ use warroom_store::{Cursor, IncidentFilter, StatusFilter, StoreError};
 
 use crate::auth::Auth;
 use crate::error::ApiError;
-use crate::json::JsonBody;
+use crate::json::{JsonBody, PathParams};
 use crate::state::AppState;
 
 /// How often a declaration is retried when its id was taken by a concurrent one.
@@ -102,7 +102,7 @@ pub async fn create(
 pub async fn get(
     State(state): State<AppState>,
     auth: Auth,
-    Path(id): Path<String>,
+    PathParams(id): PathParams<String>,
 ) -> Result<Json<Incident>, ApiError> {
     let id = parse_id(&id)?;
     let inc = state
@@ -117,7 +117,7 @@ pub async fn get(
 pub async fn events(
     State(state): State<AppState>,
     auth: Auth,
-    Path(id): Path<String>,
+    PathParams(id): PathParams<String>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let id = parse_id(&id)?;
     let events = state
@@ -132,7 +132,7 @@ pub async fn events(
 pub async fn export(
     State(state): State<AppState>,
     auth: Auth,
-    Path(id): Path<String>,
+    PathParams(id): PathParams<String>,
     RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
     let id = parse_id(&id)?;
@@ -261,7 +261,7 @@ pub(crate) fn parse_filter(query: &str, now: jiff::Timestamp) -> Result<Incident
 pub async fn update(
     State(state): State<AppState>,
     auth: Auth,
-    Path(id): Path<String>,
+    PathParams(id): PathParams<String>,
     JsonBody(patch): JsonBody<IncidentPatch>,
 ) -> Result<Json<Incident>, ApiError> {
     let id = parse_id(&id)?;
@@ -274,7 +274,7 @@ pub async fn update(
 pub async fn acknowledge(
     State(state): State<AppState>,
     auth: Auth,
-    Path(id): Path<String>,
+    PathParams(id): PathParams<String>,
 ) -> Result<Json<Incident>, ApiError> {
     let id = parse_id(&id)?;
     execute(&state, &auth, &id, Command::Acknowledge)
@@ -295,7 +295,7 @@ pub struct SeverityBody {
 pub async fn severity(
     State(state): State<AppState>,
     auth: Auth,
-    Path(id): Path<String>,
+    PathParams(id): PathParams<String>,
     JsonBody(b): JsonBody<SeverityBody>,
 ) -> Result<Json<Incident>, ApiError> {
     let id = parse_id(&id)?;
@@ -325,7 +325,7 @@ pub struct StatusBody {
 pub async fn status(
     State(state): State<AppState>,
     auth: Auth,
-    Path(id): Path<String>,
+    PathParams(id): PathParams<String>,
     JsonBody(b): JsonBody<StatusBody>,
 ) -> Result<Json<Incident>, ApiError> {
     let id = parse_id(&id)?;
@@ -354,7 +354,7 @@ pub struct RoleBody {
 pub async fn assign(
     State(state): State<AppState>,
     auth: Auth,
-    Path(id): Path<String>,
+    PathParams(id): PathParams<String>,
     JsonBody(b): JsonBody<RoleBody>,
 ) -> Result<Json<Incident>, ApiError> {
     let id = parse_id(&id)?;
@@ -375,7 +375,7 @@ pub async fn assign(
 pub async fn unassign(
     State(state): State<AppState>,
     auth: Auth,
-    Path((id, role)): Path<(String, String)>,
+    PathParams((id, role)): PathParams<(String, String)>,
 ) -> Result<Json<Incident>, ApiError> {
     let id = parse_id(&id)?;
     execute(&state, &auth, &id, Command::UnassignRole { role })
@@ -394,7 +394,7 @@ pub struct NoteBody {
 pub async fn note(
     State(state): State<AppState>,
     auth: Auth,
-    Path(id): Path<String>,
+    PathParams(id): PathParams<String>,
     JsonBody(b): JsonBody<NoteBody>,
 ) -> Result<(StatusCode, Json<Incident>), ApiError> {
     let id = parse_id(&id)?;
@@ -413,7 +413,7 @@ pub struct ResolveBody {
 pub async fn resolve(
     State(state): State<AppState>,
     auth: Auth,
-    Path(id): Path<String>,
+    PathParams(id): PathParams<String>,
     JsonBody(b): JsonBody<ResolveBody>,
 ) -> Result<Json<Incident>, ApiError> {
     let id = parse_id(&id)?;
@@ -426,7 +426,7 @@ pub async fn resolve(
 pub async fn close(
     State(state): State<AppState>,
     auth: Auth,
-    Path(id): Path<String>,
+    PathParams(id): PathParams<String>,
 ) -> Result<Json<Incident>, ApiError> {
     let id = parse_id(&id)?;
     execute(&state, &auth, &id, Command::Close).await.map(Json)
@@ -443,7 +443,7 @@ pub struct ReopenBody {
 pub async fn reopen(
     State(state): State<AppState>,
     auth: Auth,
-    Path(id): Path<String>,
+    PathParams(id): PathParams<String>,
     JsonBody(b): JsonBody<ReopenBody>,
 ) -> Result<Json<Incident>, ApiError> {
     let id = parse_id(&id)?;

@@ -1,7 +1,7 @@
 //! Token administration (admin only).
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
 use serde_json::json;
@@ -9,7 +9,7 @@ use warroom_core::Role;
 
 use crate::auth::{Auth, mint};
 use crate::error::ApiError;
-use crate::json::JsonBody;
+use crate::json::{JsonBody, PathParams};
 use crate::state::AppState;
 
 /// `GET /api/v1/tokens`
@@ -68,7 +68,7 @@ pub async fn create(
 pub async fn revoke(
     State(state): State<AppState>,
     auth: Auth,
-    Path(id): Path<String>,
+    PathParams(id): PathParams<String>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     auth.require(Role::Admin)?;
     let record = state
