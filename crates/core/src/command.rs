@@ -11,6 +11,7 @@ use crate::config::Config;
 use crate::event::{Declared, EventKind};
 use crate::incident::{Impact, Incident, Links};
 use crate::lifecycle::{Status, TransitionError, check_status_change};
+use crate::playbook::{MatchFacts, TaskState, attached_ids, matches};
 
 /// Longest title, in characters.
 pub const MAX_TITLE: usize = 200;
@@ -170,6 +171,41 @@ pub enum Command {
         /// Why.
         reason: String,
     },
+    /// Attach a configured playbook by hand.
+    AttachPlaybook {
+        /// Playbook id.
+        playbook: String,
+    },
+    /// Detach a playbook; it will not re-attach by itself.
+    DetachPlaybook {
+        /// Playbook id.
+        playbook: String,
+        /// Why.
+        reason: Option<String>,
+    },
+    /// Check a task off.
+    CompleteTask {
+        /// Playbook id.
+        playbook: String,
+        /// Task id.
+        task: String,
+    },
+    /// Skip a task, saying why.
+    SkipTask {
+        /// Playbook id.
+        playbook: String,
+        /// Task id.
+        task: String,
+        /// Why.
+        reason: String,
+    },
+    /// Open a done or skipped task again.
+    ReopenTask {
+        /// Playbook id.
+        playbook: String,
+        /// Task id.
+        task: String,
+    },
 }
 
 impl Command {
@@ -179,14 +215,19 @@ impl Command {
             Command::Acknowledge
             | Command::ChangeStatus { .. }
             | Command::AddNote { .. }
-            | Command::Resolve { .. } => Role::Responder,
+            | Command::Resolve { .. }
+            | Command::CompleteTask { .. }
+            | Command::SkipTask { .. }
+            | Command::ReopenTask { .. } => Role::Responder,
             Command::Update(patch) if patch.restricted.is_none() => Role::Responder,
             Command::Update(_)
             | Command::ChangeSeverity { .. }
             | Command::AssignRole { .. }
             | Command::UnassignRole { .. }
             | Command::Close
-            | Command::Reopen { .. } => Role::Commander,
+            | Command::Reopen { .. }
+            | Command::AttachPlaybook { .. }
+            | Command::DetachPlaybook { .. } => Role::Commander,
         }
     }
 }
@@ -236,8 +277,82 @@ pub fn declare(d: &Declaration, config: &Config) -> Result<EventKind, DomainErro
     }))
 }
 
-/// Checks `cmd` against the incident and config; returns the events recording it.
+/// Checks `cmd` against the incident and config; returns the events recording it, followed by
+/// the attachment of every playbook whose triggers the change makes match.
 pub fn decide(
+    inc: &Incident,
+    cmd: &Command,
+    config: &Config,
+) -> Result<Vec<EventKind>, DomainError> {
+    let mut events = decide_change(inc, cmd, config)?;
+    let may_change_matching = events.iter().any(|e| {
+        matches!(
+            e,
+            EventKind::SeverityChanged { .. }
+                | EventKind::TypeChanged { .. }
+                | EventKind::ServicesChanged { .. }
+                | EventKind::LabelsChanged { .. }
+        )
+    });
+    if may_change_matching {
+        let after = inc.preview(&events, inc.updated_at, &inc.reporter);
+        events.extend(playbooks_to_attach(&after, config));
+    }
+    Ok(events)
+}
+
+/// Everything a declaration records: the declaration, then the attachment of every playbook
+/// whose triggers match it.
+pub fn declaration_events(d: &Declaration, config: &Config) -> Result<Vec<EventKind>, DomainError> {
+    let declared = declare(d, config)?;
+    let mut events = playbooks_for_declaration(&declared, config);
+    events.insert(0, declared);
+    Ok(events)
+}
+
+/// Playbooks whose triggers match a new declaration: the events that follow `declared`.
+pub fn playbooks_for_declaration(declared: &EventKind, config: &Config) -> Vec<EventKind> {
+    let EventKind::Declared(d) = declared else {
+        return Vec::new();
+    };
+    let facts = MatchFacts {
+        incident_type: &d.incident_type,
+        services: &d.services,
+        severity: &d.severity,
+        labels: &d.labels,
+    };
+    config
+        .playbooks
+        .iter()
+        .filter(|pb| matches(pb, facts, config))
+        .map(|pb| EventKind::PlaybookAttached {
+            playbook: pb.clone(),
+            automatic: true,
+        })
+        .collect()
+}
+
+fn playbooks_to_attach(inc: &Incident, config: &Config) -> Vec<EventKind> {
+    let facts = MatchFacts {
+        incident_type: &inc.incident_type,
+        services: &inc.services,
+        severity: &inc.severity,
+        labels: &inc.labels,
+    };
+    let attached = attached_ids(inc);
+    config
+        .playbooks
+        .iter()
+        .filter(|pb| !attached.contains(pb.id.as_str()) && !inc.detached_playbooks.contains(&pb.id))
+        .filter(|pb| matches(pb, facts, config))
+        .map(|pb| EventKind::PlaybookAttached {
+            playbook: pb.clone(),
+            automatic: true,
+        })
+        .collect()
+}
+
+fn decide_change(
     inc: &Incident,
     cmd: &Command,
     config: &Config,
@@ -361,6 +476,96 @@ pub fn decide(
                 inc.status
             ))),
         },
+        Command::AttachPlaybook { playbook } => {
+            refuse_if_closed()?;
+            let pb = config.playbook(playbook).ok_or_else(|| {
+                let known: Vec<&str> = config.playbooks.iter().map(|p| p.id.as_str()).collect();
+                invalid(
+                    "playbook",
+                    format!(
+                        "unknown playbook {playbook:?}; expected one of {}",
+                        known.join(", ")
+                    ),
+                )
+            })?;
+            if attached_ids(inc).contains(playbook.as_str()) {
+                return Err(DomainError::Conflict(format!(
+                    "playbook {playbook} is already attached"
+                )));
+            }
+            Ok(vec![EventKind::PlaybookAttached {
+                playbook: pb.clone(),
+                automatic: false,
+            }])
+        }
+        Command::DetachPlaybook { playbook, reason } => {
+            refuse_if_closed()?;
+            if !attached_ids(inc).contains(playbook.as_str()) {
+                return Err(DomainError::Conflict(format!(
+                    "playbook {playbook} is not attached"
+                )));
+            }
+            Ok(vec![EventKind::PlaybookDetached {
+                playbook: playbook.clone(),
+                reason: check_reason(reason)?,
+            }])
+        }
+        Command::CompleteTask { playbook, task }
+        | Command::SkipTask { playbook, task, .. }
+        | Command::ReopenTask { playbook, task } => {
+            refuse_if_closed()?;
+            let attached = inc
+                .playbooks
+                .iter()
+                .find(|a| &a.playbook.id == playbook)
+                .ok_or_else(|| {
+                    invalid(
+                        "playbook",
+                        format!("playbook {playbook:?} is not attached to this incident"),
+                    )
+                })?;
+            let exists = attached
+                .playbook
+                .phases
+                .iter()
+                .any(|ph| ph.tasks.iter().any(|t| &t.id == task));
+            if !exists {
+                return Err(invalid(
+                    "task",
+                    format!("playbook {playbook} has no task {task:?}"),
+                ));
+            }
+            let current = attached.progress.get(task).map(|p| p.state);
+            let (playbook, task) = (playbook.clone(), task.clone());
+            match cmd {
+                Command::CompleteTask { .. } if current == Some(TaskState::Done) => Err(
+                    DomainError::Conflict(format!("task {playbook}/{task} is already done")),
+                ),
+                Command::CompleteTask { .. } => {
+                    Ok(vec![EventKind::TaskCompleted { playbook, task }])
+                }
+                Command::SkipTask { reason, .. } => {
+                    let reason = check_text("reason", reason)?;
+                    if reason.is_empty() {
+                        return Err(invalid("reason", "say why the task is skipped"));
+                    }
+                    if current == Some(TaskState::Skipped) {
+                        return Err(DomainError::Conflict(format!(
+                            "task {playbook}/{task} is already skipped"
+                        )));
+                    }
+                    Ok(vec![EventKind::TaskSkipped {
+                        playbook,
+                        task,
+                        reason,
+                    }])
+                }
+                _ if current.is_none() => Err(DomainError::Conflict(format!(
+                    "task {playbook}/{task} is already open"
+                ))),
+                _ => Ok(vec![EventKind::TaskReopened { playbook, task }]),
+            }
+        }
         Command::Reopen { reason } => {
             if inc.status.is_open() {
                 return Err(DomainError::Conflict(format!(

@@ -14,6 +14,7 @@ use sha2::{Digest, Sha256};
 use crate::id::IncidentId;
 use crate::incident::{Impact, Links};
 use crate::lifecycle::Status;
+use crate::playbook::Playbook;
 
 /// `prev_hash` of the first event of every incident.
 pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -170,6 +171,44 @@ pub enum EventKind {
         /// Why.
         reason: String,
     },
+    /// A playbook was attached; holds the playbook as it was then.
+    PlaybookAttached {
+        /// The playbook.
+        playbook: Playbook,
+        /// Attached by its triggers rather than by hand.
+        automatic: bool,
+    },
+    /// A playbook was detached (it will not re-attach by itself).
+    PlaybookDetached {
+        /// Playbook id.
+        playbook: String,
+        /// Why.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
+    /// A task was done.
+    TaskCompleted {
+        /// Playbook id.
+        playbook: String,
+        /// Task id.
+        task: String,
+    },
+    /// A task was deliberately not done.
+    TaskSkipped {
+        /// Playbook id.
+        playbook: String,
+        /// Task id.
+        task: String,
+        /// Why.
+        reason: String,
+    },
+    /// A done or skipped task is open again.
+    TaskReopened {
+        /// Playbook id.
+        playbook: String,
+        /// Task id.
+        task: String,
+    },
 }
 
 impl EventKind {
@@ -194,6 +233,11 @@ impl EventKind {
             EventKind::Resolved { .. } => "resolved",
             EventKind::Closed {} => "closed",
             EventKind::Reopened { .. } => "reopened",
+            EventKind::PlaybookAttached { .. } => "playbook_attached",
+            EventKind::PlaybookDetached { .. } => "playbook_detached",
+            EventKind::TaskCompleted { .. } => "task_completed",
+            EventKind::TaskSkipped { .. } => "task_skipped",
+            EventKind::TaskReopened { .. } => "task_reopened",
         }
     }
 
@@ -277,6 +321,33 @@ impl EventKind {
             EventKind::Resolved { summary, .. } => format!("Resolved: {summary}"),
             EventKind::Closed {} => "Closed".to_string(),
             EventKind::Reopened { reason, .. } => format!("Reopened: {reason}"),
+            EventKind::PlaybookAttached {
+                playbook,
+                automatic,
+            } => format!(
+                "Playbook {} attached{}: {}",
+                playbook.id,
+                if *automatic {
+                    " (matched its triggers)"
+                } else {
+                    ""
+                },
+                playbook.title
+            ),
+            EventKind::PlaybookDetached { playbook, reason } => {
+                with_reason(format!("Playbook {playbook} detached"), reason)
+            }
+            EventKind::TaskCompleted { playbook, task } => format!("Task {playbook}/{task} done"),
+            EventKind::TaskSkipped {
+                playbook,
+                task,
+                reason,
+            } => {
+                format!("Task {playbook}/{task} skipped: {reason}")
+            }
+            EventKind::TaskReopened { playbook, task } => {
+                format!("Task {playbook}/{task} reopened")
+            }
         }
     }
 }

@@ -10,6 +10,8 @@ use serde::Serialize;
 
 use crate::event::{Event, describe_impact};
 use crate::incident::Incident;
+use crate::playbook::{TaskState, TaskView, task_views};
+use std::collections::BTreeMap;
 
 /// Export formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,12 +48,12 @@ impl Format {
     }
 }
 
-/// Renders the incident log in `format`.
-pub fn render(format: Format, incident: &Incident, events: &[Event]) -> String {
+/// Renders the incident log in `format`; checklist due times and overdue marks are as of `now`.
+pub fn render(format: Format, incident: &Incident, events: &[Event], now: Timestamp) -> String {
     match format {
-        Format::Markdown => markdown(incident, events),
+        Format::Markdown => markdown(incident, events, now),
         Format::Csv => csv(events),
-        Format::Json => json(incident, events),
+        Format::Json => json(incident, events, now),
     }
 }
 
@@ -88,7 +90,7 @@ fn cell(text: &str) -> String {
     out
 }
 
-fn markdown(inc: &Incident, events: &[Event]) -> String {
+fn markdown(inc: &Incident, events: &[Event], now: Timestamp) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "# {}: {}\n", inc.id, inc.title);
     if inc.restricted {
@@ -153,6 +155,8 @@ fn markdown(inc: &Incident, events: &[Event]) -> String {
 
     let _ = writeln!(out, "\n## Impact\n\n{}", describe_impact(&inc.impact));
 
+    checklist(&mut out, inc, now);
+
     out.push_str("\n## Timeline\n\n| Time | Event | Actor | Details |\n|---|---|---|---|\n");
     for e in events {
         let _ = writeln!(
@@ -186,6 +190,69 @@ fn markdown(inc: &Incident, events: &[Event]) -> String {
         );
     }
     out
+}
+
+/// The attached playbooks' checklists, phase by phase.
+fn checklist(out: &mut String, inc: &Incident, now: Timestamp) {
+    if inc.playbooks.is_empty() {
+        return;
+    }
+    let views = task_views(inc, now, &BTreeMap::new());
+    let overdue = views.iter().filter(|t| t.overdue).count();
+    let done = views.iter().filter(|t| t.state != TaskState::Open).count();
+    let _ = writeln!(
+        out,
+        "\n## Playbooks\n\n{done} of {} tasks done or skipped; {overdue} overdue.",
+        views.len()
+    );
+    let mut current = (String::new(), String::new());
+    for t in &views {
+        if current.0 != t.playbook {
+            let title = inc
+                .playbooks
+                .iter()
+                .find(|a| a.playbook.id == t.playbook)
+                .map_or(String::new(), |a| a.playbook.title.clone());
+            let _ = writeln!(out, "\n### {title} (`{}`)", t.playbook);
+            current = (t.playbook.clone(), String::new());
+        }
+        if current.1 != t.phase {
+            let due = t.due_at.map_or_else(
+                || "due after resolution".to_string(),
+                |d| format!("due {}", time(d)),
+            );
+            let _ = writeln!(out, "\n**{}** ({}, {due})\n", t.phase_title, t.time_box);
+            current.1 = t.phase.clone();
+        }
+        let mark = match t.state {
+            TaskState::Done => "[x]",
+            TaskState::Skipped => "[-]",
+            TaskState::Open => "[ ]",
+        };
+        let mut line = format!("- {mark} {}. {} — {}", t.number, t.text.trim(), t.owner);
+        if let Some(p) = &t.owner_person {
+            let _ = write!(line, " ({p})");
+        }
+        match t.state {
+            TaskState::Done => {
+                let _ = write!(line, "; done by {}", t.by.as_deref().unwrap_or("?"));
+            }
+            TaskState::Skipped => {
+                let _ = write!(
+                    line,
+                    "; skipped by {}: {}",
+                    t.by.as_deref().unwrap_or("?"),
+                    t.reason.as_deref().unwrap_or("")
+                );
+            }
+            TaskState::Open if t.overdue => line.push_str(" **OVERDUE**"),
+            TaskState::Open => {}
+        }
+        let _ = writeln!(out, "{}", line.replace(['\r', '\n'], " "));
+        for c in &t.commands {
+            let _ = writeln!(out, "  - `{}`", c.replace('`', "'"));
+        }
+    }
 }
 
 fn csv_field(text: &str) -> String {
@@ -223,12 +290,18 @@ fn csv(events: &[Event]) -> String {
 #[derive(Serialize)]
 struct JsonExport<'a> {
     incident: &'a Incident,
+    tasks: Vec<TaskView>,
     events: &'a [Event],
 }
 
-fn json(incident: &Incident, events: &[Event]) -> String {
-    serde_json::to_string_pretty(&JsonExport { incident, events })
-        .unwrap_or_else(|_| "{}".to_string())
+fn json(incident: &Incident, events: &[Event], now: Timestamp) -> String {
+    let tasks = task_views(incident, now, &BTreeMap::new());
+    serde_json::to_string_pretty(&JsonExport {
+        incident,
+        tasks,
+        events,
+    })
+    .unwrap_or_else(|_| "{}".to_string())
 }
 
 #[cfg(test)]

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use crate::event::{Event, EventKind};
 use crate::id::IncidentId;
 use crate::lifecycle::Status;
+use crate::playbook::{AttachedPlaybook, TaskProgress, TaskState};
 
 /// Who and what is affected. Every field is optional: impact is often unknown at first.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -105,6 +106,12 @@ pub struct Incident {
     pub closed_at: Option<Timestamp>,
     /// Time of the last event.
     pub updated_at: Timestamp,
+    /// Playbooks attached, with task progress.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub playbooks: Vec<AttachedPlaybook>,
+    /// Playbooks detached by hand; they do not re-attach by themselves.
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub detached_playbooks: BTreeSet<String>,
 }
 
 /// The log cannot be folded: it does not start with a declaration, or declares twice, or skips
@@ -187,6 +194,8 @@ impl Incident {
                 resolved_at: None,
                 closed_at: None,
                 updated_at: event.at,
+                playbooks: Vec::new(),
+                detached_playbooks: BTreeSet::new(),
             },
             (None, _) => {
                 return Err(FoldError::NotDeclared {
@@ -209,6 +218,16 @@ impl Incident {
         inc.updated_at = event.at;
         inc.participants.insert(event.actor.clone());
         Ok(inc)
+    }
+
+    /// The state after `kinds`, without the bookkeeping of a real append: what a command's
+    /// events would lead to (used to see which playbooks would then match).
+    pub fn preview(&self, kinds: &[EventKind], at: Timestamp, actor: &str) -> Incident {
+        let mut next = self.clone();
+        for kind in kinds {
+            next.apply_change(kind, at, actor);
+        }
+        next
     }
 
     fn apply_change(&mut self, kind: &EventKind, at: Timestamp, actor: &str) {
@@ -249,6 +268,48 @@ impl Incident {
                 self.enter_status(Status::Resolved, at);
             }
             EventKind::Closed {} => self.enter_status(Status::Closed, at),
+            EventKind::PlaybookAttached {
+                playbook,
+                automatic,
+            } => {
+                self.detached_playbooks.remove(&playbook.id);
+                self.playbooks.retain(|a| a.playbook.id != playbook.id);
+                self.playbooks.push(AttachedPlaybook {
+                    playbook: playbook.clone(),
+                    attached_at: at,
+                    attached_by: actor.to_string(),
+                    automatic: *automatic,
+                    progress: BTreeMap::new(),
+                });
+            }
+            EventKind::PlaybookDetached { playbook, .. } => {
+                self.playbooks.retain(|a| &a.playbook.id != playbook);
+                self.detached_playbooks.insert(playbook.clone());
+            }
+            EventKind::TaskCompleted { playbook, task } => {
+                self.set_task(playbook, task, TaskState::Done, at, actor, None)
+            }
+            EventKind::TaskSkipped {
+                playbook,
+                task,
+                reason,
+            } => self.set_task(
+                playbook,
+                task,
+                TaskState::Skipped,
+                at,
+                actor,
+                Some(reason.clone()),
+            ),
+            EventKind::TaskReopened { playbook, task } => {
+                if let Some(a) = self
+                    .playbooks
+                    .iter_mut()
+                    .find(|a| &a.playbook.id == playbook)
+                {
+                    a.progress.remove(task);
+                }
+            }
             EventKind::Reopened { .. } => {
                 self.resolution_summary = None;
                 self.resolved_at = None;
@@ -256,6 +317,32 @@ impl Incident {
                 self.contained_at = None;
                 self.status = Status::Investigating;
             }
+        }
+    }
+
+    fn set_task(
+        &mut self,
+        playbook: &str,
+        task: &str,
+        state: TaskState,
+        at: Timestamp,
+        by: &str,
+        reason: Option<String>,
+    ) {
+        if let Some(a) = self
+            .playbooks
+            .iter_mut()
+            .find(|a| a.playbook.id == playbook)
+        {
+            a.progress.insert(
+                task.to_string(),
+                TaskProgress {
+                    state,
+                    by: by.to_string(),
+                    at,
+                    reason,
+                },
+            );
         }
     }
 

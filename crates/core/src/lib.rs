@@ -16,6 +16,8 @@ pub mod export;
 pub mod id;
 pub mod incident;
 pub mod lifecycle;
+pub mod playbook;
+pub mod triage;
 
 pub use access::{Principal, Role};
 pub use clock::{Clock, ManualClock, SystemClock};

@@ -142,7 +142,7 @@ fn breach() -> Log {
 
 fn rendered(format: Format) -> (Log, String) {
     let log = breach();
-    let text = render(format, &log.incident, &log.events);
+    let text = render(format, &log.incident, &log.events, log.incident.updated_at);
     (log, text)
 }
 
@@ -326,7 +326,7 @@ fn awkward_notes_stay_in_their_markdown_cell() {
             "li",
         );
     }
-    let text = render(Format::Markdown, &log.incident, &log.events);
+    let text = render(Format::Markdown, &log.incident, &log.events, log.incident.updated_at);
     let rows: Vec<&str> = text
         .lines()
         .skip_while(|l| *l != "## Timeline")

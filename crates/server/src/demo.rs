@@ -4,7 +4,7 @@
 //! timeline is a valid, verifiable chain. It only runs on an empty database.
 
 use jiff::SignedDuration;
-use warroom_core::command::{Declaration, decide, declare};
+use warroom_core::command::{Declaration, decide, declaration_events};
 use warroom_core::{
     Clock, Command, Config, Impact, IncidentPatch, Links, NewEvent, Principal, Role, Status,
 };
@@ -27,13 +27,17 @@ async fn play(
 ) -> Result<String, String> {
     let now = clock.now();
     let at = |mins: i64| now - SignedDuration::from_mins(mins);
-    let kind = declare(&d, config).map_err(|e| e.to_string())?;
-    let (mut inc, _) = store
-        .create_incident(NewEvent {
+    let events = declaration_events(&d, config)
+        .map_err(|e| e.to_string())?
+        .into_iter()
+        .map(|kind| NewEvent {
             at: at(started_ago),
             actor: reporter.into(),
             kind,
         })
+        .collect();
+    let (mut inc, _) = store
+        .create_incident(events)
         .await
         .map_err(|e| e.to_string())?;
     for step in steps {

@@ -4,6 +4,8 @@
 //! Handlers are thin: they authenticate, parse, call `warroom-core` to decide, and call the
 //! store to commit. A 2xx is only sent after the store's transaction committed.
 
+#![recursion_limit = "512"] // the OpenAPI schemas are one large json! literal
+
 pub mod auth;
 mod demo;
 pub mod error;

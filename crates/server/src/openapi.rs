@@ -109,6 +109,45 @@ fn schemas() -> Value {
             "id": { "type": "string" }, "name": { "type": "string" }, "role": role, "security": { "type": "boolean" },
             "created_at": time, "token": { "type": "string", "description": "the secret; shown only here" }
         }},
+        "Playbook": { "type": "object", "required": ["id", "title", "phases"], "properties": {
+            "id": { "type": "string" }, "title": { "type": "string" }, "description": { "type": "string" },
+            "triggers": { "type": "object", "properties": {
+                "types": { "type": "array", "items": { "type": "string" } },
+                "services": { "type": "array", "items": { "type": "string" } },
+                "severity": { "type": "string", "description": "P0..P2 or one id" },
+                "labels": { "type": "object", "additionalProperties": { "type": "string" } } } },
+            "params": { "type": "array", "items": { "type": "object", "properties": { "name": { "type": "string" }, "description": { "type": "string" } } } },
+            "phases": { "type": "array", "items": { "type": "object", "properties": {
+                "id": { "type": "string" }, "title": { "type": "string" }, "time_box": { "type": "string" },
+                "tasks": { "type": "array", "items": { "type": "object", "properties": {
+                    "id": { "type": "string" }, "text": { "type": "string" }, "owner": { "type": "string" },
+                    "commands": { "type": "array", "items": { "type": "string" } },
+                    "links": { "type": "array", "items": { "type": "string" } } } } } } } },
+            "templates": { "type": "array", "items": { "type": "string" } }
+        }},
+        "PlaybookList": { "type": "object", "properties": { "playbooks": { "type": "array", "items": { "$ref": "#/components/schemas/Playbook" } } } },
+        "PlaybookAttachment": { "type": "object", "additionalProperties": false, "required": ["playbook"], "properties": { "playbook": { "type": "string" } } },
+        "Detachment": { "type": "object", "additionalProperties": false, "properties": { "reason": { "type": "string" } } },
+        "Skip": { "type": "object", "additionalProperties": false, "required": ["reason"], "properties": { "reason": { "type": "string" } } },
+        "Task": { "type": "object", "properties": {
+            "number": { "type": "integer" }, "playbook": { "type": "string" }, "phase": { "type": "string" },
+            "phase_title": { "type": "string" }, "time_box": { "type": "string" }, "task": { "type": "string" },
+            "text": { "type": "string" }, "owner": { "type": "string" }, "owner_person": { "type": "string" },
+            "state": { "type": "string", "enum": ["open", "done", "skipped"] }, "by": { "type": "string" }, "at": time,
+            "reason": { "type": "string" }, "due_at": time, "overdue": { "type": "boolean" },
+            "commands": { "type": "array", "items": { "type": "string" } }, "links": { "type": "array", "items": { "type": "string" } }
+        }},
+        "TaskList": { "type": "object", "properties": {
+            "incident_id": { "type": "string" }, "overdue": { "type": "integer" },
+            "tasks": { "type": "array", "items": { "$ref": "#/components/schemas/Task" } } } },
+        "TriageQuestions": { "type": "object", "properties": { "questions": { "type": "array", "items": { "type": "object", "properties": {
+            "key": { "type": "string" }, "question": { "type": "string" }, "help": { "type": "string" },
+            "if_yes": { "type": "object", "properties": { "severity": { "type": "string" }, "rank": { "type": "integer" }, "adjust": { "type": "integer" } } } } } } } },
+        "TriageAnswers": { "type": "object", "additionalProperties": false, "required": ["answers"],
+            "properties": { "answers": { "type": "object", "additionalProperties": { "type": "boolean" } } } },
+        "TriageSuggestion": { "type": "object", "properties": {
+            "severity": { "type": "string" }, "reasons": { "type": "array", "items": { "type": "string" } },
+            "unanswered": { "type": "array", "items": { "type": "string" } } } },
         "RevokedToken": { "type": "object", "properties": { "id": { "type": "string" }, "revoked_at": time } }
     })
 }
@@ -140,6 +179,9 @@ fn parameters(path: &str) -> Vec<Value> {
         ] {
             params.push(json!({ "name": name, "in": "query", "required": false, "description": description, "schema": { "type": "string" } }));
         }
+    }
+    if path.ends_with("/tasks") {
+        params.push(json!({ "name": "param", "in": "query", "required": false, "description": "name=value for command placeholders; repeatable", "schema": { "type": "string" } }));
     }
     if path.ends_with("/export") {
         params.push(json!({ "name": "format", "in": "query", "required": false, "schema": { "type": "string", "enum": ["md", "csv", "json"] } }));

@@ -24,6 +24,53 @@ fn client() -> reqwest::Client {
     reqwest::Client::new()
 }
 
+/// The built-in config plus two small playbooks: `probe` attaches to incidents labelled
+/// `probe=yes`, `manual`
+/// only by hand.
+fn test_config() -> Config {
+    let playbooks = r#"
+playbooks:
+  - id: probe
+    title: Probe playbook
+    triggers: {severity: P0..P3, labels: {probe: "yes"}}
+    params: [{name: ip_address, description: Attacker address}]
+    phases:
+      - id: contain
+        title: Contain
+        time_box: 0-15m
+        tasks:
+          - id: check
+            text: Block the address at the edge.
+            owner: technical-lead
+            commands: ["nft add rule inet filter input ip saddr {{ip_address}} drop # {{incident_id}} {{service}}"]
+          - id: tell
+            text: Tell the channel.
+            owner: communications-lead
+      - id: post-incident
+        title: Review
+        time_box: within 48h of resolve
+        tasks:
+          - id: review
+            text: Hold the review.
+            owner: incident-commander
+  - id: manual
+    title: Manual only
+    phases:
+      - id: detect
+        title: Detect
+        time_box: 0-1h
+        tasks:
+          - id: look
+            text: Look.
+            owner: scribe
+"#;
+    warroom_core::config::load(&[warroom_core::config::SourceFile::new(
+        "test-playbooks.yaml",
+        playbooks,
+    )])
+    .expect("test config")
+}
+
 async fn spawn_on(database_url: Option<String>) -> TestApp {
     let dir = tempfile::tempdir().expect("temp dir");
     let clock = Arc::new(ManualClock::new(
@@ -34,7 +81,7 @@ async fn spawn_on(database_url: Option<String>) -> TestApp {
             listen: "127.0.0.1:0".into(),
             data_dir: dir.path().to_path_buf(),
             database_url: database_url.clone(),
-            config: Config::builtin(),
+            config: test_config(),
             demo: false,
         },
         clock.clone(),
@@ -949,4 +996,218 @@ async fn demo_seed_is_valid_and_runs_once() {
         .expect("json");
     assert_eq!(list["incidents"].as_array().map(Vec::len), Some(3));
     again.stop().await;
+}
+
+#[tokio::test]
+async fn playbooks_attach_and_checklists_run_over_http() {
+    let app = spawn().await;
+    let id = app
+        .declare(&app.admin, json!({ "title": "Credential stuffing", "severity": "P1", "services": ["auth"], "labels": { "probe": "yes" } }))
+        .await;
+    let (_, inc) = app.get(&format!("/api/v1/incidents/{id}")).await;
+    let attached: Vec<&str> = inc["playbooks"]
+        .as_array()
+        .expect("playbooks")
+        .iter()
+        .filter_map(|a| a["playbook"]["id"].as_str())
+        .collect();
+    assert_eq!(attached, ["probe"]);
+    let (_, events) = app.get(&format!("/api/v1/incidents/{id}/events")).await;
+    assert_eq!(events["events"][1]["kind"], "playbook_attached");
+    assert_eq!(events["events"][1]["data"]["automatic"], true);
+
+    // Commands render with the incident's values; an unknown param is a visible marker.
+    let (s, tasks) = app.get(&format!("/api/v1/incidents/{id}/tasks")).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(
+        tasks["tasks"][0]["commands"][0],
+        json!(format!(
+            "nft add rule inet filter input ip saddr <IP_ADDRESS> drop # {id} auth"
+        ))
+    );
+    assert_eq!(tasks["overdue"], 0);
+    let (_, tasks) = app
+        .get(&format!(
+            "/api/v1/incidents/{id}/tasks?param=ip_address%3D203.0.113.7"
+        ))
+        .await;
+    assert_eq!(
+        tasks["tasks"][0]["commands"][0],
+        json!(format!(
+            "nft add rule inet filter input ip saddr 203.0.113.7 drop # {id} auth"
+        ))
+    );
+
+    // Past the 15-minute time box, open tasks are overdue; the post-incident one is not due yet.
+    app.clock.advance(SignedDuration::from_mins(16));
+    let (_, tasks) = app.get(&format!("/api/v1/incidents/{id}/tasks")).await;
+    assert_eq!(tasks["overdue"], 2, "{tasks}");
+    assert!(tasks["tasks"][2].get("due_at").is_none(), "{tasks}");
+
+    let (s, _) = app
+        .post(
+            &format!("/api/v1/incidents/{id}/playbooks/probe/tasks/check/done"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let (s, b) = app
+        .post(
+            &format!("/api/v1/incidents/{id}/playbooks/probe/tasks/check/done"),
+            json!({}),
+        )
+        .await;
+    assert_error(s, &b, StatusCode::CONFLICT, "conflict");
+    let (s, b) = app
+        .post(
+            &format!("/api/v1/incidents/{id}/playbooks/probe/tasks/tell/skip"),
+            json!({ "reason": "" }),
+        )
+        .await;
+    assert_eq!(
+        (s, &b["error"]["field"]),
+        (StatusCode::UNPROCESSABLE_ENTITY, &json!("reason"))
+    );
+    let (s, _) = app
+        .post(
+            &format!("/api/v1/incidents/{id}/playbooks/probe/tasks/tell/skip"),
+            json!({ "reason": "channel is down" }),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let (s, b) = app
+        .post(
+            &format!("/api/v1/incidents/{id}/playbooks/probe/tasks/nope/done"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        (s, &b["error"]["field"]),
+        (StatusCode::UNPROCESSABLE_ENTITY, &json!("task"))
+    );
+    let (_, tasks) = app.get(&format!("/api/v1/incidents/{id}/tasks")).await;
+    assert_eq!(tasks["overdue"], 0, "{tasks}");
+    assert_eq!(tasks["tasks"][1]["state"], "skipped");
+    assert_eq!(tasks["tasks"][1]["reason"], "channel is down");
+
+    // Resolving starts the post-incident clock.
+    app.post(
+        &format!("/api/v1/incidents/{id}/resolve"),
+        json!({ "summary": "blocked" }),
+    )
+    .await;
+    app.clock.advance(SignedDuration::from_hours(49));
+    let (_, tasks) = app.get(&format!("/api/v1/incidents/{id}/tasks")).await;
+    assert_eq!(tasks["tasks"][2]["overdue"], true, "{tasks}");
+
+    // Manual attach and detach; a detached playbook does not come back by itself.
+    let (s, _) = app
+        .post(
+            &format!("/api/v1/incidents/{id}/playbooks"),
+            json!({ "playbook": "manual" }),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED);
+    let (s, b) = app
+        .post(
+            &format!("/api/v1/incidents/{id}/playbooks"),
+            json!({ "playbook": "nope" }),
+        )
+        .await;
+    assert_eq!(
+        (s, &b["error"]["field"]),
+        (StatusCode::UNPROCESSABLE_ENTITY, &json!("playbook"))
+    );
+    let (s, _) = app
+        .post(
+            &format!("/api/v1/incidents/{id}/playbooks/probe/detach"),
+            json!({ "reason": "wrong scenario" }),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let (s, inc) = app
+        .post(
+            &format!("/api/v1/incidents/{id}/reopen"),
+            json!({ "reason": "again" }),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{inc}");
+    let (s, inc) = app
+        .post(
+            &format!("/api/v1/incidents/{id}/severity"),
+            json!({ "severity": "P0" }),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let attached: Vec<&str> = inc["playbooks"]
+        .as_array()
+        .expect("playbooks")
+        .iter()
+        .filter_map(|a| a["playbook"]["id"].as_str())
+        .collect();
+    assert_eq!(attached, ["manual"]);
+
+    let md = app
+        .http
+        .get(format!(
+            "{}/api/v1/incidents/{id}/export?format=md",
+            app.base
+        ))
+        .bearer_auth(&app.admin)
+        .send()
+        .await
+        .expect("md")
+        .text()
+        .await
+        .expect("text");
+    assert!(md.contains("## Playbooks"), "{md}");
+    assert!(md.contains("### Manual only (`manual`)"), "{md}");
+    assert!(md.contains("playbook_detached"), "{md}");
+    let (_, report) = app.get("/api/v1/verify").await;
+    assert_eq!(report["ok"], true);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn triage_suggests_a_severity_over_http() {
+    let app = spawn().await;
+    let (s, q) = app.get("/api/v1/triage").await;
+    assert_eq!(s, StatusCode::OK);
+    let keys: Vec<&str> = q["questions"]
+        .as_array()
+        .expect("questions")
+        .iter()
+        .filter_map(|q| q["key"].as_str())
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            "security-breach",
+            "service-down",
+            "core-degraded",
+            "slow-responses",
+            "non-core-only",
+            "workaround"
+        ]
+    );
+    let (s, got) = app
+        .post(
+            "/api/v1/triage",
+            json!({ "answers": { "service-down": true, "workaround": true } }),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(got["severity"], "P2");
+    assert_eq!(got["reasons"].as_array().map(Vec::len), Some(2));
+    let (s, b) = app
+        .post(
+            "/api/v1/triage",
+            json!({ "answers": { "is-it-bad": true } }),
+        )
+        .await;
+    assert_eq!(
+        (s, &b["error"]["field"]),
+        (StatusCode::UNPROCESSABLE_ENTITY, &json!("answers"))
+    );
+    app.stop().await;
 }

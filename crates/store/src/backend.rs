@@ -361,8 +361,12 @@ macro_rules! store_impl {
                 Ok(())
             }
 
-            async fn create_incident(&self, declared: NewEvent) -> Result<(Incident, Event), StoreError> {
-                let day = warroom_core::id::day_key(declared.at);
+            async fn create_incident(&self, events: Vec<NewEvent>) -> Result<(Incident, Vec<Event>), StoreError> {
+                let first_at = events
+                    .first()
+                    .map(|e| e.at)
+                    .ok_or_else(|| StoreError::Corrupt("an incident needs a declaration".into()))?;
+                let day = warroom_core::id::day_key(first_at);
                 let mut tx = self.begin().await?;
                 // The upsert takes a row lock (PostgreSQL) or runs under the write lock (SQLite),
                 // so concurrent declarations get distinct numbers.
@@ -375,13 +379,21 @@ macro_rules! store_impl {
                 .fetch_one(&mut *tx)
                 .await?;
                 let n = u32::try_from(n).map_err(|_| StoreError::Corrupt(format!("counter for {day} overflowed")))?;
-                let id = IncidentId::new(declared.at, n);
-                let event = Event::seal(id, 1, declared, GENESIS_HASH);
-                let incident = Incident::apply(None, &event).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-                Self::insert_events(&mut tx, std::slice::from_ref(&event)).await?;
-                Self::write_projection(&mut tx, &incident, &event.hash, None).await?;
+                let id = IncidentId::new(first_at, n);
+                let mut state: Option<Incident> = None;
+                let mut prev = GENESIS_HASH.to_string();
+                let mut sealed = Vec::with_capacity(events.len());
+                for (i, e) in events.into_iter().enumerate() {
+                    let event = Event::seal(id.clone(), i as u64 + 1, e, &prev);
+                    prev = event.hash.clone();
+                    state = Some(Incident::apply(state, &event).map_err(|e| StoreError::Corrupt(e.to_string()))?);
+                    sealed.push(event);
+                }
+                let incident = state.ok_or_else(|| StoreError::Corrupt("an incident needs a declaration".into()))?;
+                Self::insert_events(&mut tx, &sealed).await?;
+                Self::write_projection(&mut tx, &incident, &prev, None).await?;
                 tx.commit().await?;
-                Ok((incident, event))
+                Ok((incident, sealed))
             }
 
             async fn append(

@@ -82,9 +82,13 @@ pub trait Store: Send + Sync + 'static {
     /// Checks the database answers.
     async fn ping(&self) -> Result<(), StoreError>;
 
-    /// Allocates the next id for the UTC day of `declared.at`, and stores the declaration as
-    /// the first event with the projection. `declared.kind` must be `Declared`.
-    async fn create_incident(&self, declared: NewEvent) -> Result<(Incident, Event), StoreError>;
+    /// Allocates the next id for the UTC day of the first event's time, and stores `events`
+    /// (a declaration, then what follows from it, such as attached playbooks) with the
+    /// projection, in one transaction.
+    async fn create_incident(
+        &self,
+        events: Vec<NewEvent>,
+    ) -> Result<(Incident, Vec<Event>), StoreError>;
 
     /// Appends `events` if the incident is still at `expected_version`; otherwise
     /// [`StoreError::Conflict`] and nothing is written.

@@ -83,11 +83,11 @@ fn declaration(title: &str, severity: &str) -> Declaration {
 async fn declare_as(store: &dyn Store, actor: &str, d: &Declaration, at: Timestamp) -> Incident {
     let kind = declare(d, &Config::builtin()).expect("valid declaration");
     store
-        .create_incident(NewEvent {
+        .create_incident(vec![NewEvent {
             at,
             actor: actor.into(),
             kind,
-        })
+        }])
         .await
         .expect("declared")
         .0

@@ -1,8 +1,10 @@
-//! The team's configuration: severity scheme, incident roles, incident types and services.
+//! The team's configuration: severity scheme, incident roles, incident types, services,
+//! playbooks and triage questions.
 //!
-//! A config directory holds YAML files; each file may define any of the top-level sections
-//! (`severities`, `roles`, `incident_types`, `services`), each section at most once across the
-//! directory. A section no file defines comes from the built-in default (the repository's
+//! A config directory holds YAML files (also one level of subdirectories, e.g. `playbooks/`);
+//! each file may define any of the top-level sections (`severities`, `roles`, `incident_types`,
+//! `services`, `triage_questions` at most once across the directory; `playbooks` in as many
+//! files as you like). A section no file defines comes from the built-in default (the repository's
 //! `config/` directory, embedded). [`load`] gathers every problem at once, each with file, line
 //! and column, so one `warroom config check` run shows everything to fix.
 
@@ -10,7 +12,7 @@ mod locate;
 mod model;
 mod sources;
 
-pub use model::{IncidentTypeDef, RoleDef, ServiceDef, Severity};
+pub use model::{IncidentTypeDef, RoleDef, ServiceDef, Severity, TriageEffect, TriageQuestion};
 pub use sources::{ConfigError, ConfigProblem, SourceFile, load};
 
 use serde::{Deserialize, Serialize};
@@ -26,6 +28,12 @@ pub struct Config {
     pub incident_types: Vec<IncidentTypeDef>,
     /// Services incidents are filed against. Empty means any name is accepted.
     pub services: Vec<ServiceDef>,
+    /// Scenario playbooks.
+    #[serde(default)]
+    pub playbooks: Vec<crate::playbook::Playbook>,
+    /// Triage questions that suggest a severity.
+    #[serde(default)]
+    pub triage_questions: Vec<TriageQuestion>,
 }
 
 impl Config {
@@ -48,6 +56,11 @@ impl Config {
     /// The role with this id.
     pub fn role(&self, id: &str) -> Option<&RoleDef> {
         self.roles.iter().find(|r| r.id == id)
+    }
+
+    /// The playbook with this id.
+    pub fn playbook(&self, id: &str) -> Option<&crate::playbook::Playbook> {
+        self.playbooks.iter().find(|p| p.id == id)
     }
 
     /// The incident type with this id.

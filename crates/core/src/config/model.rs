@@ -90,3 +90,34 @@ pub(crate) struct SeverityText {
     #[serde(default)]
     pub pages: bool,
 }
+
+/// A yes/no triage question and what a "yes" does to the suggested severity.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TriageQuestion {
+    /// Stable key used by `--answer key=yes` and the API.
+    pub key: String,
+    /// The question as asked.
+    pub question: String,
+    /// Extra guidance shown with the question.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub help: String,
+    /// Effect of answering yes.
+    pub if_yes: TriageEffect,
+}
+
+/// What a "yes" does: suggest at least a severity, or move the suggestion by levels.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TriageEffect {
+    /// Suggest at least this severity.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub severity: Option<String>,
+    /// Suggest at least the severity at this position of the scheme (0 = most severe; past the
+    /// end means the least severe). Lets the built-in questions fit any scheme.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rank: Option<usize>,
+    /// Move the suggestion by this many levels: +1 is one level less severe, -1 one more.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub adjust: Option<i32>,
+}

@@ -7,8 +7,9 @@ use serde::Deserialize;
 
 use super::Config;
 use super::locate::{Seg, locate};
-use super::model::{IncidentTypeDef, RoleDef, ServiceDef, Severity, SeverityText};
+use super::model::{IncidentTypeDef, RoleDef, ServiceDef, Severity, SeverityText, TriageQuestion};
 use crate::duration::{Duration, Target};
+use crate::playbook::{Playbook, TimeBox, placeholder_known, placeholders, severity_range};
 
 /// One config file's name (as shown in errors) and text.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -83,9 +84,17 @@ struct FileSections {
     incident_types: Option<Vec<IncidentTypeDef>>,
     #[serde(default)]
     services: Option<Vec<ServiceDef>>,
+    #[serde(default)]
+    playbooks: Option<Vec<Playbook>>,
+    #[serde(default)]
+    triage_questions: Option<Vec<TriageQuestion>>,
 }
 
-const BUILTIN: [(&str, &str); 4] = [
+const BUILTIN: [(&str, &str); 5] = [
+    (
+        "<built-in>/triage.yaml",
+        include_str!("../../../../config/triage.yaml"),
+    ),
     (
         "<built-in>/severities.yaml",
         include_str!("../../../../config/severities.yaml"),
@@ -137,6 +146,17 @@ pub fn load(files: &[SourceFile]) -> Result<Config, ConfigError> {
     let roles = pick(user.roles, defaults.roles, offset);
     let types = pick(user.incident_types, defaults.incident_types, offset);
     let services = pick(user.services, defaults.services, offset);
+    let triage = pick(user.triage_questions, defaults.triage_questions, offset);
+    // Playbooks merge across files; the built-in library applies only when none are given.
+    let playbooks: Vec<(usize, usize, Playbook)> = if user.playbooks.is_empty() {
+        defaults
+            .playbooks
+            .into_iter()
+            .map(|(f, i, p)| (f + offset, i, p))
+            .collect()
+    } else {
+        user.playbooks
+    };
     problems.extend(defaults_problems);
 
     let mut v = Validator {
@@ -153,6 +173,16 @@ pub fn load(files: &[SourceFile]) -> Result<Config, ConfigError> {
     let services = services
         .map(|s| v.unique("services", s, |t: &ServiceDef| (&t.id, &t.name)))
         .unwrap_or_default();
+    let partial = Config {
+        severities: severities.clone(),
+        roles: roles.clone(),
+        incident_types: incident_types.clone(),
+        services: services.clone(),
+        playbooks: Vec::new(),
+        triage_questions: Vec::new(),
+    };
+    let playbooks = v.playbooks(playbooks, &partial);
+    let triage_questions = triage.map(|t| v.triage(t, &partial)).unwrap_or_default();
     for (section, empty) in [
         ("severities", severities.is_empty()),
         ("roles", roles.is_empty()),
@@ -174,6 +204,8 @@ pub fn load(files: &[SourceFile]) -> Result<Config, ConfigError> {
             roles,
             incident_types,
             services,
+            playbooks,
+            triage_questions,
         })
     } else {
         Err(ConfigError { problems })
@@ -186,6 +218,9 @@ struct Merged {
     roles: Option<Placed<RoleDef>>,
     incident_types: Option<Placed<IncidentTypeDef>>,
     services: Option<Placed<ServiceDef>>,
+    triage_questions: Option<Placed<TriageQuestion>>,
+    /// (file, position in that file's list, playbook)
+    playbooks: Vec<(usize, usize, Playbook)>,
 }
 
 fn parse_all(files: &[SourceFile], problems: &mut Vec<ConfigProblem>) -> Merged {
@@ -231,6 +266,14 @@ fn parse_all(files: &[SourceFile], problems: &mut Vec<ConfigProblem>) -> Merged 
             merged.incident_types = sections
                 .incident_types
                 .map(|items| Placed { file: index, items });
+        }
+        if claim("triage_questions", sections.triage_questions.is_some()) {
+            merged.triage_questions = sections
+                .triage_questions
+                .map(|items| Placed { file: index, items });
+        }
+        for (i, pb) in sections.playbooks.into_iter().flatten().enumerate() {
+            merged.playbooks.push((index, i, pb));
         }
         if claim("services", sections.services.is_some()) {
             merged.services = sections.services.map(|items| Placed { file: index, items });
@@ -366,6 +409,201 @@ impl Validator<'_> {
     }
 }
 
+impl Validator<'_> {
+    fn playbooks(
+        &mut self,
+        items: Vec<(usize, usize, Playbook)>,
+        config: &Config,
+    ) -> Vec<Playbook> {
+        let mut seen: BTreeMap<String, usize> = BTreeMap::new();
+        let mut out = Vec::new();
+        for (file, i, pb) in items {
+            let at = |rest: &[Seg<'static>]| -> Vec<Seg<'static>> {
+                let mut p = vec![Seg::Key("playbooks"), Seg::Index(i)];
+                p.extend_from_slice(rest);
+                p
+            };
+            let before = self.problems.len();
+            if let Err(why) = check_id(&pb.id) {
+                self.report(file, &at(&[Seg::Key("id")]), why);
+            } else if let Some(first) = seen.get(&pb.id) {
+                let other = self.files[*first].name.clone();
+                self.report(
+                    file,
+                    &at(&[Seg::Key("id")]),
+                    format!("duplicate playbook id {:?} (also in {other})", pb.id),
+                );
+            } else {
+                seen.insert(pb.id.clone(), file);
+            }
+            if pb.title.trim().is_empty() {
+                self.report(
+                    file,
+                    &at(&[Seg::Key("title")]),
+                    "title must not be empty".into(),
+                );
+            }
+            let t = &pb.triggers;
+            for ty in &t.types {
+                if config.incident_type(ty).is_none() {
+                    self.report(
+                        file,
+                        &at(&[Seg::Key("triggers"), Seg::Key("types")]),
+                        format!("unknown incident type {ty:?}"),
+                    );
+                }
+            }
+            for svc in &t.services {
+                if !config.accepts_service(svc) {
+                    self.report(
+                        file,
+                        &at(&[Seg::Key("triggers"), Seg::Key("services")]),
+                        format!("unknown service {svc:?}"),
+                    );
+                }
+            }
+            if let Some(range) = &t.severity
+                && let Err(why) = severity_range(range, config)
+            {
+                self.report(
+                    file,
+                    &at(&[Seg::Key("triggers"), Seg::Key("severity")]),
+                    why,
+                );
+            }
+            let mut param_names = HashSet::new();
+            for (k, p) in pb.params.iter().enumerate() {
+                let ok = !p.name.is_empty()
+                    && p.name.len() <= 64
+                    && p.name
+                        .chars()
+                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+                if !ok || !param_names.insert(p.name.clone()) {
+                    self.report(
+                        file,
+                        &at(&[Seg::Key("params"), Seg::Index(k), Seg::Key("name")]),
+                        format!("param name {:?} must be unique and use lowercase letters, digits and '_'", p.name),
+                    );
+                }
+            }
+            if pb.phases.is_empty() {
+                self.report(
+                    file,
+                    &at(&[Seg::Key("phases")]),
+                    "a playbook needs at least one phase".into(),
+                );
+            }
+            let mut phase_ids = HashSet::new();
+            let mut task_ids = HashSet::new();
+            for (j, phase) in pb.phases.iter().enumerate() {
+                let ph = |rest: &[Seg<'static>]| -> Vec<Seg<'static>> {
+                    let mut p = at(&[Seg::Key("phases"), Seg::Index(j)]);
+                    p.extend_from_slice(rest);
+                    p
+                };
+                if check_id(&phase.id).is_err() || !phase_ids.insert(phase.id.clone()) {
+                    self.report(
+                        file,
+                        &ph(&[Seg::Key("id")]),
+                        format!("phase id {:?} must be a unique plain id", phase.id),
+                    );
+                }
+                if let Err(why) = TimeBox::parse(&phase.time_box) {
+                    self.report(file, &ph(&[Seg::Key("time_box")]), why);
+                }
+                for (k, task) in phase.tasks.iter().enumerate() {
+                    let tk = |rest: &[Seg<'static>]| -> Vec<Seg<'static>> {
+                        let mut p = ph(&[Seg::Key("tasks"), Seg::Index(k)]);
+                        p.extend_from_slice(rest);
+                        p
+                    };
+                    if check_id(&task.id).is_err() || !task_ids.insert(task.id.clone()) {
+                        self.report(
+                            file,
+                            &tk(&[Seg::Key("id")]),
+                            format!(
+                                "task id {:?} must be a plain id, unique in the playbook",
+                                task.id
+                            ),
+                        );
+                    }
+                    if task.text.trim().is_empty() {
+                        self.report(
+                            file,
+                            &tk(&[Seg::Key("text")]),
+                            "task text must not be empty".into(),
+                        );
+                    }
+                    if config.role(&task.owner).is_none() {
+                        let known: Vec<&str> = config.roles.iter().map(|r| r.id.as_str()).collect();
+                        self.report(
+                            file,
+                            &tk(&[Seg::Key("owner")]),
+                            format!(
+                                "unknown role {:?}; expected one of {}",
+                                task.owner,
+                                known.join(", ")
+                            ),
+                        );
+                    }
+                    for (c, command) in task.commands.iter().enumerate() {
+                        for name in placeholders(command) {
+                            if !placeholder_known(&name, &pb.params) {
+                                self.report(
+                                    file,
+                                    &tk(&[Seg::Key("commands"), Seg::Index(c)]),
+                                    format!(
+                                        "unknown placeholder {{{{{name}}}}}: declare it under `params`, or use one of {}, label.KEY",
+                                        crate::playbook::BUILTIN_PLACEHOLDERS.join(", ")
+                                    ),
+                                );
+                            }
+                        }
+                    }
+                }
+            }
+            if self.problems.len() == before {
+                out.push(pb);
+            }
+        }
+        out
+    }
+
+    fn triage(&mut self, placed: Placed<TriageQuestion>, config: &Config) -> Vec<TriageQuestion> {
+        let mut seen = HashSet::new();
+        for (i, q) in placed.items.iter().enumerate() {
+            let at = |k: &'static str| [Seg::Key("triage_questions"), Seg::Index(i), Seg::Key(k)];
+            if check_id(&q.key).is_err() || !seen.insert(q.key.clone()) {
+                self.report(
+                    placed.file,
+                    &at("key"),
+                    format!("question key {:?} must be a unique plain id", q.key),
+                );
+            }
+            if q.question.trim().is_empty() {
+                self.report(
+                    placed.file,
+                    &at("question"),
+                    "question must not be empty".into(),
+                );
+            }
+            match (&q.if_yes.severity, q.if_yes.rank, q.if_yes.adjust) {
+                (Some(sev), None, None) if config.severity(sev).is_none() => {
+                    self.report(placed.file, &at("if_yes"), format!("unknown severity {sev:?}"));
+                }
+                (Some(_), None, None) | (None, Some(_), None) => {}
+                (None, None, Some(n)) if n != 0 => {}
+                _ => self.report(
+                    placed.file,
+                    &at("if_yes"),
+                    "if_yes needs exactly one of `severity: ID`, `rank: N` or `adjust: N` (N not 0)".into(),
+                ),
+            }
+        }
+        placed.items
+    }
+}
+
 /// Ids appear in URLs, commands and labels: keep them plain.
 fn check_id(id: &str) -> Result<(), String> {
     let ok_chars = id
@@ -493,9 +731,9 @@ severities:
         let got = problems(&[SourceFile::new("x.yaml", "severities: [\n")]);
         assert_eq!(got.len(), 1);
         assert!(got[0].starts_with("x.yaml:2:"), "{}", got[0]);
-        let got = problems(&[SourceFile::new("y.yaml", "# c\nplaybooks: []\n")]);
+        let got = problems(&[SourceFile::new("y.yaml", "# c\nescalations: []\n")]);
         assert!(
-            got[0].starts_with("y.yaml:2:1: unknown field `playbooks`"),
+            got[0].starts_with("y.yaml:2:1: unknown field `escalations`"),
             "{}",
             got[0]
         );

@@ -6,7 +6,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::json;
-use warroom_core::command::{Declaration, decide, declare};
+use warroom_core::command::{Declaration, decide, declaration_events};
 use warroom_core::export::{Format, render};
 use warroom_core::{Command, Incident, IncidentId, IncidentPatch, NewEvent, Role, Status};
 use warroom_store::{Cursor, IncidentFilter, StatusFilter, StoreError};
@@ -19,13 +19,13 @@ use crate::state::AppState;
 /// How often a declaration is retried when its id was taken by a concurrent one.
 const MAX_ATTEMPTS: usize = 10;
 
-fn parse_id(id: &str) -> Result<IncidentId, ApiError> {
+pub(crate) fn parse_id(id: &str) -> Result<IncidentId, ApiError> {
     id.parse().map_err(|e: warroom_core::id::IdError| {
         ApiError::bad_request(e.to_string()).with_field("id")
     })
 }
 
-fn not_found(id: &IncidentId) -> ApiError {
+pub(crate) fn not_found(id: &IncidentId) -> ApiError {
     ApiError::not_found(format!("no incident {id}"))
 }
 
@@ -68,16 +68,19 @@ pub async fn create(
     JsonBody(d): JsonBody<Declaration>,
 ) -> Result<Response, ApiError> {
     auth.require(Role::Responder)?;
-    let kind = declare(&d, &state.config)?;
-    let event = NewEvent {
-        at: state.clock.now(),
-        actor: auth.0.name.clone(),
-        kind,
-    };
+    let at = state.clock.now();
+    let events: Vec<NewEvent> = declaration_events(&d, &state.config)?
+        .into_iter()
+        .map(|kind| NewEvent {
+            at,
+            actor: auth.0.name.clone(),
+            kind,
+        })
+        .collect();
     let mut last = None;
     // The day counter is a unique key; a lost race is retried with the next number.
     for _ in 0..MAX_ATTEMPTS {
-        match state.store.create_incident(event.clone()).await {
+        match state.store.create_incident(events.clone()).await {
             Ok((inc, _)) => {
                 tracing::info!(incident_id = %inc.id, severity = %inc.severity, actor = %auth.0.name, "incident declared");
                 let location = format!("/api/v1/incidents/{}", inc.id);
@@ -162,7 +165,7 @@ pub async fn export(
         .events(&auth.0, &id)
         .await?
         .ok_or_else(|| not_found(&id))?;
-    let body = render(format, &inc, &events);
+    let body = render(format, &inc, &events, state.clock.now());
     Ok(([(header::CONTENT_TYPE, format.content_type())], body).into_response())
 }
 

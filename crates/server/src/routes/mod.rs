@@ -1,6 +1,7 @@
 //! The route table: the router and the documentation of every route come from here.
 
 pub mod incidents;
+pub mod playbooks;
 pub mod system;
 pub mod tokens;
 
@@ -298,6 +299,30 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/incidents/{id}/resolve", post(inc::resolve))
         .route("/api/v1/incidents/{id}/close", post(inc::close))
         .route("/api/v1/incidents/{id}/reopen", post(inc::reopen))
+        .route("/api/v1/playbooks", get(playbooks::list))
+        .route("/api/v1/playbooks/{playbook}", get(playbooks::get))
+        .route("/api/v1/incidents/{id}/playbooks", post(playbooks::attach))
+        .route(
+            "/api/v1/incidents/{id}/playbooks/{playbook}/detach",
+            post(playbooks::detach),
+        )
+        .route("/api/v1/incidents/{id}/tasks", get(playbooks::tasks))
+        .route(
+            "/api/v1/incidents/{id}/playbooks/{playbook}/tasks/{task}/done",
+            post(playbooks::done),
+        )
+        .route(
+            "/api/v1/incidents/{id}/playbooks/{playbook}/tasks/{task}/skip",
+            post(playbooks::skip),
+        )
+        .route(
+            "/api/v1/incidents/{id}/playbooks/{playbook}/tasks/{task}/reopen",
+            post(playbooks::reopen),
+        )
+        .route(
+            "/api/v1/triage",
+            get(playbooks::questions).post(playbooks::suggest),
+        )
         .route("/api/v1/tokens", get(tokens::list).post(tokens::create))
         .route("/api/v1/tokens/{id}", delete(tokens::revoke))
         .fallback(|| async { ApiError::not_found("no such route") })
