@@ -16,6 +16,7 @@ pub mod export;
 pub mod id;
 pub mod incident;
 pub mod lifecycle;
+pub mod plan;
 pub mod playbook;
 pub mod triage;
 

@@ -13,7 +13,7 @@ mod model;
 mod sources;
 
 pub use model::{IncidentTypeDef, RoleDef, ServiceDef, Severity, TriageEffect, TriageQuestion};
-pub use sources::{ConfigError, ConfigProblem, SourceFile, load};
+pub use sources::{BUILTIN_FILES, ConfigError, ConfigProblem, SourceFile, load};
 
 use serde::{Deserialize, Serialize};
 

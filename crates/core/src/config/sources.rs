@@ -90,26 +90,25 @@ struct FileSections {
     triage_questions: Option<Vec<TriageQuestion>>,
 }
 
-const BUILTIN: [(&str, &str); 5] = [
+/// The built-in configuration as files (path relative to a config directory, text): what
+/// `warroom init` writes and what applies when no config directory is given.
+pub const BUILTIN_FILES: &[(&str, &str)] = &[
     (
-        "<built-in>/triage.yaml",
-        include_str!("../../../../config/triage.yaml"),
-    ),
-    (
-        "<built-in>/severities.yaml",
+        "severities.yaml",
         include_str!("../../../../config/severities.yaml"),
     ),
+    ("roles.yaml", include_str!("../../../../config/roles.yaml")),
     (
-        "<built-in>/roles.yaml",
-        include_str!("../../../../config/roles.yaml"),
-    ),
-    (
-        "<built-in>/incident_types.yaml",
+        "incident_types.yaml",
         include_str!("../../../../config/incident_types.yaml"),
     ),
     (
-        "<built-in>/services.yaml",
+        "services.yaml",
         include_str!("../../../../config/services.yaml"),
+    ),
+    (
+        "triage.yaml",
+        include_str!("../../../../config/triage.yaml"),
     ),
 ];
 
@@ -121,9 +120,9 @@ struct Placed<T> {
 
 /// Loads a config from `files`; sections none of them define come from the built-in default.
 pub fn load(files: &[SourceFile]) -> Result<Config, ConfigError> {
-    let builtin: Vec<SourceFile> = BUILTIN
+    let builtin: Vec<SourceFile> = BUILTIN_FILES
         .iter()
-        .map(|(n, t)| SourceFile::new(*n, *t))
+        .map(|(path, text)| SourceFile::new(format!("<built-in>/{path}"), *text))
         .collect();
     let mut problems = Vec::new();
     // Keep going after a file fails to parse, so one run reports every file's problems.

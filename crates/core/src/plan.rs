@@ -1,0 +1,199 @@
+//! The printable response plan: the whole configuration rendered as one Markdown document a
+//! team can print, keep offline and hand to an auditor. It is most needed when systems are
+//! down, so it reads on its own: no links into Warroom, every command written out.
+
+use std::fmt::Write as _;
+
+use crate::config::Config;
+use crate::playbook::{Playbook, TimeBox};
+
+fn cell(text: &str) -> String {
+    text.trim().replace('|', "\\|").replace(['\r', '\n'], " ")
+}
+
+/// Renders the plan. Deterministic: the same config always gives the same bytes.
+pub fn render(config: &Config) -> String {
+    let mut out = String::new();
+    out.push_str("# Incident response plan\n\n");
+    out.push_str(
+        "This plan is generated from the team's Warroom configuration. Keep a printed or offline \
+         copy: it is written to be usable when Warroom and everything else is down.\n\n",
+    );
+    out.push_str("## Contents\n\n");
+    let mut sections = vec![
+        "Severity levels",
+        "Roles and responsibilities",
+        "Incident types",
+    ];
+    if !config.services.is_empty() {
+        sections.push("Services");
+    }
+    if !config.triage_questions.is_empty() {
+        sections.push("Triage: choosing a severity");
+    }
+    sections.push("Playbooks");
+    for (i, s) in sections.iter().enumerate() {
+        let _ = writeln!(out, "{}. {s}", i + 1);
+    }
+
+    out.push_str("\n## Severity levels\n\n");
+    out.push_str("| Level | Name | Acknowledge within | Update every | RTO | Pages on-call |\n|---|---|---|---|---|---|\n");
+    for s in &config.severities {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {} |",
+            cell(&s.id),
+            cell(&s.name),
+            s.acknowledge_within,
+            s.update_every,
+            s.rto.map_or_else(|| "—".to_string(), |d| d.to_string()),
+            if s.pages { "yes" } else { "no" }
+        );
+    }
+    for s in &config.severities {
+        let _ = writeln!(out, "\n**{} — {}.** {}", s.id, s.name, s.description.trim());
+        for e in &s.examples {
+            let _ = writeln!(out, "- {}", e.trim());
+        }
+    }
+
+    out.push_str(
+        "\n## Roles and responsibilities\n\n| Role | Id | Responsibilities |\n|---|---|---|\n",
+    );
+    for r in &config.roles {
+        let _ = writeln!(
+            out,
+            "| {} | `{}` | {} |",
+            cell(&r.name),
+            r.id,
+            cell(&r.description)
+        );
+    }
+
+    out.push_str("\n## Incident types\n\n| Type | Id | When |\n|---|---|---|\n");
+    for t in &config.incident_types {
+        let _ = writeln!(
+            out,
+            "| {} | `{}` | {} |",
+            cell(&t.name),
+            t.id,
+            cell(&t.description)
+        );
+    }
+
+    if !config.services.is_empty() {
+        out.push_str(
+            "\n## Services\n\n| Service | Id | Owner | What it does |\n|---|---|---|---|\n",
+        );
+        for s in &config.services {
+            let _ = writeln!(
+                out,
+                "| {} | `{}` | {} | {} |",
+                cell(&s.name),
+                s.id,
+                cell(s.owner.as_deref().unwrap_or("—")),
+                cell(&s.description)
+            );
+        }
+    }
+
+    if !config.triage_questions.is_empty() {
+        out.push_str("\n## Triage: choosing a severity\n\n");
+        out.push_str(
+            "Answer each question. Take the most severe level any \"yes\" points to (the least \
+             severe level if none does), then apply the adjustments.\n\n",
+        );
+        out.push_str("| Question | If yes |\n|---|---|\n");
+        for q in &config.triage_questions {
+            let effect = match (&q.if_yes.severity, q.if_yes.rank, q.if_yes.adjust) {
+                (Some(id), _, _) => format!("at least {id}"),
+                (None, Some(r), _) => {
+                    let id = config
+                        .severities
+                        .get(r.min(config.severities.len().saturating_sub(1)))
+                        .map_or("—", |s| s.id.as_str());
+                    format!("at least {id}")
+                }
+                (None, None, Some(n)) if n > 0 => format!("{n} level(s) less severe"),
+                (None, None, Some(n)) => format!("{} level(s) more severe", n.unsigned_abs()),
+                _ => "—".to_string(),
+            };
+            let mut question = cell(&q.question);
+            if !q.help.trim().is_empty() {
+                let _ = write!(question, " <br>*{}*", cell(&q.help));
+            }
+            let _ = writeln!(out, "| {question} | {effect} |");
+        }
+    }
+
+    out.push_str("\n## Playbooks\n\n| Playbook | Id | Attaches when |\n|---|---|---|\n");
+    for pb in &config.playbooks {
+        let _ = writeln!(
+            out,
+            "| {} | `{}` | {} |",
+            cell(&pb.title),
+            pb.id,
+            cell(&describe_triggers(pb))
+        );
+    }
+    for pb in &config.playbooks {
+        playbook(&mut out, pb);
+    }
+    out
+}
+
+fn describe_triggers(pb: &Playbook) -> String {
+    let t = &pb.triggers;
+    if t.is_empty() {
+        return "attached by hand".into();
+    }
+    let mut parts = Vec::new();
+    if !t.types.is_empty() {
+        parts.push(format!("type {}", t.types.join(" or ")));
+    }
+    if !t.services.is_empty() {
+        parts.push(format!("service {}", t.services.join(" or ")));
+    }
+    if let Some(s) = &t.severity {
+        parts.push(format!("severity {s}"));
+    }
+    for (k, v) in &t.labels {
+        parts.push(format!("label {k}={v}"));
+    }
+    parts.join("; ")
+}
+
+fn playbook(out: &mut String, pb: &Playbook) {
+    let _ = writeln!(out, "\n### {} (`{}`)\n", pb.title.trim(), pb.id);
+    if !pb.description.trim().is_empty() {
+        let _ = writeln!(out, "{}\n", pb.description.trim());
+    }
+    let _ = writeln!(out, "*Attaches when:* {}.", describe_triggers(pb));
+    if !pb.params.is_empty() {
+        out.push_str("\n*Values to gather for the commands:*\n\n");
+        for p in &pb.params {
+            let _ = writeln!(out, "- `{{{{{}}}}}` — {}", p.name, p.description.trim());
+        }
+    }
+    if !pb.templates.is_empty() {
+        let _ = writeln!(out, "\n*Messages:* {}.", pb.templates.join(", "));
+    }
+    let mut n = 0;
+    for phase in &pb.phases {
+        let when = match TimeBox::parse(&phase.time_box) {
+            Ok(TimeBox::SinceDeclared { .. }) => format!("{} after declaration", phase.time_box),
+            _ => phase.time_box.clone(),
+        };
+        let _ = writeln!(out, "\n#### {} ({when})\n", phase.title.trim());
+        for task in &phase.tasks {
+            n += 1;
+            let _ = writeln!(out, "{n}. [ ] {} — *{}*", task.text.trim(), task.owner);
+            for c in &task.commands {
+                let _ = writeln!(out, "\n   ```sh\n   {}\n   ```\n", c.trim());
+            }
+            for l in &task.links {
+                let _ = writeln!(out, "   - <{}>", l.trim());
+            }
+        }
+    }
+}
