@@ -114,8 +114,12 @@ pub fn render(config: &Config) -> String {
                         .map_or("—", |s| s.id.as_str());
                     format!("at least {id}")
                 }
-                (None, None, Some(n)) if n > 0 => format!("{n} level(s) less severe"),
-                (None, None, Some(n)) => format!("{} level(s) more severe", n.unsigned_abs()),
+                (None, None, Some(n)) => {
+                    let levels = n.unsigned_abs();
+                    let plural = if levels == 1 { "" } else { "s" };
+                    let direction = if n > 0 { "less" } else { "more" };
+                    format!("{levels} level{plural} {direction} severe")
+                }
                 _ => "—".to_string(),
             };
             let mut question = cell(&q.question);
@@ -188,8 +192,12 @@ fn playbook(out: &mut String, pb: &Playbook) {
         for task in &phase.tasks {
             n += 1;
             let _ = writeln!(out, "{n}. [ ] {} — *{}*", task.text.trim(), task.owner);
-            for c in &task.commands {
-                let _ = writeln!(out, "\n   ```sh\n   {}\n   ```\n", c.trim());
+            if !task.commands.is_empty() {
+                out.push_str("\n   ```sh\n");
+                for c in &task.commands {
+                    let _ = writeln!(out, "   {}", c.trim());
+                }
+                out.push_str("   ```\n\n");
             }
             for l in &task.links {
                 let _ = writeln!(out, "   - <{}>", l.trim());

@@ -34,6 +34,9 @@ pub struct Config {
     /// Triage questions that suggest a severity.
     #[serde(default)]
     pub triage_questions: Vec<TriageQuestion>,
+    /// Things worth knowing that do not stop the config from loading.
+    #[serde(skip)]
+    pub warnings: Vec<String>,
 }
 
 impl Config {
@@ -119,6 +122,45 @@ mod tests {
             ]
         );
         assert!(config.incident_type("security-breach").is_some());
+        let playbooks: Vec<&str> = config.playbooks.iter().map(|p| p.id.as_str()).collect();
+        for required in [
+            "unauthorized-access",
+            "personal-data-breach",
+            "credential-compromise",
+            "data-integrity-failure",
+            "application-downtime",
+            "service-degradation",
+            "db-connection-pool-exhaustion",
+            "auth-service-failure",
+            "rate-limit-false-positives",
+            "memory-pressure-oom",
+            "ddos-traffic-flood",
+            "sql-injection-attempt",
+            "bad-deployment-rollback",
+        ] {
+            assert!(
+                playbooks.contains(&required),
+                "missing built-in playbook {required}"
+            );
+        }
+        for pb in &config.playbooks {
+            let phases: Vec<&str> = pb.phases.iter().map(|p| p.id.as_str()).collect();
+            assert_eq!(
+                phases,
+                [
+                    "detect",
+                    "triage",
+                    "contain",
+                    "eradicate",
+                    "recover",
+                    "communicate",
+                    "post-incident"
+                ],
+                "{}",
+                pb.id
+            );
+            assert!(!pb.triggers.is_empty(), "{} never attaches", pb.id);
+        }
         assert!(config.accepts_service("auth"));
         assert!(!config.accepts_service("autth"));
     }

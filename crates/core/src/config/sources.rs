@@ -110,6 +110,58 @@ pub const BUILTIN_FILES: &[(&str, &str)] = &[
         "triage.yaml",
         include_str!("../../../../config/triage.yaml"),
     ),
+    (
+        "playbooks/application-downtime.yaml",
+        include_str!("../../../../config/playbooks/application-downtime.yaml"),
+    ),
+    (
+        "playbooks/auth-service-failure.yaml",
+        include_str!("../../../../config/playbooks/auth-service-failure.yaml"),
+    ),
+    (
+        "playbooks/bad-deployment-rollback.yaml",
+        include_str!("../../../../config/playbooks/bad-deployment-rollback.yaml"),
+    ),
+    (
+        "playbooks/credential-compromise.yaml",
+        include_str!("../../../../config/playbooks/credential-compromise.yaml"),
+    ),
+    (
+        "playbooks/data-integrity-failure.yaml",
+        include_str!("../../../../config/playbooks/data-integrity-failure.yaml"),
+    ),
+    (
+        "playbooks/db-connection-pool-exhaustion.yaml",
+        include_str!("../../../../config/playbooks/db-connection-pool-exhaustion.yaml"),
+    ),
+    (
+        "playbooks/ddos-traffic-flood.yaml",
+        include_str!("../../../../config/playbooks/ddos-traffic-flood.yaml"),
+    ),
+    (
+        "playbooks/memory-pressure-oom.yaml",
+        include_str!("../../../../config/playbooks/memory-pressure-oom.yaml"),
+    ),
+    (
+        "playbooks/personal-data-breach.yaml",
+        include_str!("../../../../config/playbooks/personal-data-breach.yaml"),
+    ),
+    (
+        "playbooks/rate-limit-false-positives.yaml",
+        include_str!("../../../../config/playbooks/rate-limit-false-positives.yaml"),
+    ),
+    (
+        "playbooks/service-degradation.yaml",
+        include_str!("../../../../config/playbooks/service-degradation.yaml"),
+    ),
+    (
+        "playbooks/sql-injection-attempt.yaml",
+        include_str!("../../../../config/playbooks/sql-injection-attempt.yaml"),
+    ),
+    (
+        "playbooks/unauthorized-access.yaml",
+        include_str!("../../../../config/playbooks/unauthorized-access.yaml"),
+    ),
 ];
 
 /// A section's value and the file it came from.
@@ -147,7 +199,8 @@ pub fn load(files: &[SourceFile]) -> Result<Config, ConfigError> {
     let services = pick(user.services, defaults.services, offset);
     let triage = pick(user.triage_questions, defaults.triage_questions, offset);
     // Playbooks merge across files; the built-in library applies only when none are given.
-    let playbooks: Vec<(usize, usize, Playbook)> = if user.playbooks.is_empty() {
+    let builtin_playbooks = user.playbooks.is_empty();
+    let playbooks: Vec<(usize, usize, Playbook)> = if builtin_playbooks {
         defaults
             .playbooks
             .into_iter()
@@ -179,8 +232,32 @@ pub fn load(files: &[SourceFile]) -> Result<Config, ConfigError> {
         services: services.clone(),
         playbooks: Vec::new(),
         triage_questions: Vec::new(),
+        warnings: Vec::new(),
     };
-    let playbooks = v.playbooks(playbooks, &partial);
+    let mut warnings = Vec::new();
+    let playbooks = if builtin_playbooks {
+        // The built-in library is written for the built-in roles and severities. With a custom
+        // scheme, the playbooks that do not fit are left out with a warning rather than
+        // reported as errors in files the team never wrote (`warroom init` gives them copies
+        // to adapt).
+        let mut scratch = Vec::new();
+        let mut lenient = Validator {
+            files: &all,
+            problems: &mut scratch,
+        };
+        let kept = lenient.playbooks(playbooks, &partial);
+        let mut seen = HashSet::new();
+        for p in scratch {
+            if seen.insert(p.file.clone()) {
+                warnings.push(format!(
+                    "{p} (built-in playbook left out; `warroom init` writes a copy to adapt)"
+                ));
+            }
+        }
+        kept
+    } else {
+        v.playbooks(playbooks, &partial)
+    };
     let triage_questions = triage.map(|t| v.triage(t, &partial)).unwrap_or_default();
     for (section, empty) in [
         ("severities", severities.is_empty()),
@@ -205,6 +282,7 @@ pub fn load(files: &[SourceFile]) -> Result<Config, ConfigError> {
             services,
             playbooks,
             triage_questions,
+            warnings,
         })
     } else {
         Err(ConfigError { problems })
@@ -656,6 +734,11 @@ severities:
         assert_eq!(config.severity_rank("SEV2"), Some(2));
         // Sections not given come from the defaults.
         assert!(config.role("incident-commander").is_some());
+        // The built-in playbook keyed to P0..P2 no longer fits and is left out with a warning.
+        assert!(config.playbook("db-connection-pool-exhaustion").is_none());
+        assert!(config.playbook("unauthorized-access").is_some());
+        assert_eq!(config.warnings.len(), 1, "{:?}", config.warnings);
+        assert!(config.warnings[0].contains("db-connection-pool-exhaustion.yaml"), "{:?}", config.warnings);
     }
 
     #[test]
