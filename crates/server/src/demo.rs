@@ -60,6 +60,74 @@ async fn play(
     Ok(inc.id.to_string())
 }
 
+/// Ticks off the first tasks of the live incident's playbook, as responders would have, so the
+/// demo shows a checklist in progress (and, as time passes, overdue tasks).
+async fn work_the_checklist(
+    store: &dyn Store,
+    config: &Config,
+    clock: &dyn Clock,
+    id: &str,
+) -> Result<(), String> {
+    let everyone = Principal {
+        name: "demo".into(),
+        role: Role::Admin,
+        security: true,
+    };
+    let id: warroom_core::IncidentId = id
+        .parse()
+        .map_err(|e: warroom_core::id::IdError| e.to_string())?;
+    let inc = store
+        .incident(&everyone, &id)
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or("demo incident vanished")?;
+    let Some(attached) = inc.playbooks.first() else {
+        return Ok(());
+    };
+    let tasks: Vec<(String, String)> = attached
+        .playbook
+        .phases
+        .iter()
+        .flat_map(|ph| {
+            ph.tasks
+                .iter()
+                .map(|t| (attached.playbook.id.clone(), t.id.clone()))
+        })
+        .take(4)
+        .collect();
+    let now = clock.now();
+    for (i, (playbook, task)) in tasks.into_iter().enumerate() {
+        let command = if i == 2 {
+            Command::SkipTask {
+                playbook,
+                task,
+                reason: "covered by the edge block already in place".into(),
+            }
+        } else {
+            Command::CompleteTask { playbook, task }
+        };
+        let at = now - SignedDuration::from_mins(30 - 5 * i as i64);
+        let actor = if i % 2 == 0 { "sam" } else { "bob" };
+        let decide_events = |inc: &warroom_core::Incident| {
+            decide(inc, &command, config).map(|kinds| {
+                kinds
+                    .into_iter()
+                    .map(|kind| NewEvent {
+                        at,
+                        actor: actor.into(),
+                        kind,
+                    })
+                    .collect()
+            })
+        };
+        store
+            .update(&everyone, &id, &decide_events)
+            .await
+            .map_err(|e| e.to_string())?;
+    }
+    Ok(())
+}
+
 fn note<'a>(minutes_ago: i64, actor: &'a str, text: &str) -> Step<'a> {
     Step {
         minutes_ago,
@@ -168,6 +236,7 @@ pub async fn seed(store: &dyn Store, config: &Config, clock: &dyn Clock) -> Resu
     d.labels.insert("detected-by".into(), "alertmanager".into());
     d.labels.insert("region".into(), "eu-west-1".into());
     let live = play(store, config, clock, 42, "bob", d, steps).await?;
+    work_the_checklist(store, config, clock, &live).await?;
 
     let outage = Declaration {
         title: "Checkout errors after payment gateway deploy".into(),

@@ -971,6 +971,8 @@ async fn demo_seed_is_valid_and_runs_once() {
         .collect();
     assert_eq!(statuses, ["contained", "resolved", "closed"]);
     assert_eq!(incidents[0]["severity"], "P0");
+    assert_eq!(incidents[0]["playbooks"][0]["playbook"]["id"], "unauthorized-access");
+    assert_eq!(incidents[0]["playbooks"][0]["progress"].as_object().map(|p| p.len()), Some(4));
     let report: Value = http
         .get(format!("{base}/api/v1/verify"))
         .bearer_auth(&token)

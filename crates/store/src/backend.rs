@@ -423,7 +423,7 @@ macro_rules! store_impl {
                 &self,
                 viewer: &Principal,
                 id: &IncidentId,
-                decide: &crate::Decide,
+                decide: &crate::Decide<'_>,
             ) -> Result<(Incident, Vec<Event>), StoreError> {
                 let mut tx = self.begin().await?;
                 let mut qb = QueryBuilder::<$db>::new("SELECT i.last_hash, i.state FROM incidents i WHERE i.id = ");

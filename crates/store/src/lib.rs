@@ -61,8 +61,10 @@ pub enum StoreError {
 }
 
 /// The decision [`Store::update`] runs under the incident's lock: current state in, events out.
-pub type Decide =
-    dyn for<'a> Fn(&'a Incident) -> Result<Vec<NewEvent>, warroom_core::DomainError> + Send + Sync;
+pub type Decide<'d> = dyn for<'a> Fn(&'a Incident) -> Result<Vec<NewEvent>, warroom_core::DomainError>
+    + Send
+    + Sync
+    + 'd;
 
 /// Which database a store runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -107,7 +109,7 @@ pub trait Store: Send + Sync + 'static {
         &self,
         viewer: &Principal,
         id: &IncidentId,
-        decide: &crate::Decide,
+        decide: &crate::Decide<'_>,
     ) -> Result<(Incident, Vec<Event>), StoreError>;
 
     /// The incident, if it exists and `viewer` may see it.
