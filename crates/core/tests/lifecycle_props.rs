@@ -1,12 +1,14 @@
 //! Property tests of the lifecycle: random sequences of commands, plausible and not, run
 //! against a declared incident the way a store runs them (decide, seal, apply). After every
 //! step the incident must be consistent, a refused command must leave everything as it was,
-//! the incrementally applied state must equal a replay of the log, and the stored log must
-//! verify.
+//! the incrementally applied state must equal a replay of the log, and (once a run is over)
+//! the stored log must verify. The config carries three small playbooks (one triggered by
+//! severity, one by a label and type, one attached by hand only), and a model of attachment
+//! and task progress is kept alongside the incident and compared with it after every step.
 
 mod common;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::LazyLock;
 
 use common::Log;
@@ -14,12 +16,99 @@ use jiff::{SignedDuration, Timestamp};
 use proptest::prelude::*;
 use proptest::sample::select;
 use warroom_core::command::{self, MAX_TEXT, MAX_TITLE};
+use warroom_core::config::{SourceFile, load};
 use warroom_core::event::{EventKind, verify_chain};
+use warroom_core::playbook::{TaskProgress, TaskState, find_task, task_views};
 use warroom_core::{
     Command, Config, Declaration, DomainError, Impact, Incident, IncidentPatch, Links, Status,
 };
 
-static CONFIG: LazyLock<Config> = LazyLock::new(Config::builtin);
+/// The built-in scheme, roles, types and services, plus these playbooks.
+const PLAYBOOKS: &str = "\
+playbooks:
+  - id: major
+    title: Major incident
+    triggers:
+      severity: P0..P1
+    phases:
+      - id: mobilise
+        title: Mobilise
+        time_box: 0-15m
+        tasks:
+          - id: page
+            text: Page the commander
+            owner: incident-commander
+          - id: notify
+            text: Tell stakeholders
+            owner: communications-lead
+            commands:
+              - 'notify --incident {{incident_id}} --severity {{severity}}'
+      - id: review
+        title: Review
+        time_box: within 48h of resolve
+        tasks:
+          - id: postmortem
+            text: Write the postmortem
+            owner: incident-commander
+  - id: us-region
+    title: US region
+    triggers:
+      types: [outage, security-breach]
+      labels:
+        region: us-east
+    phases:
+      - id: act
+        title: Act
+        time_box: 0-1h
+        tasks:
+          - id: notify
+            text: Tell the US on-call
+            owner: operations-lead
+          - id: failover
+            text: Fail over to us-west
+            owner: technical-lead
+  - id: manual
+    title: Attached by hand
+    phases:
+      - id: all
+        title: All
+        time_box: 0-4h
+        tasks:
+          - id: checklist
+            text: Work through the checklist
+            owner: scribe
+";
+
+static CONFIG: LazyLock<Config> = LazyLock::new(|| {
+    load(&[SourceFile::new("playbooks.yaml", PLAYBOOKS)])
+        .unwrap_or_else(|err| panic!("test config: {err}"))
+});
+
+/// The playbooks of `PLAYBOOKS`, in config order, with their tasks: the model's own copy.
+const MODEL_PLAYBOOKS: [(&str, &[&str]); 3] = [
+    ("major", &["page", "notify", "postmortem"]),
+    ("us-region", &["notify", "failover"]),
+    ("manual", &["checklist"]),
+];
+
+/// The triggers of `PLAYBOOKS`, as the model reads them.
+fn model_triggers(playbook: &str, inc: &Incident) -> bool {
+    match playbook {
+        "major" => matches!(inc.severity.as_str(), "P0" | "P1"),
+        "us-region" => {
+            matches!(inc.incident_type.as_str(), "outage" | "security-breach")
+                && inc.labels.get("region").map(String::as_str) == Some("us-east")
+        }
+        _ => false,
+    }
+}
+
+fn model_tasks(playbook: &str) -> Option<&'static [&'static str]> {
+    MODEL_PLAYBOOKS
+        .iter()
+        .find(|(id, _)| *id == playbook)
+        .map(|(_, tasks)| *tasks)
+}
 
 // ---------------------------------------------------------------------------------------------
 // Palettes: each mixes values the rules accept with values they must refuse.
@@ -172,8 +261,32 @@ fn patch() -> impl Strategy<Value = IncidentPatch> {
         )
 }
 
+fn playbook_id() -> impl Strategy<Value = String> {
+    prop_oneof![
+        6 => select(vec!["major", "us-region", "manual"]).prop_map(String::from),
+        1 => select(vec!["ghost", "", "Major"]).prop_map(String::from),
+    ]
+}
+
+fn task_id() -> impl Strategy<Value = String> {
+    prop_oneof![
+        8 => select(vec!["page", "notify", "postmortem", "failover", "checklist"])
+            .prop_map(String::from),
+        1 => select(vec!["nope", "", "major/page"]).prop_map(String::from),
+    ]
+}
+
 fn command() -> impl Strategy<Value = Command> {
     prop_oneof![
+        2 => playbook_id().prop_map(|playbook| Command::AttachPlaybook { playbook }),
+        2 => (playbook_id(), prop::option::of(text()))
+            .prop_map(|(playbook, reason)| Command::DetachPlaybook { playbook, reason }),
+        3 => (playbook_id(), task_id())
+            .prop_map(|(playbook, task)| Command::CompleteTask { playbook, task }),
+        3 => (playbook_id(), task_id(), text())
+            .prop_map(|(playbook, task, reason)| Command::SkipTask { playbook, task, reason }),
+        2 => (playbook_id(), task_id())
+            .prop_map(|(playbook, task)| Command::ReopenTask { playbook, task }),
         2 => Just(Command::Acknowledge),
         2 => (severity_id(), prop::option::of(text()))
             .prop_map(|(severity, reason)| Command::ChangeSeverity { severity, reason }),
@@ -195,17 +308,22 @@ fn declaration() -> impl Strategy<Value = Declaration> {
         prop::option::of(select(vec!["outage", "security-breach", "other"])),
         select(vec!["P0", "P1", "P2", "P3"]),
         select(vec![vec![], vec!["auth"], vec!["web", "payments", "web"]]),
+        select(vec![Some("eu"), Some("us-east"), None]),
         any::<bool>(),
     )
-        .prop_map(|(title, ty, severity, services, restricted)| Declaration {
-            title: title.into(),
-            incident_type: ty.map(String::from),
-            severity: severity.into(),
-            services: services.into_iter().map(String::from).collect(),
-            labels: BTreeMap::from([("region".to_string(), "eu".to_string())]),
-            restricted,
-            ..Declaration::default()
-        })
+        .prop_map(
+            |(title, ty, severity, services, region, restricted)| Declaration {
+                title: title.into(),
+                incident_type: ty.map(String::from),
+                severity: severity.into(),
+                services: services.into_iter().map(String::from).collect(),
+                labels: region
+                    .map(|r| BTreeMap::from([("region".to_string(), r.to_string())]))
+                    .unwrap_or_default(),
+                restricted,
+                ..Declaration::default()
+            },
+        )
 }
 
 /// One step: who asks, how long after the previous step, and what.
@@ -340,9 +458,107 @@ fn reason_ok(reason: Option<&String>) -> Result<(), Refusal> {
     }
 }
 
+/// Playbooks as the model sees them: which are attached (in order, by hand or by triggers),
+/// what happened to their tasks, and which were detached by hand.
+#[derive(Debug, Clone, Default, PartialEq)]
+struct PlaybookModel {
+    /// (playbook id, attached automatically, task id -> state); an absent task is open.
+    attached: Vec<(String, bool, BTreeMap<String, TaskState>)>,
+    /// Detached by hand, not attached since.
+    detached: BTreeSet<String>,
+}
+
+impl PlaybookModel {
+    fn get(&self, playbook: &str) -> Option<&BTreeMap<String, TaskState>> {
+        self.attached
+            .iter()
+            .find(|(id, _, _)| id == playbook)
+            .map(|(_, _, p)| p)
+    }
+
+    fn progress(&mut self, playbook: &str) -> &mut BTreeMap<String, TaskState> {
+        let at = self
+            .attached
+            .iter()
+            .position(|(id, _, _)| id == playbook)
+            .unwrap_or_else(|| panic!("{playbook} is not attached in the model"));
+        &mut self.attached[at].2
+    }
+
+    /// The incident's own record, in the model's terms.
+    fn of(inc: &Incident) -> PlaybookModel {
+        PlaybookModel {
+            attached: inc
+                .playbooks
+                .iter()
+                .map(|a| {
+                    let progress = a
+                        .progress
+                        .iter()
+                        .map(|(t, p)| (t.clone(), p.state))
+                        .collect();
+                    (a.playbook.id.clone(), a.automatic, progress)
+                })
+                .collect(),
+            detached: inc.detached_playbooks.clone(),
+        }
+    }
+
+    /// Playbooks whose triggers match `inc` and that are neither attached nor detached: what
+    /// must attach by itself now. In config order.
+    fn due(&self, inc: &Incident) -> Vec<&'static str> {
+        MODEL_PLAYBOOKS
+            .iter()
+            .map(|(id, _)| *id)
+            .filter(|id| self.get(id).is_none() && !self.detached.contains(*id))
+            .filter(|id| model_triggers(id, inc))
+            .collect()
+    }
+
+    /// An accepted `cmd` that left the incident as `after`: updates the model and returns the
+    /// playbooks that must have attached by their triggers.
+    fn accept(&mut self, cmd: &Command, after: &Incident) -> Vec<&'static str> {
+        match cmd {
+            Command::AttachPlaybook { playbook } => {
+                self.detached.remove(playbook);
+                self.attached
+                    .push((playbook.clone(), false, BTreeMap::new()));
+            }
+            Command::DetachPlaybook { playbook, .. } => {
+                self.attached.retain(|(id, _, _)| id != playbook);
+                self.detached.insert(playbook.clone());
+            }
+            Command::CompleteTask { playbook, task } => {
+                self.progress(playbook)
+                    .insert(task.clone(), TaskState::Done);
+            }
+            Command::SkipTask { playbook, task, .. } => {
+                self.progress(playbook)
+                    .insert(task.clone(), TaskState::Skipped);
+            }
+            Command::ReopenTask { playbook, task } => {
+                self.progress(playbook).remove(task);
+            }
+            _ => {}
+        }
+        // Only a change of severity, type, services or labels can make a trigger match; every
+        // other command must find nothing due (checked by `check_playbooks` before each step).
+        self.attach_due(after)
+    }
+
+    /// Attaches what is due for `inc`, as its triggers would; returns those playbooks.
+    fn attach_due(&mut self, inc: &Incident) -> Vec<&'static str> {
+        let due = self.due(inc);
+        for id in &due {
+            self.attached.push((id.to_string(), true, BTreeMap::new()));
+        }
+        due
+    }
+}
+
 /// What the rules say `cmd` does to `inc`: accepted, or refused and why. State comes first: a
 /// finished incident refuses before its arguments are looked at.
-fn predict(inc: &Incident, cmd: &Command) -> Result<(), Refusal> {
+fn predict(inc: &Incident, model: &PlaybookModel, cmd: &Command) -> Result<(), Refusal> {
     let open = inc.status.is_open();
     let closed = inc.status == Status::Closed;
     match cmd {
@@ -443,6 +659,51 @@ fn predict(inc: &Incident, cmd: &Command) -> Result<(), Refusal> {
                 return invalid("reason");
             }
             Ok(())
+        }
+        Command::AttachPlaybook { playbook } => {
+            if closed {
+                return Err(Refusal::Conflict);
+            }
+            if model_tasks(playbook).is_none() {
+                return invalid("playbook");
+            }
+            if model.get(playbook).is_some() {
+                return Err(Refusal::Conflict);
+            }
+            Ok(())
+        }
+        Command::DetachPlaybook { playbook, reason } => {
+            if closed || model.get(playbook).is_none() {
+                return Err(Refusal::Conflict);
+            }
+            reason_ok(reason.as_ref())
+        }
+        Command::CompleteTask { playbook, task }
+        | Command::SkipTask { playbook, task, .. }
+        | Command::ReopenTask { playbook, task } => {
+            if closed {
+                return Err(Refusal::Conflict);
+            }
+            let Some(progress) = model.get(playbook) else {
+                return invalid("playbook");
+            };
+            if !model_tasks(playbook).is_some_and(|tasks| tasks.contains(&task.as_str())) {
+                return invalid("task");
+            }
+            let state = progress.get(task).copied();
+            match cmd {
+                Command::CompleteTask { .. } if state == Some(TaskState::Done) => {
+                    Err(Refusal::Conflict)
+                }
+                Command::SkipTask { reason, .. } if !text_ok(reason) || text_blank(reason) => {
+                    invalid("reason")
+                }
+                Command::SkipTask { .. } if state == Some(TaskState::Skipped) => {
+                    Err(Refusal::Conflict)
+                }
+                Command::ReopenTask { .. } if state.is_none() => Err(Refusal::Conflict),
+                _ => Ok(()),
+            }
         }
     }
 }
@@ -570,8 +831,15 @@ fn check_invariants(log: &Log) -> Result<(), TestCaseError> {
         Ok(Some(inc.clone())),
         "fold differs from incremental apply"
     );
+    Ok(())
+}
 
-    // The stored form verifies and reads back to the same events.
+/// The stored form of the whole log verifies and reads back to the same events. Checked once
+/// a run is over: every step asserts the log only grows, and a chain that verifies has every
+/// prefix verify, so checking after each step would find nothing more (and costs a quadratic
+/// amount of hashing now that attachments carry whole playbooks).
+fn check_stored(log: &Log) -> Result<(), TestCaseError> {
+    let events = &log.events;
     let rows = log.stored();
     prop_assert_eq!(verify_chain(&rows), Ok(()));
     for (row, e) in rows.iter().zip(events) {
@@ -587,11 +855,13 @@ fn check_invariants(log: &Log) -> Result<(), TestCaseError> {
 }
 
 /// What an accepted command must have done.
+#[allow(clippy::too_many_arguments)]
 fn check_effect(
     before: &Incident,
     after: &Incident,
     cmd: &Command,
     added: usize,
+    auto: usize,
     at: Timestamp,
     actor: &str,
     log: &Log,
@@ -620,7 +890,7 @@ fn check_effect(
         }
         Command::ChangeSeverity { severity, .. } => {
             prop_assert_eq!(&after.severity, severity);
-            prop_assert_eq!(added, 1);
+            prop_assert_eq!(added, 1 + auto);
         }
         Command::ChangeStatus { status, .. } => {
             prop_assert_eq!(after.status, *status);
@@ -715,7 +985,241 @@ fn check_effect(
             );
             prop_assert_eq!(after.status, Status::Investigating);
         }
+        Command::AttachPlaybook { playbook } => {
+            prop_assert_eq!(added, 1);
+            let a = after
+                .playbooks
+                .last()
+                .ok_or_else(|| TestCaseError::fail("attached nothing"))?;
+            prop_assert_eq!(Some(&a.playbook), CONFIG.playbook(playbook));
+            prop_assert!(!a.automatic, "attached by hand");
+            prop_assert_eq!((a.attached_by.as_str(), a.attached_at), (actor, at));
+            prop_assert!(a.progress.is_empty(), "a fresh checklist");
+            prop_assert!(!after.detached_playbooks.contains(playbook));
+            prop_assert_eq!(
+                &after.playbooks[..after.playbooks.len() - 1],
+                &before.playbooks[..]
+            );
+            only_playbooks_changed(before, after)?;
+        }
+        Command::DetachPlaybook { playbook, reason } => {
+            prop_assert_eq!(added, 1);
+            let want_reason = reason
+                .as_deref()
+                .map(str::trim)
+                .filter(|r| !r.is_empty())
+                .map(String::from);
+            prop_assert_eq!(
+                &new[0].kind,
+                &EventKind::PlaybookDetached {
+                    playbook: playbook.clone(),
+                    reason: want_reason
+                }
+            );
+            prop_assert!(after.detached_playbooks.contains(playbook));
+            let kept: Vec<_> = before
+                .playbooks
+                .iter()
+                .filter(|a| &a.playbook.id != playbook)
+                .cloned()
+                .collect();
+            prop_assert_eq!(&after.playbooks, &kept, "only {} went", playbook);
+            only_playbooks_changed(before, after)?;
+        }
+        Command::CompleteTask { playbook, task }
+        | Command::SkipTask { playbook, task, .. }
+        | Command::ReopenTask { playbook, task } => {
+            prop_assert_eq!(added, 1);
+            let progress = |inc: &Incident| {
+                inc.playbooks
+                    .iter()
+                    .find(|a| &a.playbook.id == playbook)
+                    .map(|a| a.progress.clone())
+            };
+            let mut want = progress(before)
+                .ok_or_else(|| TestCaseError::fail("task of a playbook not attached"))?;
+            match cmd {
+                Command::CompleteTask { .. } => {
+                    want.insert(
+                        task.clone(),
+                        TaskProgress {
+                            state: TaskState::Done,
+                            by: actor.to_string(),
+                            at,
+                            reason: None,
+                        },
+                    );
+                }
+                Command::SkipTask { reason, .. } => {
+                    want.insert(
+                        task.clone(),
+                        TaskProgress {
+                            state: TaskState::Skipped,
+                            by: actor.to_string(),
+                            at,
+                            reason: Some(reason.trim().to_string()),
+                        },
+                    );
+                }
+                _ => {
+                    want.remove(task);
+                }
+            }
+            prop_assert_eq!(progress(after), Some(want));
+            let mut rest_after = after.playbooks.clone();
+            let mut rest_before = before.playbooks.clone();
+            for a in rest_after.iter_mut().chain(rest_before.iter_mut()) {
+                a.progress.clear();
+            }
+            prop_assert_eq!(rest_after, rest_before, "only the task's progress changed");
+            only_playbooks_changed(before, after)?;
+        }
     }
+    Ok(())
+}
+
+/// Nothing but the playbooks (and the bookkeeping of any event) differs.
+fn only_playbooks_changed(before: &Incident, after: &Incident) -> Result<(), TestCaseError> {
+    let mut same = after.clone();
+    same.version = before.version;
+    same.updated_at = before.updated_at;
+    same.participants = before.participants.clone();
+    same.playbooks = before.playbooks.clone();
+    same.detached_playbooks = before.detached_playbooks.clone();
+    prop_assert_eq!(&same, before, "a playbook command changed something else");
+    Ok(())
+}
+
+/// The last `added` events of `log`: what a step recorded, ending with the attachments its
+/// change made due (`auto`, in config order). Those must be attached by the step's actor at its
+/// time, from the config, with an empty checklist.
+fn check_auto(
+    log: &Log,
+    added: usize,
+    auto: &[&str],
+    at: Timestamp,
+    actor: &str,
+) -> Result<(), TestCaseError> {
+    prop_assert!(
+        added >= auto.len(),
+        "{} events for {} attachments",
+        added,
+        auto.len()
+    );
+    let new = &log.events[log.events.len() - added..];
+    let (own, attached) = new.split_at(added - auto.len());
+    for e in own {
+        prop_assert!(
+            !matches!(
+                e.kind,
+                EventKind::PlaybookAttached {
+                    automatic: true,
+                    ..
+                }
+            ),
+            "unexpected automatic attachment {:?}",
+            e.kind
+        );
+    }
+    for (e, id) in attached.iter().zip(auto) {
+        let want = CONFIG
+            .playbook(id)
+            .ok_or_else(|| TestCaseError::fail(format!("{id} is not configured")))?;
+        prop_assert_eq!(
+            &e.kind,
+            &EventKind::PlaybookAttached {
+                playbook: want.clone(),
+                automatic: true
+            }
+        );
+        let a = log
+            .incident
+            .playbooks
+            .iter()
+            .find(|a| a.playbook.id == *id)
+            .ok_or_else(|| TestCaseError::fail(format!("{id} not attached")))?;
+        prop_assert_eq!((a.attached_by.as_str(), a.attached_at), (actor, at));
+        prop_assert!(a.automatic && a.progress.is_empty());
+    }
+    Ok(())
+}
+
+/// What must hold of the playbooks at every step, and agreement with the model.
+fn check_playbooks(log: &Log, model: &PlaybookModel) -> Result<(), TestCaseError> {
+    let inc = &log.incident;
+    prop_assert_eq!(
+        &PlaybookModel::of(inc),
+        model,
+        "incident and model disagree"
+    );
+    // Every playbook whose triggers match is attached, or was detached by hand.
+    prop_assert_eq!(
+        model.due(inc),
+        Vec::<&str>::new(),
+        "matching but not attached"
+    );
+    let mut ids = BTreeSet::new();
+    let mut total = 0;
+    for a in &inc.playbooks {
+        let id = a.playbook.id.as_str();
+        prop_assert!(ids.insert(id), "{} attached twice", id);
+        prop_assert!(
+            !inc.detached_playbooks.contains(id),
+            "{} attached and detached",
+            id
+        );
+        prop_assert_eq!(Some(&a.playbook), CONFIG.playbook(id), "snapshot of {}", id);
+        prop_assert!(
+            !(a.automatic && a.playbook.triggers.is_empty()),
+            "{} has no triggers but attached by itself",
+            id
+        );
+        prop_assert!(inc.participants.contains(&a.attached_by));
+        prop_assert!(inc.declared_at <= a.attached_at && a.attached_at <= inc.updated_at);
+        let tasks = model_tasks(id).ok_or_else(|| TestCaseError::fail("unknown playbook"))?;
+        total += tasks.len();
+        // Progress exists only for tasks of attached playbooks.
+        for (task, p) in &a.progress {
+            prop_assert!(
+                tasks.contains(&task.as_str()),
+                "progress of {}/{}",
+                id,
+                task
+            );
+            prop_assert_ne!(p.state, TaskState::Open, "open tasks have no progress");
+            prop_assert_eq!(
+                p.reason.is_some(),
+                p.state == TaskState::Skipped,
+                "a reason iff skipped"
+            );
+            if let Some(r) = &p.reason {
+                prop_assert!(!r.is_empty() && r.trim() == r, "reason {:?}", r);
+            }
+            prop_assert!(inc.participants.contains(&p.by));
+            prop_assert!(a.attached_at <= p.at && p.at <= inc.updated_at);
+        }
+    }
+    // The checklist shows every task of every attached playbook, numbered in order.
+    let views = task_views(inc, inc.updated_at, &BTreeMap::new());
+    prop_assert_eq!(views.len(), total);
+    for (i, v) in views.iter().enumerate() {
+        prop_assert_eq!(v.number, i + 1);
+        let state = model
+            .get(&v.playbook)
+            .and_then(|p| p.get(&v.task).copied())
+            .unwrap_or(TaskState::Open);
+        prop_assert_eq!(v.state, state, "{}/{}", &v.playbook, &v.task);
+        prop_assert!(!v.overdue || v.state == TaskState::Open);
+        prop_assert_eq!(
+            find_task(inc, &v.number.to_string()),
+            Ok((v.playbook.clone(), v.task.clone()))
+        );
+    }
+    // The incident as a projection survives JSON, playbooks and all.
+    let json = serde_json::to_string(inc).map_err(|e| TestCaseError::fail(e.to_string()))?;
+    let back: Incident =
+        serde_json::from_str(&json).map_err(|e| TestCaseError::fail(e.to_string()))?;
+    prop_assert_eq!(&back, inc);
     Ok(())
 }
 
@@ -726,15 +1230,20 @@ fn start() -> Timestamp {
 /// Runs `steps` from `decl`, checking every step; returns the log.
 fn run(decl: &Declaration, steps: &[Step]) -> Result<Log, TestCaseError> {
     let mut at = start();
-    let mut log = Log::declare(decl, &CONFIG, at, "maria")
+    let mut log = Log::declare_all(decl, &CONFIG, at, "maria")
         .map_err(|err| TestCaseError::fail(format!("declaration refused: {err}")))?;
+    let mut model = PlaybookModel::default();
+    let auto = model.attach_due(&log.incident);
+    prop_assert_eq!(log.events.len(), 1 + auto.len());
+    check_auto(&log, auto.len(), &auto, at, "maria")?;
     check_invariants(&log)?;
+    check_playbooks(&log, &model)?;
     for step in steps {
         at = at
             .checked_add(SignedDuration::from_micros(step.after_micros))
             .map_err(|err| TestCaseError::fail(err.to_string()))?;
         let before = log.clone();
-        let predicted = predict(&log.incident, &step.cmd);
+        let predicted = predict(&log.incident, &model, &step.cmd);
         match log.run(&step.cmd, &CONFIG, at, &step.actor) {
             Ok(added) => {
                 prop_assert_eq!(
@@ -744,11 +1253,14 @@ fn run(decl: &Declaration, steps: &[Step]) -> Result<Log, TestCaseError> {
                     &step.cmd,
                     before.incident.status
                 );
+                let auto = model.accept(&step.cmd, &log.incident);
+                check_auto(&log, added, &auto, at, &step.actor)?;
                 check_effect(
                     &before.incident,
                     &log.incident,
                     &step.cmd,
                     added,
+                    auto.len(),
                     at,
                     &step.actor,
                     &log,
@@ -778,7 +1290,9 @@ fn run(decl: &Declaration, steps: &[Step]) -> Result<Log, TestCaseError> {
             }
         }
         check_invariants(&log)?;
+        check_playbooks(&log, &model)?;
     }
+    check_stored(&log)?;
     Ok(log)
 }
 
@@ -883,8 +1397,8 @@ fn full_lifecycle_is_reachable() {
     let log = run(&decl, &steps).expect("every step is valid");
     assert_eq!(log.incident.status, Status::Closed);
     assert_eq!(
-        log.incident.version, 10,
-        "acknowledging in triage adds two events"
+        log.incident.version, 11,
+        "P0 attaches the major playbook; acknowledging in triage adds two events"
     );
     assert_eq!(
         log.incident.resolution_summary.as_deref(),
@@ -904,6 +1418,7 @@ fn full_lifecycle_is_reachable() {
         kinds,
         [
             "declared",
+            "playbook_attached",
             "acknowledged",
             "status_changed",
             "status_changed",
@@ -915,4 +1430,179 @@ fn full_lifecycle_is_reachable() {
             "closed"
         ]
     );
+}
+
+fn at_minutes(steps: Vec<(&str, Command)>) -> Vec<Step> {
+    steps
+        .into_iter()
+        .map(|(actor, cmd)| Step {
+            actor: actor.into(),
+            after_micros: 60_000_000,
+            cmd,
+        })
+        .collect()
+}
+
+fn task(playbook: &str, task: &str) -> (String, String) {
+    (playbook.to_string(), task.to_string())
+}
+
+/// A hand-written walk through the playbook rules, so the properties above are known to reach
+/// automatic attachment on a change, detachment that sticks, attachment by hand and every task
+/// transition.
+#[test]
+fn playbook_rules_are_reachable() {
+    let complete = |p: &str, t: &str| {
+        let (playbook, task) = task(p, t);
+        Command::CompleteTask { playbook, task }
+    };
+    let severity = |s: &str| Command::ChangeSeverity {
+        severity: s.into(),
+        reason: None,
+    };
+    let region = |r: Option<&str>| {
+        Command::Update(IncidentPatch {
+            labels: Some(BTreeMap::from([(
+                "region".to_string(),
+                r.map(String::from),
+            )])),
+            ..IncidentPatch::default()
+        })
+    };
+    let steps = at_minutes(vec![
+        // Declared P2 outage in eu: nothing matches.
+        ("tomas", severity("P1")),
+        ("tomas", complete("major", "page")),
+        (
+            "priya",
+            Command::SkipTask {
+                playbook: "major".into(),
+                task: "notify".into(),
+                reason: " status page is down too ".into(),
+            },
+        ),
+        (
+            "tomas",
+            Command::ReopenTask {
+                playbook: "major".into(),
+                task: "notify".into(),
+            },
+        ),
+        ("priya", complete("major", "notify")),
+        (
+            "tomas",
+            Command::DetachPlaybook {
+                playbook: "major".into(),
+                reason: Some("not that bad after all".into()),
+            },
+        ),
+        // Still matches, but a detached playbook stays detached...
+        ("tomas", severity("P0")),
+        // ...while a label change attaches the one that now matches.
+        ("li", region(Some("us-east"))),
+        // Attached again by hand, with a fresh checklist.
+        (
+            "tomas",
+            Command::AttachPlaybook {
+                playbook: "major".into(),
+            },
+        ),
+        (
+            "tomas",
+            Command::AttachPlaybook {
+                playbook: "manual".into(),
+            },
+        ),
+        ("li", complete("us-region", "failover")),
+        // No longer matching does not detach.
+        ("li", region(None)),
+    ]);
+    let decl = Declaration {
+        title: "EU checkout down".into(),
+        incident_type: Some("outage".into()),
+        severity: "P2".into(),
+        labels: BTreeMap::from([("region".to_string(), "eu".to_string())]),
+        ..Declaration::default()
+    };
+    let log = run(&decl, &steps).expect("every step is valid");
+    let kinds: Vec<&str> = log.events.iter().map(|e| e.kind.name()).collect();
+    assert_eq!(
+        kinds,
+        [
+            "declared",
+            "severity_changed",
+            "playbook_attached",
+            "task_completed",
+            "task_skipped",
+            "task_reopened",
+            "task_completed",
+            "playbook_detached",
+            "severity_changed",
+            "labels_changed",
+            "playbook_attached",
+            "playbook_attached",
+            "playbook_attached",
+            "task_completed",
+            "labels_changed",
+        ]
+    );
+    let inc = &log.incident;
+    let attached: Vec<(&str, bool)> = inc
+        .playbooks
+        .iter()
+        .map(|a| (a.playbook.id.as_str(), a.automatic))
+        .collect();
+    assert_eq!(
+        attached,
+        [("us-region", true), ("major", false), ("manual", false)]
+    );
+    assert!(inc.detached_playbooks.is_empty());
+    assert!(
+        inc.playbooks[1].progress.is_empty(),
+        "re-attaching starts over"
+    );
+    assert_eq!(
+        inc.playbooks[0].progress.get("failover").map(|p| p.state),
+        Some(TaskState::Done)
+    );
+    assert_eq!(
+        find_task(inc, "notify").map(|_| ()),
+        Err("\"notify\" is ambiguous: us-region/notify, major/notify".to_string())
+    );
+    assert_eq!(find_task(inc, "2"), Ok(task("us-region", "failover")));
+    assert_eq!(
+        find_task(inc, "major/postmortem"),
+        Ok(task("major", "postmortem"))
+    );
+
+    // Closing freezes the checklist.
+    let mut log = log;
+    let at = log.incident.updated_at;
+    log.must(
+        &Command::Resolve {
+            summary: "fixed".into(),
+        },
+        &CONFIG,
+        &at.to_string(),
+        "tomas",
+    );
+    log.must(&Command::Close, &CONFIG, &at.to_string(), "tomas");
+    for cmd in [
+        complete("major", "page"),
+        Command::AttachPlaybook {
+            playbook: "manual".into(),
+        },
+        Command::DetachPlaybook {
+            playbook: "major".into(),
+            reason: None,
+        },
+    ] {
+        assert!(
+            matches!(
+                command::decide(&log.incident, &cmd, &CONFIG),
+                Err(DomainError::Conflict(_))
+            ),
+            "{cmd:?} on a closed incident"
+        );
+    }
 }

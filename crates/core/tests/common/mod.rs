@@ -6,7 +6,7 @@
 
 use jiff::Timestamp;
 use warroom_core::command::{self, Command, Declaration, DomainError};
-use warroom_core::event::{Event, GENESIS_HASH, NewEvent, StoredEvent};
+use warroom_core::event::{Event, EventKind, GENESIS_HASH, NewEvent, StoredEvent};
 use warroom_core::{Config, Incident, IncidentId};
 
 /// An incident and the events that made it, kept in step.
@@ -50,6 +50,60 @@ impl Log {
         })
     }
 
+    /// Declares the way a store does: the declaration, then the playbooks its triggers attach
+    /// (all at `at`, by `actor`).
+    pub fn declare_all(
+        decl: &Declaration,
+        config: &Config,
+        at: Timestamp,
+        actor: &str,
+    ) -> Result<Log, DomainError> {
+        let mut kinds = command::declaration_events(decl, config)?.into_iter();
+        let first = kinds
+            .next()
+            .expect("a declaration records at least one event");
+        let event = Event::seal(
+            IncidentId::new(at, 1),
+            1,
+            NewEvent {
+                at,
+                actor: actor.to_string(),
+                kind: first,
+            },
+            GENESIS_HASH,
+        );
+        let incident = Incident::apply(None, &event).expect("a declaration starts a log");
+        let mut log = Log {
+            incident,
+            events: vec![event],
+        };
+        for kind in kinds {
+            log.append(kind, at, actor);
+        }
+        Ok(log)
+    }
+
+    /// Seals `kind` after the last event and applies it.
+    pub fn append(&mut self, kind: EventKind, at: Timestamp, actor: &str) {
+        let prev = self
+            .events
+            .last()
+            .map_or(GENESIS_HASH.to_string(), |e| e.hash.clone());
+        let event = Event::seal(
+            self.incident.id.clone(),
+            self.incident.version + 1,
+            NewEvent {
+                at,
+                actor: actor.to_string(),
+                kind,
+            },
+            &prev,
+        );
+        self.incident = Incident::apply(Some(self.incident.clone()), &event)
+            .unwrap_or_else(|err| panic!("decided event does not apply: {err}"));
+        self.events.push(event);
+    }
+
     /// Decides `cmd`; when accepted, seals and applies its events. Returns how many were added.
     pub fn run(
         &mut self,
@@ -61,23 +115,7 @@ impl Log {
         let kinds = command::decide(&self.incident, cmd, config)?;
         let count = kinds.len();
         for kind in kinds {
-            let prev = self
-                .events
-                .last()
-                .map_or(GENESIS_HASH.to_string(), |e| e.hash.clone());
-            let event = Event::seal(
-                self.incident.id.clone(),
-                self.incident.version + 1,
-                NewEvent {
-                    at,
-                    actor: actor.to_string(),
-                    kind,
-                },
-                &prev,
-            );
-            self.incident = Incident::apply(Some(self.incident.clone()), &event)
-                .unwrap_or_else(|err| panic!("decided event does not apply: {err}"));
-            self.events.push(event);
+            self.append(kind, at, actor);
         }
         Ok(count)
     }
