@@ -250,7 +250,8 @@ fn checklist(out: &mut String, inc: &Incident, now: Timestamp) {
         }
         let _ = writeln!(out, "{}", line.replace(['\r', '\n'], " "));
         for c in &t.commands {
-            let _ = writeln!(out, "  - `{}`", c.replace('`', "'"));
+            // Double backticks keep single backticks of shell commands intact.
+            let _ = writeln!(out, "  - `` {} ``", c.replace("``", "` `"));
         }
     }
 }

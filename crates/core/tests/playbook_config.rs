@@ -235,8 +235,8 @@ fn bad_param_names_are_located_at_the_name() {
     assert_eq!(
         problems_of("- name: ip_address", "- name: IP-Address"),
         [
-            "pb.yaml:10:9: param name \"IP-Address\" must be unique and use lowercase letters, \
-             digits and '_'",
+            "pb.yaml:10:9: param name \"IP-Address\" must be unique, use lowercase letters, \
+             digits and '_', and not shadow a built-in placeholder",
             "pb.yaml:21:15: unknown placeholder {{ip_address}}: declare it under `params`, or use \
              one of incident_id, title, severity, status, service, services, declared_at, label.KEY",
         ]
@@ -248,7 +248,7 @@ fn bad_param_names_are_located_at_the_name() {
     assert_eq!(
         problems(&[("pb.yaml", &twice)]),
         [
-            "pb.yaml:11:9: param name \"ip_address\" must be unique and use lowercase letters, digits and '_'"
+            "pb.yaml:11:9: param name \"ip_address\" must be unique, use lowercase letters, digits and '_', and not shadow a built-in placeholder"
         ]
     );
 }
@@ -421,4 +421,29 @@ fn triage_questions_are_one_section() {
         problems(&[("a.yaml", TRIAGE), ("b.yaml", TRIAGE)]),
         ["b.yaml:1:1: section `triage_questions` is already defined in a.yaml"]
     );
+}
+
+#[test]
+fn params_may_not_shadow_built_in_placeholders() {
+    let got = problems_of("- name: ip_address", "- name: incident_id");
+    assert!(
+        got.iter()
+            .any(|p| p.starts_with("pb.yaml:10:9: param name \"incident_id\"")),
+        "{got:?}"
+    );
+}
+
+#[test]
+fn an_empty_playbook_list_turns_the_built_in_library_off() {
+    let config = load(&[SourceFile::new("none.yaml", "playbooks: []\n")]).expect("loads");
+    assert!(config.playbooks.is_empty());
+    let config = load(&[SourceFile::new(
+        "other.yaml",
+        "roles:\n  - id: ic\n    name: IC\n",
+    )]);
+    // Without a `playbooks` key the built-in library applies (here: left out, since it needs
+    // the built-in roles, with a warning per playbook file).
+    let config = config.expect("loads");
+    assert!(config.playbooks.is_empty());
+    assert!(!config.warnings.is_empty());
 }

@@ -199,7 +199,8 @@ pub fn load(files: &[SourceFile]) -> Result<Config, ConfigError> {
     let services = pick(user.services, defaults.services, offset);
     let triage = pick(user.triage_questions, defaults.triage_questions, offset);
     // Playbooks merge across files; the built-in library applies only when none are given.
-    let builtin_playbooks = user.playbooks.is_empty();
+    // No `playbooks` key anywhere means the built-in library; `playbooks: []` means none.
+    let builtin_playbooks = !user.playbooks_defined;
     let playbooks: Vec<(usize, usize, Playbook)> = if builtin_playbooks {
         defaults
             .playbooks
@@ -298,6 +299,8 @@ struct Merged {
     triage_questions: Option<Placed<TriageQuestion>>,
     /// (file, position in that file's list, playbook)
     playbooks: Vec<(usize, usize, Playbook)>,
+    /// Some file has a `playbooks` key, even an empty one.
+    playbooks_defined: bool,
 }
 
 fn parse_all(files: &[SourceFile], problems: &mut Vec<ConfigProblem>) -> Merged {
@@ -349,6 +352,7 @@ fn parse_all(files: &[SourceFile], problems: &mut Vec<ConfigProblem>) -> Merged 
                 .triage_questions
                 .map(|items| Placed { file: index, items });
         }
+        merged.playbooks_defined |= sections.playbooks.is_some();
         for (i, pb) in sections.playbooks.into_iter().flatten().enumerate() {
             merged.playbooks.push((index, i, pb));
         }
@@ -551,6 +555,7 @@ impl Validator<'_> {
             let mut param_names = HashSet::new();
             for (k, p) in pb.params.iter().enumerate() {
                 let ok = !p.name.is_empty()
+                    && !crate::playbook::BUILTIN_PLACEHOLDERS.contains(&p.name.as_str())
                     && p.name.len() <= 64
                     && p.name
                         .chars()
@@ -559,7 +564,10 @@ impl Validator<'_> {
                     self.report(
                         file,
                         &at(&[Seg::Key("params"), Seg::Index(k), Seg::Key("name")]),
-                        format!("param name {:?} must be unique and use lowercase letters, digits and '_'", p.name),
+                        format!(
+                            "param name {:?} must be unique, use lowercase letters, digits and '_', and not shadow a built-in placeholder",
+                            p.name
+                        ),
                     );
                 }
             }
@@ -738,7 +746,11 @@ severities:
         assert!(config.playbook("db-connection-pool-exhaustion").is_none());
         assert!(config.playbook("unauthorized-access").is_some());
         assert_eq!(config.warnings.len(), 1, "{:?}", config.warnings);
-        assert!(config.warnings[0].contains("db-connection-pool-exhaustion.yaml"), "{:?}", config.warnings);
+        assert!(
+            config.warnings[0].contains("db-connection-pool-exhaustion.yaml"),
+            "{:?}",
+            config.warnings
+        );
     }
 
     #[test]
