@@ -1,9 +1,13 @@
 //! The command line as clap sees it. Doc comments on fields are the `--help` text.
 
+mod playbooks;
+
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use warroom_core::{Role, Status};
+
+pub use playbooks::{DocsCommand, PlaybookCommand, TaskCommand, TriageArgs};
 
 /// Incident response from the terminal: declare, coordinate, resolve, export.
 #[derive(Debug, Parser)]
@@ -160,6 +164,25 @@ pub enum Command {
     /// Check or show the configuration.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Browse playbooks; attach them to incidents or detach them.
+    #[command(subcommand)]
+    Playbook(PlaybookCommand),
+    /// Work an incident's checklist: list, done, skip, reopen, commands.
+    #[command(subcommand)]
+    Task(TaskCommand),
+    /// Answer yes/no questions for a suggested severity; --declare declares with it.
+    Triage(TriageArgs),
+    /// Write the built-in configuration into DIR, to start your own.
+    Init {
+        /// Directory to write into (created if missing).
+        dir: PathBuf,
+        /// Overwrite files that already exist.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Documents made from the configuration.
+    #[command(subcommand)]
+    Docs(DocsCommand),
 }
 
 impl Command {
@@ -178,7 +201,15 @@ impl Command {
             | Command::Show { id, .. }
             | Command::Timeline { id } => Some(id),
             Command::Update(args) => Some(&args.id),
-            Command::Serve(_)
+            Command::Playbook(
+                PlaybookCommand::Attach { incident, .. } | PlaybookCommand::Detach { incident, .. },
+            ) => Some(incident),
+            Command::Task(cmd) => Some(cmd.incident()),
+            Command::Playbook(PlaybookCommand::List | PlaybookCommand::Show { .. })
+            | Command::Triage(_)
+            | Command::Init { .. }
+            | Command::Docs(_)
+            | Command::Serve(_)
             | Command::Declare(_)
             | Command::List(_)
             | Command::Verify
@@ -202,7 +233,8 @@ pub struct ServeArgs {
         value_name = "URL"
     )]
     pub database_url: Option<String>,
-    /// Config directory (*.yaml); built-in defaults without it.
+    /// Config directory (*.yaml, also in its direct subdirectories); built-in defaults without
+    /// it.
     #[arg(long, value_name = "DIR")]
     pub config: Option<PathBuf>,
     /// Seed demo incidents into an empty store.
@@ -367,7 +399,8 @@ pub enum TokenCommand {
 pub enum ConfigCommand {
     /// Validate a config directory; lists every problem as file:line:col.
     Check {
-        /// Config directory (*.yaml, *.yml); built-in defaults without it.
+        /// Config directory (*.yaml, *.yml, also in its direct subdirectories); built-in
+        /// defaults without it.
         #[arg(value_name = "DIR", conflicts_with = "config")]
         dir: Option<PathBuf>,
         /// Same as DIR.

@@ -1,46 +1,59 @@
 //! Reading a config directory from disk into the pure loader of `warroom_core::config`.
 
 use std::fs;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, anyhow};
 use warroom_core::Config;
 use warroom_core::config::{SourceFile, load};
 
-/// Every `*.yaml` / `*.yml` file directly in `dir`, sorted by name, so problems come out in a
-/// stable order. Subdirectories are not read (yet).
+/// Every `*.yaml` / `*.yml` file in `dir` and in its direct subdirectories (`dir/playbooks/`),
+/// sorted by path, so problems come out in a stable order. Deeper levels are not read; dot
+/// files and dot directories (editor locks, `.git`) are skipped.
 pub fn read_dir(dir: &Path) -> Result<Vec<SourceFile>> {
-    let entries = fs::read_dir(dir)
-        .map_err(|e| anyhow!("cannot read config directory {}: {e}", dir.display()))?;
-    let mut names = Vec::new();
-    for entry in entries {
-        let entry =
-            entry.map_err(|e| anyhow!("cannot read config directory {}: {e}", dir.display()))?;
-        let name = entry.file_name();
-        let Some(text) = name.to_str() else { continue };
-        let is_yaml = Path::new(text)
-            .extension()
-            .and_then(|e| e.to_str())
-            .is_some_and(|e| e.eq_ignore_ascii_case("yaml") || e.eq_ignore_ascii_case("yml"));
-        // Dot files are editor locks and backups (`.#roles.yaml`), not config.
-        if !is_yaml || text.starts_with('.') {
-            continue;
-        }
-        // `metadata` follows symlinks: a linked file counts, a linked directory does not.
-        if fs::metadata(entry.path()).is_ok_and(|m| m.is_file()) {
-            names.push(name);
-        }
+    let (mut paths, subdirs) = scan(dir)?;
+    for sub in subdirs {
+        paths.extend(scan(&sub)?.0);
     }
-    names.sort();
-    names
+    paths.sort();
+    paths
         .into_iter()
-        .map(|name| {
-            let path = dir.join(&name);
+        .map(|path| {
             let text = fs::read_to_string(&path)
                 .map_err(|e| anyhow!("cannot read config file {}: {e}", path.display()))?;
             Ok(SourceFile::new(path.display().to_string(), text))
         })
         .collect()
+}
+
+/// The YAML files and the subdirectories directly in `dir`.
+fn scan(dir: &Path) -> Result<(Vec<PathBuf>, Vec<PathBuf>)> {
+    let cannot = |e: std::io::Error| anyhow!("cannot read config directory {}: {e}", dir.display());
+    let mut files = Vec::new();
+    let mut dirs = Vec::new();
+    for entry in fs::read_dir(dir).map_err(cannot)? {
+        let entry = entry.map_err(cannot)?;
+        let name = entry.file_name();
+        let Some(text) = name.to_str() else { continue };
+        // Dot files are editor locks and backups (`.#roles.yaml`), not config.
+        if text.starts_with('.') {
+            continue;
+        }
+        // `metadata` follows symlinks: a linked file or directory counts as what it points to.
+        let Ok(meta) = fs::metadata(entry.path()) else {
+            continue;
+        };
+        let is_yaml = Path::new(text)
+            .extension()
+            .and_then(|e| e.to_str())
+            .is_some_and(|e| e.eq_ignore_ascii_case("yaml") || e.eq_ignore_ascii_case("yml"));
+        if meta.is_dir() {
+            dirs.push(entry.path());
+        } else if meta.is_file() && is_yaml {
+            files.push(entry.path());
+        }
+    }
+    Ok((files, dirs))
 }
 
 /// The effective config: `dir`'s files over the built-in defaults, or the defaults alone.
@@ -51,7 +64,7 @@ pub fn load_config(dir: Option<&Path>) -> Result<Config> {
             let files = read_dir(dir)?;
             if files.is_empty() {
                 eprintln!(
-                    "note: no *.yaml files in {}; using the built-in defaults",
+                    "note: no *.yaml files in {} or its subdirectories; using the built-in defaults",
                     dir.display()
                 );
             }
@@ -59,17 +72,24 @@ pub fn load_config(dir: Option<&Path>) -> Result<Config> {
         }
         None => Vec::new(),
     };
-    Ok(load(&files)?)
+    let config = load(&files)?;
+    // Not problems: the config loads. Said once, here, for check, show, serve and docs alike.
+    for warning in &config.warnings {
+        eprintln!("warning: {warning}");
+    }
+    Ok(config)
 }
 
 /// `config OK: ...` line of `warroom config check`.
 pub fn summary(config: &Config) -> String {
     format!(
-        "config OK: {} severities, {} roles, {} incident types, {} services",
+        "config OK: {} severities, {} roles, {} incident types, {} services, {} playbooks, {} triage questions",
         config.severities.len(),
         config.roles.len(),
         config.incident_types.len(),
-        config.services.len()
+        config.services.len(),
+        config.playbooks.len(),
+        config.triage_questions.len()
     )
 }
 
@@ -104,6 +124,44 @@ mod tests {
                 dir.path().join("b.yml").display().to_string()
             ]
         );
+    }
+
+    #[test]
+    fn direct_subdirectories_are_read_too_sorted_by_path() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = dir.path();
+        for sub in ["playbooks", "playbooks/deeper", ".git", "extra"] {
+            fs::create_dir_all(root.join(sub)).expect("mkdir");
+        }
+        for file in [
+            "roles.yaml",
+            "playbooks/b.yaml",
+            "playbooks/a.yml",
+            "playbooks/.#a.yml",
+            "playbooks/readme.md",
+            "playbooks/deeper/too-deep.yaml",
+            ".git/config.yaml",
+            "extra/z.yaml",
+            "a.yaml",
+        ] {
+            fs::write(root.join(file), "# x\n").expect("write");
+        }
+        let names: Vec<String> = read_dir(root)
+            .expect("reads")
+            .into_iter()
+            .map(|f| f.name)
+            .collect();
+        let expected: Vec<String> = [
+            "a.yaml",
+            "extra/z.yaml",
+            "playbooks/a.yml",
+            "playbooks/b.yaml",
+            "roles.yaml",
+        ]
+        .iter()
+        .map(|f| root.join(f).display().to_string())
+        .collect();
+        assert_eq!(names, expected);
     }
 
     #[test]

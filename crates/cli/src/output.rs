@@ -1,6 +1,6 @@
 //! Writing to the terminal: JSON, aligned tables, times and ages.
 
-use std::io::Write as _;
+use std::io::{IsTerminal as _, Write as _};
 
 use anyhow::Result;
 use comfy_table::{CellAlignment, Table, presets::NOTHING};
@@ -70,12 +70,94 @@ pub fn age(now: Timestamp, then: Timestamp) -> String {
         // Clocks of client and server disagree a little.
         return "just now".to_string();
     }
+    format!("{} ago", span(secs))
+}
+
+/// `then` relative to `now`: `in 12m` when ahead, `12m ago` when behind.
+pub fn relative(now: Timestamp, then: Timestamp) -> String {
+    let secs = then.duration_since(now).as_secs();
+    if secs > 0 {
+        format!("in {}", span(secs))
+    } else {
+        age(now, then)
+    }
+}
+
+/// A non-negative number of seconds as `45s`, `12m`, `3h12m`, `2d4h`.
+fn span(secs: i64) -> String {
     let (d, h, m) = (secs / 86_400, secs % 86_400 / 3_600, secs % 3_600 / 60);
     match (d, h, m) {
-        (0, 0, 0) => format!("{secs}s ago"),
-        (0, 0, m) => format!("{m}m ago"),
-        (0, h, m) => format!("{h}h{m}m ago"),
-        (d, h, _) => format!("{d}d{h}h ago"),
+        (0, 0, 0) => format!("{secs}s"),
+        (0, 0, m) => format!("{m}m"),
+        (0, h, m) => format!("{h}h{m}m"),
+        (d, h, _) => format!("{d}d{h}h"),
+    }
+}
+
+/// The words of `text` (whitespace collapsed) in lines of at most `width` characters; a word
+/// longer than that gets a line of its own.
+pub fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    for word in text.split_whitespace() {
+        if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > width {
+            lines.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    if !line.is_empty() {
+        lines.push(line);
+    }
+    lines
+}
+
+/// ANSI colours, used only when stdout is a terminal and `NO_COLOR` is not set. Colour never
+/// carries meaning alone: whatever it highlights is also written out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Colour(bool);
+
+impl Colour {
+    /// Colour when stdout is a terminal.
+    pub fn for_stdout() -> Colour {
+        let wanted = std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+        Colour(wanted && std::io::stdout().is_terminal())
+    }
+
+    /// Plain text.
+    #[cfg(test)]
+    pub fn off() -> Colour {
+        Colour(false)
+    }
+
+    fn paint(self, code: &str, text: &str) -> String {
+        if self.0 {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_string()
+        }
+    }
+
+    /// Bold red: something is late.
+    pub fn alarm(self, text: &str) -> String {
+        self.paint("1;31", text)
+    }
+
+    /// Green: done.
+    pub fn good(self, text: &str) -> String {
+        self.paint("32", text)
+    }
+
+    /// Dim: set aside.
+    pub fn dim(self, text: &str) -> String {
+        self.paint("2", text)
+    }
+
+    /// Bold: a heading.
+    pub fn bold(self, text: &str) -> String {
+        self.paint("1", text)
     }
 }
 
@@ -127,6 +209,34 @@ mod tests {
         assert_eq!(ago("2026-11-22T08:48:00Z"), "3h12m ago");
         assert_eq!(ago("2026-11-20T08:00:00Z"), "2d4h ago");
         assert_eq!(ago("2026-11-22T12:00:05Z"), "just now");
+    }
+
+    #[test]
+    fn relative_times_point_both_ways() {
+        let now: Timestamp = "2026-11-22T12:00:00Z".parse().expect("ts");
+        let rel = |s: &str| relative(now, s.parse().expect("ts"));
+        assert_eq!(rel("2026-11-22T12:12:00Z"), "in 12m");
+        assert_eq!(rel("2026-11-22T11:48:00Z"), "12m ago");
+        assert_eq!(rel("2026-11-22T12:00:00Z"), "0s ago");
+    }
+
+    #[test]
+    fn text_wraps_at_word_boundaries() {
+        assert_eq!(
+            wrap("one two  three\nfour", 9),
+            ["one two", "three", "four"]
+        );
+        assert_eq!(
+            wrap("averyveryverylongword x", 5),
+            ["averyveryverylongword", "x"]
+        );
+        assert!(wrap("  ", 10).is_empty());
+    }
+
+    #[test]
+    fn colour_is_off_unless_asked() {
+        assert_eq!(Colour::off().alarm("OVERDUE"), "OVERDUE");
+        assert_eq!(Colour(true).alarm("OVERDUE"), "\x1b[1;31mOVERDUE\x1b[0m");
     }
 
     #[test]

@@ -2,10 +2,16 @@
 //! either the API's JSON (`--json`) or a human view.
 
 mod admin;
+mod checklist;
 mod config;
+mod docs;
 mod incident;
+mod init;
 mod list;
+mod playbook;
 mod serve;
+mod task;
+mod triage;
 mod update;
 
 use std::collections::BTreeMap;
@@ -25,6 +31,8 @@ pub async fn run(cli: Cli) -> Result<()> {
     match command {
         Command::Serve(args) => serve::run(args, global.data_dir).await,
         Command::Config(cmd) => config::run(cmd, global.json),
+        Command::Init { dir, force } => init::run(&dir, force, global.json),
+        Command::Docs(cmd) => docs::run(cmd, global.json),
         command => {
             // A mistyped id is reported as such, even when no token is at hand.
             if let Some(id) = command.incident_id() {
@@ -74,8 +82,11 @@ async fn client_command(command: Command, api: &Api, out: Out) -> Result<()> {
         Command::Verify => admin::verify(api, out).await,
         Command::Token(cmd) => admin::token(api, out, cmd).await,
         Command::Whoami => admin::whoami(api, out).await,
+        Command::Playbook(cmd) => playbook::run(api, out, cmd).await,
+        Command::Task(cmd) => task::run(api, out, cmd).await,
+        Command::Triage(args) => triage::run(api, out, args).await,
         // Handled in `run`, which needs no server.
-        Command::Serve(_) | Command::Config(_) => Ok(()),
+        Command::Serve(_) | Command::Config(_) | Command::Init { .. } | Command::Docs(_) => Ok(()),
     }
 }
 
