@@ -237,6 +237,9 @@ pub struct ServeArgs {
     /// it.
     #[arg(long, value_name = "DIR")]
     pub config: Option<PathBuf>,
+    /// Do not run the timer engine in this process (API-only replica).
+    #[arg(long)]
+    pub no_engine: bool,
     /// Seed demo incidents into an empty store.
     #[arg(long)]
     pub demo: bool,

@@ -209,6 +209,26 @@ pub enum EventKind {
         /// Task id.
         task: String,
     },
+    /// Nobody acknowledged within the severity's response target: a breach.
+    AcknowledgeTargetMissed {
+        /// Severity whose target was missed.
+        severity: String,
+        /// The target, as configured.
+        target: String,
+        /// When acknowledgement was due.
+        due_at: Timestamp,
+    },
+    /// A playbook phase's time box ended with tasks still open.
+    PhaseDeadlinePassed {
+        /// Playbook id.
+        playbook: String,
+        /// Phase id.
+        phase: String,
+        /// When the phase was due.
+        due_at: Timestamp,
+        /// Task ids still open.
+        open_tasks: Vec<String>,
+    },
 }
 
 impl EventKind {
@@ -238,6 +258,8 @@ impl EventKind {
             EventKind::TaskCompleted { .. } => "task_completed",
             EventKind::TaskSkipped { .. } => "task_skipped",
             EventKind::TaskReopened { .. } => "task_reopened",
+            EventKind::AcknowledgeTargetMissed { .. } => "acknowledge_target_missed",
+            EventKind::PhaseDeadlinePassed { .. } => "phase_deadline_passed",
         }
     }
 
@@ -348,6 +370,15 @@ impl EventKind {
             EventKind::TaskReopened { playbook, task } => {
                 format!("Task {playbook}/{task} reopened")
             }
+            EventKind::AcknowledgeTargetMissed { severity, target, .. } => {
+                format!("Not acknowledged within the {severity} target of {target}")
+            }
+            EventKind::PhaseDeadlinePassed { playbook, phase, open_tasks, .. } => format!(
+                "Phase {playbook}/{phase} time box ended with {} open task{}: {}",
+                open_tasks.len(),
+                if open_tasks.len() == 1 { "" } else { "s" },
+                open_tasks.join(", ")
+            ),
         }
     }
 }

@@ -109,6 +109,9 @@ pub struct Incident {
     /// Playbooks attached, with task progress.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub playbooks: Vec<AttachedPlaybook>,
+    /// When the acknowledgement target was missed, if it was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acknowledge_target_missed_at: Option<Timestamp>,
     /// Playbooks detached by hand; they do not re-attach by themselves.
     #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
     pub detached_playbooks: BTreeSet<String>,
@@ -195,6 +198,7 @@ impl Incident {
                 closed_at: None,
                 updated_at: event.at,
                 playbooks: Vec::new(),
+                acknowledge_target_missed_at: None,
                 detached_playbooks: BTreeSet::new(),
             },
             (None, _) => {
@@ -301,6 +305,10 @@ impl Incident {
                 actor,
                 Some(reason.clone()),
             ),
+            EventKind::AcknowledgeTargetMissed { .. } => {
+                self.acknowledge_target_missed_at.get_or_insert(at);
+            }
+            EventKind::PhaseDeadlinePassed { .. } => {}
             EventKind::TaskReopened { playbook, task } => {
                 if let Some(a) = self
                     .playbooks

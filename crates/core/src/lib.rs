@@ -2,8 +2,8 @@
 //!
 //! This crate owns what an incident *is* and which changes are allowed: the incident model and
 //! its id, the event log and its hash chain, the lifecycle state machine, the command rules that
-//! turn a request into events, access rules, the configuration model with its validation, and the
-//! incident-log exports. It does no I/O and never reads the system clock except through
+//! turn a request into events, access rules, the configuration model with its validation, the
+//! incident-log exports, and on-call schedules with their calendar feed. It does no I/O and never reads the system clock except through
 //! [`clock::SystemClock`]; time always enters as a value.
 
 pub mod access;
@@ -13,11 +13,15 @@ pub mod config;
 pub mod duration;
 pub mod event;
 pub mod export;
+pub mod ical;
 pub mod id;
 pub mod incident;
 pub mod lifecycle;
+pub mod people;
 pub mod plan;
 pub mod playbook;
+pub mod schedule;
+pub mod timer;
 pub mod triage;
 
 pub use access::{Principal, Role};
@@ -28,3 +32,5 @@ pub use event::{Event, EventKind, NewEvent};
 pub use id::IncidentId;
 pub use incident::{Impact, Incident, Links};
 pub use lifecycle::Status;
+pub use people::{Person, Team};
+pub use schedule::{OnCall, Override, Schedule, Shift, shifts, who_is_on_call};

@@ -5,6 +5,7 @@
 
 use jiff::SignedDuration;
 use warroom_core::command::{Declaration, decide, declaration_events};
+use warroom_core::timer::desired_timers;
 use warroom_core::{
     Clock, Command, Config, Impact, IncidentPatch, Links, NewEvent, Principal, Role, Status,
 };
@@ -37,7 +38,9 @@ async fn play(
         })
         .collect();
     let (mut inc, _) = store
-        .create_incident(events)
+        .create_incident(events, &|i: &warroom_core::Incident| {
+            desired_timers(i, config)
+        })
         .await
         .map_err(|e| e.to_string())?;
     for step in steps {
@@ -52,7 +55,12 @@ async fn play(
             })
             .collect();
         inc = store
-            .append(&inc.id, inc.version, events)
+            .append(
+                &inc.id,
+                inc.version,
+                events,
+                &|i: &warroom_core::Incident| desired_timers(i, config),
+            )
             .await
             .map_err(|e| e.to_string())?
             .0;
@@ -121,7 +129,12 @@ async fn work_the_checklist(
             })
         };
         store
-            .update(&everyone, &id, &decide_events)
+            .update(
+                &everyone,
+                &id,
+                &decide_events,
+                &|i: &warroom_core::Incident| desired_timers(i, config),
+            )
             .await
             .map_err(|e| e.to_string())?;
     }

@@ -27,6 +27,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 use warroom_core::{Clock, Config, Role};
+use warroom_engine::Engine;
 use warroom_store::{Store, StoreError, redact_url};
 
 pub use state::AppState;
@@ -44,6 +45,9 @@ pub struct ServeOptions {
     pub config: Config,
     /// Seed a realistic demo incident when the database has none.
     pub demo: bool,
+    /// Run the timer engine in this process (off for API-only replicas and for tests that
+    /// tick it by hand).
+    pub engine: bool,
 }
 
 /// Why the server could not start or stopped.
@@ -84,15 +88,21 @@ pub struct Running {
     pub addr: SocketAddr,
     /// The admin token, when this start created it.
     pub created_admin_token: Option<String>,
+    /// The timer engine this server runs (tests tick it by hand after moving the clock).
+    pub engine: Engine,
     shutdown: tokio::sync::oneshot::Sender<()>,
     task: tokio::task::JoinHandle<std::io::Result<()>>,
+    engine_shutdown: tokio::sync::oneshot::Sender<()>,
+    engine_task: tokio::task::JoinHandle<()>,
 }
 
 impl Running {
-    /// Stops accepting, finishes in-flight requests, and waits.
+    /// Stops accepting, finishes in-flight requests and the engine's current tick, and waits.
     pub async fn stop(self) {
         let _ = self.shutdown.send(());
+        let _ = self.engine_shutdown.send(());
         let _ = self.task.await;
+        let _ = self.engine_task.await;
     }
 }
 
@@ -224,6 +234,19 @@ pub async fn start(options: ServeOptions, clock: Arc<dyn Clock>) -> Result<Runni
         addr: options.listen.clone(),
         source,
     })?;
+    let engine = Engine::new(store.clone(), config.clone(), clock.clone());
+    let (engine_tx, engine_rx) = tokio::sync::oneshot::channel::<()>();
+    let background = engine.clone();
+    let run_engine = options.engine;
+    let engine_task = tokio::spawn(async move {
+        if run_engine {
+            background
+                .run(Duration::from_secs(1), async {
+                    let _ = engine_rx.await;
+                })
+                .await;
+        }
+    });
     let state = AppState {
         store,
         config,
@@ -240,8 +263,11 @@ pub async fn start(options: ServeOptions, clock: Arc<dyn Clock>) -> Result<Runni
     Ok(Running {
         addr,
         created_admin_token,
+        engine,
         shutdown: tx,
         task,
+        engine_shutdown: engine_tx,
+        engine_task,
     })
 }
 

@@ -83,6 +83,7 @@ async fn spawn_on(database_url: Option<String>) -> TestApp {
             database_url: database_url.clone(),
             config: test_config(),
             demo: false,
+            engine: false,
         },
         clock.clone(),
     )
@@ -898,6 +899,7 @@ async fn admin_token_is_private_and_made_once() {
             database_url: url,
             config: Config::builtin(),
             demo: false,
+            engine: false,
         },
         clock,
     )
@@ -948,6 +950,7 @@ async fn demo_seed_is_valid_and_runs_once() {
         database_url: None,
         config: Config::builtin(),
         demo: true,
+        engine: false,
     };
     let running = warroom_server::start(options.clone(), clock.clone())
         .await
@@ -971,8 +974,16 @@ async fn demo_seed_is_valid_and_runs_once() {
         .collect();
     assert_eq!(statuses, ["contained", "resolved", "closed"]);
     assert_eq!(incidents[0]["severity"], "P0");
-    assert_eq!(incidents[0]["playbooks"][0]["playbook"]["id"], "unauthorized-access");
-    assert_eq!(incidents[0]["playbooks"][0]["progress"].as_object().map(|p| p.len()), Some(4));
+    assert_eq!(
+        incidents[0]["playbooks"][0]["playbook"]["id"],
+        "unauthorized-access"
+    );
+    assert_eq!(
+        incidents[0]["playbooks"][0]["progress"]
+            .as_object()
+            .map(|p| p.len()),
+        Some(4)
+    );
     let report: Value = http
         .get(format!("{base}/api/v1/verify"))
         .bearer_auth(&token)
@@ -1211,5 +1222,59 @@ async fn triage_suggests_a_severity_over_http() {
         (s, &b["error"]["field"]),
         (StatusCode::UNPROCESSABLE_ENTITY, &json!("answers"))
     );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn the_engine_records_missed_targets_and_phase_deadlines() {
+    let app = spawn().await;
+    let id = app
+        .declare(
+            &app.admin,
+            json!({ "title": "Nobody home", "severity": "P1", "labels": { "probe": "yes" } }),
+        )
+        .await;
+    let engine = app.running.as_ref().expect("running").engine.clone();
+    app.clock.advance(SignedDuration::from_mins(20));
+    // The probe playbook's 0-15m phase is over with both tasks open; the 30-minute
+    // acknowledgement target is not yet missed.
+    let fired = engine.tick().await.expect("tick");
+    assert_eq!(
+        fired.iter().filter(|f| f.events > 0).count(),
+        1,
+        "{fired:?}"
+    );
+    app.clock.advance(SignedDuration::from_mins(15));
+    let fired = engine.tick().await.expect("tick");
+    assert_eq!(
+        fired.iter().filter(|f| f.events > 0).count(),
+        1,
+        "{fired:?}"
+    );
+    assert!(engine.tick().await.expect("tick").is_empty());
+
+    let (_, events) = app.get(&format!("/api/v1/incidents/{id}/events")).await;
+    let kinds: Vec<&str> = events["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .filter_map(|e| e["kind"].as_str())
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "declared",
+            "playbook_attached",
+            "phase_deadline_passed",
+            "acknowledge_target_missed"
+        ]
+    );
+    assert_eq!(events["events"][2]["actor"], "warroom");
+    assert_eq!(
+        events["events"][2]["data"]["open_tasks"],
+        json!(["check", "tell"])
+    );
+    let (_, inc) = app.get(&format!("/api/v1/incidents/{id}")).await;
+    assert_eq!(inc["acknowledge_target_missed_at"], "2026-11-22T10:35:00Z");
     app.stop().await;
 }

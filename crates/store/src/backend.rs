@@ -44,7 +44,7 @@ pub(crate) fn conflict_or(err: sqlx::Error) -> StoreError {
 }
 
 macro_rules! store_impl {
-    ($store:ident, $db:ty, $backend:ident, $migrations:expr, $lock:literal) => {
+    ($store:ident, $db:ty, $backend:ident, $migrations:expr, $lock:literal, $skip_locked:literal) => {
         use async_trait::async_trait;
         use jiff::Timestamp;
         use sqlx::{QueryBuilder, Row};
@@ -54,7 +54,8 @@ macro_rules! store_impl {
         use crate::backend::{conflict_or, contains_pattern, from_micros, micros, parse_role};
         use crate::filter::{Cursor, IncidentFilter, Page, StatusFilter};
         use crate::types::{NewToken, TokenRecord, VerifyReport};
-        use crate::{Backend, Store};
+        use crate::{Backend, FireTimer, FiredTimer, Store, TimerPlan};
+        use warroom_core::timer::TimerSpec;
 
         type Tx = sqlx::Transaction<'static, $db>;
 
@@ -204,15 +205,16 @@ macro_rules! store_impl {
                 Ok(())
             }
 
-            /// Seals `events` after `incident`'s log, writes them and the projection, commits.
-            async fn seal_and_commit(
-                mut tx: Tx,
+            /// Seals `events` after `incident`'s log and writes them, the projection and the
+            /// timers the new state needs, inside `tx`.
+            async fn seal_and_write(
+                tx: &mut Tx,
                 mut incident: Incident,
                 mut prev: String,
                 events: Vec<NewEvent>,
+                timers: &TimerPlan<'_>,
             ) -> Result<(Incident, Vec<Event>), StoreError> {
                 if events.is_empty() {
-                    tx.rollback().await?;
                     return Ok((incident, Vec::new()));
                 }
                 let expected_version = incident.version;
@@ -223,10 +225,61 @@ macro_rules! store_impl {
                     incident = Incident::apply(Some(incident), &event).map_err(|e| StoreError::Corrupt(e.to_string()))?;
                     sealed.push(event);
                 }
-                Self::insert_events(&mut tx, &sealed).await?;
-                Self::write_projection(&mut tx, &incident, &prev, Some(expected_version)).await?;
-                tx.commit().await?;
+                Self::insert_events(tx, &sealed).await?;
+                Self::write_projection(tx, &incident, &prev, Some(expected_version)).await?;
+                Self::schedule_timers(tx, &incident, timers).await?;
                 Ok((incident, sealed))
+            }
+
+            /// [`Self::seal_and_write`], then commit (or roll back when there was nothing to write).
+            async fn seal_and_commit(
+                mut tx: Tx,
+                incident: Incident,
+                prev: String,
+                events: Vec<NewEvent>,
+                timers: &TimerPlan<'_>,
+            ) -> Result<(Incident, Vec<Event>), StoreError> {
+                let written = Self::seal_and_write(&mut tx, incident, prev, events, timers).await?;
+                if written.1.is_empty() {
+                    tx.rollback().await?;
+                } else {
+                    tx.commit().await?;
+                }
+                Ok(written)
+            }
+
+            /// Inserts the timers `incident` needs; existing keys are left alone, so a timer that
+            /// already fired is never re-armed.
+            async fn schedule_timers(tx: &mut Tx, incident: &Incident, timers: &TimerPlan<'_>) -> Result<(), StoreError> {
+                for t in timers(incident) {
+                    let kind = serde_json::to_string(&t.kind).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                    sqlx::query(
+                        "INSERT INTO timers (key, incident_id, kind, due_at, created_at) VALUES ($1, $2, $3, $4, $5)
+                         ON CONFLICT (key) DO NOTHING",
+                    )
+                    .bind(&t.key)
+                    .bind(&t.incident_id)
+                    .bind(kind)
+                    .bind(micros(t.due_at))
+                    .bind(micros(incident.updated_at))
+                    .execute(&mut **tx)
+                    .await?;
+                }
+                Ok(())
+            }
+
+            fn timer_from_row(row: &<$db as sqlx::Database>::Row) -> Result<FiredTimer, StoreError> {
+                let kind: String = row.try_get("kind")?;
+                Ok(FiredTimer {
+                    timer: TimerSpec {
+                        key: row.try_get("key")?,
+                        incident_id: row.try_get("incident_id")?,
+                        due_at: from_micros(row.try_get("due_at")?)?,
+                        kind: serde_json::from_str(&kind).map_err(|e| StoreError::Corrupt(format!("timer kind: {e}")))?,
+                    },
+                    fired_at: row.try_get::<Option<i64>, _>("fired_at")?.map(from_micros).transpose()?,
+                    events: 0,
+                })
             }
 
             fn push_visibility(qb: &mut QueryBuilder<$db>, viewer: &Principal) {
@@ -361,7 +414,11 @@ macro_rules! store_impl {
                 Ok(())
             }
 
-            async fn create_incident(&self, events: Vec<NewEvent>) -> Result<(Incident, Vec<Event>), StoreError> {
+            async fn create_incident(
+                &self,
+                events: Vec<NewEvent>,
+                timers: &TimerPlan<'_>,
+            ) -> Result<(Incident, Vec<Event>), StoreError> {
                 let first_at = events
                     .first()
                     .map(|e| e.at)
@@ -392,6 +449,7 @@ macro_rules! store_impl {
                 let incident = state.ok_or_else(|| StoreError::Corrupt("an incident needs a declaration".into()))?;
                 Self::insert_events(&mut tx, &sealed).await?;
                 Self::write_projection(&mut tx, &incident, &prev, None).await?;
+                Self::schedule_timers(&mut tx, &incident, timers).await?;
                 tx.commit().await?;
                 Ok((incident, sealed))
             }
@@ -401,6 +459,7 @@ macro_rules! store_impl {
                 id: &IncidentId,
                 expected_version: u64,
                 events: Vec<NewEvent>,
+                timers: &TimerPlan<'_>,
             ) -> Result<(Incident, Vec<Event>), StoreError> {
                 let mut tx = self.begin().await?;
                 let row = sqlx::query(concat!("SELECT version, last_hash, state FROM incidents WHERE id = $1", $lock))
@@ -416,7 +475,7 @@ macro_rules! store_impl {
                 }
                 let incident = Self::parse_state(&row.try_get::<String, _>("state")?)?;
                 let last_hash: String = row.try_get("last_hash")?;
-                Self::seal_and_commit(tx, incident, last_hash, events).await
+                Self::seal_and_commit(tx, incident, last_hash, events, timers).await
             }
 
             async fn update(
@@ -424,6 +483,7 @@ macro_rules! store_impl {
                 viewer: &Principal,
                 id: &IncidentId,
                 decide: &crate::Decide<'_>,
+                timers: &TimerPlan<'_>,
             ) -> Result<(Incident, Vec<Event>), StoreError> {
                 let mut tx = self.begin().await?;
                 let mut qb = QueryBuilder::<$db>::new("SELECT i.last_hash, i.state FROM incidents i WHERE i.id = ");
@@ -434,7 +494,65 @@ macro_rules! store_impl {
                 let incident = Self::parse_state(&row.try_get::<String, _>("state")?)?;
                 let events = decide(&incident).map_err(StoreError::Rejected)?;
                 let last_hash: String = row.try_get("last_hash")?;
-                Self::seal_and_commit(tx, incident, last_hash, events).await
+                Self::seal_and_commit(tx, incident, last_hash, events, timers).await
+            }
+
+            async fn fire_due_timers(
+                &self,
+                now: Timestamp,
+                limit: usize,
+                fire: &FireTimer<'_>,
+                timers: &TimerPlan<'_>,
+            ) -> Result<Vec<FiredTimer>, StoreError> {
+                let mut fired = Vec::new();
+                while fired.len() < limit {
+                    let mut tx = self.begin().await?;
+                    // SKIP LOCKED (PostgreSQL): another process firing a timer makes us take the
+                    // next one instead of waiting for it; SQLite has a single writer anyway.
+                    let row = sqlx::query(concat!(
+                        "SELECT key, incident_id, kind, due_at, fired_at FROM timers
+                         WHERE fired_at IS NULL AND due_at <= $1 ORDER BY due_at, key LIMIT 1",
+                        $skip_locked
+                    ))
+                    .bind(micros(now))
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                    let Some(row) = row else {
+                        tx.rollback().await?;
+                        break;
+                    };
+                    let mut timer = Self::timer_from_row(&row)?;
+                    let incident_row = sqlx::query(concat!("SELECT last_hash, state FROM incidents WHERE id = $1", $lock))
+                        .bind(&timer.timer.incident_id)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                    if let Some(incident_row) = incident_row {
+                        let incident = Self::parse_state(&incident_row.try_get::<String, _>("state")?)?;
+                        let last_hash: String = incident_row.try_get("last_hash")?;
+                        let events = fire(&timer.timer, &incident);
+                        let (_, sealed) = Self::seal_and_write(&mut tx, incident, last_hash, events, timers).await?;
+                        timer.events = sealed.len();
+                    }
+                    sqlx::query("UPDATE timers SET fired_at = $1 WHERE key = $2 AND fired_at IS NULL")
+                        .bind(micros(now))
+                        .bind(&timer.timer.key)
+                        .execute(&mut *tx)
+                        .await?;
+                    tx.commit().await?;
+                    timer.fired_at = Some(now);
+                    fired.push(timer);
+                }
+                Ok(fired)
+            }
+
+            async fn timers(&self, incident_id: &IncidentId) -> Result<Vec<FiredTimer>, StoreError> {
+                let rows = sqlx::query(
+                    "SELECT key, incident_id, kind, due_at, fired_at FROM timers WHERE incident_id = $1 ORDER BY due_at, key",
+                )
+                .bind(incident_id.as_str())
+                .fetch_all(&self.pool)
+                .await?;
+                rows.iter().map(Self::timer_from_row).collect()
             }
 
             async fn incident(&self, viewer: &Principal, id: &IncidentId) -> Result<Option<Incident>, StoreError> {

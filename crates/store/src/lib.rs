@@ -19,6 +19,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use jiff::Timestamp;
+use warroom_core::timer::TimerSpec;
 use warroom_core::{Event, Incident, IncidentId, NewEvent, Principal};
 
 pub use filter::{Cursor, IncidentFilter, Page, StatusFilter};
@@ -66,6 +67,24 @@ pub type Decide<'d> = dyn for<'a> Fn(&'a Incident) -> Result<Vec<NewEvent>, warr
     + Sync
     + 'd;
 
+/// The timers an incident needs in a given state (see `warroom_core::timer::desired_timers`);
+/// the store writes them in the same transaction as the events.
+pub type TimerPlan<'p> = dyn Fn(&Incident) -> Vec<TimerSpec> + Send + Sync + 'p;
+
+/// What a due timer records, given the incident's current state.
+pub type FireTimer<'f> = dyn Fn(&TimerSpec, &Incident) -> Vec<NewEvent> + Send + Sync + 'f;
+
+/// A timer and whether it fired.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FiredTimer {
+    /// The timer.
+    pub timer: TimerSpec,
+    /// When it fired (`None` while pending).
+    pub fired_at: Option<Timestamp>,
+    /// How many events firing it appended.
+    pub events: usize,
+}
+
 /// Which database a store runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -90,6 +109,7 @@ pub trait Store: Send + Sync + 'static {
     async fn create_incident(
         &self,
         events: Vec<NewEvent>,
+        timers: &TimerPlan<'_>,
     ) -> Result<(Incident, Vec<Event>), StoreError>;
 
     /// Appends `events` if the incident is still at `expected_version`; otherwise
@@ -99,6 +119,7 @@ pub trait Store: Send + Sync + 'static {
         id: &IncidentId,
         expected_version: u64,
         events: Vec<NewEvent>,
+        timers: &TimerPlan<'_>,
     ) -> Result<(Incident, Vec<Event>), StoreError>;
 
     /// Locks the incident (if `viewer` may see it), lets `decide` turn its current state into
@@ -110,7 +131,23 @@ pub trait Store: Send + Sync + 'static {
         viewer: &Principal,
         id: &IncidentId,
         decide: &crate::Decide<'_>,
+        timers: &TimerPlan<'_>,
     ) -> Result<(Incident, Vec<Event>), StoreError>;
+
+    /// Fires due timers, oldest first, at most `limit`: for each, in one transaction, locks
+    /// the timer (skipping ones another process holds), re-reads the incident, appends what
+    /// `fire` returns, schedules the timers the new state needs, and marks the timer fired.
+    /// A fired timer never fires again, whatever the clock does afterwards.
+    async fn fire_due_timers(
+        &self,
+        now: Timestamp,
+        limit: usize,
+        fire: &FireTimer<'_>,
+        timers: &TimerPlan<'_>,
+    ) -> Result<Vec<FiredTimer>, StoreError>;
+
+    /// An incident's timers, fired or not, by due time (for inspection and tests).
+    async fn timers(&self, incident_id: &IncidentId) -> Result<Vec<FiredTimer>, StoreError>;
 
     /// The incident, if it exists and `viewer` may see it.
     async fn incident(

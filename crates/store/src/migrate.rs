@@ -11,17 +11,31 @@ pub(crate) struct Migration {
     pub sql: &'static str,
 }
 
-pub(crate) const SQLITE: &[Migration] = &[Migration {
-    version: 1,
-    name: "incidents",
-    sql: include_str!("../migrations/sqlite/0001_incidents.sql"),
-}];
+pub(crate) const SQLITE: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "incidents",
+        sql: include_str!("../migrations/sqlite/0001_incidents.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "timers",
+        sql: include_str!("../migrations/sqlite/0002_timers.sql"),
+    },
+];
 
-pub(crate) const POSTGRES: &[Migration] = &[Migration {
-    version: 1,
-    name: "incidents",
-    sql: include_str!("../migrations/postgres/0001_incidents.sql"),
-}];
+pub(crate) const POSTGRES: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "incidents",
+        sql: include_str!("../migrations/postgres/0001_incidents.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "timers",
+        sql: include_str!("../migrations/postgres/0002_timers.sql"),
+    },
+];
 
 pub(crate) const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (
     version BIGINT PRIMARY KEY,

@@ -50,5 +50,6 @@ crate::backend::store_impl!(
     sqlx::Postgres,
     Postgres,
     crate::migrate::POSTGRES,
-    " FOR UPDATE"
+    " FOR UPDATE",
+    " FOR UPDATE SKIP LOCKED"
 );

@@ -52,5 +52,6 @@ crate::backend::store_impl!(
     sqlx::Sqlite,
     Sqlite,
     crate::migrate::SQLITE,
+    "",
     ""
 );

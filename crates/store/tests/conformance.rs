@@ -44,7 +44,14 @@ conformance!(
     projection_always_equals_the_fold,
     migrations_are_idempotent,
     locked_updates_queue_and_respect_visibility,
+    timers_fire_once_whatever_the_clock_does,
+    stale_timers_fire_as_no_ops,
+    two_processes_fire_each_timer_exactly_once,
 );
+
+fn no_timers(_: &Incident) -> Vec<warroom_core::timer::TimerSpec> {
+    Vec::new()
+}
 
 fn t0() -> Timestamp {
     "2026-11-22T10:00:00Z".parse().expect("valid time")
@@ -83,11 +90,14 @@ fn declaration(title: &str, severity: &str) -> Declaration {
 async fn declare_as(store: &dyn Store, actor: &str, d: &Declaration, at: Timestamp) -> Incident {
     let kind = declare(d, &Config::builtin()).expect("valid declaration");
     store
-        .create_incident(vec![NewEvent {
-            at,
-            actor: actor.into(),
-            kind,
-        }])
+        .create_incident(
+            vec![NewEvent {
+                at,
+                actor: actor.into(),
+                kind,
+            }],
+            &no_timers,
+        )
         .await
         .expect("declared")
         .0
@@ -117,7 +127,7 @@ async fn run(
                 kind,
             })
             .collect();
-        match store.append(id, inc.version, events).await {
+        match store.append(id, inc.version, events, &no_timers).await {
             Ok((inc, _)) => return inc,
             Err(StoreError::Conflict(_)) => continue,
             Err(e) => panic!("append failed: {e}"),
@@ -272,6 +282,7 @@ async fn stale_version_is_a_conflict_and_writes_nothing(url: &str) {
                     text: "late".into(),
                 },
             }],
+            &no_timers,
         )
         .await;
     assert!(matches!(stale, Err(StoreError::Conflict(_))), "{stale:?}");
@@ -282,7 +293,12 @@ async fn stale_version_is_a_conflict_and_writes_nothing(url: &str) {
         .expect("exists");
     assert_eq!(events.len(), 2);
     let missing = store
-        .append(&"INC-20200101-001".parse().expect("id"), 1, Vec::new())
+        .append(
+            &"INC-20200101-001".parse().expect("id"),
+            1,
+            Vec::new(),
+            &no_timers,
+        )
         .await;
     assert!(matches!(missing, Err(StoreError::NotFound)), "{missing:?}");
 }
@@ -704,7 +720,7 @@ async fn projection_always_equals_the_fold(url: &str) {
                 })
                 .collect();
             store
-                .append(&id, inc.version, events)
+                .append(&id, inc.version, events, &no_timers)
                 .await
                 .expect("append");
             accepted += 1;
@@ -780,7 +796,7 @@ async fn locked_updates_queue_and_respect_visibility(url: &str) {
                 })
             };
             store
-                .update(&person("alice"), &id, &decide_events)
+                .update(&person("alice"), &id, &decide_events, &no_timers)
                 .await
                 .expect("queued, not conflicting");
         }));
@@ -797,7 +813,9 @@ async fn locked_updates_queue_and_respect_visibility(url: &str) {
 
     let refuse =
         |inc: &Incident| decide(inc, &Command::Close, &Config::builtin()).map(|_| Vec::new());
-    let refused = store.update(&person("alice"), &id, &refuse).await;
+    let refused = store
+        .update(&person("alice"), &id, &refuse, &no_timers)
+        .await;
     assert!(
         matches!(
             refused,
@@ -808,7 +826,9 @@ async fn locked_updates_queue_and_respect_visibility(url: &str) {
     let never = |_: &Incident| -> Result<Vec<NewEvent>, warroom_core::DomainError> {
         panic!("an outsider's decision must not run")
     };
-    let hidden = store.update(&person("mallory"), &id, &never).await;
+    let hidden = store
+        .update(&person("mallory"), &id, &never, &no_timers)
+        .await;
     assert!(matches!(hidden, Err(StoreError::NotFound)), "{hidden:?}");
     assert_eq!(
         store
@@ -819,4 +839,175 @@ async fn locked_updates_queue_and_respect_visibility(url: &str) {
             .len(),
         31
     );
+}
+
+fn plan(inc: &Incident) -> Vec<warroom_core::timer::TimerSpec> {
+    warroom_core::timer::desired_timers(inc, &Config::builtin())
+}
+
+async fn declare_with_timers(
+    store: &dyn Store,
+    title: &str,
+    severity: &str,
+    at: Timestamp,
+) -> Incident {
+    let kind =
+        declare(&declaration(title, severity), &Config::builtin()).expect("valid declaration");
+    store
+        .create_incident(
+            vec![NewEvent {
+                at,
+                actor: "alice".into(),
+                kind,
+            }],
+            &plan,
+        )
+        .await
+        .expect("declared")
+        .0
+}
+
+async fn fire_at(store: &dyn Store, now: Timestamp) -> Vec<warroom_store::FiredTimer> {
+    let fire = move |t: &warroom_core::timer::TimerSpec, inc: &Incident| -> Vec<NewEvent> {
+        warroom_core::timer::fire(t, inc, &Config::builtin(), now)
+            .into_iter()
+            .map(|kind| NewEvent {
+                at: now,
+                actor: "warroom".into(),
+                kind,
+            })
+            .collect()
+    };
+    store
+        .fire_due_timers(now, 100, &fire, &plan)
+        .await
+        .expect("fire")
+}
+
+fn count_kind(events: &[warroom_core::Event], kind: &str) -> usize {
+    events.iter().filter(|e| e.kind.name() == kind).count()
+}
+
+async fn timers_fire_once_whatever_the_clock_does(url: &str) {
+    let store = open(url).await;
+    // P1: acknowledge within 30 minutes.
+    let inc = declare_with_timers(&*store, "Nobody answers", "P1", t0()).await;
+    let timers = store.timers(&inc.id).await.expect("timers");
+    assert_eq!(timers.len(), 1);
+    assert_eq!(timers[0].timer.due_at, t0() + SignedDuration::from_mins(30));
+    assert_eq!(timers[0].fired_at, None);
+
+    assert!(
+        fire_at(&*store, t0() + SignedDuration::from_mins(29))
+            .await
+            .is_empty()
+    );
+    let fired = fire_at(&*store, t0() + SignedDuration::from_mins(31)).await;
+    assert_eq!((fired.len(), fired[0].events), (1, 1));
+    // Again, later, and with the clock jumping back: nothing fires twice.
+    assert!(
+        fire_at(&*store, t0() + SignedDuration::from_mins(45))
+            .await
+            .is_empty()
+    );
+    assert!(
+        fire_at(&*store, t0() + SignedDuration::from_mins(5))
+            .await
+            .is_empty()
+    );
+    // A restart (a new store on the same database) does not fire it again either.
+    drop(store);
+    let store = open(url).await;
+    assert!(
+        fire_at(&*store, t0() + SignedDuration::from_hours(3))
+            .await
+            .is_empty()
+    );
+    let events = store
+        .events(&admin(), &inc.id)
+        .await
+        .expect("read")
+        .expect("exists");
+    assert_eq!(count_kind(&events, "acknowledge_target_missed"), 1);
+    let after = store
+        .incident(&admin(), &inc.id)
+        .await
+        .expect("read")
+        .expect("exists");
+    assert_eq!(
+        after.acknowledge_target_missed_at,
+        Some(t0() + SignedDuration::from_mins(31))
+    );
+    assert!(store.verify().await.expect("verify").ok);
+}
+
+async fn stale_timers_fire_as_no_ops(url: &str) {
+    let store = open(url).await;
+    let inc = declare_with_timers(&*store, "Answered in time", "P0", t0()).await;
+    let ack = |i: &Incident| {
+        decide(i, &Command::Acknowledge, &Config::builtin()).map(|kinds| {
+            kinds
+                .into_iter()
+                .map(|kind| NewEvent {
+                    at: t0() + SignedDuration::from_mins(3),
+                    actor: "bob".into(),
+                    kind,
+                })
+                .collect()
+        })
+    };
+    store
+        .update(&admin(), &inc.id, &ack, &plan)
+        .await
+        .expect("acknowledged");
+    // Overdue timers after downtime fire at once, here as a no-op since it was acknowledged.
+    let fired = fire_at(&*store, t0() + SignedDuration::from_hours(6)).await;
+    assert_eq!(fired.len(), 1);
+    assert_eq!(fired[0].events, 0);
+    let events = store
+        .events(&admin(), &inc.id)
+        .await
+        .expect("read")
+        .expect("exists");
+    assert_eq!(count_kind(&events, "acknowledge_target_missed"), 0);
+}
+
+async fn two_processes_fire_each_timer_exactly_once(url: &str) {
+    let first = open(url).await;
+    let second = open(url).await;
+    let mut ids = Vec::new();
+    for i in 0..20 {
+        ids.push(
+            declare_with_timers(&*first, &format!("Storm {i}"), "P0", t0())
+                .await
+                .id,
+        );
+    }
+    let now = t0() + SignedDuration::from_hours(1);
+    let (a, b) = tokio::join!(
+        async {
+            let mut n = 0;
+            for _ in 0..5 {
+                n += fire_at(&*first, now).await.len();
+            }
+            n
+        },
+        async {
+            let mut n = 0;
+            for _ in 0..5 {
+                n += fire_at(&*second, now).await.len();
+            }
+            n
+        },
+    );
+    assert_eq!(a + b, 20, "each timer fires once in total ({a} + {b})");
+    for id in &ids {
+        let events = first
+            .events(&admin(), id)
+            .await
+            .expect("read")
+            .expect("exists");
+        assert_eq!(count_kind(&events, "acknowledge_target_missed"), 1, "{id}");
+    }
+    assert!(first.verify().await.expect("verify").ok);
 }

@@ -27,6 +27,7 @@ pub async fn run(args: ServeArgs, data_dir: PathBuf) -> Result<()> {
         database_url: args.database_url,
         config,
         demo: args.demo,
+        engine: !args.no_engine,
     };
     warroom_server::serve(options).await?;
     Ok(())

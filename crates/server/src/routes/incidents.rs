@@ -8,6 +8,7 @@ use serde::Deserialize;
 use serde_json::json;
 use warroom_core::command::{Declaration, decide, declaration_events};
 use warroom_core::export::{Format, render};
+use warroom_core::timer::desired_timers;
 use warroom_core::{Command, Incident, IncidentId, IncidentPatch, NewEvent, Role, Status};
 use warroom_store::{Cursor, IncidentFilter, StatusFilter, StoreError};
 
@@ -54,7 +55,13 @@ pub(crate) async fn execute(
                 .collect()
         })
     };
-    match state.store.update(&auth.0, id, &decide_events).await {
+    let config = state.config.clone();
+    let timers = move |inc: &Incident| desired_timers(inc, &config);
+    match state
+        .store
+        .update(&auth.0, id, &decide_events, &timers)
+        .await
+    {
         Ok((inc, _)) => Ok(inc),
         Err(StoreError::NotFound) => Err(not_found(id)),
         Err(e) => Err(e.into()),
@@ -80,7 +87,13 @@ pub async fn create(
     let mut last = None;
     // The day counter is a unique key; a lost race is retried with the next number.
     for _ in 0..MAX_ATTEMPTS {
-        match state.store.create_incident(events.clone()).await {
+        match state
+            .store
+            .create_incident(events.clone(), &|inc: &Incident| {
+                desired_timers(inc, &state.config)
+            })
+            .await
+        {
             Ok((inc, _)) => {
                 tracing::info!(incident_id = %inc.id, severity = %inc.severity, actor = %auth.0.name, "incident declared");
                 let location = format!("/api/v1/incidents/{}", inc.id);

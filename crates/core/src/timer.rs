@@ -1,0 +1,131 @@
+//! Durable timers, decided purely: which timers an incident needs now, and what a due timer
+//! records when it fires.
+//!
+//! The store persists whatever [`desired_timers`] returns in the same transaction as the events
+//! that made them necessary, and fires a due timer by calling [`fire`] on the incident's
+//! current state in the transaction that marks it fired. Because firing re-checks the state, a
+//! timer made stale by later events (the incident was acknowledged, the task was done, the
+//! severity changed) fires as a no-op; and because a timer's key includes its due time, a
+//! changed deadline is a new timer rather than an edit to an old one.
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+use crate::config::Config;
+use crate::duration::Target;
+use crate::event::EventKind;
+use crate::incident::Incident;
+use crate::playbook::{TaskState, TimeBox};
+
+/// What a timer is for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum TimerKind {
+    /// The severity's acknowledgement target.
+    AcknowledgeDeadline {
+        /// Severity the deadline belongs to.
+        severity: String,
+    },
+    /// The end of a playbook phase's time box.
+    PhaseDeadline {
+        /// Playbook id.
+        playbook: String,
+        /// Phase id.
+        phase: String,
+    },
+}
+
+/// A timer an incident needs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TimerSpec {
+    /// Unique key; the same need always gives the same key, so scheduling is idempotent.
+    pub key: String,
+    /// Incident it belongs to.
+    pub incident_id: String,
+    /// When it is due.
+    pub due_at: Timestamp,
+    /// What it is for.
+    pub kind: TimerKind,
+}
+
+/// Every timer `inc` needs in its current state.
+pub fn desired_timers(inc: &Incident, config: &Config) -> Vec<TimerSpec> {
+    let mut out = Vec::new();
+    let id = inc.id.as_str();
+    if inc.status.is_open() && inc.acknowledged_at.is_none() && inc.acknowledge_target_missed_at.is_none() {
+        // "Next business day" needs the team's working calendar, which arrives with schedules.
+        if let Some(Target::Within(d)) = config.severity(&inc.severity).map(|s| s.acknowledge_within)
+            && let Ok(due_at) = inc.declared_at.checked_add(d.as_signed())
+        {
+            out.push(TimerSpec {
+                key: format!("ack:{id}:{}:{}", inc.severity, due_at.as_microsecond()),
+                incident_id: id.to_string(),
+                due_at,
+                kind: TimerKind::AcknowledgeDeadline { severity: inc.severity.clone() },
+            });
+        }
+    }
+    for attached in &inc.playbooks {
+        for phase in &attached.playbook.phases {
+            let Ok(time_box) = TimeBox::parse(&phase.time_box) else { continue };
+            let relevant = match time_box {
+                TimeBox::SinceDeclared { .. } => inc.status.is_open(),
+                TimeBox::AfterResolve(_) => inc.resolved_at.is_some(),
+            };
+            let any_open = phase
+                .tasks
+                .iter()
+                .any(|t| attached.progress.get(&t.id).is_none_or(|p| p.state == TaskState::Open));
+            if let (true, true, Some(due_at)) = (relevant, any_open, time_box.due(inc)) {
+                out.push(TimerSpec {
+                    key: format!("phase:{id}:{}:{}:{}", attached.playbook.id, phase.id, due_at.as_microsecond()),
+                    incident_id: id.to_string(),
+                    due_at,
+                    kind: TimerKind::PhaseDeadline { playbook: attached.playbook.id.clone(), phase: phase.id.clone() },
+                });
+            }
+        }
+    }
+    out
+}
+
+/// What a due timer records, judged on the incident as it is now; nothing if the timer has
+/// become stale.
+pub fn fire(timer: &TimerSpec, inc: &Incident, config: &Config, now: Timestamp) -> Vec<EventKind> {
+    let still_wanted = desired_timers(inc, config)
+        .into_iter()
+        .any(|t| t.key == timer.key && t.due_at <= now);
+    if !still_wanted {
+        return Vec::new();
+    }
+    match &timer.kind {
+        TimerKind::AcknowledgeDeadline { severity } => {
+            let target = config
+                .severity(severity)
+                .map_or_else(String::new, |s| s.acknowledge_within.to_string());
+            vec![EventKind::AcknowledgeTargetMissed { severity: severity.clone(), target, due_at: timer.due_at }]
+        }
+        TimerKind::PhaseDeadline { playbook, phase } => {
+            let open_tasks: Vec<String> = inc
+                .playbooks
+                .iter()
+                .filter(|a| &a.playbook.id == playbook)
+                .flat_map(|a| {
+                    a.playbook
+                        .phases
+                        .iter()
+                        .filter(|p| &p.id == phase)
+                        .flat_map(|p| p.tasks.iter())
+                        .filter(|t| a.progress.get(&t.id).is_none_or(|p| p.state == TaskState::Open))
+                        .map(|t| t.id.clone())
+                })
+                .collect();
+            vec![EventKind::PhaseDeadlinePassed {
+                playbook: playbook.clone(),
+                phase: phase.clone(),
+                due_at: timer.due_at,
+                open_tasks,
+            }]
+        }
+    }
+}
