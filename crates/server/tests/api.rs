@@ -381,8 +381,21 @@ fn sample_request(
                 id
             },
         )
-        .replace("{role}", "scribe");
+        .replace("{role}", "scribe")
+        .replace("{playbook}", "probe")
+        .replace("{task}", "check");
+    if path.ends_with("/playbooks") && method == "POST" {
+        return (Method::POST, path, Some(json!({ "playbook": "manual" })));
+    }
+    if path == "/api/v1/triage" && method == "POST" {
+        return (
+            Method::POST,
+            path,
+            Some(json!({ "answers": { "service-down": true } })),
+        );
+    }
     let body = match (method, path.rsplit('/').next().unwrap_or("")) {
+        ("POST", "skip") => Some(json!({ "reason": "not needed" })),
         ("POST", "incidents") => Some(json!({ "title": "Probe", "severity": "P3" })),
         ("PATCH", _) => Some(json!({ "title": "Renamed" })),
         ("POST", "severity") => Some(json!({ "severity": "P0" })),
@@ -433,10 +446,14 @@ async fn every_route_enforces_its_role() {
     for route in ROUTES {
         // Fresh state per route so a success does not depend on the previous route.
         let id = app
-            .declare(&app.admin, json!({ "title": "Target", "severity": "P2" }))
+            .declare(
+                &app.admin,
+                json!({ "title": "Target", "severity": "P2", "labels": { "probe": "yes" } }),
+            )
             .await;
+        let task_route = route.path.contains("/tasks/");
         match route.path.rsplit('/').next() {
-            Some("close") | Some("reopen") => {
+            Some("close") | Some("reopen") if !task_route => {
                 app.post(
                     &format!("/api/v1/incidents/{id}/resolve"),
                     json!({ "summary": "done" }),
@@ -452,9 +469,18 @@ async fn every_route_enforces_its_role() {
             }
             _ => {}
         }
-        if route.path.ends_with("/reopen") {
+        if route.path.ends_with("/reopen") && !task_route {
             app.post(&format!("/api/v1/incidents/{id}/close"), json!({}))
                 .await;
+        }
+        if route.path.ends_with("/tasks/{task}/reopen") {
+            let (s, b) = app
+                .post(
+                    &format!("/api/v1/incidents/{id}/playbooks/probe/tasks/check/done"),
+                    json!({}),
+                )
+                .await;
+            assert_eq!(s, StatusCode::OK, "{b}");
         }
         app.token("victim", "viewer", false).await;
         let (_, listed) = app.get("/api/v1/tokens").await;
