@@ -305,7 +305,7 @@ pub fn render_command(
             return out;
         };
         let name = after[..close].trim();
-        out.push_str(&lookup(name, incident, params).unwrap_or_else(|| missing(name)));
+        out.push_str(&lookup(name, incident, params).unwrap_or_else(|| missing_marker(name)));
         rest = &after[close + 2..];
     }
     out.push_str(rest);
@@ -332,7 +332,8 @@ fn lookup(name: &str, inc: &Incident, params: &BTreeMap<String, String>) -> Opti
     Some(value).filter(|v| !v.is_empty())
 }
 
-fn missing(name: &str) -> String {
+/// The visible `<NAME>` marker a placeholder renders as while its value is unknown.
+pub fn missing_marker(name: &str) -> String {
     let upper: String = name
         .chars()
         .map(|c| {

@@ -164,21 +164,6 @@ pub fn parse_param(text: &str) -> Result<(String, String)> {
     Ok((name.to_string(), value.to_string()))
 }
 
-/// The `<NAME>` marker the server writes for a placeholder it has no value for.
-fn marker(name: &str) -> String {
-    let upper: String = name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() {
-                c.to_ascii_uppercase()
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    format!("<{upper}>")
-}
-
 /// One stderr line per placeholder still unfilled in `rendered`: which `--param` to pass.
 pub fn unfilled_hints(
     templates: &[String],
@@ -188,7 +173,7 @@ pub fn unfilled_hints(
     let mut seen = Vec::new();
     let mut hints = Vec::new();
     for name in templates.iter().flat_map(|t| placeholders(t)) {
-        let mark = marker(&name);
+        let mark = warroom_core::playbook::missing_marker(&name);
         if seen.contains(&name) || !rendered.iter().any(|r| r.contains(&mark)) {
             continue;
         }
