@@ -17,6 +17,7 @@ pub mod ical;
 pub mod id;
 pub mod incident;
 pub mod lifecycle;
+pub mod outbox;
 pub mod people;
 pub mod plan;
 pub mod playbook;

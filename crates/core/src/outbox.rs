@@ -1,0 +1,489 @@
+//! The notification outbox, decided purely: what an outgoing message is, the states its delivery
+//! moves through, and when a failed attempt is retried.
+//!
+//! A message is written to the outbox in the same transaction as the event that caused it, and
+//! delivered afterwards by the engine, at least once. Its `id` is derived from what caused it
+//! (the same cause and destination always give the same id), so writing it twice is a no-op,
+//! and receivers get it as an idempotency key to drop the duplicates at-least-once allows.
+//!
+//! ```text
+//! pending -> sending -> delivered
+//!               |  \--> failed -> sending -> ...   (retried after `backoff`)
+//!               \-----> dead                        (after `max_attempts`, or a permanent error)
+//! ```
+//!
+//! A `sending` message whose lease expired (its sender crashed) is claimed again as if it had
+//! failed, with the same id.
+
+use std::fmt;
+use std::str::FromStr;
+
+use jiff::{SignedDuration, Timestamp};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::event::EventKind;
+use crate::incident::Incident;
+
+/// Where a message goes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Channel {
+    /// A generic webhook: JSON POST, signed with HMAC-SHA256 when a secret is set.
+    Webhook {
+        /// Receiver URL.
+        url: String,
+        /// Shared secret for the `X-Warroom-Signature` header.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        secret: Option<String>,
+    },
+    /// A Slack incoming webhook.
+    Slack {
+        /// The incoming webhook URL (a secret in itself).
+        webhook_url: String,
+    },
+    /// Email over SMTP.
+    Email {
+        /// Recipient address.
+        to: String,
+    },
+}
+
+impl Channel {
+    /// `webhook`, `slack` or `email`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Channel::Webhook { .. } => "webhook",
+            Channel::Slack { .. } => "slack",
+            Channel::Email { .. } => "email",
+        }
+    }
+
+    /// Where it goes, safe to show: no secrets, no query strings, and only the host of a Slack
+    /// webhook (its path is the credential).
+    pub fn destination(&self) -> String {
+        match self {
+            Channel::Webhook { url, .. } => strip_query(url).to_string(),
+            Channel::Slack { webhook_url } => {
+                let rest = webhook_url
+                    .split_once("://")
+                    .map_or(webhook_url.as_str(), |(_, r)| r);
+                let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
+                format!("{host}/…")
+            }
+            Channel::Email { to } => to.clone(),
+        }
+    }
+}
+
+fn strip_query(url: &str) -> &str {
+    let url = url.split('#').next().unwrap_or(url);
+    let url = url.split('?').next().unwrap_or(url);
+    match (url.find("://"), url.rfind('@')) {
+        // user:password@host: show from the host on.
+        (Some(scheme), Some(at)) if at > scheme => &url[at + 1..],
+        _ => url,
+    }
+}
+
+/// One notification to deliver.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutgoingMessage {
+    /// Idempotency key, derived from the cause and the destination ([`message_id`]).
+    pub id: String,
+    /// Incident it is about.
+    pub incident_id: String,
+    /// Where it goes.
+    pub channel: Channel,
+    /// Subject line (email subject, first line elsewhere).
+    pub subject: String,
+    /// Plain text body.
+    pub text: String,
+    /// Structured content (the webhook body's `data`).
+    pub payload: serde_json::Value,
+}
+
+/// The idempotency key for a message caused by `cause` (a timer key, an event's
+/// `incident_id/seq`...) and sent to `channel`: `msg_` and 32 hex digits of a SHA-256.
+pub fn message_id(cause: &str, channel: &Channel) -> String {
+    let mut h = Sha256::new();
+    h.update(cause.as_bytes());
+    h.update([0u8]);
+    h.update(
+        serde_json::to_string(channel)
+            .unwrap_or_default()
+            .as_bytes(),
+    );
+    let digest = hex::encode(h.finalize());
+    format!("msg_{}", &digest[..32])
+}
+
+/// Where a message's delivery stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeliveryStatus {
+    /// Written, never tried.
+    Pending,
+    /// Claimed by an engine until its lease runs out.
+    Sending,
+    /// The receiver accepted it.
+    Delivered,
+    /// The last attempt failed; it is retried at `next_attempt_at`.
+    Failed,
+    /// Given up: too many attempts, or an error no retry can fix.
+    Dead,
+}
+
+impl DeliveryStatus {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeliveryStatus::Pending => "pending",
+            DeliveryStatus::Sending => "sending",
+            DeliveryStatus::Delivered => "delivered",
+            DeliveryStatus::Failed => "failed",
+            DeliveryStatus::Dead => "dead",
+        }
+    }
+}
+
+impl fmt::Display for DeliveryStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for DeliveryStatus {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(match s {
+            "pending" => DeliveryStatus::Pending,
+            "sending" => DeliveryStatus::Sending,
+            "delivered" => DeliveryStatus::Delivered,
+            "failed" => DeliveryStatus::Failed,
+            "dead" => DeliveryStatus::Dead,
+            other => return Err(format!("unknown delivery status {other:?}")),
+        })
+    }
+}
+
+/// How failed deliveries are retried.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// The first retry waits up to this long.
+    pub base: SignedDuration,
+    /// No wait is longer than this.
+    pub cap: SignedDuration,
+    /// After this many failed attempts the message is dead.
+    pub max_attempts: u32,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self {
+            base: SignedDuration::from_secs(10),
+            cap: SignedDuration::from_mins(30),
+            max_attempts: 8,
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// The longest wait after the `attempt`-th failed attempt (1-based): `base * 2^(attempt-1)`,
+    /// capped.
+    pub fn ceiling(&self, attempt: u32) -> SignedDuration {
+        let exp = attempt.saturating_sub(1).min(30);
+        let micros = self.base.as_micros().saturating_mul(1i128 << exp);
+        let cap = self.cap.as_micros();
+        let micros = micros.min(cap).max(0);
+        SignedDuration::from_micros(i64::try_from(micros).unwrap_or(i64::MAX))
+    }
+
+    /// Exponential backoff with full jitter: a wait uniformly in `[0, ceiling(attempt)]`, picked
+    /// by `random` (in `[0, 1)`; values outside are clamped). Full jitter spreads retries of
+    /// many messages that failed together instead of sending them back in a burst.
+    pub fn backoff(&self, attempt: u32, random: f64) -> SignedDuration {
+        let random = if random.is_finite() {
+            random.clamp(0.0, 1.0)
+        } else {
+            0.0
+        };
+        let ceiling = self.ceiling(attempt).as_micros() as f64;
+        SignedDuration::from_micros((ceiling * random) as i64)
+    }
+
+    /// What to record after an attempt: `attempts_before` is how many attempts were made before
+    /// this one.
+    pub fn after_attempt(
+        &self,
+        attempts_before: u32,
+        result: Result<(), AttemptError>,
+        now: Timestamp,
+        random: f64,
+    ) -> Outcome {
+        let attempt = attempts_before.saturating_add(1);
+        match result {
+            Ok(()) => Outcome::Delivered,
+            Err(AttemptError::Permanent(error)) => Outcome::Dead { error },
+            Err(AttemptError::Transient(error)) if attempt >= self.max_attempts => {
+                Outcome::Dead { error }
+            }
+            Err(AttemptError::Transient(error)) => Outcome::Failed {
+                error,
+                next_attempt_at: now
+                    .saturating_add(self.backoff(attempt, random))
+                    .unwrap_or(now),
+            },
+        }
+    }
+}
+
+/// Why an attempt failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AttemptError {
+    /// Worth retrying: timeouts, connection errors, 5xx, 429.
+    Transient(String),
+    /// Retrying cannot help: the receiver refused the message itself (4xx), a bad address.
+    Permanent(String),
+}
+
+impl fmt::Display for AttemptError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            AttemptError::Transient(e) | AttemptError::Permanent(e) => f.write_str(e),
+        }
+    }
+}
+
+/// The recorded result of one attempt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// Accepted by the receiver.
+    Delivered,
+    /// Failed; try again at `next_attempt_at`.
+    Failed {
+        /// What went wrong.
+        error: String,
+        /// When to retry.
+        next_attempt_at: Timestamp,
+    },
+    /// Failed for good.
+    Dead {
+        /// What went wrong last.
+        error: String,
+    },
+}
+
+impl Outcome {
+    /// The status this outcome leaves the message in.
+    pub fn status(&self) -> DeliveryStatus {
+        match self {
+            Outcome::Delivered => DeliveryStatus::Delivered,
+            Outcome::Failed { .. } => DeliveryStatus::Failed,
+            Outcome::Dead { .. } => DeliveryStatus::Dead,
+        }
+    }
+}
+
+/// A message's delivery record as shown on the API and the CLI (no secrets: the channel is
+/// shown by kind and [`Channel::destination`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Delivery {
+    /// Idempotency key.
+    pub id: String,
+    /// Incident it is about.
+    pub incident_id: String,
+    /// `webhook`, `slack` or `email`.
+    pub channel: String,
+    /// Where it goes.
+    pub destination: String,
+    /// Subject line.
+    pub subject: String,
+    /// Where it stands.
+    pub status: DeliveryStatus,
+    /// Attempts made.
+    pub attempts: u32,
+    /// When it was written.
+    pub created_at: Timestamp,
+    /// Next attempt (failed), lease deadline (sending), first attempt (pending).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_attempt_at: Option<Timestamp>,
+    /// When the last attempt started.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_attempt_at: Option<Timestamp>,
+    /// When it was delivered.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub delivered_at: Option<Timestamp>,
+    /// The last attempt's error.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_error: Option<String>,
+}
+
+/// The messages that tell `channels` about `events` an incident just recorded, caused by
+/// `cause` (for a timer: its key, which fires once). Only events someone must act on page:
+/// a missed acknowledgement target and a passed phase deadline.
+pub fn notifications(
+    cause: &str,
+    incident: &Incident,
+    events: &[EventKind],
+    channels: &[Channel],
+) -> Vec<OutgoingMessage> {
+    let mut out = Vec::new();
+    for (i, kind) in events.iter().enumerate() {
+        let subject = match kind {
+            EventKind::AcknowledgeTargetMissed {
+                severity, target, ..
+            } => format!(
+                "[{}] {} {}: not acknowledged within {target}",
+                severity, incident.id, incident.title
+            ),
+            EventKind::PhaseDeadlinePassed {
+                playbook,
+                phase,
+                open_tasks,
+                ..
+            } => format!(
+                "[{}] {} {}: phase {playbook}/{phase} is past its time box ({} open tasks)",
+                incident.severity,
+                incident.id,
+                incident.title,
+                open_tasks.len()
+            ),
+            _ => continue,
+        };
+        let text = format!(
+            "{subject}\n\nIncident {} ({}, {}), status {}.\n{}",
+            incident.id,
+            incident.severity,
+            incident.incident_type,
+            incident.status.as_str(),
+            kind.describe()
+        );
+        let (name, data) = kind.to_parts();
+        for channel in channels {
+            out.push(OutgoingMessage {
+                id: message_id(&format!("{cause}#{i}"), channel),
+                incident_id: incident.id.to_string(),
+                channel: channel.clone(),
+                subject: subject.clone(),
+                text: text.clone(),
+                payload: serde_json::json!({
+                    "incident_id": incident.id.as_str(),
+                    "title": incident.title,
+                    "severity": incident.severity,
+                    "status": incident.status.as_str(),
+                    "event": name,
+                    "data": data,
+                }),
+            });
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ts(s: &str) -> Timestamp {
+        s.parse().expect("valid time")
+    }
+
+    #[test]
+    fn backoff_doubles_up_to_the_cap_with_full_jitter() {
+        let p = RetryPolicy {
+            base: SignedDuration::from_secs(10),
+            cap: SignedDuration::from_mins(5),
+            max_attempts: 8,
+        };
+        let ceilings: Vec<i64> = (1..=7).map(|a| p.ceiling(a).as_secs()).collect();
+        assert_eq!(ceilings, [10, 20, 40, 80, 160, 300, 300]);
+        assert_eq!(p.backoff(3, 0.0), SignedDuration::ZERO);
+        assert_eq!(p.backoff(3, 0.5), SignedDuration::from_secs(20));
+        assert_eq!(p.backoff(3, 1.0), SignedDuration::from_secs(40));
+        assert_eq!(p.backoff(3, f64::NAN), SignedDuration::ZERO);
+        assert_eq!(p.backoff(3, 7.0), SignedDuration::from_secs(40));
+        // Huge attempt numbers neither overflow nor exceed the cap.
+        assert_eq!(p.ceiling(u32::MAX), SignedDuration::from_mins(5));
+    }
+
+    #[test]
+    fn failures_retry_until_max_attempts_then_die() {
+        let p = RetryPolicy::default();
+        let now = ts("2026-11-22T10:00:00Z");
+        let fail = || Err(AttemptError::Transient("HTTP 500".into()));
+        assert_eq!(
+            p.after_attempt(0, fail(), now, 0.5),
+            Outcome::Failed {
+                error: "HTTP 500".into(),
+                next_attempt_at: ts("2026-11-22T10:00:05Z")
+            }
+        );
+        assert_eq!(
+            p.after_attempt(6, fail(), now, 0.5).status(),
+            DeliveryStatus::Failed
+        );
+        assert_eq!(
+            p.after_attempt(7, fail(), now, 0.5),
+            Outcome::Dead {
+                error: "HTTP 500".into()
+            }
+        );
+        assert_eq!(
+            p.after_attempt(0, Err(AttemptError::Permanent("HTTP 404".into())), now, 0.5),
+            Outcome::Dead {
+                error: "HTTP 404".into()
+            }
+        );
+        assert_eq!(p.after_attempt(7, Ok(()), now, 0.5), Outcome::Delivered);
+    }
+
+    #[test]
+    fn ids_are_deterministic_per_cause_and_destination() {
+        let a = Channel::Email {
+            to: "a@example.com".into(),
+        };
+        let b = Channel::Email {
+            to: "b@example.com".into(),
+        };
+        assert_eq!(message_id("ack:INC-1", &a), message_id("ack:INC-1", &a));
+        assert_ne!(message_id("ack:INC-1", &a), message_id("ack:INC-1", &b));
+        assert_ne!(message_id("ack:INC-1", &a), message_id("ack:INC-2", &a));
+        assert_eq!(message_id("x", &a).len(), 4 + 32);
+    }
+
+    #[test]
+    fn destinations_never_show_secrets() {
+        let w = Channel::Webhook {
+            url: "https://u:pw@hooks.example.com/in?token=s3".into(),
+            secret: Some("k".into()),
+        };
+        assert_eq!(w.destination(), "hooks.example.com/in");
+        let s = Channel::Slack {
+            webhook_url: "https://hooks.slack.com/services/T0/B0/XYZ".into(),
+        };
+        assert_eq!(s.destination(), "hooks.slack.com/…");
+        assert_eq!(
+            Channel::Email {
+                to: "oncall@example.com".into()
+            }
+            .destination(),
+            "oncall@example.com"
+        );
+    }
+
+    #[test]
+    fn statuses_round_trip() {
+        for s in [
+            DeliveryStatus::Pending,
+            DeliveryStatus::Sending,
+            DeliveryStatus::Delivered,
+            DeliveryStatus::Failed,
+            DeliveryStatus::Dead,
+        ] {
+            assert_eq!(s.as_str().parse::<DeliveryStatus>(), Ok(s));
+        }
+        assert!("lost".parse::<DeliveryStatus>().is_err());
+    }
+}
