@@ -3,8 +3,8 @@
 //! This crate owns what an incident *is* and which changes are allowed: the incident model and
 //! its id, the event log and its hash chain, the lifecycle state machine, the command rules that
 //! turn a request into events, access rules, the configuration model with its validation, the
-//! incident-log exports, and on-call schedules with their calendar feed. It does no I/O and never reads the system clock except through
-//! [`clock::SystemClock`]; time always enters as a value.
+//! incident-log exports, and on-call schedules with their calendar feed. It does no I/O and never
+//! reads the system clock except through [`clock::SystemClock`]; time always enters as a value.
 
 pub mod access;
 pub mod clock;

@@ -1,12 +1,14 @@
 //! The team's configuration: severity scheme, incident roles, incident types, services,
-//! playbooks and triage questions.
+//! playbooks, triage questions, people, teams and on-call schedules.
 //!
 //! A config directory holds YAML files (also one level of subdirectories, e.g. `playbooks/`);
 //! each file may define any of the top-level sections (`severities`, `roles`, `incident_types`,
-//! `services`, `triage_questions` at most once across the directory; `playbooks` in as many
-//! files as you like). A section no file defines comes from the built-in default (the repository's
-//! `config/` directory, embedded). [`load`] gathers every problem at once, each with file, line
-//! and column, so one `warroom config check` run shows everything to fix.
+//! `services`, `triage_questions`, `people`, `teams`, `schedules` at most once across the
+//! directory; `playbooks` in as many files as you like). A section no file defines comes from the
+//! built-in default (the repository's `config/` directory, embedded), except that the built-in
+//! `people`, `teams` and `schedules` are one example set used only when no file defines any of
+//! those three. [`load`] gathers every problem at once, each with file, line and column, so one
+//! `warroom config check` run shows everything to fix.
 
 mod locate;
 mod model;
@@ -34,6 +36,15 @@ pub struct Config {
     /// Triage questions that suggest a severity.
     #[serde(default)]
     pub triage_questions: Vec<TriageQuestion>,
+    /// People who can be on call.
+    #[serde(default)]
+    pub people: Vec<crate::people::Person>,
+    /// Named groups of people.
+    #[serde(default)]
+    pub teams: Vec<crate::people::Team>,
+    /// On-call schedules.
+    #[serde(default)]
+    pub schedules: Vec<crate::schedule::Schedule>,
     /// Things worth knowing that do not stop the config from loading.
     #[serde(skip)]
     pub warnings: Vec<String>,
@@ -69,6 +80,21 @@ impl Config {
     /// The incident type with this id.
     pub fn incident_type(&self, id: &str) -> Option<&IncidentTypeDef> {
         self.incident_types.iter().find(|t| t.id == id)
+    }
+
+    /// The person with this id (handle).
+    pub fn person(&self, id: &str) -> Option<&crate::people::Person> {
+        self.people.iter().find(|p| p.id == id)
+    }
+
+    /// The team with this id.
+    pub fn team(&self, id: &str) -> Option<&crate::people::Team> {
+        self.teams.iter().find(|t| t.id == id)
+    }
+
+    /// The schedule with this id.
+    pub fn schedule(&self, id: &str) -> Option<&crate::schedule::Schedule> {
+        self.schedules.iter().find(|s| s.id == id)
     }
 
     /// Whether `name` is a known service (always true when no services are configured).
@@ -163,6 +189,49 @@ mod tests {
         }
         assert!(config.accepts_service("auth"));
         assert!(!config.accepts_service("autth"));
+
+        // The example on-call set: three people paged through a local webhook, one team, a
+        // weekly primary schedule with a business-hours layer on top.
+        let people: Vec<&str> = config.people.iter().map(|p| p.id.as_str()).collect();
+        assert_eq!(people, ["alice", "bob", "carol"]);
+        for person in &config.people {
+            let hook = person.contact_method("hook").expect("webhook");
+            assert_eq!(hook.kind, crate::people::ContactKind::Webhook);
+            assert_eq!(hook.address, "http://127.0.0.1:9099/hook");
+            assert_eq!(person.notification_rules[0].after_minutes, 0);
+        }
+        assert_eq!(
+            config.team("ops").map(|t| t.members.clone()),
+            Some(vec!["alice".into(), "bob".into(), "carol".into()])
+        );
+        let primary = config.schedule("primary").expect("primary schedule");
+        assert_eq!(primary.time_zone.name(), "Europe/Berlin");
+        let layers: Vec<&str> = primary.layers.iter().map(|l| l.id.as_str()).collect();
+        assert_eq!(layers, ["weekly", "business-hours"]);
+        let at = |t: &str| {
+            let on_call = crate::schedule::who_is_on_call(primary, &[], t.parse().expect("ts"))
+                .expect("someone is always on call");
+            (on_call.person, on_call.source.to_string())
+        };
+        // Monday 2026-01-05 is the first day: alice has the week, bob the first business day.
+        assert_eq!(
+            at("2026-01-05T08:30:00Z"),
+            ("bob".into(), "layer business-hours".into())
+        );
+        assert_eq!(
+            at("2026-01-05T17:00:00Z"),
+            ("alice".into(), "layer weekly".into())
+        );
+        assert_eq!(
+            at("2026-01-10T12:00:00Z"),
+            ("alice".into(), "layer weekly".into())
+        );
+        // Turns count every day, weekends included: the restriction hides them, it does not
+        // skip them. Monday 12 January is turn 7.
+        assert_eq!(
+            at("2026-01-12T12:00:00Z"),
+            ("carol".into(), "layer business-hours".into())
+        );
     }
 
     #[test]

@@ -121,3 +121,63 @@ pub struct TriageEffect {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub adjust: Option<i32>,
 }
+
+/// A person as written in a file: the time zone still text, so that a bad one is reported at
+/// its own line and the other people are still checked.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct PersonText {
+    pub id: String,
+    pub name: String,
+    pub time_zone: String,
+    #[serde(default)]
+    pub contact_methods: Vec<crate::people::ContactMethod>,
+    #[serde(default)]
+    pub notification_rules: Vec<crate::people::NotificationRule>,
+}
+
+/// A schedule as written in a file: times, dates, durations and days still text.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ScheduleText {
+    pub id: String,
+    pub name: String,
+    pub time_zone: String,
+    #[serde(default)]
+    pub layers: Vec<LayerText>,
+}
+
+/// A schedule layer as written in a file.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct LayerText {
+    pub id: String,
+    pub rotation: RotationText,
+    #[serde(default)]
+    pub restrictions: Vec<RestrictionText>,
+}
+
+/// A rotation as written in a file.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RotationText {
+    #[serde(rename = "type")]
+    pub kind: crate::schedule::RotationKind,
+    #[serde(default)]
+    pub length: Option<String>,
+    #[serde(default)]
+    pub handoff: Option<String>,
+    pub start: String,
+    #[serde(default)]
+    pub members: Vec<String>,
+}
+
+/// A restriction window as written in a file.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RestrictionText {
+    #[serde(default)]
+    pub days: Vec<String>,
+    pub from: String,
+    pub to: String,
+}

@@ -7,9 +7,16 @@ use serde::Deserialize;
 
 use super::Config;
 use super::locate::{Seg, locate};
-use super::model::{IncidentTypeDef, RoleDef, ServiceDef, Severity, SeverityText, TriageQuestion};
+use super::model::{
+    IncidentTypeDef, PersonText, RestrictionText, RoleDef, RotationText, ScheduleText, ServiceDef,
+    Severity, SeverityText, TriageQuestion,
+};
 use crate::duration::{Duration, Target};
+use crate::people::{Person, Team};
 use crate::playbook::{Playbook, TimeBox, placeholder_known, placeholders, severity_range};
+use crate::schedule::{
+    Day, Layer, LocalTime, Restriction, Rotation, RotationKind, Schedule, TimeZoneName,
+};
 
 /// One config file's name (as shown in errors) and text.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -88,6 +95,12 @@ struct FileSections {
     playbooks: Option<Vec<Playbook>>,
     #[serde(default)]
     triage_questions: Option<Vec<TriageQuestion>>,
+    #[serde(default)]
+    people: Option<Vec<PersonText>>,
+    #[serde(default)]
+    teams: Option<Vec<Team>>,
+    #[serde(default)]
+    schedules: Option<Vec<ScheduleText>>,
 }
 
 /// The built-in configuration as files (path relative to a config directory, text): what
@@ -109,6 +122,15 @@ pub const BUILTIN_FILES: &[(&str, &str)] = &[
     (
         "triage.yaml",
         include_str!("../../../../config/triage.yaml"),
+    ),
+    (
+        "people.yaml",
+        include_str!("../../../../config/people.yaml"),
+    ),
+    ("teams.yaml", include_str!("../../../../config/teams.yaml")),
+    (
+        "schedules.yaml",
+        include_str!("../../../../config/schedules.yaml"),
     ),
     (
         "playbooks/application-downtime.yaml",
@@ -198,6 +220,19 @@ pub fn load(files: &[SourceFile]) -> Result<Config, ConfigError> {
     let types = pick(user.incident_types, defaults.incident_types, offset);
     let services = pick(user.services, defaults.services, offset);
     let triage = pick(user.triage_questions, defaults.triage_questions, offset);
+    // The built-in people, teams and schedules are one example set that refers to itself: it
+    // applies only when no file defines any of the three, so a team's own people never meet
+    // dangling example schedules (and `people: []` turns the example off).
+    let (people, teams, schedules) =
+        if user.people.is_some() || user.teams.is_some() || user.schedules.is_some() {
+            (user.people, user.teams, user.schedules)
+        } else {
+            (
+                pick(None, defaults.people, offset),
+                pick(None, defaults.teams, offset),
+                pick(None, defaults.schedules, offset),
+            )
+        };
     // Playbooks merge across files; the built-in library applies only when none are given.
     // No `playbooks` key anywhere means the built-in library; `playbooks: []` means none.
     let builtin_playbooks = !user.playbooks_defined;
@@ -233,6 +268,9 @@ pub fn load(files: &[SourceFile]) -> Result<Config, ConfigError> {
         services: services.clone(),
         playbooks: Vec::new(),
         triage_questions: Vec::new(),
+        people: Vec::new(),
+        teams: Vec::new(),
+        schedules: Vec::new(),
         warnings: Vec::new(),
     };
     let mut warnings = Vec::new();
@@ -260,6 +298,17 @@ pub fn load(files: &[SourceFile]) -> Result<Config, ConfigError> {
         v.playbooks(playbooks, &partial)
     };
     let triage_questions = triage.map(|t| v.triage(t, &partial)).unwrap_or_default();
+    // People who failed a check are still known by id, so a bad time zone is reported once
+    // rather than again at every team and schedule that lists the person.
+    let person_ids: Vec<String> = people
+        .as_ref()
+        .map(|p| p.items.iter().map(|x| x.id.clone()).collect())
+        .unwrap_or_default();
+    let people = people.map(|p| v.people(p)).unwrap_or_default();
+    let teams = teams.map(|t| v.teams(t, &person_ids)).unwrap_or_default();
+    let schedules = schedules
+        .map(|s| v.schedules(s, &person_ids))
+        .unwrap_or_default();
     for (section, empty) in [
         ("severities", severities.is_empty()),
         ("roles", roles.is_empty()),
@@ -283,6 +332,9 @@ pub fn load(files: &[SourceFile]) -> Result<Config, ConfigError> {
             services,
             playbooks,
             triage_questions,
+            people,
+            teams,
+            schedules,
             warnings,
         })
     } else {
@@ -297,6 +349,9 @@ struct Merged {
     incident_types: Option<Placed<IncidentTypeDef>>,
     services: Option<Placed<ServiceDef>>,
     triage_questions: Option<Placed<TriageQuestion>>,
+    people: Option<Placed<PersonText>>,
+    teams: Option<Placed<Team>>,
+    schedules: Option<Placed<ScheduleText>>,
     /// (file, position in that file's list, playbook)
     playbooks: Vec<(usize, usize, Playbook)>,
     /// Some file has a `playbooks` key, even an empty one.
@@ -358,6 +413,17 @@ fn parse_all(files: &[SourceFile], problems: &mut Vec<ConfigProblem>) -> Merged 
         }
         if claim("services", sections.services.is_some()) {
             merged.services = sections.services.map(|items| Placed { file: index, items });
+        }
+        if claim("people", sections.people.is_some()) {
+            merged.people = sections.people.map(|items| Placed { file: index, items });
+        }
+        if claim("teams", sections.teams.is_some()) {
+            merged.teams = sections.teams.map(|items| Placed { file: index, items });
+        }
+        if claim("schedules", sections.schedules.is_some()) {
+            merged.schedules = sections
+                .schedules
+                .map(|items| Placed { file: index, items });
         }
     }
     merged
@@ -686,6 +752,343 @@ impl Validator<'_> {
             }
         }
         placed.items
+    }
+}
+
+impl Validator<'_> {
+    fn people(&mut self, placed: Placed<PersonText>) -> Vec<Person> {
+        let file = placed.file;
+        let items = self.unique("people", placed, |p: &PersonText| (&p.id, &p.name));
+        let mut out = Vec::new();
+        for (i, p) in items.into_iter().enumerate() {
+            let at = |rest: &[Seg<'static>]| -> Vec<Seg<'static>> {
+                let mut path = vec![Seg::Key("people"), Seg::Index(i)];
+                path.extend_from_slice(rest);
+                path
+            };
+            let time_zone = TimeZoneName::new(&p.time_zone)
+                .map_err(|why| self.report(file, &at(&[Seg::Key("time_zone")]), why))
+                .ok();
+            let mut method_ids = HashSet::new();
+            for (j, m) in p.contact_methods.iter().enumerate() {
+                let cm = |k: &'static str| {
+                    at(&[Seg::Key("contact_methods"), Seg::Index(j), Seg::Key(k)])
+                };
+                if let Err(why) = check_id(&m.id) {
+                    self.report(file, &cm("id"), why);
+                } else if !method_ids.insert(m.id.as_str()) {
+                    self.report(
+                        file,
+                        &cm("id"),
+                        format!("duplicate contact method id {:?} for {:?}", m.id, p.id),
+                    );
+                }
+                if let Err(why) = m.kind.check_address(&m.address) {
+                    self.report(file, &cm("address"), why);
+                }
+            }
+            for (j, r) in p.notification_rules.iter().enumerate() {
+                if !p.contact_methods.iter().any(|m| m.id == r.contact_method) {
+                    let mut known: Vec<&str> = Vec::new();
+                    for m in &p.contact_methods {
+                        if !known.contains(&m.id.as_str()) {
+                            known.push(&m.id);
+                        }
+                    }
+                    self.report(
+                        file,
+                        &at(&[
+                            Seg::Key("notification_rules"),
+                            Seg::Index(j),
+                            Seg::Key("contact_method"),
+                        ]),
+                        format!(
+                            "unknown contact method {:?}; {}",
+                            r.contact_method,
+                            one_of(&known, "no `contact_methods` are defined for this person")
+                        ),
+                    );
+                }
+            }
+            if let Some(time_zone) = time_zone {
+                out.push(Person {
+                    id: p.id,
+                    name: p.name,
+                    time_zone,
+                    contact_methods: p.contact_methods,
+                    notification_rules: p.notification_rules,
+                });
+            }
+        }
+        out
+    }
+
+    /// Reports each member that is not a known person, and people listed twice when `no_repeats`.
+    fn members(
+        &mut self,
+        file: usize,
+        path: &[Seg<'_>],
+        members: &[String],
+        people: &[String],
+        no_repeats: bool,
+    ) {
+        let mut seen = HashSet::new();
+        for (j, member) in members.iter().enumerate() {
+            let mut at = path.to_vec();
+            at.push(Seg::Index(j));
+            if !people.contains(member) {
+                let known: Vec<&str> = people.iter().map(String::as_str).collect();
+                self.report(
+                    file,
+                    &at,
+                    format!(
+                        "unknown person {member:?}; {}",
+                        one_of(&known, "no `people` are defined")
+                    ),
+                );
+            } else if !seen.insert(member.as_str()) && no_repeats {
+                self.report(file, &at, format!("person {member:?} is listed twice"));
+            }
+        }
+    }
+
+    fn teams(&mut self, placed: Placed<Team>, people: &[String]) -> Vec<Team> {
+        let file = placed.file;
+        let items = self.unique("teams", placed, |t: &Team| (&t.id, &t.name));
+        for (i, team) in items.iter().enumerate() {
+            self.members(
+                file,
+                &[Seg::Key("teams"), Seg::Index(i), Seg::Key("members")],
+                &team.members,
+                people,
+                true,
+            );
+        }
+        items
+    }
+
+    fn schedules(&mut self, placed: Placed<ScheduleText>, people: &[String]) -> Vec<Schedule> {
+        let file = placed.file;
+        let items = self.unique("schedules", placed, |s: &ScheduleText| (&s.id, &s.name));
+        let mut out = Vec::new();
+        for (i, s) in items.into_iter().enumerate() {
+            let before = self.problems.len();
+            let at = |rest: &[Seg<'static>]| -> Vec<Seg<'static>> {
+                let mut path = vec![Seg::Key("schedules"), Seg::Index(i)];
+                path.extend_from_slice(rest);
+                path
+            };
+            let time_zone = TimeZoneName::new(&s.time_zone)
+                .map_err(|why| self.report(file, &at(&[Seg::Key("time_zone")]), why))
+                .ok();
+            if s.layers.is_empty() {
+                self.report(
+                    file,
+                    &at(&[Seg::Key("layers")]),
+                    "a schedule needs at least one layer".into(),
+                );
+            }
+            let mut layer_ids = HashSet::new();
+            let mut layers = Vec::new();
+            for (j, layer) in s.layers.into_iter().enumerate() {
+                let ly = |rest: &[Seg<'static>]| -> Vec<Seg<'static>> {
+                    let mut path = at(&[Seg::Key("layers"), Seg::Index(j)]);
+                    path.extend_from_slice(rest);
+                    path
+                };
+                if let Err(why) = check_id(&layer.id) {
+                    self.report(file, &ly(&[Seg::Key("id")]), why);
+                } else if !layer_ids.insert(layer.id.clone()) {
+                    self.report(
+                        file,
+                        &ly(&[Seg::Key("id")]),
+                        format!("duplicate layer id {:?} in schedule {:?}", layer.id, s.id),
+                    );
+                }
+                let rotation =
+                    self.rotation(file, &ly(&[Seg::Key("rotation")]), layer.rotation, people);
+                let mut restrictions = Vec::new();
+                for (k, r) in layer.restrictions.into_iter().enumerate() {
+                    restrictions.push(self.restriction(
+                        file,
+                        &ly(&[Seg::Key("restrictions"), Seg::Index(k)]),
+                        r,
+                    ));
+                }
+                if let Some(rotation) = rotation {
+                    layers.push(Layer {
+                        id: layer.id,
+                        rotation,
+                        restrictions: restrictions.into_iter().flatten().collect(),
+                    });
+                }
+            }
+            if let Some(time_zone) = time_zone
+                && self.problems.len() == before
+            {
+                out.push(Schedule {
+                    id: s.id,
+                    name: s.name,
+                    time_zone,
+                    layers,
+                });
+            }
+        }
+        out
+    }
+
+    fn rotation(
+        &mut self,
+        file: usize,
+        path: &[Seg<'static>],
+        r: RotationText,
+        people: &[String],
+    ) -> Option<Rotation> {
+        let at = |k: &'static str| -> Vec<Seg<'static>> {
+            let mut p = path.to_vec();
+            p.push(Seg::Key(k));
+            p
+        };
+        let before = self.problems.len();
+        let length = match (r.kind, &r.length) {
+            (RotationKind::Custom, None) => {
+                self.report(
+                    file,
+                    path,
+                    "a custom rotation needs `length` (e.g. 12h or 3d)".into(),
+                );
+                None
+            }
+            (RotationKind::Custom, Some(text)) => match text.parse::<Duration>() {
+                Ok(d) if d.as_secs() >= 3_600 => Some(d),
+                Ok(d) => {
+                    self.report(
+                        file,
+                        &at("length"),
+                        format!("a custom rotation must be at least 1h long, not {d}"),
+                    );
+                    None
+                }
+                Err(e) => {
+                    self.report(file, &at("length"), e.to_string());
+                    None
+                }
+            },
+            (kind, Some(_)) => {
+                let turn = if kind == RotationKind::Daily {
+                    "1 local day"
+                } else {
+                    "7 local days"
+                };
+                self.report(
+                    file,
+                    &at("length"),
+                    format!(
+                        "`length` applies only to custom rotations; a {kind} turn is {turn} at the hand-off time"
+                    ),
+                );
+                None
+            }
+            (_, None) => None,
+        };
+        let handoff = match &r.handoff {
+            None => LocalTime::NINE,
+            Some(text) => text
+                .parse::<LocalTime>()
+                .map_err(|why| self.report(file, &at("handoff"), why))
+                .unwrap_or_default(),
+        };
+        let start = parse_date(&r.start)
+            .map_err(|why| self.report(file, &at("start"), why))
+            .ok();
+        if r.members.is_empty() {
+            self.report(
+                file,
+                &at("members"),
+                "a rotation needs at least one member".into(),
+            );
+        }
+        self.members(file, &at("members"), &r.members, people, false);
+        match start {
+            Some(start) if self.problems.len() == before => Some(Rotation {
+                kind: r.kind,
+                length,
+                handoff,
+                start,
+                members: r.members,
+            }),
+            _ => None,
+        }
+    }
+
+    fn restriction(
+        &mut self,
+        file: usize,
+        path: &[Seg<'static>],
+        r: RestrictionText,
+    ) -> Option<Restriction> {
+        let at = |rest: &[Seg<'static>]| -> Vec<Seg<'static>> {
+            let mut p = path.to_vec();
+            p.extend_from_slice(rest);
+            p
+        };
+        let before = self.problems.len();
+        if r.days.is_empty() {
+            self.report(
+                file,
+                &at(&[Seg::Key("days")]),
+                "`days` must list at least one day (mon..sun)".into(),
+            );
+        }
+        let mut days = Vec::new();
+        for (d, text) in r.days.iter().enumerate() {
+            match text.parse::<Day>() {
+                Ok(day) if !days.contains(&day) => days.push(day),
+                Ok(_) => {}
+                Err(why) => self.report(file, &at(&[Seg::Key("days"), Seg::Index(d)]), why),
+            }
+        }
+        let from = r
+            .from
+            .parse::<LocalTime>()
+            .map_err(|why| self.report(file, &at(&[Seg::Key("from")]), why))
+            .ok();
+        let to =
+            r.to.parse::<LocalTime>()
+                .map_err(|why| self.report(file, &at(&[Seg::Key("to")]), why))
+                .ok();
+        match (from, to) {
+            (Some(from), Some(to)) if self.problems.len() == before => {
+                Some(Restriction { days, from, to })
+            }
+            _ => None,
+        }
+    }
+}
+
+/// "expected one of a, b, c", or `none` when there is nothing to choose from.
+fn one_of(known: &[&str], none: &str) -> String {
+    if known.is_empty() {
+        none.to_string()
+    } else {
+        format!("expected one of {}", known.join(", "))
+    }
+}
+
+/// A local date written `YYYY-MM-DD`.
+fn parse_date(text: &str) -> Result<jiff::civil::Date, String> {
+    let t = text.trim();
+    let shape = t.len() == 10
+        && t.bytes().enumerate().all(|(i, b)| {
+            if i == 4 || i == 7 {
+                b == b'-'
+            } else {
+                b.is_ascii_digit()
+            }
+        });
+    match t.parse::<jiff::civil::Date>() {
+        Ok(d) if shape => Ok(d),
+        _ => Err(format!("invalid date {text:?}: expected YYYY-MM-DD")),
     }
 }
 
