@@ -28,6 +28,9 @@ pub fn render(config: &Config) -> String {
     if !config.services.is_empty() {
         sections.push("Services");
     }
+    if !config.people.is_empty() || !config.schedules.is_empty() {
+        sections.push("On call: people, teams and schedules");
+    }
     if !config.triage_questions.is_empty() {
         sections.push("Triage: choosing a severity");
     }
@@ -97,6 +100,8 @@ pub fn render(config: &Config) -> String {
         }
     }
 
+    on_call(&mut out, config);
+
     if !config.triage_questions.is_empty() {
         out.push_str("\n## Triage: choosing a severity\n\n");
         out.push_str(
@@ -144,6 +149,78 @@ pub fn render(config: &Config) -> String {
         playbook(&mut out, pb);
     }
     out
+}
+
+/// People with every way to reach them (the plan is for when the tools are down), teams, and
+/// how each schedule rotates.
+fn on_call(out: &mut String, config: &Config) {
+    if config.people.is_empty() && config.schedules.is_empty() {
+        return;
+    }
+    out.push_str("\n## On call: people, teams and schedules\n\n");
+    if !config.people.is_empty() {
+        out.push_str("| Person | Id | Time zone | How to reach |\n|---|---|---|---|\n");
+        for p in &config.people {
+            let reach: Vec<String> = p
+                .contact_methods
+                .iter()
+                .map(|c| format!("{}: {}", c.kind, c.address))
+                .collect();
+            let _ = writeln!(
+                out,
+                "| {} | `{}` | {} | {} |",
+                cell(&p.name),
+                p.id,
+                p.time_zone,
+                cell(&reach.join("; "))
+            );
+        }
+    }
+    if !config.teams.is_empty() {
+        out.push_str("\n| Team | Id | Members |\n|---|---|---|\n");
+        for t in &config.teams {
+            let _ = writeln!(
+                out,
+                "| {} | `{}` | {} |",
+                cell(&t.name),
+                t.id,
+                t.members.join(", ")
+            );
+        }
+    }
+    for s in &config.schedules {
+        let _ = writeln!(
+            out,
+            "\n**Schedule {} (`{}`)**, times in {}. Later layers take precedence.\n",
+            s.name.trim(),
+            s.id,
+            s.time_zone
+        );
+        for l in &s.layers {
+            let r = &l.rotation;
+            let length = r.length.map(|d| format!(" of {d}")).unwrap_or_default();
+            let mut line = format!(
+                "- Layer `{}`: {} rotation{length}, handoff {} from {}, in order {}",
+                l.id,
+                r.kind,
+                r.handoff,
+                r.start,
+                r.members.join(" → ")
+            );
+            if !l.restrictions.is_empty() {
+                let windows: Vec<String> = l
+                    .restrictions
+                    .iter()
+                    .map(|w| {
+                        let days: Vec<String> = w.days.iter().map(ToString::to_string).collect();
+                        format!("{} {}–{}", days.join(","), w.from, w.to)
+                    })
+                    .collect();
+                let _ = write!(line, "; only {}", windows.join("; "));
+            }
+            let _ = writeln!(out, "{line}.");
+        }
+    }
 }
 
 fn describe_triggers(pb: &Playbook) -> String {
