@@ -11,6 +11,7 @@ pub mod clock;
 pub mod command;
 pub mod config;
 pub mod duration;
+pub mod escalation;
 pub mod event;
 pub mod export;
 pub mod ical;

@@ -188,6 +188,39 @@ fn on_call(out: &mut String, config: &Config) {
             );
         }
     }
+    for p in &config.escalation_policies {
+        let _ = writeln!(
+            out,
+            "\n**Escalation: {} (`{}`)**{}. Each step pages its targets and waits for an acknowledgement before the next.\n",
+            p.name.trim(),
+            p.id,
+            if p.repeat > 0 {
+                format!(", run {} times in all", p.repeat + 1)
+            } else {
+                String::new()
+            }
+        );
+        for (i, step) in p.steps.iter().enumerate() {
+            let targets: Vec<String> = step
+                .targets
+                .iter()
+                .map(|t| match (&t.person, &t.schedule, &t.team, &t.role) {
+                    (Some(x), _, _, _) => format!("person {x}"),
+                    (_, Some(x), _, _) => format!("on call on {x}"),
+                    (_, _, Some(x), _) => format!("team {x}"),
+                    (_, _, _, Some(x)) => format!("the {x}"),
+                    _ => "—".to_string(),
+                })
+                .collect();
+            let _ = writeln!(
+                out,
+                "{}. Page {}; escalate after {}.",
+                i + 1,
+                targets.join(", "),
+                step.escalate_after
+            );
+        }
+    }
     for s in &config.schedules {
         let _ = writeln!(
             out,

@@ -45,6 +45,9 @@ pub struct Config {
     /// On-call schedules.
     #[serde(default)]
     pub schedules: Vec<crate::schedule::Schedule>,
+    /// Escalation policies.
+    #[serde(default)]
+    pub escalation_policies: Vec<crate::escalation::EscalationPolicy>,
     /// Things worth knowing that do not stop the config from loading.
     #[serde(skip)]
     pub warnings: Vec<String>,

@@ -70,6 +70,9 @@ pub struct ServiceDef {
     /// Owning team.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub owner: Option<String>,
+    /// Escalation policy for incidents on this service (else the `default` policy).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub escalation_policy: Option<String>,
 }
 
 /// A severity level as written in a file: durations still text, so that a bad one can be

@@ -12,6 +12,7 @@ use super::model::{
     Severity, SeverityText, TriageQuestion,
 };
 use crate::duration::{Duration, Target};
+use crate::escalation::EscalationPolicy;
 use crate::people::{Person, Team};
 use crate::playbook::{Playbook, TimeBox, placeholder_known, placeholders, severity_range};
 use crate::schedule::{
@@ -101,11 +102,17 @@ struct FileSections {
     teams: Option<Vec<Team>>,
     #[serde(default)]
     schedules: Option<Vec<ScheduleText>>,
+    #[serde(default)]
+    escalation_policies: Option<Vec<EscalationPolicy>>,
 }
 
 /// The built-in configuration as files (path relative to a config directory, text): what
 /// `warroom init` writes and what applies when no config directory is given.
 pub const BUILTIN_FILES: &[(&str, &str)] = &[
+    (
+        "escalation_policies.yaml",
+        include_str!("../../../../config/escalation_policies.yaml"),
+    ),
     (
         "severities.yaml",
         include_str!("../../../../config/severities.yaml"),
@@ -223,16 +230,26 @@ pub fn load(files: &[SourceFile]) -> Result<Config, ConfigError> {
     // The built-in people, teams and schedules are one example set that refers to itself: it
     // applies only when no file defines any of the three, so a team's own people never meet
     // dangling example schedules (and `people: []` turns the example off).
-    let (people, teams, schedules) =
-        if user.people.is_some() || user.teams.is_some() || user.schedules.is_some() {
-            (user.people, user.teams, user.schedules)
-        } else {
-            (
-                pick(None, defaults.people, offset),
-                pick(None, defaults.teams, offset),
-                pick(None, defaults.schedules, offset),
-            )
-        };
+    // Escalation policies belong to the same example set.
+    let (people, teams, schedules, policies) = if user.people.is_some()
+        || user.teams.is_some()
+        || user.schedules.is_some()
+        || user.escalation_policies.is_some()
+    {
+        (
+            user.people,
+            user.teams,
+            user.schedules,
+            user.escalation_policies,
+        )
+    } else {
+        (
+            pick(None, defaults.people, offset),
+            pick(None, defaults.teams, offset),
+            pick(None, defaults.schedules, offset),
+            pick(None, defaults.escalation_policies, offset),
+        )
+    };
     // Playbooks merge across files; the built-in library applies only when none are given.
     // No `playbooks` key anywhere means the built-in library; `playbooks: []` means none.
     let builtin_playbooks = !user.playbooks_defined;
@@ -258,6 +275,7 @@ pub fn load(files: &[SourceFile]) -> Result<Config, ConfigError> {
     let incident_types = types
         .map(|s| v.unique("incident_types", s, |t: &IncidentTypeDef| (&t.id, &t.name)))
         .unwrap_or_default();
+    let services_file = services.as_ref().map(|s| s.file);
     let services = services
         .map(|s| v.unique("services", s, |t: &ServiceDef| (&t.id, &t.name)))
         .unwrap_or_default();
@@ -271,6 +289,7 @@ pub fn load(files: &[SourceFile]) -> Result<Config, ConfigError> {
         people: Vec::new(),
         teams: Vec::new(),
         schedules: Vec::new(),
+        escalation_policies: Vec::new(),
         warnings: Vec::new(),
     };
     let mut warnings = Vec::new();
@@ -309,6 +328,27 @@ pub fn load(files: &[SourceFile]) -> Result<Config, ConfigError> {
     let schedules = schedules
         .map(|s| v.schedules(s, &person_ids))
         .unwrap_or_default();
+    let escalation_policies = policies
+        .map(|p| v.escalation_policies(p, &person_ids, &teams, &schedules, &roles))
+        .unwrap_or_default();
+    for (i, svc) in services.iter().enumerate() {
+        if let Some(policy) = &svc.escalation_policy
+            && !escalation_policies.iter().any(|p| &p.id == policy)
+        {
+            // Services come from one file; find it again for the location.
+            if let Some(file) = services_file {
+                v.report(
+                    file,
+                    &[
+                        Seg::Key("services"),
+                        Seg::Index(i),
+                        Seg::Key("escalation_policy"),
+                    ],
+                    format!("unknown escalation policy {policy:?}"),
+                );
+            }
+        }
+    }
     for (section, empty) in [
         ("severities", severities.is_empty()),
         ("roles", roles.is_empty()),
@@ -335,6 +375,7 @@ pub fn load(files: &[SourceFile]) -> Result<Config, ConfigError> {
             people,
             teams,
             schedules,
+            escalation_policies,
             warnings,
         })
     } else {
@@ -352,6 +393,7 @@ struct Merged {
     people: Option<Placed<PersonText>>,
     teams: Option<Placed<Team>>,
     schedules: Option<Placed<ScheduleText>>,
+    escalation_policies: Option<Placed<EscalationPolicy>>,
     /// (file, position in that file's list, playbook)
     playbooks: Vec<(usize, usize, Playbook)>,
     /// Some file has a `playbooks` key, even an empty one.
@@ -419,6 +461,14 @@ fn parse_all(files: &[SourceFile], problems: &mut Vec<ConfigProblem>) -> Merged 
         }
         if claim("teams", sections.teams.is_some()) {
             merged.teams = sections.teams.map(|items| Placed { file: index, items });
+        }
+        if claim(
+            "escalation_policies",
+            sections.escalation_policies.is_some(),
+        ) {
+            merged.escalation_policies = sections
+                .escalation_policies
+                .map(|items| Placed { file: index, items });
         }
         if claim("schedules", sections.schedules.is_some()) {
             merged.schedules = sections
@@ -863,6 +913,80 @@ impl Validator<'_> {
                 people,
                 true,
             );
+        }
+        items
+    }
+
+    fn escalation_policies(
+        &mut self,
+        placed: Placed<EscalationPolicy>,
+        people: &[String],
+        teams: &[Team],
+        schedules: &[Schedule],
+        roles: &[RoleDef],
+    ) -> Vec<EscalationPolicy> {
+        let file = placed.file;
+        let items = self.unique("escalation_policies", placed, |p: &EscalationPolicy| {
+            (&p.id, &p.name)
+        });
+        for (i, p) in items.iter().enumerate() {
+            let at = |rest: &[Seg<'static>]| -> Vec<Seg<'static>> {
+                let mut path = vec![Seg::Key("escalation_policies"), Seg::Index(i)];
+                path.extend_from_slice(rest);
+                path
+            };
+            if p.steps.is_empty() {
+                self.report(
+                    file,
+                    &at(&[Seg::Key("steps")]),
+                    "a policy needs at least one step".into(),
+                );
+            }
+            for (j, step) in p.steps.iter().enumerate() {
+                if step.targets.is_empty() {
+                    self.report(
+                        file,
+                        &at(&[Seg::Key("steps"), Seg::Index(j), Seg::Key("targets")]),
+                        "a step needs at least one target".into(),
+                    );
+                }
+                for (k, t) in step.targets.iter().enumerate() {
+                    let here = at(&[
+                        Seg::Key("steps"),
+                        Seg::Index(j),
+                        Seg::Key("targets"),
+                        Seg::Index(k),
+                    ]);
+                    let problem = if t.kinds_set() != 1 {
+                        Some(
+                            "a target is exactly one of `person`, `schedule`, `team` or `role`"
+                                .to_string(),
+                        )
+                    } else if let Some(id) = t.person.as_ref().filter(|id| !people.contains(id)) {
+                        Some(format!("unknown person {id:?}"))
+                    } else if let Some(id) = t
+                        .team
+                        .as_ref()
+                        .filter(|id| !teams.iter().any(|x| &x.id == *id))
+                    {
+                        Some(format!("unknown team {id:?}"))
+                    } else if let Some(id) = t
+                        .schedule
+                        .as_ref()
+                        .filter(|id| !schedules.iter().any(|x| &x.id == *id))
+                    {
+                        Some(format!("unknown schedule {id:?}"))
+                    } else {
+                        t.role
+                            .as_ref()
+                            .filter(|id| !roles.iter().any(|x| &x.id == *id))
+                            .map(|id| format!("unknown incident role {id:?}"))
+                    };
+                    if let Some(message) = problem {
+                        self.report(file, &here, message);
+                    }
+                }
+            }
         }
         items
     }
