@@ -63,7 +63,7 @@ impl Channel {
     /// webhook (its path is the credential).
     pub fn destination(&self) -> String {
         match self {
-            Channel::Webhook { url, .. } => strip_query(url).to_string(),
+            Channel::Webhook { url, .. } => strip_query(url),
             Channel::Slack { webhook_url } => {
                 let rest = webhook_url
                     .split_once("://")
@@ -76,13 +76,15 @@ impl Channel {
     }
 }
 
-fn strip_query(url: &str) -> &str {
+fn strip_query(url: &str) -> String {
     let url = url.split('#').next().unwrap_or(url);
     let url = url.split('?').next().unwrap_or(url);
     match (url.find("://"), url.rfind('@')) {
-        // user:password@host: show from the host on.
-        (Some(scheme), Some(at)) if at > scheme => &url[at + 1..],
-        _ => url,
+        // user:password@host: drop the credentials.
+        (Some(scheme), Some(at)) if at > scheme => {
+            format!("{}{}", &url[..scheme + 3], &url[at + 1..])
+        }
+        _ => url.to_string(),
     }
 }
 
@@ -459,7 +461,7 @@ mod tests {
             url: "https://u:pw@hooks.example.com/in?token=s3".into(),
             secret: Some("k".into()),
         };
-        assert_eq!(w.destination(), "hooks.example.com/in");
+        assert_eq!(w.destination(), "https://hooks.example.com/in");
         let s = Channel::Slack {
             webhook_url: "https://hooks.slack.com/services/T0/B0/XYZ".into(),
         };
