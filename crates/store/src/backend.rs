@@ -54,7 +54,8 @@ macro_rules! store_impl {
         use crate::backend::{conflict_or, contains_pattern, from_micros, micros, parse_role};
         use crate::filter::{Cursor, IncidentFilter, Page, StatusFilter};
         use crate::types::{NewToken, TokenRecord, VerifyReport};
-        use crate::{Backend, FireTimer, FiredTimer, Store, TimerPlan};
+        use crate::{Backend, Claimed, FireTimer, FiredTimer, Store, TimerPlan};
+        use warroom_core::outbox::{Channel, Delivery, OutgoingMessage, Outcome};
         use warroom_core::timer::TimerSpec;
 
         type Tx = sqlx::Transaction<'static, $db>;
@@ -266,6 +267,70 @@ macro_rules! store_impl {
                     .await?;
                 }
                 Ok(())
+            }
+
+            /// Inserts messages as `pending`, due at `now`; ids already present are left alone.
+            async fn insert_messages(tx: &mut Tx, messages: &[OutgoingMessage], now: Timestamp) -> Result<u64, StoreError> {
+                let mut added = 0;
+                for m in messages {
+                    let channel = serde_json::to_string(&m.channel).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                    let done = sqlx::query(
+                        "INSERT INTO outbox (id, incident_id, channel, channel_kind, destination, subject, body, payload,
+                           status, attempts, created_at, next_attempt_at)
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', 0, $9, $9)
+                         ON CONFLICT (id) DO NOTHING",
+                    )
+                    .bind(&m.id)
+                    .bind(&m.incident_id)
+                    .bind(channel)
+                    .bind(m.channel.kind())
+                    .bind(m.channel.destination())
+                    .bind(&m.subject)
+                    .bind(&m.text)
+                    .bind(m.payload.to_string())
+                    .bind(micros(now))
+                    .execute(&mut **tx)
+                    .await?;
+                    added += done.rows_affected();
+                }
+                Ok(added)
+            }
+
+            fn delivery_from_row(row: &<$db as sqlx::Database>::Row) -> Result<Delivery, StoreError> {
+                let status: String = row.try_get("status")?;
+                let opt_time = |col: &str| -> Result<Option<Timestamp>, StoreError> {
+                    row.try_get::<Option<i64>, _>(col)?.map(from_micros).transpose()
+                };
+                Ok(Delivery {
+                    id: row.try_get("id")?,
+                    incident_id: row.try_get("incident_id")?,
+                    channel: row.try_get("channel_kind")?,
+                    destination: row.try_get("destination")?,
+                    subject: row.try_get("subject")?,
+                    status: status.parse().map_err(StoreError::Corrupt)?,
+                    attempts: u32::try_from(row.try_get::<i64, _>("attempts")?).unwrap_or(u32::MAX),
+                    created_at: from_micros(row.try_get("created_at")?)?,
+                    next_attempt_at: match status.as_str() {
+                        "delivered" | "dead" => None,
+                        _ => opt_time("next_attempt_at")?,
+                    },
+                    last_attempt_at: opt_time("last_attempt_at")?,
+                    delivered_at: opt_time("delivered_at")?,
+                    last_error: row.try_get("last_error")?,
+                })
+            }
+
+            fn message_from_row(row: &<$db as sqlx::Database>::Row) -> Result<OutgoingMessage, StoreError> {
+                let corrupt = |e: serde_json::Error| StoreError::Corrupt(format!("outbox row: {e}"));
+                let channel: Channel = serde_json::from_str(&row.try_get::<String, _>("channel")?).map_err(corrupt)?;
+                Ok(OutgoingMessage {
+                    id: row.try_get("id")?,
+                    incident_id: row.try_get("incident_id")?,
+                    channel,
+                    subject: row.try_get("subject")?,
+                    text: row.try_get("body")?,
+                    payload: serde_json::from_str(&row.try_get::<String, _>("payload")?).map_err(corrupt)?,
+                })
             }
 
             fn timer_from_row(row: &<$db as sqlx::Database>::Row) -> Result<FiredTimer, StoreError> {
@@ -529,9 +594,10 @@ macro_rules! store_impl {
                     if let Some(incident_row) = incident_row {
                         let incident = Self::parse_state(&incident_row.try_get::<String, _>("state")?)?;
                         let last_hash: String = incident_row.try_get("last_hash")?;
-                        let events = fire(&timer.timer, &incident);
-                        let (_, sealed) = Self::seal_and_write(&mut tx, incident, last_hash, events, timers).await?;
+                        let effects = fire(&timer.timer, &incident);
+                        let (_, sealed) = Self::seal_and_write(&mut tx, incident, last_hash, effects.events, timers).await?;
                         timer.events = sealed.len();
+                        Self::insert_messages(&mut tx, &effects.messages, now).await?;
                     }
                     sqlx::query("UPDATE timers SET fired_at = $1 WHERE key = $2 AND fired_at IS NULL")
                         .bind(micros(now))
@@ -543,6 +609,86 @@ macro_rules! store_impl {
                     fired.push(timer);
                 }
                 Ok(fired)
+            }
+
+            async fn enqueue_messages(&self, messages: Vec<OutgoingMessage>, now: Timestamp) -> Result<u64, StoreError> {
+                let mut tx = self.begin().await?;
+                let added = Self::insert_messages(&mut tx, &messages, now).await?;
+                tx.commit().await?;
+                Ok(added)
+            }
+
+            async fn claim_due_messages(
+                &self,
+                now: Timestamp,
+                limit: usize,
+                lease: jiff::SignedDuration,
+            ) -> Result<Vec<Claimed>, StoreError> {
+                let lease_until = now.saturating_add(lease).unwrap_or(now);
+                let limit = i64::try_from(limit.clamp(1, 1000)).unwrap_or(1000);
+                let mut tx = self.begin().await?;
+                // A `sending` row's next_attempt_at is its lease deadline, so one condition finds
+                // due retries and lapsed claims alike. SKIP LOCKED (PostgreSQL): rows another
+                // engine is claiming right now are left to it.
+                let rows = sqlx::query(concat!(
+                    "SELECT id, incident_id, channel, subject, body, payload, attempts FROM outbox
+                     WHERE status IN ('pending', 'failed', 'sending') AND next_attempt_at <= $1
+                     ORDER BY next_attempt_at, id LIMIT $2",
+                    $skip_locked
+                ))
+                .bind(micros(now))
+                .bind(limit)
+                .fetch_all(&mut *tx)
+                .await?;
+                let mut claimed = Vec::with_capacity(rows.len());
+                for row in &rows {
+                    let message = Self::message_from_row(row)?;
+                    let attempts = u32::try_from(row.try_get::<i64, _>("attempts")?).unwrap_or(u32::MAX);
+                    sqlx::query(
+                        "UPDATE outbox SET status = 'sending', next_attempt_at = $1, last_attempt_at = $2 WHERE id = $3",
+                    )
+                    .bind(micros(lease_until))
+                    .bind(micros(now))
+                    .bind(&message.id)
+                    .execute(&mut *tx)
+                    .await?;
+                    claimed.push(Claimed { message, attempts, lease_until });
+                }
+                tx.commit().await?;
+                Ok(claimed)
+            }
+
+            async fn record_delivery(&self, id: &str, outcome: &Outcome, now: Timestamp) -> Result<bool, StoreError> {
+                let (next, delivered, error) = match outcome {
+                    Outcome::Delivered => (now, Some(micros(now)), None),
+                    Outcome::Failed { error, next_attempt_at } => (*next_attempt_at, None, Some(error.as_str())),
+                    Outcome::Dead { error } => (now, None, Some(error.as_str())),
+                };
+                let done = sqlx::query(
+                    "UPDATE outbox SET status = $1, attempts = attempts + 1, next_attempt_at = $2,
+                       delivered_at = $3, last_error = $4
+                     WHERE id = $5 AND status = 'sending'",
+                )
+                .bind(outcome.status().as_str())
+                .bind(micros(next))
+                .bind(delivered)
+                .bind(error)
+                .bind(id)
+                .execute(&self.pool)
+                .await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn deliveries(&self, incident_id: &IncidentId) -> Result<Vec<Delivery>, StoreError> {
+                let rows = sqlx::query(
+                    "SELECT id, incident_id, channel_kind, destination, subject, status, attempts, created_at,
+                       next_attempt_at, last_attempt_at, delivered_at, last_error
+                     FROM outbox WHERE incident_id = $1 ORDER BY created_at, id",
+                )
+                .bind(incident_id.as_str())
+                .fetch_all(&self.pool)
+                .await?;
+                rows.iter().map(Self::delivery_from_row).collect()
             }
 
             async fn timers(&self, incident_id: &IncidentId) -> Result<Vec<FiredTimer>, StoreError> {

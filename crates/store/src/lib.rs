@@ -19,6 +19,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use jiff::Timestamp;
+use warroom_core::outbox::{Delivery, OutgoingMessage, Outcome};
 use warroom_core::timer::TimerSpec;
 use warroom_core::{Event, Incident, IncidentId, NewEvent, Principal};
 
@@ -72,7 +73,27 @@ pub type Decide<'d> = dyn for<'a> Fn(&'a Incident) -> Result<Vec<NewEvent>, warr
 pub type TimerPlan<'p> = dyn Fn(&Incident) -> Vec<TimerSpec> + Send + Sync + 'p;
 
 /// What a due timer records, given the incident's current state.
-pub type FireTimer<'f> = dyn Fn(&TimerSpec, &Incident) -> Vec<NewEvent> + Send + Sync + 'f;
+pub type FireTimer<'f> = dyn Fn(&TimerSpec, &Incident) -> TimerEffects + Send + Sync + 'f;
+
+/// What firing a timer writes, in the transaction that marks it fired.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TimerEffects {
+    /// Events appended to the incident's log.
+    pub events: Vec<NewEvent>,
+    /// Notifications put in the outbox (ignored if already there, by id).
+    pub messages: Vec<OutgoingMessage>,
+}
+
+/// A message an engine claimed for delivery, until `lease_until`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Claimed {
+    /// The message.
+    pub message: OutgoingMessage,
+    /// Attempts made before this one.
+    pub attempts: u32,
+    /// When the claim lapses and another engine may take the message over.
+    pub lease_until: Timestamp,
+}
 
 /// A timer and whether it fired.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -145,6 +166,38 @@ pub trait Store: Send + Sync + 'static {
         fire: &FireTimer<'_>,
         timers: &TimerPlan<'_>,
     ) -> Result<Vec<FiredTimer>, StoreError>;
+
+    /// Puts messages in the outbox as `pending`, due at `now`. A message whose id is already
+    /// there is left alone, so enqueuing is idempotent. Returns how many were new.
+    async fn enqueue_messages(
+        &self,
+        messages: Vec<OutgoingMessage>,
+        now: Timestamp,
+    ) -> Result<u64, StoreError>;
+
+    /// Claims up to `limit` messages due at `now`, oldest due first: `pending` or `failed` ones
+    /// whose next attempt is due, and `sending` ones whose lease ran out (their sender died).
+    /// Each becomes `sending` with a lease until `now + lease`. Messages another process is
+    /// claiming at the same moment are skipped, so no two claims overlap.
+    async fn claim_due_messages(
+        &self,
+        now: Timestamp,
+        limit: usize,
+        lease: jiff::SignedDuration,
+    ) -> Result<Vec<Claimed>, StoreError>;
+
+    /// Records one attempt's outcome: attempts + 1, the new status, the error. Only a message
+    /// still `sending` is changed (`false` otherwise).
+    async fn record_delivery(
+        &self,
+        id: &str,
+        outcome: &Outcome,
+        now: Timestamp,
+    ) -> Result<bool, StoreError>;
+
+    /// The delivery records of an incident's messages, oldest first. Callers check the
+    /// incident's visibility first.
+    async fn deliveries(&self, incident_id: &IncidentId) -> Result<Vec<Delivery>, StoreError>;
 
     /// An incident's timers, fired or not, by due time (for inspection and tests).
     async fn timers(&self, incident_id: &IncidentId) -> Result<Vec<FiredTimer>, StoreError>;

@@ -22,6 +22,11 @@ pub(crate) const SQLITE: &[Migration] = &[
         name: "timers",
         sql: include_str!("../migrations/sqlite/0002_timers.sql"),
     },
+    Migration {
+        version: 3,
+        name: "outbox",
+        sql: include_str!("../migrations/sqlite/0003_outbox.sql"),
+    },
 ];
 
 pub(crate) const POSTGRES: &[Migration] = &[
@@ -34,6 +39,11 @@ pub(crate) const POSTGRES: &[Migration] = &[
         version: 2,
         name: "timers",
         sql: include_str!("../migrations/postgres/0002_timers.sql"),
+    },
+    Migration {
+        version: 3,
+        name: "outbox",
+        sql: include_str!("../migrations/postgres/0003_outbox.sql"),
     },
 ];
 

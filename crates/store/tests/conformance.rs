@@ -5,8 +5,12 @@ use std::sync::Arc;
 use jiff::{SignedDuration, Timestamp};
 use sqlx::Connection;
 use warroom_core::command::{Declaration, decide, declare};
+use warroom_core::outbox::{
+    AttemptError, Channel, DeliveryStatus, Outcome, OutgoingMessage, RetryPolicy, message_id,
+    notifications,
+};
 use warroom_core::{Command, Config, Incident, IncidentId, NewEvent, Principal, Role, Status};
-use warroom_store::{IncidentFilter, NewToken, StatusFilter, Store, StoreError};
+use warroom_store::{IncidentFilter, NewToken, StatusFilter, Store, StoreError, TimerEffects};
 
 macro_rules! conformance {
     ($($name:ident),* $(,)?) => {
@@ -47,6 +51,10 @@ conformance!(
     timers_fire_once_whatever_the_clock_does,
     stale_timers_fire_as_no_ops,
     two_processes_fire_each_timer_exactly_once,
+    outbox_enqueue_is_idempotent,
+    outbox_claims_never_overlap_across_processes,
+    outbox_lapsed_leases_are_claimed_again,
+    outbox_retries_with_backoff_then_dead_letters,
 );
 
 fn no_timers(_: &Incident) -> Vec<warroom_core::timer::TimerSpec> {
@@ -867,16 +875,26 @@ async fn declare_with_timers(
         .0
 }
 
+fn pager() -> Channel {
+    Channel::Email {
+        to: "oncall@example.com".into(),
+    }
+}
+
 async fn fire_at(store: &dyn Store, now: Timestamp) -> Vec<warroom_store::FiredTimer> {
-    let fire = move |t: &warroom_core::timer::TimerSpec, inc: &Incident| -> Vec<NewEvent> {
-        warroom_core::timer::fire(t, inc, &Config::builtin(), now)
-            .into_iter()
-            .map(|kind| NewEvent {
-                at: now,
-                actor: "warroom".into(),
-                kind,
-            })
-            .collect()
+    let fire = move |t: &warroom_core::timer::TimerSpec, inc: &Incident| -> TimerEffects {
+        let kinds = warroom_core::timer::fire(t, inc, &Config::builtin(), now);
+        TimerEffects {
+            messages: notifications(&t.key, inc, &kinds, &[pager()]),
+            events: kinds
+                .into_iter()
+                .map(|kind| NewEvent {
+                    at: now,
+                    actor: "warroom".into(),
+                    kind,
+                })
+                .collect(),
+        }
     };
     store
         .fire_due_timers(now, 100, &fire, &plan)
@@ -929,6 +947,13 @@ async fn timers_fire_once_whatever_the_clock_does(url: &str) {
         .expect("read")
         .expect("exists");
     assert_eq!(count_kind(&events, "acknowledge_target_missed"), 1);
+    // The page went into the outbox with the event, once.
+    let deliveries = store.deliveries(&inc.id).await.expect("deliveries");
+    assert_eq!(deliveries.len(), 1, "{deliveries:?}");
+    assert_eq!(
+        (deliveries[0].status, deliveries[0].channel.as_str()),
+        (DeliveryStatus::Pending, "email")
+    );
     let after = store
         .incident(&admin(), &inc.id)
         .await
@@ -1010,4 +1035,244 @@ async fn two_processes_fire_each_timer_exactly_once(url: &str) {
         assert_eq!(count_kind(&events, "acknowledge_target_missed"), 1, "{id}");
     }
     assert!(first.verify().await.expect("verify").ok);
+}
+
+fn message(cause: &str, n: usize) -> OutgoingMessage {
+    let channel = Channel::Webhook {
+        url: format!("http://127.0.0.1:9/hook/{n}"),
+        secret: Some("s3cret".into()),
+    };
+    OutgoingMessage {
+        id: message_id(cause, &channel),
+        incident_id: "INC-20261122-001".into(),
+        channel,
+        subject: format!("page {n}"),
+        text: "wake up".into(),
+        payload: serde_json::json!({ "n": n }),
+    }
+}
+
+fn inc1() -> IncidentId {
+    "INC-20261122-001".parse().expect("id")
+}
+
+async fn outbox_enqueue_is_idempotent(url: &str) {
+    let store = open(url).await;
+    let batch = vec![message("a", 1), message("b", 2)];
+    assert_eq!(
+        store
+            .enqueue_messages(batch.clone(), t0())
+            .await
+            .expect("enqueue"),
+        2
+    );
+    let mut again = batch;
+    again.push(message("c", 3));
+    assert_eq!(
+        store
+            .enqueue_messages(again, t0() + SignedDuration::from_mins(1))
+            .await
+            .expect("enqueue"),
+        1
+    );
+    let deliveries = store.deliveries(&inc1()).await.expect("deliveries");
+    assert_eq!(deliveries.len(), 3);
+    assert!(
+        deliveries
+            .iter()
+            .all(|d| d.status == DeliveryStatus::Pending && d.attempts == 0)
+    );
+    // The channel is shown by kind and destination; its secret never leaves the outbox.
+    let first = deliveries
+        .iter()
+        .find(|d| d.subject == "page 1")
+        .expect("page 1");
+    assert_eq!(first.destination, "http://127.0.0.1:9/hook/1");
+    assert!(
+        !serde_json::to_string(&deliveries)
+            .expect("json")
+            .contains("s3cret")
+    );
+    let claimed = store
+        .claim_due_messages(t0(), 10, SignedDuration::from_mins(1))
+        .await
+        .expect("claim");
+    // The one added a minute later is not due yet.
+    assert_eq!(claimed.len(), 2);
+    assert!(claimed.iter().any(|c| c.message == message("a", 1)));
+}
+
+async fn outbox_claims_never_overlap_across_processes(url: &str) {
+    let first = open(url).await;
+    let second = open(url).await;
+    let messages: Vec<_> = (0..60).map(|n| message(&format!("m{n}"), n)).collect();
+    first
+        .enqueue_messages(messages, t0())
+        .await
+        .expect("enqueue");
+    let claim_all = |store: Arc<dyn Store>| async move {
+        let mut ids = Vec::new();
+        for _ in 0..30 {
+            let claimed = store
+                .claim_due_messages(t0(), 3, SignedDuration::from_mins(5))
+                .await
+                .expect("claim");
+            ids.extend(claimed.into_iter().map(|c| c.message.id));
+        }
+        ids
+    };
+    let (a, b) = tokio::join!(claim_all(first.clone()), claim_all(second.clone()));
+    let mut all: Vec<String> = a.iter().chain(&b).cloned().collect();
+    let total = all.len();
+    all.sort();
+    all.dedup();
+    assert_eq!(
+        (total, all.len()),
+        (60, 60),
+        "every message claimed exactly once ({} + {})",
+        a.len(),
+        b.len()
+    );
+    let deliveries = first.deliveries(&inc1()).await.expect("deliveries");
+    assert!(
+        deliveries
+            .iter()
+            .all(|d| d.status == DeliveryStatus::Sending)
+    );
+}
+
+async fn outbox_lapsed_leases_are_claimed_again(url: &str) {
+    let store = open(url).await;
+    store
+        .enqueue_messages(vec![message("crash", 1)], t0())
+        .await
+        .expect("enqueue");
+    let lease = SignedDuration::from_mins(2);
+    let first = store
+        .claim_due_messages(t0(), 10, lease)
+        .await
+        .expect("claim");
+    assert_eq!(first.len(), 1);
+    assert_eq!(first[0].lease_until, t0() + lease);
+    // The claimer "crashes": it never records anything. Within the lease nobody else takes it.
+    let during = t0() + SignedDuration::from_mins(1);
+    assert!(
+        store
+            .claim_due_messages(during, 10, lease)
+            .await
+            .expect("claim")
+            .is_empty()
+    );
+    // After a restart (a new store) and the lease's end, it is claimed again, same key.
+    drop(store);
+    let store = open(url).await;
+    let after = t0() + SignedDuration::from_mins(3);
+    let second = store
+        .claim_due_messages(after, 10, lease)
+        .await
+        .expect("claim");
+    assert_eq!(second.len(), 1);
+    assert_eq!(second[0].message.id, first[0].message.id);
+    assert_eq!(second[0].attempts, 0);
+    assert!(
+        store
+            .record_delivery(&second[0].message.id, &Outcome::Delivered, after)
+            .await
+            .expect("record")
+    );
+    // A late report from the crashed claimer changes nothing any more.
+    assert!(
+        !store
+            .record_delivery(
+                &first[0].message.id,
+                &Outcome::Dead {
+                    error: "late".into()
+                },
+                after
+            )
+            .await
+            .expect("record")
+    );
+    let d = store.deliveries(&inc1()).await.expect("deliveries");
+    assert_eq!(
+        (d[0].status, d[0].attempts, d[0].delivered_at),
+        (DeliveryStatus::Delivered, 1, Some(after))
+    );
+    assert!(
+        store
+            .claim_due_messages(t0() + SignedDuration::from_hours(9), 10, lease)
+            .await
+            .expect("claim")
+            .is_empty()
+    );
+}
+
+async fn outbox_retries_with_backoff_then_dead_letters(url: &str) {
+    let store = open(url).await;
+    store
+        .enqueue_messages(vec![message("flaky", 1)], t0())
+        .await
+        .expect("enqueue");
+    let policy = RetryPolicy {
+        base: SignedDuration::from_secs(10),
+        cap: SignedDuration::from_secs(30),
+        max_attempts: 4,
+    };
+    let lease = SignedDuration::from_mins(1);
+    let mut now = t0();
+    let mut waits = Vec::new();
+    loop {
+        let claimed = store
+            .claim_due_messages(now, 10, lease)
+            .await
+            .expect("claim");
+        assert_eq!(claimed.len(), 1, "due at {now}");
+        let outcome = policy.after_attempt(
+            claimed[0].attempts,
+            Err(AttemptError::Transient("HTTP 503".into())),
+            now,
+            1.0,
+        );
+        assert!(
+            store
+                .record_delivery(&claimed[0].message.id, &outcome, now)
+                .await
+                .expect("record")
+        );
+        let Outcome::Failed {
+            next_attempt_at, ..
+        } = outcome
+        else {
+            break;
+        };
+        waits.push(next_attempt_at.duration_since(now).as_secs());
+        // Not before it is due.
+        let early = next_attempt_at - SignedDuration::from_micros(1);
+        assert!(
+            store
+                .claim_due_messages(early, 10, lease)
+                .await
+                .expect("claim")
+                .is_empty()
+        );
+        let d = &store.deliveries(&inc1()).await.expect("deliveries")[0];
+        assert_eq!(
+            (d.status, d.next_attempt_at),
+            (DeliveryStatus::Failed, Some(next_attempt_at))
+        );
+        now = next_attempt_at;
+    }
+    assert_eq!(waits, [10, 20, 30]);
+    let d = &store.deliveries(&inc1()).await.expect("deliveries")[0];
+    assert_eq!(
+        (d.status, d.attempts, d.last_error.as_deref()),
+        (DeliveryStatus::Dead, 4, Some("HTTP 503"))
+    );
+    assert!(
+        store
+            .claim_due_messages(now + SignedDuration::from_hours(24), 10, lease)
+            .await
+            .expect("claim")
+            .is_empty()
+    );
 }
