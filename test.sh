@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every check and test Warroom has. Installs what the tests need from Debian when missing
-# (PostgreSQL server binaries: the store and API suites start their own throwaway cluster).
+# (PostgreSQL server binaries: the store and API suites start their own throwaway cluster;
+# python3-aiosmtpd: the email channel's tests send to a real SMTP server).
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -24,6 +25,22 @@ if ! find_pg_bin; then
         find_pg_bin || { echo "test.sh: PostgreSQL installed but initdb not found" >&2; exit 1; }
     else
         echo "test.sh: PostgreSQL server binaries (initdb, postgres) are needed: apt-get install postgresql" >&2
+        exit 1
+    fi
+fi
+
+# The email channel is tested against a real SMTP server: Debian's python3-aiosmtpd.
+has_aiosmtpd() {
+    /usr/bin/python3 -c 'import aiosmtpd' >/dev/null 2>&1 || python3 -c 'import aiosmtpd' >/dev/null 2>&1
+}
+if ! has_aiosmtpd; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+        echo "test.sh: installing the SMTP test server (Debian package python3-aiosmtpd)"
+        apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-aiosmtpd >/dev/null
+        has_aiosmtpd || { echo "test.sh: python3-aiosmtpd installed but not importable" >&2; exit 1; }
+    else
+        echo "test.sh: the SMTP tests need python3-aiosmtpd: apt-get install python3-aiosmtpd" >&2
         exit 1
     fi
 fi
