@@ -154,6 +154,11 @@ pub enum Command {
         /// Incident id.
         id: String,
     },
+    /// Show an incident's notifications: channel, destination, status, attempts, last error.
+    Deliveries {
+        /// Incident id.
+        id: String,
+    },
     /// Check every incident's hash chain (admin).
     Verify,
     /// Manage API tokens (admin).
@@ -199,7 +204,8 @@ impl Command {
             | Command::Close { id }
             | Command::Reopen { id, .. }
             | Command::Show { id, .. }
-            | Command::Timeline { id } => Some(id),
+            | Command::Timeline { id }
+            | Command::Deliveries { id } => Some(id),
             Command::Update(args) => Some(&args.id),
             Command::Playbook(
                 PlaybookCommand::Attach { incident, .. } | PlaybookCommand::Detach { incident, .. },

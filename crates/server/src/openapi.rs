@@ -148,6 +148,25 @@ fn schemas() -> Value {
         "TriageSuggestion": { "type": "object", "properties": {
             "severity": { "type": "string" }, "reasons": { "type": "array", "items": { "type": "string" } },
             "unanswered": { "type": "array", "items": { "type": "string" } } } },
+        "Delivery": { "type": "object",
+            "required": ["id", "incident_id", "channel", "destination", "subject", "status", "attempts", "created_at"],
+            "properties": {
+                "id": { "type": "string", "description": "idempotency key, sent to receivers with every attempt" },
+                "incident_id": { "type": "string" },
+                "channel": { "type": "string", "enum": ["webhook", "slack", "email"] },
+                "destination": { "type": "string", "description": "URL without credentials or query, Slack host, or email address" },
+                "subject": { "type": "string" },
+                "status": { "type": "string", "enum": ["pending", "sending", "delivered", "failed", "dead"] },
+                "attempts": { "type": "integer", "minimum": 0 },
+                "created_at": time,
+                "next_attempt_at": { "type": "string", "format": "date-time", "description": "next retry (failed), lease end (sending), first attempt (pending)" },
+                "last_attempt_at": time, "delivered_at": time,
+                "last_error": { "type": "string" }
+            }
+        },
+        "DeliveryList": { "type": "object", "properties": {
+            "incident_id": { "type": "string" },
+            "deliveries": { "type": "array", "items": { "$ref": "#/components/schemas/Delivery" } } } },
         "RevokedToken": { "type": "object", "properties": { "id": { "type": "string" }, "revoked_at": time } }
     })
 }

@@ -4,6 +4,7 @@
 mod admin;
 mod checklist;
 mod config;
+mod deliveries;
 mod docs;
 mod incident;
 mod init;
@@ -79,6 +80,7 @@ async fn client_command(command: Command, api: &Api, out: Out) -> Result<()> {
         Command::Show { id, format } => incident::show(api, out, &id, format).await,
         Command::List(args) => list::run(api, out, args).await,
         Command::Timeline { id } => list::timeline(api, out, &id).await,
+        Command::Deliveries { id } => deliveries::run(api, out, &id).await,
         Command::Verify => admin::verify(api, out).await,
         Command::Token(cmd) => admin::token(api, out, cmd).await,
         Command::Whoami => admin::whoami(api, out).await,

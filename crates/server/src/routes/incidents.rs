@@ -144,6 +144,21 @@ pub async fn events(
     Ok(Json(json!({ "events": events })))
 }
 
+/// `GET /api/v1/incidents/{id}/deliveries`: the incident's notifications and how their
+/// delivery went. Invisible incidents are 404 here as everywhere.
+pub async fn deliveries(
+    State(state): State<AppState>,
+    auth: Auth,
+    PathParams(id): PathParams<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let id = parse_id(&id)?;
+    if state.store.incident(&auth.0, &id).await?.is_none() {
+        return Err(not_found(&id));
+    }
+    let deliveries = state.store.deliveries(&id).await?;
+    Ok(Json(json!({ "incident_id": id.as_str(), "deliveries": deliveries })))
+}
+
 /// `GET /api/v1/incidents/{id}/export?format=md|csv|json`
 pub async fn export(
     State(state): State<AppState>,

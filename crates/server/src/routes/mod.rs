@@ -75,6 +75,7 @@ routes! {
     GET "/api/v1/incidents/{id}" => incidents::get, Some(Viewer), "One incident", None, 200, "Incident";
     PATCH "/api/v1/incidents/{id}" => incidents::update, Some(Responder), "Change descriptive fields (commander for `restricted`)", Some("IncidentPatch"), 200, "Incident";
     GET "/api/v1/incidents/{id}/events" => incidents::events, Some(Viewer), "The incident's timeline", None, 200, "EventList";
+    GET "/api/v1/incidents/{id}/deliveries" => incidents::deliveries, Some(Viewer), "The incident's notifications and their delivery attempts", None, 200, "DeliveryList";
     GET "/api/v1/incidents/{id}/export" => incidents::export, Some(Viewer), "The incident log as md, csv or json", None, 200, "Document";
     POST "/api/v1/incidents/{id}/acknowledge" => incidents::acknowledge, Some(Responder), "Acknowledge", None, 200, "Incident";
     POST "/api/v1/incidents/{id}/severity" => incidents::severity, Some(Commander), "Change severity", Some("SeverityChange"), 200, "Incident";

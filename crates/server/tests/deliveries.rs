@@ -1,0 +1,198 @@
+//! `GET /api/v1/incidents/{id}/deliveries` through the real server: the outbox as the API shows
+//! it, with restricted incidents as invisible as everywhere else.
+
+use std::sync::Arc;
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use warroom_core::outbox::{Channel, OutgoingMessage, message_id};
+use warroom_core::{Config, ManualClock};
+use warroom_server::ServeOptions;
+
+struct App {
+    base: String,
+    admin: String,
+    http: reqwest::Client,
+}
+
+impl App {
+    async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let mut req = self
+            .http
+            .request(method, format!("{}{path}", self.base))
+            .bearer_auth(token);
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let resp = req.send().await.expect("request sent");
+        let status = resp.status();
+        (status, resp.json().await.unwrap_or(Value::Null))
+    }
+}
+
+fn webhook_message(incident_id: &str, cause: &str) -> OutgoingMessage {
+    let channel = Channel::Webhook {
+        url: "https://user:pw@hooks.example.com/in?token=abc".into(),
+        secret: Some("whsec_hidden".into()),
+    };
+    OutgoingMessage {
+        id: message_id(cause, &channel),
+        incident_id: incident_id.into(),
+        channel,
+        subject: "Page".into(),
+        text: "Wake up".into(),
+        payload: json!({}),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deliveries_are_listed_for_those_who_may_see_the_incident() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let database_url = format!("sqlite://{}", dir.path().join("w.db").display());
+    let clock = Arc::new(ManualClock::new(
+        "2026-11-22T10:00:00Z".parse().expect("time"),
+    ));
+    let running = warroom_server::start(
+        ServeOptions {
+            listen: "127.0.0.1:0".into(),
+            data_dir: dir.path().to_path_buf(),
+            database_url: Some(database_url.clone()),
+            config: Config::builtin(),
+            demo: false,
+            engine: false,
+        },
+        clock,
+    )
+    .await
+    .expect("server starts");
+    let app = App {
+        base: format!("http://{}", running.addr),
+        admin: running.created_admin_token.clone().expect("admin token"),
+        http: reqwest::Client::new(),
+    };
+    use reqwest::Method;
+    let (status, token) = app
+        .call(
+            Method::POST,
+            "/api/v1/tokens",
+            &app.admin,
+            Some(json!({"name": "mallory", "role": "viewer"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{token}");
+    let viewer = token["token"].as_str().expect("secret").to_string();
+    let declare =
+        |restricted: bool| json!({"title": "Breach", "severity": "P2", "restricted": restricted});
+    let (_, open_inc) = app
+        .call(
+            Method::POST,
+            "/api/v1/incidents",
+            &app.admin,
+            Some(declare(false)),
+        )
+        .await;
+    let (_, secret_inc) = app
+        .call(
+            Method::POST,
+            "/api/v1/incidents",
+            &app.admin,
+            Some(declare(true)),
+        )
+        .await;
+    let open_id = open_inc["id"].as_str().expect("id");
+    let secret_id = secret_inc["id"].as_str().expect("id");
+
+    let store = warroom_store::open(&database_url)
+        .await
+        .expect("same database");
+    store
+        .enqueue_messages(
+            vec![
+                webhook_message(open_id, "a"),
+                webhook_message(secret_id, "b"),
+            ],
+            "2026-11-22T10:01:00Z".parse().expect("time"),
+        )
+        .await
+        .expect("enqueue");
+
+    let (status, body) = app
+        .call(
+            Method::GET,
+            &format!("/api/v1/incidents/{open_id}/deliveries"),
+            &viewer,
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let d = &body["deliveries"][0];
+    assert_eq!(body["deliveries"].as_array().map(Vec::len), Some(1));
+    assert_eq!(
+        (
+            d["channel"].as_str(),
+            d["destination"].as_str(),
+            d["status"].as_str(),
+            d["attempts"].as_u64()
+        ),
+        (
+            Some("webhook"),
+            Some("https://hooks.example.com/in"),
+            Some("pending"),
+            Some(0)
+        )
+    );
+    let text = body.to_string();
+    assert!(
+        !text.contains("whsec_hidden") && !text.contains("pw@") && !text.contains("token=abc"),
+        "{text}"
+    );
+
+    // Restricted: the admin sees its deliveries; an outsider gets the same 404 as for nothing.
+    let (status, body) = app
+        .call(
+            Method::GET,
+            &format!("/api/v1/incidents/{secret_id}/deliveries"),
+            &app.admin,
+            None,
+        )
+        .await;
+    assert_eq!(
+        (status, body["deliveries"].as_array().map(Vec::len)),
+        (StatusCode::OK, Some(1))
+    );
+    let (status, hidden) = app
+        .call(
+            Method::GET,
+            &format!("/api/v1/incidents/{secret_id}/deliveries"),
+            &viewer,
+            None,
+        )
+        .await;
+    let (_, missing) = app
+        .call(
+            Method::GET,
+            "/api/v1/incidents/INC-20261122-999/deliveries",
+            &viewer,
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(hidden["error"]["code"], missing["error"]["code"]);
+    let (status, _) = app
+        .call(
+            Method::GET,
+            "/api/v1/incidents/nonsense/deliveries",
+            &viewer,
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    running.stop().await;
+}
