@@ -66,6 +66,11 @@ pub enum Command {
         /// Incident id (INC-YYYYMMDD-NNN).
         id: String,
     },
+    /// Page the next step of the escalation policy now (or start paging).
+    Escalate {
+        /// Incident id.
+        id: String,
+    },
     /// Give someone an incident role.
     Assign {
         /// Incident id.
@@ -195,6 +200,7 @@ impl Command {
     pub fn incident_id(&self) -> Option<&str> {
         match self {
             Command::Ack { id }
+            | Command::Escalate { id }
             | Command::Assign { id, .. }
             | Command::Unassign { id, .. }
             | Command::Note { id, .. }

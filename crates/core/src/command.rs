@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::access::Role;
 use crate::config::Config;
+use crate::escalation;
 use crate::event::{Declared, EventKind};
 use crate::incident::{Impact, Incident, Links};
 use crate::lifecycle::{Status, TransitionError, check_status_change};
@@ -171,6 +172,8 @@ pub enum Command {
         /// Why.
         reason: String,
     },
+    /// Page the next step of the escalation policy now (or start paging).
+    Escalate,
     /// Attach a configured playbook by hand.
     AttachPlaybook {
         /// Playbook id.
@@ -218,7 +221,8 @@ impl Command {
             | Command::Resolve { .. }
             | Command::CompleteTask { .. }
             | Command::SkipTask { .. }
-            | Command::ReopenTask { .. } => Role::Responder,
+            | Command::ReopenTask { .. }
+            | Command::Escalate => Role::Responder,
             Command::Update(patch) if patch.restricted.is_none() => Role::Responder,
             Command::Update(_)
             | Command::ChangeSeverity { .. }
@@ -297,6 +301,23 @@ pub fn decide(
     if may_change_matching {
         let after = inc.preview(&events, inc.updated_at, &inc.reporter);
         events.extend(playbooks_to_attach(&after, config));
+        // Raising an unacknowledged incident to a paging severity starts paging.
+        let pages = config.severity(&after.severity).is_some_and(|s| s.pages);
+        if pages
+            && after.escalation.is_none()
+            && after.acknowledged_at.is_none()
+            && after.status.is_open()
+            && let Some(policy) = escalation::policy_for(config, &after)
+        {
+            events.push(escalation::page(
+                config,
+                policy,
+                0,
+                &after.roles,
+                inc.updated_at,
+                false,
+            ));
+        }
     }
     Ok(events)
 }
@@ -308,6 +329,29 @@ pub fn declaration_events(d: &Declaration, config: &Config) -> Result<Vec<EventK
     let mut events = playbooks_for_declaration(&declared, config);
     events.insert(0, declared);
     Ok(events)
+}
+
+/// The first page for a new declaration at `at`, when its severity pages and a policy applies.
+pub fn page_for_declaration(
+    declared: &EventKind,
+    config: &Config,
+    at: jiff::Timestamp,
+) -> Option<EventKind> {
+    let EventKind::Declared(d) = declared else {
+        return None;
+    };
+    if !config.severity(&d.severity)?.pages {
+        return None;
+    }
+    let policy = escalation::policy_for_services(config, &d.services)?;
+    Some(escalation::page(
+        config,
+        policy,
+        0,
+        &BTreeMap::new(),
+        at,
+        false,
+    ))
 }
 
 /// Playbooks whose triggers match a new declaration: the events that follow `declared`.
@@ -476,6 +520,31 @@ fn decide_change(
                 inc.status
             ))),
         },
+        Command::Escalate => {
+            if !inc.status.is_open() {
+                return Err(DomainError::Conflict(format!(
+                    "the incident is {}",
+                    inc.status
+                )));
+            }
+            let at = inc.updated_at;
+            match &inc.escalation {
+                Some(state) if state.exhausted => Err(DomainError::Conflict(format!(
+                    "escalation policy {} is exhausted",
+                    state.policy
+                ))),
+                Some(_) => escalation::escalate(config, inc, at, true)
+                    .map(|e| vec![e])
+                    .ok_or_else(|| DomainError::Conflict("the escalation policy no longer exists".into())),
+                None => escalation::policy_for(config, inc)
+                    .map(|p| vec![escalation::page(config, p, 0, &inc.roles, at, true)])
+                    .ok_or_else(|| {
+                        DomainError::Conflict(
+                            "no escalation policy applies: give a service an escalation_policy or define `default`".into(),
+                        )
+                    }),
+            }
+        }
         Command::AttachPlaybook { playbook } => {
             refuse_if_closed()?;
             let pb = config.playbook(playbook).ok_or_else(|| {

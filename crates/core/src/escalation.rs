@@ -72,8 +72,15 @@ impl EscalationTarget {
 
 /// The policy an incident follows.
 pub fn policy_for<'c>(config: &'c Config, incident: &Incident) -> Option<&'c EscalationPolicy> {
-    incident
-        .services
+    policy_for_services(config, &incident.services)
+}
+
+/// The policy for an incident on these services.
+pub fn policy_for_services<'c>(
+    config: &'c Config,
+    services: &[String],
+) -> Option<&'c EscalationPolicy> {
+    services
         .iter()
         .filter_map(|s| config.services.iter().find(|d| &d.id == s))
         .find_map(|d| d.escalation_policy.as_deref())
@@ -102,6 +109,17 @@ pub fn step_people(
     overrides: &[Override],
     at: Timestamp,
 ) -> Vec<String> {
+    people_for(config, step, &incident.roles, overrides, at)
+}
+
+/// [`step_people`] from the incident's role holders alone.
+pub fn people_for(
+    config: &Config,
+    step: &EscalationStep,
+    roles: &std::collections::BTreeMap<String, String>,
+    overrides: &[Override],
+    at: Timestamp,
+) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     let mut add = |p: &str| {
         if !out.iter().any(|o| o == p) {
@@ -120,11 +138,86 @@ pub fn step_people(
         if let Some(team) = t.team.as_deref().and_then(|id| config.team(id)) {
             team.members.iter().for_each(|m| add(m));
         }
-        if let Some(person) = t.role.as_deref().and_then(|r| incident.roles.get(r)) {
+        if let Some(person) = t.role.as_deref().and_then(|r| roles.get(r)) {
             add(person);
         }
     }
     out
+}
+
+/// Where an incident's escalation stands.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EscalationState {
+    /// Policy followed.
+    pub policy: String,
+    /// Position of the last step paged in the whole run (steps x passes).
+    pub step: usize,
+    /// When that step was paged.
+    pub paged_at: Timestamp,
+    /// Every step has been paged and the last one's wait is over.
+    pub exhausted: bool,
+}
+
+/// The event paging step `index` of `policy` at `at`, or `EscalationExhausted` past the end.
+pub fn page(
+    config: &Config,
+    policy: &EscalationPolicy,
+    index: usize,
+    roles: &std::collections::BTreeMap<String, String>,
+    at: Timestamp,
+    manual: bool,
+) -> crate::event::EventKind {
+    match step_at(policy, index) {
+        Some((pass, step)) => crate::event::EventKind::Paged {
+            policy: policy.id.clone(),
+            step: index,
+            pass,
+            people: people_for(config, step, roles, &[], at),
+            manual,
+        },
+        None => crate::event::EventKind::EscalationExhausted {
+            policy: policy.id.clone(),
+        },
+    }
+}
+
+/// When the current step's wait for an acknowledgement ends, while escalation is live.
+pub fn next_escalation_at(config: &Config, incident: &Incident) -> Option<Timestamp> {
+    let state = incident.escalation.as_ref().filter(|s| !s.exhausted)?;
+    if !incident.status.is_open() || incident.acknowledged_at.is_some() {
+        return None;
+    }
+    let policy = config
+        .escalation_policies
+        .iter()
+        .find(|p| p.id == state.policy)?;
+    let (_, step) = step_at(policy, state.step)?;
+    state
+        .paged_at
+        .checked_add(step.escalate_after.as_signed())
+        .ok()
+}
+
+/// The next page of a live escalation (for a timer or a manual escalation).
+pub fn escalate(
+    config: &Config,
+    incident: &Incident,
+    at: Timestamp,
+    manual: bool,
+) -> Option<crate::event::EventKind> {
+    let state = incident.escalation.as_ref().filter(|s| !s.exhausted)?;
+    let policy = config
+        .escalation_policies
+        .iter()
+        .find(|p| p.id == state.policy)?;
+    Some(page(
+        config,
+        policy,
+        state.step + 1,
+        &incident.roles,
+        at,
+        manual,
+    ))
 }
 
 #[cfg(test)]

@@ -218,6 +218,24 @@ pub enum EventKind {
         /// When acknowledgement was due.
         due_at: Timestamp,
     },
+    /// A step of the escalation policy paged these people.
+    Paged {
+        /// Policy followed.
+        policy: String,
+        /// Position of the step in the whole run (steps x passes).
+        step: usize,
+        /// Which pass through the policy (0 = first).
+        pass: u32,
+        /// Who was paged.
+        people: Vec<String>,
+        /// Escalated by hand rather than by the clock.
+        manual: bool,
+    },
+    /// Every step has been paged and nobody acknowledged.
+    EscalationExhausted {
+        /// Policy followed.
+        policy: String,
+    },
     /// A playbook phase's time box ended with tasks still open.
     PhaseDeadlinePassed {
         /// Playbook id.
@@ -259,6 +277,8 @@ impl EventKind {
             EventKind::TaskSkipped { .. } => "task_skipped",
             EventKind::TaskReopened { .. } => "task_reopened",
             EventKind::AcknowledgeTargetMissed { .. } => "acknowledge_target_missed",
+            EventKind::Paged { .. } => "paged",
+            EventKind::EscalationExhausted { .. } => "escalation_exhausted",
             EventKind::PhaseDeadlinePassed { .. } => "phase_deadline_passed",
         }
     }
@@ -370,10 +390,45 @@ impl EventKind {
             EventKind::TaskReopened { playbook, task } => {
                 format!("Task {playbook}/{task} reopened")
             }
-            EventKind::AcknowledgeTargetMissed { severity, target, .. } => {
+            EventKind::Paged {
+                policy,
+                step,
+                pass,
+                people,
+                manual,
+            } => format!(
+                "{} step {} of {policy}{}: {}",
+                if *manual {
+                    "Escalated by hand to"
+                } else {
+                    "Paged"
+                },
+                step + 1,
+                if *pass > 0 {
+                    format!(" (pass {})", pass + 1)
+                } else {
+                    String::new()
+                },
+                if people.is_empty() {
+                    "nobody is on call".to_string()
+                } else {
+                    people.join(", ")
+                }
+            ),
+            EventKind::EscalationExhausted { policy } => {
+                format!("Escalation policy {policy} exhausted: nobody acknowledged")
+            }
+            EventKind::AcknowledgeTargetMissed {
+                severity, target, ..
+            } => {
                 format!("Not acknowledged within the {severity} target of {target}")
             }
-            EventKind::PhaseDeadlinePassed { playbook, phase, open_tasks, .. } => format!(
+            EventKind::PhaseDeadlinePassed {
+                playbook,
+                phase,
+                open_tasks,
+                ..
+            } => format!(
                 "Phase {playbook}/{phase} time box ended with {} open task{}: {}",
                 open_tasks.len(),
                 if open_tasks.len() == 1 { "" } else { "s" },

@@ -109,6 +109,9 @@ pub struct Incident {
     /// Playbooks attached, with task progress.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub playbooks: Vec<AttachedPlaybook>,
+    /// Where paging stands, once the incident has paged anyone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub escalation: Option<crate::escalation::EscalationState>,
     /// When the acknowledgement target was missed, if it was.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub acknowledge_target_missed_at: Option<Timestamp>,
@@ -199,6 +202,7 @@ impl Incident {
                 updated_at: event.at,
                 playbooks: Vec::new(),
                 acknowledge_target_missed_at: None,
+                escalation: None,
                 detached_playbooks: BTreeSet::new(),
             },
             (None, _) => {
@@ -309,6 +313,26 @@ impl Incident {
                 self.acknowledge_target_missed_at.get_or_insert(at);
             }
             EventKind::PhaseDeadlinePassed { .. } => {}
+            EventKind::Paged {
+                policy,
+                step,
+                people,
+                ..
+            } => {
+                self.escalation = Some(crate::escalation::EscalationState {
+                    policy: policy.clone(),
+                    step: *step,
+                    paged_at: at,
+                    exhausted: false,
+                });
+                // Whoever is paged must be able to see the incident, restricted or not.
+                self.participants.extend(people.iter().cloned());
+            }
+            EventKind::EscalationExhausted { .. } => {
+                if let Some(state) = self.escalation.as_mut() {
+                    state.exhausted = true;
+                }
+            }
             EventKind::TaskReopened { playbook, task } => {
                 if let Some(a) = self
                     .playbooks

@@ -22,7 +22,7 @@ use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::event::EventKind;
+use crate::event::{Event, EventKind};
 use crate::incident::Incident;
 
 /// Where a message goes.
@@ -118,6 +118,12 @@ pub fn message_id(cause: &str, channel: &Channel) -> String {
     );
     let digest = hex::encode(h.finalize());
     format!("msg_{}", &digest[..32])
+}
+
+/// The cause to derive message ids from for messages an event sends: its place in its
+/// incident's log, which never changes once written.
+pub fn event_cause(event: &Event) -> String {
+    format!("event:{}#{}", event.incident_id, event.seq)
 }
 
 /// Where a message's delivery stands.

@@ -26,6 +26,11 @@ pub enum TimerKind {
         /// Severity the deadline belongs to.
         severity: String,
     },
+    /// The end of an escalation step's wait for an acknowledgement.
+    EscalationStep {
+        /// Position of the step in the policy's whole run.
+        step: usize,
+    },
     /// The end of a playbook phase's time box.
     PhaseDeadline {
         /// Playbook id.
@@ -52,36 +57,65 @@ pub struct TimerSpec {
 pub fn desired_timers(inc: &Incident, config: &Config) -> Vec<TimerSpec> {
     let mut out = Vec::new();
     let id = inc.id.as_str();
-    if inc.status.is_open() && inc.acknowledged_at.is_none() && inc.acknowledge_target_missed_at.is_none() {
+    if inc.status.is_open()
+        && inc.acknowledged_at.is_none()
+        && inc.acknowledge_target_missed_at.is_none()
+    {
         // "Next business day" needs the team's working calendar, which arrives with schedules.
-        if let Some(Target::Within(d)) = config.severity(&inc.severity).map(|s| s.acknowledge_within)
+        if let Some(Target::Within(d)) =
+            config.severity(&inc.severity).map(|s| s.acknowledge_within)
             && let Ok(due_at) = inc.declared_at.checked_add(d.as_signed())
         {
             out.push(TimerSpec {
                 key: format!("ack:{id}:{}:{}", inc.severity, due_at.as_microsecond()),
                 incident_id: id.to_string(),
                 due_at,
-                kind: TimerKind::AcknowledgeDeadline { severity: inc.severity.clone() },
+                kind: TimerKind::AcknowledgeDeadline {
+                    severity: inc.severity.clone(),
+                },
             });
         }
     }
+    if let (Some(state), Some(due_at)) = (
+        &inc.escalation,
+        crate::escalation::next_escalation_at(config, inc),
+    ) {
+        out.push(TimerSpec {
+            key: format!("esc:{id}:{}:{}", state.step, due_at.as_microsecond()),
+            incident_id: id.to_string(),
+            due_at,
+            kind: TimerKind::EscalationStep { step: state.step },
+        });
+    }
     for attached in &inc.playbooks {
         for phase in &attached.playbook.phases {
-            let Ok(time_box) = TimeBox::parse(&phase.time_box) else { continue };
+            let Ok(time_box) = TimeBox::parse(&phase.time_box) else {
+                continue;
+            };
             let relevant = match time_box {
                 TimeBox::SinceDeclared { .. } => inc.status.is_open(),
                 TimeBox::AfterResolve(_) => inc.resolved_at.is_some(),
             };
-            let any_open = phase
-                .tasks
-                .iter()
-                .any(|t| attached.progress.get(&t.id).is_none_or(|p| p.state == TaskState::Open));
+            let any_open = phase.tasks.iter().any(|t| {
+                attached
+                    .progress
+                    .get(&t.id)
+                    .is_none_or(|p| p.state == TaskState::Open)
+            });
             if let (true, true, Some(due_at)) = (relevant, any_open, time_box.due(inc)) {
                 out.push(TimerSpec {
-                    key: format!("phase:{id}:{}:{}:{}", attached.playbook.id, phase.id, due_at.as_microsecond()),
+                    key: format!(
+                        "phase:{id}:{}:{}:{}",
+                        attached.playbook.id,
+                        phase.id,
+                        due_at.as_microsecond()
+                    ),
                     incident_id: id.to_string(),
                     due_at,
-                    kind: TimerKind::PhaseDeadline { playbook: attached.playbook.id.clone(), phase: phase.id.clone() },
+                    kind: TimerKind::PhaseDeadline {
+                        playbook: attached.playbook.id.clone(),
+                        phase: phase.id.clone(),
+                    },
                 });
             }
         }
@@ -103,7 +137,25 @@ pub fn fire(timer: &TimerSpec, inc: &Incident, config: &Config, now: Timestamp) 
             let target = config
                 .severity(severity)
                 .map_or_else(String::new, |s| s.acknowledge_within.to_string());
-            vec![EventKind::AcknowledgeTargetMissed { severity: severity.clone(), target, due_at: timer.due_at }]
+            let missed = EventKind::AcknowledgeTargetMissed {
+                severity: severity.clone(),
+                target,
+                due_at: timer.due_at,
+            };
+            // Missing the target escalates at once, without waiting for the step's own wait.
+            let mut events = vec![missed];
+            events.extend(crate::escalation::escalate(config, inc, now, false));
+            events
+        }
+        TimerKind::EscalationStep { step } => {
+            let current = inc.escalation.as_ref().is_some_and(|s| s.step == *step);
+            if current {
+                crate::escalation::escalate(config, inc, now, false)
+                    .into_iter()
+                    .collect()
+            } else {
+                Vec::new()
+            }
         }
         TimerKind::PhaseDeadline { playbook, phase } => {
             let open_tasks: Vec<String> = inc
@@ -116,7 +168,11 @@ pub fn fire(timer: &TimerSpec, inc: &Incident, config: &Config, now: Timestamp) 
                         .iter()
                         .filter(|p| &p.id == phase)
                         .flat_map(|p| p.tasks.iter())
-                        .filter(|t| a.progress.get(&t.id).is_none_or(|p| p.state == TaskState::Open))
+                        .filter(|t| {
+                            a.progress
+                                .get(&t.id)
+                                .is_none_or(|p| p.state == TaskState::Open)
+                        })
                         .map(|t| t.id.clone())
                 })
                 .collect();

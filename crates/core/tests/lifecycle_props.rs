@@ -24,7 +24,9 @@ use warroom_core::{
 };
 
 /// The built-in scheme, roles, types and services, plus these playbooks.
+// No escalation policy: paging has its own tests; here `escalate` is always refused.
 const PLAYBOOKS: &str = "\
+escalation_policies: []
 playbooks:
   - id: major
     title: Major incident
@@ -288,6 +290,7 @@ fn command() -> impl Strategy<Value = Command> {
         2 => (playbook_id(), task_id())
             .prop_map(|(playbook, task)| Command::ReopenTask { playbook, task }),
         2 => Just(Command::Acknowledge),
+        1 => Just(Command::Escalate),
         2 => (severity_id(), prop::option::of(text()))
             .prop_map(|(severity, reason)| Command::ChangeSeverity { severity, reason }),
         3 => (status(), prop::option::of(text()))
@@ -660,6 +663,8 @@ fn predict(inc: &Incident, model: &PlaybookModel, cmd: &Command) -> Result<(), R
             }
             Ok(())
         }
+        // With no policy configured, escalating is a conflict whatever the state.
+        Command::Escalate => Err(Refusal::Conflict),
         Command::AttachPlaybook { playbook } => {
             if closed {
                 return Err(Refusal::Conflict);
@@ -985,6 +990,7 @@ fn check_effect(
             );
             prop_assert_eq!(after.status, Status::Investigating);
         }
+        Command::Escalate => prop_assert!(false, "escalate was accepted without a policy"),
         Command::AttachPlaybook { playbook } => {
             prop_assert_eq!(added, 1);
             let a = after

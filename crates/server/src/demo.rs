@@ -4,7 +4,7 @@
 //! timeline is a valid, verifiable chain. It only runs on an empty database.
 
 use jiff::SignedDuration;
-use warroom_core::command::{Declaration, decide, declaration_events};
+use warroom_core::command::{Declaration, decide, declaration_events, page_for_declaration};
 use warroom_core::timer::desired_timers;
 use warroom_core::{
     Clock, Command, Config, Impact, IncidentPatch, Links, NewEvent, Principal, Role, Status,
@@ -28,8 +28,14 @@ async fn play(
 ) -> Result<String, String> {
     let now = clock.now();
     let at = |mins: i64| now - SignedDuration::from_mins(mins);
-    let events = declaration_events(&d, config)
-        .map_err(|e| e.to_string())?
+    let mut kinds = declaration_events(&d, config).map_err(|e| e.to_string())?;
+    if let Some(page) = kinds
+        .first()
+        .and_then(|declared| page_for_declaration(declared, config, at(started_ago)))
+    {
+        kinds.push(page);
+    }
+    let events = kinds
         .into_iter()
         .map(|kind| NewEvent {
             at: at(started_ago),

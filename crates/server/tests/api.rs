@@ -282,6 +282,7 @@ async fn the_readme_tour_works_over_http() {
         kinds,
         [
             "declared",
+            "paged",
             "acknowledged",
             "status_changed",
             "role_assigned",
@@ -338,7 +339,7 @@ async fn the_readme_tour_works_over_http() {
         csv.starts_with("time,sequence,event,actor,details,hash\r\n"),
         "{csv}"
     );
-    assert_eq!(csv.lines().count(), 14);
+    assert_eq!(csv.lines().count(), 15);
     let (s, exported) = app
         .get(&format!("/api/v1/incidents/{id}/export?format=json"))
         .await;
@@ -360,7 +361,7 @@ async fn the_readme_tour_works_over_http() {
     let (s, report) = app.get("/api/v1/verify").await;
     assert_eq!(
         (s, &report["ok"], &report["events_checked"]),
-        (StatusCode::OK, &json!(true), &json!(13))
+        (StatusCode::OK, &json!(true), &json!(14))
     );
     app.stop().await;
 }
@@ -839,7 +840,7 @@ async fn concurrent_notes_keep_one_chain(app: &TestApp) {
     let id = app
         .declare(
             &app.admin,
-            json!({ "title": "Hot incident", "severity": "P1" }),
+            json!({ "title": "Hot incident", "severity": "P2" }),
         )
         .await;
     let mut tasks = Vec::new();
@@ -1262,15 +1263,17 @@ async fn the_engine_records_missed_targets_and_phase_deadlines() {
         .await;
     let engine = app.running.as_ref().expect("running").engine.clone();
     app.clock.advance(SignedDuration::from_mins(20));
-    // The probe playbook's 0-15m phase is over with both tasks open; the 30-minute
-    // acknowledgement target is not yet missed.
+    // 15 minutes without an acknowledgement: the default policy's first step is over, and so
+    // is the probe playbook's 0-15m phase with both tasks open. The 30-minute acknowledgement
+    // target is not yet missed.
     let fired = engine.tick().await.expect("tick");
     assert_eq!(
         fired.iter().filter(|f| f.events > 0).count(),
-        1,
+        2,
         "{fired:?}"
     );
     app.clock.advance(SignedDuration::from_mins(15));
+    // Missing the target is recorded and escalates at once (second pass of the policy).
     let fired = engine.tick().await.expect("tick");
     assert_eq!(
         fired.iter().filter(|f| f.events > 0).count(),
@@ -1280,26 +1283,49 @@ async fn the_engine_records_missed_targets_and_phase_deadlines() {
     assert!(engine.tick().await.expect("tick").is_empty());
 
     let (_, events) = app.get(&format!("/api/v1/incidents/{id}/events")).await;
-    let kinds: Vec<&str> = events["events"]
-        .as_array()
-        .expect("events")
-        .iter()
-        .filter_map(|e| e["kind"].as_str())
-        .collect();
+    let events = events["events"].as_array().expect("events").clone();
+    let kinds: Vec<&str> = events.iter().filter_map(|e| e["kind"].as_str()).collect();
     assert_eq!(
         kinds,
         [
             "declared",
             "playbook_attached",
+            "paged",
+            "paged",
             "phase_deadline_passed",
-            "acknowledge_target_missed"
+            "acknowledge_target_missed",
+            "paged"
         ]
     );
-    assert_eq!(events["events"][2]["actor"], "warroom");
-    assert_eq!(
-        events["events"][2]["data"]["open_tasks"],
-        json!(["check", "tell"])
+    let steps: Vec<u64> = events
+        .iter()
+        .filter(|e| e["kind"] == "paged")
+        .filter_map(|e| e["data"]["step"].as_u64())
+        .collect();
+    assert_eq!(steps, [0, 1, 2]);
+    assert_eq!(events[3]["actor"], "warroom");
+    assert_eq!(events[4]["data"]["open_tasks"], json!(["check", "tell"]));
+    assert_eq!(events[6]["data"]["pass"], 1);
+    // Acknowledging stops the escalation: nothing fires however long nobody else answers.
+    let (s, _) = app
+        .post(&format!("/api/v1/incidents/{id}/acknowledge"), json!({}))
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    app.clock.advance(SignedDuration::from_hours(5));
+    assert!(
+        engine
+            .tick()
+            .await
+            .expect("tick")
+            .iter()
+            .all(|f| f.events == 0)
     );
+    // By hand, the next step pages now.
+    let (s, inc) = app
+        .post(&format!("/api/v1/incidents/{id}/escalate"), json!({}))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{inc}");
+    assert_eq!(inc["escalation"]["step"], 3);
     let (_, inc) = app.get(&format!("/api/v1/incidents/{id}")).await;
     assert_eq!(inc["acknowledge_target_missed_at"], "2026-11-22T10:35:00Z");
     app.stop().await;

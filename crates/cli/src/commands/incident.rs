@@ -53,6 +53,7 @@ fn declare_body(args: &DeclareArgs) -> Result<Value> {
 /// A change that is one POST or DELETE answered with the incident.
 pub enum Change {
     Ack,
+    Escalate,
     Assign {
         role: String,
         person: String,
@@ -85,6 +86,7 @@ pub async fn change(api: &Api, out: Out, id: &str, change: Change) -> Result<()>
     let base = format!("/api/v1/incidents/{}", seg(id.as_str()));
     let incident = match &change {
         Change::Ack => api.post(&format!("{base}/acknowledge"), &json!({})).await?,
+        Change::Escalate => api.post(&format!("{base}/escalate"), &json!({})).await?,
         Change::Assign { role, person } => {
             let body = json!({ "role": role, "person": person });
             api.post(&format!("{base}/roles"), &body).await?
@@ -116,6 +118,10 @@ pub async fn change(api: &Api, out: Out, id: &str, change: Change) -> Result<()>
         let i = IncidentView::from_value(v)?;
         Ok(match &change {
             Change::Ack => format!("Acknowledged {} ({})", i.id, i.status),
+            Change::Escalate => {
+                let step = v["escalation"]["step"].as_u64().map_or(0, |s| s + 1);
+                format!("{}: escalated to step {step}", i.id)
+            }
             Change::Assign { role, person } => format!("{}: {role} is now {person}", i.id),
             Change::Unassign { role } => format!("{}: {role} unassigned", i.id),
             Change::Note { .. } => format!("Note added to {}", i.id),

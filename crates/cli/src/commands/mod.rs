@@ -51,6 +51,7 @@ async fn client_command(command: Command, api: &Api, out: Out) -> Result<()> {
     match command {
         Command::Declare(args) => incident::declare(api, out, args).await,
         Command::Ack { id } => incident::change(api, out, &id, Change::Ack).await,
+        Command::Escalate { id } => incident::change(api, out, &id, Change::Escalate).await,
         Command::Assign { id, role, person } => {
             incident::change(api, out, &id, Change::Assign { role, person }).await
         }

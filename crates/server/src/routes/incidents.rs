@@ -6,7 +6,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::json;
-use warroom_core::command::{Declaration, decide, declaration_events};
+use warroom_core::command::{Declaration, decide, declaration_events, page_for_declaration};
 use warroom_core::export::{Format, render};
 use warroom_core::timer::desired_timers;
 use warroom_core::{Command, Incident, IncidentId, IncidentPatch, NewEvent, Role, Status};
@@ -76,7 +76,14 @@ pub async fn create(
 ) -> Result<Response, ApiError> {
     auth.require(Role::Responder)?;
     let at = state.clock.now();
-    let events: Vec<NewEvent> = declaration_events(&d, &state.config)?
+    let mut kinds = declaration_events(&d, &state.config)?;
+    if let Some(page) = kinds
+        .first()
+        .and_then(|declared| page_for_declaration(declared, &state.config, at))
+    {
+        kinds.push(page);
+    }
+    let events: Vec<NewEvent> = kinds
         .into_iter()
         .map(|kind| NewEvent {
             at,
@@ -156,7 +163,9 @@ pub async fn deliveries(
         return Err(not_found(&id));
     }
     let deliveries = state.store.deliveries(&id).await?;
-    Ok(Json(json!({ "incident_id": id.as_str(), "deliveries": deliveries })))
+    Ok(Json(
+        json!({ "incident_id": id.as_str(), "deliveries": deliveries }),
+    ))
 }
 
 /// `GET /api/v1/incidents/{id}/export?format=md|csv|json`
@@ -309,6 +318,18 @@ pub async fn acknowledge(
 ) -> Result<Json<Incident>, ApiError> {
     let id = parse_id(&id)?;
     execute(&state, &auth, &id, Command::Acknowledge)
+        .await
+        .map(Json)
+}
+
+/// `POST /api/v1/incidents/{id}/escalate`
+pub async fn escalate(
+    State(state): State<AppState>,
+    auth: Auth,
+    PathParams(id): PathParams<String>,
+) -> Result<Json<Incident>, ApiError> {
+    let id = parse_id(&id)?;
+    execute(&state, &auth, &id, Command::Escalate)
         .await
         .map(Json)
 }

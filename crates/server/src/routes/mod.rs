@@ -78,6 +78,7 @@ routes! {
     GET "/api/v1/incidents/{id}/deliveries" => incidents::deliveries, Some(Viewer), "The incident's notifications and their delivery attempts", None, 200, "DeliveryList";
     GET "/api/v1/incidents/{id}/export" => incidents::export, Some(Viewer), "The incident log as md, csv or json", None, 200, "Document";
     POST "/api/v1/incidents/{id}/acknowledge" => incidents::acknowledge, Some(Responder), "Acknowledge", None, 200, "Incident";
+    POST "/api/v1/incidents/{id}/escalate" => incidents::escalate, Some(Responder), "Page the next escalation step now", None, 200, "Incident";
     POST "/api/v1/incidents/{id}/severity" => incidents::severity, Some(Commander), "Change severity", Some("SeverityChange"), 200, "Incident";
     POST "/api/v1/incidents/{id}/status" => incidents::status, Some(Responder), "Change status", Some("StatusChange"), 200, "Incident";
     POST "/api/v1/incidents/{id}/roles" => incidents::assign, Some(Commander), "Assign an incident role", Some("RoleAssignment"), 200, "Incident";
