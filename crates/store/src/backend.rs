@@ -54,7 +54,7 @@ macro_rules! store_impl {
         use crate::backend::{conflict_or, contains_pattern, from_micros, micros, parse_role};
         use crate::filter::{Cursor, IncidentFilter, Page, StatusFilter};
         use crate::types::{NewToken, TokenRecord, VerifyReport};
-        use crate::{Backend, Claimed, FireTimer, FiredTimer, Store, TimerPlan};
+        use crate::{Backend, Claimed, FireTimer, FiredTimer, Notifier, Store, TimerPlan};
         use warroom_core::outbox::{Channel, Delivery, OutgoingMessage, Outcome};
         use warroom_core::timer::TimerSpec;
 
@@ -214,6 +214,7 @@ macro_rules! store_impl {
                 mut prev: String,
                 events: Vec<NewEvent>,
                 timers: &TimerPlan<'_>,
+                notifier: Option<&Notifier>,
             ) -> Result<(Incident, Vec<Event>), StoreError> {
                 if events.is_empty() {
                     return Ok((incident, Vec::new()));
@@ -229,7 +230,18 @@ macro_rules! store_impl {
                 Self::insert_events(tx, &sealed).await?;
                 Self::write_projection(tx, &incident, &prev, Some(expected_version)).await?;
                 Self::schedule_timers(tx, &incident, timers).await?;
+                Self::notify(tx, &incident, &sealed, notifier).await?;
                 Ok((incident, sealed))
+            }
+
+            /// Writes the notifications `notifier` derives from `sealed`, due at the last
+            /// event's time.
+            async fn notify(tx: &mut Tx, incident: &Incident, sealed: &[Event], notifier: Option<&Notifier>) -> Result<(), StoreError> {
+                if let (Some(notifier), Some(last)) = (notifier, sealed.last()) {
+                    let messages = notifier(incident, sealed);
+                    Self::insert_messages(tx, &messages, last.at).await?;
+                }
+                Ok(())
             }
 
             /// [`Self::seal_and_write`], then commit (or roll back when there was nothing to write).
@@ -239,8 +251,9 @@ macro_rules! store_impl {
                 prev: String,
                 events: Vec<NewEvent>,
                 timers: &TimerPlan<'_>,
+                notifier: Option<&Notifier>,
             ) -> Result<(Incident, Vec<Event>), StoreError> {
-                let written = Self::seal_and_write(&mut tx, incident, prev, events, timers).await?;
+                let written = Self::seal_and_write(&mut tx, incident, prev, events, timers, notifier).await?;
                 if written.1.is_empty() {
                     tx.rollback().await?;
                 } else {
@@ -515,6 +528,7 @@ macro_rules! store_impl {
                 Self::insert_events(&mut tx, &sealed).await?;
                 Self::write_projection(&mut tx, &incident, &prev, None).await?;
                 Self::schedule_timers(&mut tx, &incident, timers).await?;
+                Self::notify(&mut tx, &incident, &sealed, self.notifier.get().as_deref()).await?;
                 tx.commit().await?;
                 Ok((incident, sealed))
             }
@@ -540,7 +554,7 @@ macro_rules! store_impl {
                 }
                 let incident = Self::parse_state(&row.try_get::<String, _>("state")?)?;
                 let last_hash: String = row.try_get("last_hash")?;
-                Self::seal_and_commit(tx, incident, last_hash, events, timers).await
+                Self::seal_and_commit(tx, incident, last_hash, events, timers, self.notifier.get().as_deref()).await
             }
 
             async fn update(
@@ -559,7 +573,7 @@ macro_rules! store_impl {
                 let incident = Self::parse_state(&row.try_get::<String, _>("state")?)?;
                 let events = decide(&incident).map_err(StoreError::Rejected)?;
                 let last_hash: String = row.try_get("last_hash")?;
-                Self::seal_and_commit(tx, incident, last_hash, events, timers).await
+                Self::seal_and_commit(tx, incident, last_hash, events, timers, self.notifier.get().as_deref()).await
             }
 
             async fn fire_due_timers(
@@ -570,6 +584,7 @@ macro_rules! store_impl {
                 timers: &TimerPlan<'_>,
             ) -> Result<Vec<FiredTimer>, StoreError> {
                 let mut fired = Vec::new();
+                let notifier = self.notifier.get();
                 while fired.len() < limit {
                     let mut tx = self.begin().await?;
                     // SKIP LOCKED (PostgreSQL): another process firing a timer makes us take the
@@ -595,7 +610,7 @@ macro_rules! store_impl {
                         let incident = Self::parse_state(&incident_row.try_get::<String, _>("state")?)?;
                         let last_hash: String = incident_row.try_get("last_hash")?;
                         let effects = fire(&timer.timer, &incident);
-                        let (_, sealed) = Self::seal_and_write(&mut tx, incident, last_hash, effects.events, timers).await?;
+                        let (_, sealed) = Self::seal_and_write(&mut tx, incident, last_hash, effects.events, timers, notifier.as_deref()).await?;
                         timer.events = sealed.len();
                         Self::insert_messages(&mut tx, &effects.messages, now).await?;
                     }
@@ -609,6 +624,10 @@ macro_rules! store_impl {
                     fired.push(timer);
                 }
                 Ok(fired)
+            }
+
+            fn set_notifier(&self, notifier: std::sync::Arc<Notifier>) {
+                self.notifier.set(notifier);
             }
 
             async fn enqueue_messages(&self, messages: Vec<OutgoingMessage>, now: Timestamp) -> Result<u64, StoreError> {

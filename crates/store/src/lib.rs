@@ -19,7 +19,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use jiff::Timestamp;
-use warroom_core::outbox::{Delivery, OutgoingMessage, Outcome};
+use warroom_core::outbox::{Delivery, Outcome, OutgoingMessage};
 use warroom_core::timer::TimerSpec;
 use warroom_core::{Event, Incident, IncidentId, NewEvent, Principal};
 
@@ -82,6 +82,39 @@ pub struct TimerEffects {
     pub events: Vec<NewEvent>,
     /// Notifications put in the outbox (ignored if already there, by id).
     pub messages: Vec<OutgoingMessage>,
+}
+
+/// The notifications a batch of newly written events causes (`events` are sealed, in order;
+/// `incident` is the state after them). Set with [`Store::set_notifier`]; the store writes the
+/// messages in the same transaction as the events, so a notification exists if and only if
+/// the event that caused it does.
+pub type Notifier = dyn Fn(&Incident, &[Event]) -> Vec<OutgoingMessage> + Send + Sync;
+
+/// Where a store keeps its notifier.
+#[derive(Clone, Default)]
+pub(crate) struct NotifierSlot(Arc<std::sync::RwLock<Option<Arc<Notifier>>>>);
+
+impl NotifierSlot {
+    pub(crate) fn get(&self) -> Option<Arc<Notifier>> {
+        self.0
+            .read()
+            .unwrap_or_else(|poison| poison.into_inner())
+            .clone()
+    }
+
+    pub(crate) fn set(&self, notifier: Arc<Notifier>) {
+        *self.0.write().unwrap_or_else(|poison| poison.into_inner()) = Some(notifier);
+    }
+}
+
+impl std::fmt::Debug for NotifierSlot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.get().is_some() {
+            "NotifierSlot(set)"
+        } else {
+            "NotifierSlot(none)"
+        })
+    }
 }
 
 /// A message an engine claimed for delivery, until `lease_until`.
@@ -166,6 +199,10 @@ pub trait Store: Send + Sync + 'static {
         fire: &FireTimer<'_>,
         timers: &TimerPlan<'_>,
     ) -> Result<Vec<FiredTimer>, StoreError>;
+
+    /// From now on, every write of events (declarations, commands, appends, timer firings)
+    /// also writes the notifications `notifier` derives from them, in the same transaction.
+    fn set_notifier(&self, notifier: Arc<Notifier>);
 
     /// Puts messages in the outbox as `pending`, due at `now`. A message whose id is already
     /// there is left alone, so enqueuing is idempotent. Returns how many were new.

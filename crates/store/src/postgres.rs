@@ -11,6 +11,7 @@ use crate::StoreError;
 #[derive(Debug, Clone)]
 pub struct PostgresStore {
     pool: sqlx::PgPool,
+    notifier: crate::NotifierSlot,
 }
 
 /// Advisory lock key held while migrating, so replicas starting together migrate once.
@@ -25,7 +26,10 @@ impl PostgresStore {
             .acquire_timeout(Duration::from_secs(10))
             .connect_with(options)
             .await?;
-        let store = Self { pool };
+        let store = Self {
+            pool,
+            notifier: crate::NotifierSlot::default(),
+        };
         store.migrate().await?;
         Ok(store)
     }

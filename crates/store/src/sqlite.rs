@@ -11,6 +11,7 @@ use crate::StoreError;
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     pool: sqlx::SqlitePool,
+    notifier: crate::NotifierSlot,
 }
 
 impl SqliteStore {
@@ -28,7 +29,10 @@ impl SqliteStore {
             .max_connections(8)
             .connect_with(options)
             .await?;
-        let store = Self { pool };
+        let store = Self {
+            pool,
+            notifier: crate::NotifierSlot::default(),
+        };
         store.migrate().await?;
         Ok(store)
     }

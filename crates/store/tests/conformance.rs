@@ -6,8 +6,8 @@ use jiff::{SignedDuration, Timestamp};
 use sqlx::Connection;
 use warroom_core::command::{Declaration, decide, declare};
 use warroom_core::outbox::{
-    AttemptError, Channel, DeliveryStatus, Outcome, OutgoingMessage, RetryPolicy, message_id,
-    notifications,
+    AttemptError, Channel, DeliveryStatus, Outcome, OutgoingMessage, RetryPolicy, event_cause,
+    message_id, notifications,
 };
 use warroom_core::{Command, Config, Incident, IncidentId, NewEvent, Principal, Role, Status};
 use warroom_store::{IncidentFilter, NewToken, StatusFilter, Store, StoreError, TimerEffects};
@@ -55,6 +55,7 @@ conformance!(
     outbox_claims_never_overlap_across_processes,
     outbox_lapsed_leases_are_claimed_again,
     outbox_retries_with_backoff_then_dead_letters,
+    notifications_are_written_with_their_events,
 );
 
 fn no_timers(_: &Incident) -> Vec<warroom_core::timer::TimerSpec> {
@@ -1274,5 +1275,82 @@ async fn outbox_retries_with_backoff_then_dead_letters(url: &str) {
             .await
             .expect("claim")
             .is_empty()
+    );
+}
+
+async fn notifications_are_written_with_their_events(url: &str) {
+    let store = open(url).await;
+    let channel = Channel::Slack {
+        webhook_url: "https://hooks.slack.com/services/T/B/X".into(),
+    };
+    // Every note is announced; nothing else is.
+    store.set_notifier(Arc::new(
+        move |inc: &Incident, events: &[warroom_core::Event]| {
+            events
+                .iter()
+                .filter(|e| e.kind.name() == "note_added")
+                .map(|e| OutgoingMessage {
+                    id: message_id(&event_cause(e), &channel),
+                    incident_id: inc.id.to_string(),
+                    channel: channel.clone(),
+                    subject: format!("{} note", inc.id),
+                    text: e.kind.describe(),
+                    payload: serde_json::json!({ "seq": e.seq }),
+                })
+                .collect()
+        },
+    ));
+    let inc = declare_as(&*store, "alice", &declaration("Announced", "P2"), t0()).await;
+    assert!(
+        store
+            .deliveries(&inc.id)
+            .await
+            .expect("deliveries")
+            .is_empty()
+    );
+    let later = t0() + SignedDuration::from_mins(5);
+    run(
+        &*store,
+        "bob",
+        &inc.id,
+        Command::AddNote {
+            text: "Rolled back".into(),
+        },
+        later,
+    )
+    .await;
+    let deliveries = store.deliveries(&inc.id).await.expect("deliveries");
+    assert_eq!(deliveries.len(), 1);
+    assert_eq!(
+        (deliveries[0].status, deliveries[0].created_at),
+        (DeliveryStatus::Pending, later)
+    );
+    // A write that fails writes no notification either.
+    let note = warroom_core::command::decide(
+        &inc,
+        &Command::AddNote {
+            text: "stale".into(),
+        },
+        &Config::builtin(),
+    )
+    .expect("note");
+    let stale = store
+        .append(
+            &inc.id,
+            inc.version,
+            note.into_iter()
+                .map(|kind| NewEvent {
+                    at: later,
+                    actor: "eve".into(),
+                    kind,
+                })
+                .collect(),
+            &no_timers,
+        )
+        .await;
+    assert!(matches!(stale, Err(StoreError::Conflict(_))), "{stale:?}");
+    assert_eq!(
+        store.deliveries(&inc.id).await.expect("deliveries").len(),
+        1
     );
 }
