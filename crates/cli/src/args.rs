@@ -171,6 +171,12 @@ pub enum Command {
     Token(TokenCommand),
     /// Show who the token belongs to.
     Whoami,
+    /// Who is on call on every schedule, now or at --at.
+    Oncall {
+        /// An RFC 3339 time (2026-11-22T10:00:00Z) instead of now.
+        #[arg(long, value_name = "TIME")]
+        at: Option<String>,
+    },
     /// Check or show the configuration.
     #[command(subcommand)]
     Config(ConfigCommand),
@@ -227,6 +233,7 @@ impl Command {
             | Command::Verify
             | Command::Token(_)
             | Command::Whoami
+            | Command::Oncall { .. }
             | Command::Config(_) => None,
         }
     }
@@ -255,6 +262,24 @@ pub struct ServeArgs {
     /// Seed demo incidents into an empty store.
     #[arg(long)]
     pub demo: bool,
+    /// SMTP server for email pages: smtp://HOST:PORT (plain), smtp://HOST:587?tls=required
+    /// (STARTTLS), smtps://HOST:465; credentials as user:password@. Without it, email pages
+    /// are dead-lettered with that reason.
+    #[arg(
+        long,
+        env = "WARROOM_SMTP_URL",
+        hide_env_values = true,
+        value_name = "URL"
+    )]
+    pub smtp_url: Option<String>,
+    /// Sender of email pages.
+    #[arg(
+        long,
+        env = "WARROOM_SMTP_FROM",
+        default_value = "Warroom <warroom@localhost>",
+        value_name = "ADDRESS"
+    )]
+    pub smtp_from: String,
 }
 
 #[derive(Debug, Args)]

@@ -99,19 +99,24 @@ impl FromRequestParts<AppState> for Auth {
             .ok_or_else(|| {
                 ApiError::unauthorized("the Authorization header must be `Bearer <token>`")
             })?;
-        let record = state
-            .store
-            .token_by_hash(&hash_token(secret))
-            .await?
-            .filter(|t| t.revoked_at.is_none())
-            .ok_or_else(|| ApiError::unauthorized("invalid or revoked token"))?;
-        touch(state, &record).await;
-        Ok(Auth(Principal {
-            name: record.name,
-            role: record.role,
-            security: record.security,
-        }))
+        authenticate(state, secret).await.map(Auth)
     }
+}
+
+/// The caller a token secret belongs to; 401 when it is unknown or revoked.
+pub async fn authenticate(state: &AppState, secret: &str) -> Result<Principal, ApiError> {
+    let record = state
+        .store
+        .token_by_hash(&hash_token(secret))
+        .await?
+        .filter(|t| t.revoked_at.is_none())
+        .ok_or_else(|| ApiError::unauthorized("invalid or revoked token"))?;
+    touch(state, &record).await;
+    Ok(Principal {
+        name: record.name,
+        role: record.role,
+        security: record.security,
+    })
 }
 
 /// Records use at most once a minute per token, so reads do not become writes.

@@ -31,6 +31,7 @@ use warroom_engine::Engine;
 use warroom_store::{Store, StoreError, redact_url};
 
 pub use state::AppState;
+pub use warroom_engine::{DeliveryOptions, SmtpSettings};
 
 /// What `warroom serve` needs.
 #[derive(Debug, Clone)]
@@ -61,6 +62,9 @@ pub enum ServeError {
         /// What went wrong.
         source: std::io::Error,
     },
+    /// The notification channels could not be set up (a bad SMTP URL or sender).
+    #[error("notifications: {0}")]
+    Delivery(#[from] warroom_engine::ChannelError),
     /// The database could not be opened or migrated.
     #[error("database {url}: {source}")]
     Store {
@@ -213,9 +217,24 @@ fn write_secret_file(path: &Path, secret: &str) -> std::io::Result<()> {
     file.sync_all()
 }
 
-/// Opens everything and starts serving in the background.
+/// Opens everything and starts serving in the background, with default delivery options (no
+/// SMTP server).
 pub async fn start(options: ServeOptions, clock: Arc<dyn Clock>) -> Result<Running, ServeError> {
+    start_with(options, clock, DeliveryOptions::default()).await
+}
+
+/// [`start`] with the given notification delivery options.
+pub async fn start_with(
+    options: ServeOptions,
+    clock: Arc<dyn Clock>,
+    delivery: DeliveryOptions,
+) -> Result<Running, ServeError> {
     let store = open_store(&options).await?;
+    // Pages are written to the outbox in the same transaction as the `paged` events.
+    let paging = Arc::new(options.config.clone());
+    store.set_notifier(Arc::new(move |incident, events| {
+        warroom_core::outbox::page_messages(&paging, incident, events)
+    }));
     let created_admin_token = bootstrap_admin(&*store, &*clock, &options.data_dir).await?;
     let config = Arc::new(options.config.clone());
     if options.demo {
@@ -234,7 +253,7 @@ pub async fn start(options: ServeOptions, clock: Arc<dyn Clock>) -> Result<Runni
         addr: options.listen.clone(),
         source,
     })?;
-    let engine = Engine::new(store.clone(), config.clone(), clock.clone());
+    let engine = Engine::with_delivery(store.clone(), config.clone(), clock.clone(), delivery)?;
     let (engine_tx, engine_rx) = tokio::sync::oneshot::channel::<()>();
     let background = engine.clone();
     let run_engine = options.engine;
@@ -272,9 +291,9 @@ pub async fn start(options: ServeOptions, clock: Arc<dyn Clock>) -> Result<Runni
 }
 
 /// `warroom serve`: starts, says where the admin token is, and serves until Ctrl-C or SIGTERM.
-pub async fn serve(options: ServeOptions) -> Result<(), ServeError> {
+pub async fn serve(options: ServeOptions, delivery: DeliveryOptions) -> Result<(), ServeError> {
     let token_path = options.data_dir.join("admin.token");
-    let running = start(options, Arc::new(warroom_core::SystemClock)).await?;
+    let running = start_with(options, Arc::new(warroom_core::SystemClock), delivery).await?;
     if running.created_admin_token.is_some() {
         tracing::info!(path = %token_path.display(), "created the first admin token; the CLI reads it from there on this machine");
     }

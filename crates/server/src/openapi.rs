@@ -167,6 +167,14 @@ fn schemas() -> Value {
         "DeliveryList": { "type": "object", "properties": {
             "incident_id": { "type": "string" },
             "deliveries": { "type": "array", "items": { "$ref": "#/components/schemas/Delivery" } } } },
+        "OnCall": { "type": "object", "properties": { "at": time, "on_call": { "type": "array", "items": { "type": "object", "properties": {
+            "schedule": { "type": "string" }, "schedule_name": { "type": "string" }, "person": { "type": ["string", "null"] },
+            "person_name": { "type": "string" }, "shift_start": time, "shift_end": time } } } } },
+        "ScheduleList": { "type": "object", "properties": { "schedules": { "type": "array", "items": { "type": "object", "properties": {
+            "id": { "type": "string" }, "name": { "type": "string" }, "time_zone": { "type": "string" },
+            "on_call_now": { "type": ["string", "null"] }, "calendar": { "type": "string" },
+            "shifts": { "type": "array", "items": { "type": "object", "properties": {
+                "person": { "type": "string" }, "person_name": { "type": "string" }, "start": time, "end": time } } } } } } } },
         "RevokedToken": { "type": "object", "properties": { "id": { "type": "string" }, "revoked_at": time } }
     })
 }

@@ -384,7 +384,9 @@ fn sample_request(
         )
         .replace("{role}", "scribe")
         .replace("{playbook}", "probe")
-        .replace("{task}", "check");
+        .replace("{task}", "check")
+        .replace("{schedule}", "primary")
+        .replace("{person}", "alice");
     if path.ends_with("/playbooks") && method == "POST" {
         return (Method::POST, path, Some(json!({ "playbook": "manual" })));
     }
@@ -1328,5 +1330,100 @@ async fn the_engine_records_missed_targets_and_phase_deadlines() {
     assert_eq!(inc["escalation"]["step"], 3);
     let (_, inc) = app.get(&format!("/api/v1/incidents/{id}")).await;
     assert_eq!(inc["acknowledge_target_missed_at"], "2026-11-22T10:35:00Z");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn on_call_now_schedules_and_calendar_feeds() {
+    let app = spawn().await;
+    // Sunday 22 Nov 2026, 11:00 in Berlin: outside business hours, so the weekly layer decides.
+    let (s, now) = app.get("/api/v1/oncall").await;
+    assert_eq!(s, StatusCode::OK, "{now}");
+    assert_eq!(now["on_call"][0]["schedule"], "primary");
+    let weekly = now["on_call"][0]["person"]
+        .as_str()
+        .expect("someone")
+        .to_string();
+    // Tuesday 13:00 Berlin: the business-hours layer wins.
+    let (_, tuesday) = app.get("/api/v1/oncall?at=2026-11-24T12:00:00Z").await;
+    assert!(tuesday["on_call"][0]["person"].is_string());
+    let (s, b) = app.get("/api/v1/oncall?at=yesterday").await;
+    assert_error(s, &b, StatusCode::BAD_REQUEST, "bad_request");
+
+    let (s, list) = app.get("/api/v1/schedules").await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(list["schedules"][0]["on_call_now"], json!(weekly));
+    assert!(
+        list["schedules"][0]["shifts"]
+            .as_array()
+            .is_some_and(|s| s.len() > 2),
+        "{list}"
+    );
+
+    // Calendar apps send the token in the URL.
+    let url = format!(
+        "{}/api/v1/schedules/primary/calendar.ics?token={}",
+        app.base, app.admin
+    );
+    let first = app.http.get(&url).send().await.expect("ics");
+    assert_eq!(first.status(), StatusCode::OK);
+    assert_eq!(
+        first.headers()["content-type"],
+        "text/calendar; charset=utf-8"
+    );
+    let first = first.text().await.expect("text");
+    assert!(first.starts_with("BEGIN:VCALENDAR\r\n"), "{first}");
+    assert!(first.contains("BEGIN:VEVENT"));
+    let uids = |text: &str| -> Vec<String> {
+        text.lines()
+            .filter(|l| l.starts_with("UID:"))
+            .map(String::from)
+            .collect()
+    };
+    let second = app
+        .http
+        .get(&url)
+        .send()
+        .await
+        .expect("ics")
+        .text()
+        .await
+        .expect("text");
+    assert_eq!(uids(&first), uids(&second));
+    let unauth = app
+        .http
+        .get(format!(
+            "{}/api/v1/schedules/primary/calendar.ics",
+            app.base
+        ))
+        .send()
+        .await
+        .expect("ics");
+    assert_eq!(unauth.status(), StatusCode::UNAUTHORIZED);
+    let bad = app
+        .http
+        .get(format!(
+            "{}/api/v1/schedules/primary/calendar.ics?token=wr_nope",
+            app.base
+        ))
+        .send()
+        .await
+        .expect("ics");
+    assert_eq!(bad.status(), StatusCode::UNAUTHORIZED);
+    let person = app
+        .http
+        .get(format!(
+            "{}/api/v1/people/alice/calendar.ics?token={}",
+            app.base, app.admin
+        ))
+        .send()
+        .await
+        .expect("ics")
+        .text()
+        .await
+        .expect("text");
+    assert!(person.contains("Alice"), "{person}");
+    let (s, b) = app.get("/api/v1/schedules/nope/calendar.ics").await;
+    assert_error(s, &b, StatusCode::NOT_FOUND, "not_found");
     app.stop().await;
 }

@@ -196,3 +196,134 @@ async fn deliveries_are_listed_for_those_who_may_see_the_incident() {
     assert_eq!(status, StatusCode::BAD_REQUEST);
     running.stop().await;
 }
+
+/// A real HTTP receiver on 127.0.0.1 that accepts everything and remembers the idempotency keys.
+async fn receiver() -> (Arc<std::sync::Mutex<Vec<(String, Value)>>>, String) {
+    let log: Arc<std::sync::Mutex<Vec<(String, Value)>>> = Arc::default();
+    let seen = log.clone();
+    let app = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(
+            move |headers: axum::http::HeaderMap, axum::Json(body): axum::Json<Value>| {
+                let seen = seen.clone();
+                async move {
+                    let key = headers
+                        .get("x-warroom-idempotency-key")
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or_default()
+                        .to_string();
+                    seen.lock().expect("log").push((key, body));
+                    StatusCode::NO_CONTENT
+                }
+            },
+        ),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let url = format!("http://{}/hook", listener.local_addr().expect("addr"));
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    (log, url)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn declaring_a_paging_incident_pages_the_on_call_person_once() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let (log, hook_url) = receiver().await;
+    let yaml = format!(
+        r#"
+people:
+  - id: carol
+    name: Carol Test
+    time_zone: UTC
+    contact_methods:
+      - id: hook
+        type: webhook
+        address: {hook_url}
+      - id: desk
+        type: phone
+        address: "+1 555 0100"
+    notification_rules:
+      - contact_method: hook
+        after_minutes: 0
+teams: []
+schedules: []
+escalation_policies:
+  - id: default
+    name: Test policy
+    steps:
+      - targets:
+          - person: carol
+        escalate_after: 15m
+    repeat: 0
+"#
+    );
+    let config =
+        warroom_core::config::load(&[warroom_core::config::SourceFile::new("paging.yaml", &yaml)])
+            .expect("test config");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let clock = Arc::new(ManualClock::new(
+        "2026-11-22T10:00:00Z".parse().expect("time"),
+    ));
+    let running = warroom_server::start(
+        ServeOptions {
+            listen: "127.0.0.1:0".into(),
+            data_dir: dir.path().to_path_buf(),
+            database_url: None,
+            config,
+            demo: false,
+            engine: false,
+        },
+        clock,
+    )
+    .await
+    .expect("server starts");
+    let app = App {
+        base: format!("http://{}", running.addr),
+        admin: running.created_admin_token.clone().expect("admin token"),
+        http: reqwest::Client::new(),
+    };
+    let (status, inc) = app
+        .call(
+            reqwest::Method::POST,
+            "/api/v1/incidents",
+            &app.admin,
+            Some(json!({"title": "Payments down", "severity": "P1"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{inc}");
+    let id = inc["id"].as_str().expect("id").to_string();
+    // Committed with the declaration: the page is waiting in the outbox.
+    let path = format!("/api/v1/incidents/{id}/deliveries");
+    let (_, body) = app
+        .call(reqwest::Method::GET, &path, &app.admin, None)
+        .await;
+    let pending = body["deliveries"].as_array().expect("list").clone();
+    assert_eq!(
+        pending.len(),
+        1,
+        "one page, to the webhook (phones are display only): {body}"
+    );
+    assert_eq!(pending[0]["status"], "pending");
+    assert_eq!(pending[0]["destination"], hook_url.as_str());
+
+    running.engine.tick().await.expect("tick");
+    running.engine.tick().await.expect("tick again");
+    let (_, body) = app
+        .call(reqwest::Method::GET, &path, &app.admin, None)
+        .await;
+    let d = &body["deliveries"][0];
+    assert_eq!(
+        (d["status"].as_str(), d["attempts"].as_u64()),
+        (Some("delivered"), Some(1)),
+        "{body}"
+    );
+    let received = log.lock().expect("log").clone();
+    assert_eq!(received.len(), 1, "{received:?}");
+    assert_eq!(received[0].0, d["id"].as_str().expect("id"));
+    assert_eq!(received[0].1["data"]["person"], "carol");
+    assert_eq!(received[0].1["incident_id"], id.as_str());
+    running.stop().await;
+}

@@ -172,6 +172,38 @@ pub async fn whoami(api: &Api, out: Out) -> Result<()> {
     })
 }
 
+/// `warroom oncall [--at TIME]`: one row per schedule.
+pub async fn oncall(api: &Api, out: Out, at: Option<String>) -> Result<()> {
+    let query: Vec<(&str, String)> = at.into_iter().map(|t| ("at", t)).collect();
+    let answer = api.get("/api/v1/oncall", &query).await?;
+    out.print(&answer, |v| {
+        let rows: Vec<Vec<String>> = v["on_call"]
+            .as_array()
+            .map(|list| {
+                list.iter()
+                    .map(|o| {
+                        let person = match o["person"].as_str() {
+                            Some(id) => format!("{} ({id})", field(o, "person_name")),
+                            None => "nobody".to_string(),
+                        };
+                        vec![
+                            field(o, "schedule"),
+                            person,
+                            field(o, "shift_start"),
+                            field(o, "shift_end"),
+                        ]
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        Ok(format!(
+            "On call at {}\n{}",
+            field(v, "at"),
+            crate::output::table(&["SCHEDULE", "ON CALL", "SINCE", "UNTIL"], &rows)
+        ))
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

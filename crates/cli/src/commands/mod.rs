@@ -85,6 +85,7 @@ async fn client_command(command: Command, api: &Api, out: Out) -> Result<()> {
         Command::Verify => admin::verify(api, out).await,
         Command::Token(cmd) => admin::token(api, out, cmd).await,
         Command::Whoami => admin::whoami(api, out).await,
+        Command::Oncall { at } => admin::oncall(api, out, at).await,
         Command::Playbook(cmd) => playbook::run(api, out, cmd).await,
         Command::Task(cmd) => task::run(api, out, cmd).await,
         Command::Triage(args) => triage::run(api, out, args).await,

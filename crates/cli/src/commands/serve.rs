@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use anyhow::Result;
 use tracing_subscriber::EnvFilter;
-use warroom_server::ServeOptions;
+use warroom_server::{DeliveryOptions, ServeOptions, SmtpSettings};
 
 use crate::args::ServeArgs;
 use crate::config_files::load_config;
@@ -29,6 +29,13 @@ pub async fn run(args: ServeArgs, data_dir: PathBuf) -> Result<()> {
         demo: args.demo,
         engine: !args.no_engine,
     };
-    warroom_server::serve(options).await?;
+    let delivery = DeliveryOptions {
+        smtp: args.smtp_url.map(|url| SmtpSettings {
+            url,
+            from: args.smtp_from,
+        }),
+        ..DeliveryOptions::default()
+    };
+    warroom_server::serve(options, delivery).await?;
     Ok(())
 }

@@ -1,6 +1,7 @@
 //! The route table: the router and the documentation of every route come from here.
 
 pub mod incidents;
+pub mod oncall;
 pub mod playbooks;
 pub mod system;
 pub mod tokens;
@@ -97,6 +98,10 @@ routes! {
     POST "/api/v1/incidents/{id}/playbooks/{playbook}/tasks/{task}/reopen" => playbooks::reopen, Some(Responder), "Open a task again", None, 200, "Incident";
     GET "/api/v1/triage" => playbooks::questions, Some(Viewer), "The triage questions", None, 200, "TriageQuestions";
     POST "/api/v1/triage" => playbooks::suggest, Some(Viewer), "Suggest a severity from yes/no answers", Some("TriageAnswers"), 200, "TriageSuggestion";
+    GET "/api/v1/oncall" => oncall::now, Some(Viewer), "Who is on call on every schedule, now or ?at=TIME", None, 200, "OnCall";
+    GET "/api/v1/schedules" => oncall::list, Some(Viewer), "Schedules with who is on call now and the next two weeks of shifts", None, 200, "ScheduleList";
+    GET "/api/v1/schedules/{schedule}/calendar.ics" => oncall::schedule_feed, Some(Viewer), "iCalendar feed of a schedule (token as ?token= for calendar apps)", None, 200, "Document";
+    GET "/api/v1/people/{person}/calendar.ics" => oncall::person_feed, Some(Viewer), "iCalendar feed of one person's shifts", None, 200, "Document";
     GET "/api/v1/verify" => system::verify, Some(Admin), "Recompute every hash chain", None, 200, "VerifyReport";
     GET "/api/v1/tokens" => tokens::list, Some(Admin), "List API tokens", None, 200, "TokenList";
     POST "/api/v1/tokens" => tokens::create, Some(Admin), "Create an API token (secret shown once)", Some("TokenRequest"), 201, "NewToken";
