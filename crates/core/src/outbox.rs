@@ -22,8 +22,10 @@ use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::config::Config;
 use crate::event::{Event, EventKind};
 use crate::incident::Incident;
+use crate::people::{ContactKind, ContactMethod};
 
 /// Where a message goes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -385,6 +387,99 @@ pub fn notifications(
                     "data": data,
                 }),
             });
+        }
+    }
+    out
+}
+
+/// The pages a batch of newly written events sends: for every `paged` event, one message per
+/// paged person and contact method their notification rules use at once (`after_minutes: 0`;
+/// every email, Slack and webhook method when they have no rules). Phone numbers are kept for
+/// display only. Ids derive from the event and the person, so each page is written once.
+pub fn page_messages(
+    config: &Config,
+    incident: &Incident,
+    events: &[Event],
+) -> Vec<OutgoingMessage> {
+    let mut out = Vec::new();
+    for event in events {
+        let EventKind::Paged {
+            policy,
+            step,
+            manual,
+            people,
+            ..
+        } = &event.kind
+        else {
+            continue;
+        };
+        let subject = format!(
+            "[{}] PAGE {}: {}",
+            incident.severity, incident.id, incident.title
+        );
+        let how = if *manual {
+            "escalated by hand"
+        } else {
+            "paged"
+        };
+        let text = format!(
+            "{subject}\n\nYou were {how} for incident {} ({}, {}), status {}: escalation policy \
+             {policy}, step {}.\nAcknowledge to stop the escalation: warroom ack {}",
+            incident.id,
+            incident.severity,
+            incident.incident_type,
+            incident.status.as_str(),
+            step + 1,
+            incident.id
+        );
+        for person_id in people {
+            let Some(person) = config.person(person_id) else {
+                continue;
+            };
+            let immediate: Vec<&ContactMethod> = if person.notification_rules.is_empty() {
+                person.contact_methods.iter().collect()
+            } else {
+                person
+                    .notification_rules
+                    .iter()
+                    .filter(|r| r.after_minutes == 0)
+                    .filter_map(|r| person.contact_method(&r.contact_method))
+                    .collect()
+            };
+            for method in immediate {
+                let channel = match method.kind {
+                    ContactKind::Email => Channel::Email {
+                        to: method.address.clone(),
+                    },
+                    ContactKind::Slack => Channel::Slack {
+                        webhook_url: method.address.clone(),
+                    },
+                    ContactKind::Webhook => Channel::Webhook {
+                        url: method.address.clone(),
+                        secret: None,
+                    },
+                    ContactKind::Phone => continue,
+                };
+                out.push(OutgoingMessage {
+                    id: message_id(&format!("{}:{person_id}", event_cause(event)), &channel),
+                    incident_id: incident.id.to_string(),
+                    channel,
+                    subject: subject.clone(),
+                    text: text.clone(),
+                    payload: serde_json::json!({
+                        "type": "page",
+                        "incident_id": incident.id.as_str(),
+                        "title": incident.title,
+                        "severity": incident.severity,
+                        "status": incident.status.as_str(),
+                        "person": person_id,
+                        "policy": policy,
+                        "step": step,
+                        "manual": manual,
+                        "event_seq": event.seq,
+                    }),
+                });
+            }
         }
     }
     out
