@@ -218,6 +218,21 @@ impl Engine {
 
     async fn attempt(&self, claim: Claimed) -> Result<Outcome, StoreError> {
         let message = &claim.message;
+        if claim.attempts >= self.delivery.retry.max_attempts {
+            // Only lapsed leases get here: the attempts that crashed their senders used up
+            // the budget. Sending once more could crash this engine too.
+            let outcome = Outcome::Dead {
+                error: format!(
+                    "{} attempts, the last ones never reported back",
+                    claim.attempts
+                ),
+            };
+            tracing::error!(message = %message.id, incident_id = %message.incident_id, "notification dead: its senders kept stopping mid-attempt");
+            self.store
+                .record_delivery(&message.id, &outcome, self.clock.now())
+                .await?;
+            return Ok(outcome);
+        }
         let result = self.channels.send(message, self.clock.now()).await;
         let now = self.clock.now();
         let outcome =

@@ -15,7 +15,7 @@ use jiff::{SignedDuration, Timestamp};
 use warroom_core::command::declare;
 use warroom_core::outbox::{Channel, DeliveryStatus, OutgoingMessage, RetryPolicy, message_id};
 use warroom_core::timer::desired_timers;
-use warroom_core::{Config, Incident, IncidentId, ManualClock, NewEvent, Principal, Role};
+use warroom_core::{Clock, Config, Incident, IncidentId, ManualClock, NewEvent, Principal, Role};
 use warroom_engine::channels::webhook::{
     IDEMPOTENCY_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, signature,
 };
@@ -362,7 +362,8 @@ async fn a_crashed_sender_is_replaced_after_its_lease_with_the_same_key() {
     );
     assert_eq!(rx.successes().get(&message.id), Some(&1));
     let d = &store.deliveries(&id).await.expect("deliveries")[0];
-    assert_eq!((d.status, d.attempts), (DeliveryStatus::Delivered, 1));
+    // Two attempts: the crashed one (counted when its lease lapsed) and the delivery.
+    assert_eq!((d.status, d.attempts), (DeliveryStatus::Delivered, 2));
 }
 
 /// A Python interpreter with aiosmtpd (Debian's python3-aiosmtpd; `test.sh` installs it).
@@ -480,4 +481,36 @@ async fn email_reaches_a_real_smtp_server() {
     assert!(mail.contains(inc.id.as_str()), "{mail}");
     // Dated by the engine's clock, not the machine's.
     assert!(mail.contains("Date: Sun, 22 Nov 2026 10:45:00"), "{mail}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_that_keeps_crashing_its_senders_ends_dead_unsent() {
+    let (_dir, url) = warroom_store::testing::fresh_sqlite().expect("temp dir");
+    let store = warroom_store::open(&url).await.expect("store");
+    let clock = Arc::new(ManualClock::new(t0()));
+    let (rx, hook_url) = receiver(Behaviour::FailFirst(0)).await;
+    let opts = options(Vec::new());
+    let id: IncidentId = "INC-20261122-001".parse().expect("id");
+    store
+        .enqueue_messages(vec![direct_message(&hook_url, "poison", &id)], t0())
+        .await
+        .expect("enqueue");
+    // Five senders in a row claim it and die before reporting back.
+    for _ in 0..opts.retry.max_attempts {
+        let claimed = store
+            .claim_due_messages(clock.now(), 10, opts.lease)
+            .await
+            .expect("claim");
+        assert_eq!(claimed.len(), 1);
+        clock.advance(opts.lease + SignedDuration::from_secs(1));
+    }
+    let report = engine(store.clone(), clock.clone(), opts)
+        .deliver()
+        .await
+        .expect("deliver");
+    assert_eq!((report.attempted, report.dead), (1, 1));
+    let d = &store.deliveries(&id).await.expect("deliveries")[0];
+    // Five crashed attempts, and the recorded decision not to make another.
+    assert_eq!((d.status, d.attempts), (DeliveryStatus::Dead, 6));
+    assert!(rx.requests().is_empty(), "not sent again");
 }

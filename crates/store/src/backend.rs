@@ -650,7 +650,7 @@ macro_rules! store_impl {
                 // due retries and lapsed claims alike. SKIP LOCKED (PostgreSQL): rows another
                 // engine is claiming right now are left to it.
                 let rows = sqlx::query(concat!(
-                    "SELECT id, incident_id, channel, subject, body, payload, attempts FROM outbox
+                    "SELECT id, incident_id, channel, subject, body, payload, attempts, status FROM outbox
                      WHERE status IN ('pending', 'failed', 'sending') AND next_attempt_at <= $1
                      ORDER BY next_attempt_at, id LIMIT $2",
                     $skip_locked
@@ -662,12 +662,23 @@ macro_rules! store_impl {
                 let mut claimed = Vec::with_capacity(rows.len());
                 for row in &rows {
                     let message = Self::message_from_row(row)?;
-                    let attempts = u32::try_from(row.try_get::<i64, _>("attempts")?).unwrap_or(u32::MAX);
+                    let mut attempts = u32::try_from(row.try_get::<i64, _>("attempts")?).unwrap_or(u32::MAX);
+                    // A lapsed lease means an attempt whose sender stopped before recording it:
+                    // it counts, so a message that crashes every sender still ends dead.
+                    let lapsed = row.try_get::<String, _>("status")? == "sending";
+                    if lapsed {
+                        attempts = attempts.saturating_add(1);
+                    }
                     sqlx::query(
-                        "UPDATE outbox SET status = 'sending', next_attempt_at = $1, last_attempt_at = $2 WHERE id = $3",
+                        "UPDATE outbox SET status = 'sending', next_attempt_at = $1, last_attempt_at = $2,
+                           attempts = $3, last_error = CASE WHEN $4 THEN $5 ELSE last_error END
+                         WHERE id = $6",
                     )
                     .bind(micros(lease_until))
                     .bind(micros(now))
+                    .bind(i64::from(attempts))
+                    .bind(lapsed)
+                    .bind("lease expired: the sender stopped before recording the outcome")
                     .bind(&message.id)
                     .execute(&mut *tx)
                     .await?;

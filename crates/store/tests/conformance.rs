@@ -1174,7 +1174,18 @@ async fn outbox_lapsed_leases_are_claimed_again(url: &str) {
         .expect("claim");
     assert_eq!(second.len(), 1);
     assert_eq!(second[0].message.id, first[0].message.id);
-    assert_eq!(second[0].attempts, 0);
+    // The crashed attempt counts.
+    assert_eq!(second[0].attempts, 1);
+    let d = store.deliveries(&inc1()).await.expect("deliveries");
+    assert_eq!(
+        (
+            d[0].attempts,
+            d[0].last_error
+                .as_deref()
+                .map(|e| e.starts_with("lease expired"))
+        ),
+        (1, Some(true))
+    );
     assert!(
         store
             .record_delivery(&second[0].message.id, &Outcome::Delivered, after)
@@ -1197,7 +1208,7 @@ async fn outbox_lapsed_leases_are_claimed_again(url: &str) {
     let d = store.deliveries(&inc1()).await.expect("deliveries");
     assert_eq!(
         (d[0].status, d[0].attempts, d[0].delivered_at),
-        (DeliveryStatus::Delivered, 1, Some(after))
+        (DeliveryStatus::Delivered, 2, Some(after))
     );
     assert!(
         store
