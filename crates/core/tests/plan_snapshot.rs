@@ -28,7 +28,10 @@ fn plan_follows_a_custom_scheme() {
     let sev = "severities:\n  - id: SEV0\n    name: Emergency\n    acknowledge_within: 5m\n    update_every: 10m\n    pages: true\n  - id: SEV1\n    name: Minor\n    acknowledge_within: 1d\n    update_every: 1d\n";
     let config = load(&[SourceFile::new("sev.yaml", sev)]).expect("loads");
     let plan = render(&config);
-    assert!(plan.contains("| SEV0 | Emergency | 5m | 10m | — | yes |"), "{plan}");
+    assert!(
+        plan.contains("| SEV0 | Emergency | 5m | 10m | — | yes |"),
+        "{plan}"
+    );
     // The built-in triage questions adapt to the scheme by rank.
     assert!(plan.contains("at least SEV0"), "{plan}");
     assert!(!plan.contains("| P0 |"));
