@@ -78,24 +78,29 @@ async fn hook(State(rx): State<Receiver>, headers: HeaderMap, body: Bytes) -> St
             .and_then(|v| v.to_str().ok())
             .map(str::to_string)
     };
-    let n = rx.log.lock().expect("log").len();
-    let status = match rx.behaviour {
-        Behaviour::FailFirst(k) if n < k => StatusCode::INTERNAL_SERVER_ERROR,
-        Behaviour::AlwaysFail => StatusCode::SERVICE_UNAVAILABLE,
-        Behaviour::HangFirst if n == 0 => StatusCode::REQUEST_TIMEOUT, // recorded, never sent
-        _ => StatusCode::OK,
+    let (n, status) = {
+        // Count and record under one lock: concurrent deliveries must not both see the same `n`.
+        let mut log = rx.log.lock().expect("log");
+        let n = log.len();
+        let status = match rx.behaviour {
+            Behaviour::FailFirst(k) if n < k => StatusCode::INTERNAL_SERVER_ERROR,
+            Behaviour::AlwaysFail => StatusCode::SERVICE_UNAVAILABLE,
+            Behaviour::HangFirst if n == 0 => StatusCode::REQUEST_TIMEOUT, // recorded, never sent
+            _ => StatusCode::OK,
+        };
+        log.push(Received {
+            key: header(IDEMPOTENCY_HEADER).unwrap_or_default(),
+            timestamp: header(TIMESTAMP_HEADER).unwrap_or_default(),
+            signature: header(SIGNATURE_HEADER),
+            body,
+            answered: if matches!(rx.behaviour, Behaviour::HangFirst) && n == 0 {
+                0
+            } else {
+                status.as_u16()
+            },
+        });
+        (n, status)
     };
-    rx.log.lock().expect("log").push(Received {
-        key: header(IDEMPOTENCY_HEADER).unwrap_or_default(),
-        timestamp: header(TIMESTAMP_HEADER).unwrap_or_default(),
-        signature: header(SIGNATURE_HEADER),
-        body,
-        answered: if matches!(rx.behaviour, Behaviour::HangFirst) && n == 0 {
-            0
-        } else {
-            status.as_u16()
-        },
-    });
     if matches!(rx.behaviour, Behaviour::HangFirst) && n == 0 {
         std::future::pending::<()>().await;
     }
