@@ -231,6 +231,30 @@ pub enum EventKind {
         /// Escalated by hand rather than by the clock.
         manual: bool,
     },
+    /// A notification reached its destination.
+    NotificationDelivered {
+        /// Message id (its idempotency key).
+        message: String,
+        /// `webhook`, `slack` or `email`.
+        channel: String,
+        /// Where it went, without secrets.
+        destination: String,
+        /// Attempts it took.
+        attempts: u32,
+    },
+    /// A notification was given up on after its retries.
+    NotificationDead {
+        /// Message id (its idempotency key).
+        message: String,
+        /// `webhook`, `slack` or `email`.
+        channel: String,
+        /// Where it was going, without secrets.
+        destination: String,
+        /// Attempts made.
+        attempts: u32,
+        /// The last error.
+        error: String,
+    },
     /// Every step has been paged and nobody acknowledged.
     EscalationExhausted {
         /// Policy followed.
@@ -278,6 +302,8 @@ impl EventKind {
             EventKind::TaskReopened { .. } => "task_reopened",
             EventKind::AcknowledgeTargetMissed { .. } => "acknowledge_target_missed",
             EventKind::Paged { .. } => "paged",
+            EventKind::NotificationDelivered { .. } => "notification_delivered",
+            EventKind::NotificationDead { .. } => "notification_dead",
             EventKind::EscalationExhausted { .. } => "escalation_exhausted",
             EventKind::PhaseDeadlinePassed { .. } => "phase_deadline_passed",
         }
@@ -415,6 +441,13 @@ impl EventKind {
                     people.join(", ")
                 }
             ),
+            EventKind::NotificationDelivered { channel, destination, attempts, .. } => format!(
+                "Notification delivered by {channel} to {destination} ({attempts} attempt{})",
+                if *attempts == 1 { "" } else { "s" }
+            ),
+            EventKind::NotificationDead { channel, destination, attempts, error, .. } => {
+                format!("Notification by {channel} to {destination} given up after {attempts} attempts: {error}")
+            }
             EventKind::EscalationExhausted { policy } => {
                 format!("Escalation policy {policy} exhausted: nobody acknowledged")
             }

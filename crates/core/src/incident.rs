@@ -328,6 +328,7 @@ impl Incident {
                 // Whoever is paged must be able to see the incident, restricted or not.
                 self.participants.extend(people.iter().cloned());
             }
+            EventKind::NotificationDelivered { .. } | EventKind::NotificationDead { .. } => {}
             EventKind::EscalationExhausted { .. } => {
                 if let Some(state) = self.escalation.as_mut() {
                     state.exhausted = true;

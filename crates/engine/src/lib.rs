@@ -25,10 +25,10 @@ pub mod channels;
 use std::sync::Arc;
 use std::time::Duration;
 
-use jiff::SignedDuration;
-use warroom_core::outbox::{Channel, Outcome, RetryPolicy, notifications};
+use jiff::{SignedDuration, Timestamp};
+use warroom_core::outbox::{Channel, Outcome, OutgoingMessage, RetryPolicy, notifications};
 use warroom_core::timer::{TimerSpec, desired_timers, fire};
-use warroom_core::{Clock, Config, Incident, NewEvent};
+use warroom_core::{Clock, Config, EventKind, Incident, IncidentId, NewEvent, Principal, Role};
 use warroom_store::{Claimed, FiredTimer, Store, StoreError, TimerEffects};
 
 pub use channels::{ChannelError, Channels, SmtpSettings};
@@ -256,7 +256,58 @@ impl Engine {
         self.store
             .record_delivery(&message.id, &outcome, now)
             .await?;
+        self.record_on_timeline(message, &outcome, claim.attempts + 1, now)
+            .await;
         Ok(outcome)
+    }
+
+    /// Puts a final outcome (delivered, or given up) on the incident's timeline. Retries in
+    /// between stay in the outbox (`warroom deliveries`), so a flapping receiver does not bury
+    /// the timeline. Failing to write the event only costs the timeline entry: the outbox row
+    /// already holds the outcome.
+    async fn record_on_timeline(
+        &self,
+        message: &OutgoingMessage,
+        outcome: &Outcome,
+        attempts: u32,
+        now: Timestamp,
+    ) {
+        let kind = match outcome {
+            Outcome::Delivered => EventKind::NotificationDelivered {
+                message: message.id.clone(),
+                channel: message.channel.kind().to_string(),
+                destination: message.channel.destination(),
+                attempts,
+            },
+            Outcome::Dead { error } => EventKind::NotificationDead {
+                message: message.id.clone(),
+                channel: message.channel.kind().to_string(),
+                destination: message.channel.destination(),
+                attempts,
+                error: error.clone(),
+            },
+            Outcome::Failed { .. } => return,
+        };
+        let Ok(id) = message.incident_id.parse::<IncidentId>() else {
+            return;
+        };
+        let system = Principal {
+            name: ACTOR.to_string(),
+            role: Role::Admin,
+            security: true,
+        };
+        let decide = move |_: &Incident| {
+            Ok(vec![NewEvent {
+                at: now,
+                actor: ACTOR.to_string(),
+                kind: kind.clone(),
+            }])
+        };
+        let config = self.config.clone();
+        let plan = move |inc: &Incident| desired_timers(inc, &config);
+        if let Err(err) = self.store.update(&system, &id, &decide, &plan).await {
+            tracing::warn!(error = %err, message = %message.id, "could not put the delivery outcome on the timeline");
+        }
     }
 
     /// Runs until `shutdown` resolves: fires timers every `every`, and delivers messages every

@@ -240,6 +240,16 @@ async fn a_flaky_receiver_gets_every_message_once_and_signed() {
     assert_eq!(successes, keys);
     let requests = rx.requests();
     assert_eq!(requests.len(), 3 + 2);
+    let events = store
+        .events(&admin(), &inc.id)
+        .await
+        .expect("events")
+        .expect("incident");
+    let delivered = events
+        .iter()
+        .filter(|e| e.kind.name() == "notification_delivered")
+        .count();
+    assert_eq!(delivered, 2, "one timeline entry per delivered message");
     assert_eq!(
         deliveries.iter().map(|d| d.attempts).sum::<u32>(),
         5,
@@ -293,7 +303,7 @@ async fn a_receiver_that_always_fails_dead_letters_the_message() {
     let clock = Arc::new(ManualClock::new(t0()));
     let (rx, hook_url) = receiver(Behaviour::AlwaysFail).await;
     let engine = engine(store.clone(), clock.clone(), options(Vec::new()));
-    let id: IncidentId = "INC-20261122-001".parse().expect("id");
+    let id: IncidentId = declare_p1(&*store, t0()).await.id;
     let message = direct_message(&hook_url, "doomed", &id);
     store
         .enqueue_messages(vec![message.clone()], t0())
@@ -316,6 +326,27 @@ async fn a_receiver_that_always_fails_dead_letters_the_message() {
     let requests = rx.requests();
     assert_eq!(requests.len(), 5);
     assert!(requests.iter().all(|r| r.key == message.id));
+    // The final outcome is on the incident's timeline; the retries before it are not.
+    let events = store
+        .events(&admin(), &id)
+        .await
+        .expect("events")
+        .expect("incident");
+    let dead: Vec<_> = events
+        .iter()
+        .filter(|e| e.kind.name() == "notification_dead")
+        .collect();
+    assert_eq!(dead.len(), 1);
+    assert!(
+        dead[0].kind.describe().contains("after 5 attempts"),
+        "{}",
+        dead[0].kind.describe()
+    );
+    assert!(
+        !events
+            .iter()
+            .any(|e| e.kind.name() == "notification_delivered")
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

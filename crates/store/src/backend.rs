@@ -53,7 +53,8 @@ macro_rules! store_impl {
 
         use crate::backend::{conflict_or, contains_pattern, from_micros, micros, parse_role};
         use crate::filter::{Cursor, IncidentFilter, Page, StatusFilter};
-        use crate::types::{NewToken, TokenRecord, VerifyReport};
+        use crate::types::{NewOverride, NewToken, TokenRecord, VerifyReport};
+        use warroom_core::Override;
         use crate::{Backend, Claimed, FireTimer, FiredTimer, Notifier, Store, TimerPlan};
         use warroom_core::outbox::{Channel, Delivery, OutgoingMessage, Outcome};
         use warroom_core::timer::TimerSpec;
@@ -427,6 +428,16 @@ macro_rules! store_impl {
 
             fn parse_state(state: &str) -> Result<Incident, StoreError> {
                 serde_json::from_str(state).map_err(|e| StoreError::Corrupt(format!("incident row: {e}")))
+            }
+
+            fn override_from_row(row: &<$db as sqlx::Database>::Row) -> Result<Override, StoreError> {
+                Ok(Override {
+                    id: row.try_get("id")?,
+                    schedule: row.try_get("schedule")?,
+                    person: row.try_get("person")?,
+                    start: from_micros(row.try_get("start_at")?)?,
+                    end: from_micros(row.try_get("end_at")?)?,
+                })
             }
 
             fn token_from_row(row: &<$db as sqlx::Database>::Row) -> Result<TokenRecord, StoreError> {
@@ -883,6 +894,75 @@ macro_rules! store_impl {
                     .execute(&self.pool)
                     .await?;
                 Ok(())
+            }
+
+            async fn create_override(&self, o: NewOverride) -> Result<Override, StoreError> {
+                sqlx::query(
+                    "INSERT INTO schedule_overrides (id, schedule, person, start_at, end_at, created_by, created_at)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                )
+                .bind(&o.id)
+                .bind(&o.schedule)
+                .bind(&o.person)
+                .bind(micros(o.start))
+                .bind(micros(o.end))
+                .bind(&o.created_by)
+                .bind(micros(o.created_at))
+                .execute(&self.pool)
+                .await
+                .map_err(conflict_or)?;
+                Ok(Override { id: o.id, schedule: o.schedule, person: o.person, start: o.start, end: o.end })
+            }
+
+            async fn remove_override(
+                &self,
+                schedule: &str,
+                id: &str,
+                actor: &str,
+                at: Timestamp,
+                reason: Option<&str>,
+            ) -> Result<Override, StoreError> {
+                let done = sqlx::query(
+                    "UPDATE schedule_overrides SET removed_by = $1, removed_at = $2, removed_reason = $3
+                     WHERE id = $4 AND schedule = $5 AND removed_at IS NULL",
+                )
+                .bind(actor)
+                .bind(micros(at))
+                .bind(reason)
+                .bind(id)
+                .bind(schedule)
+                .execute(&self.pool)
+                .await?;
+                let row = sqlx::query("SELECT * FROM schedule_overrides WHERE id = $1 AND schedule = $2")
+                    .bind(id)
+                    .bind(schedule)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                let Some(row) = row else { return Err(StoreError::NotFound) };
+                if done.rows_affected() == 0 {
+                    return Err(StoreError::Conflict(format!("override {id} was already removed")));
+                }
+                Self::override_from_row(&row)
+            }
+
+            async fn overrides(
+                &self,
+                schedule: Option<&str>,
+                from: Timestamp,
+                to: Timestamp,
+            ) -> Result<Vec<Override>, StoreError> {
+                let rows = sqlx::query(
+                    "SELECT * FROM schedule_overrides
+                     WHERE removed_at IS NULL AND ($1 IS NULL OR schedule = $1)
+                       AND start_at < $2 AND end_at > $3
+                     ORDER BY start_at, id",
+                )
+                .bind(schedule)
+                .bind(micros(to))
+                .bind(micros(from))
+                .fetch_all(&self.pool)
+                .await?;
+                rows.iter().map(Self::override_from_row).collect()
             }
 
             async fn live_token_count(&self) -> Result<u64, StoreError> {

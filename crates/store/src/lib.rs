@@ -21,12 +21,12 @@ use async_trait::async_trait;
 use jiff::Timestamp;
 use warroom_core::outbox::{Delivery, Outcome, OutgoingMessage};
 use warroom_core::timer::TimerSpec;
-use warroom_core::{Event, Incident, IncidentId, NewEvent, Principal};
+use warroom_core::{Event, Incident, IncidentId, NewEvent, Override, Principal};
 
 pub use filter::{Cursor, IncidentFilter, Page, StatusFilter};
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
-pub use types::{NewToken, TokenRecord, VerifyReport};
+pub use types::{NewOverride, NewToken, TokenRecord, VerifyReport};
 
 /// Why a store operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -283,6 +283,31 @@ pub trait Store: Send + Sync + 'static {
 
     /// Number of tokens that are not revoked.
     async fn live_token_count(&self) -> Result<u64, StoreError>;
+
+    /// Records a schedule override (an append-only `created` row). `Conflict` if the id is
+    /// taken.
+    async fn create_override(&self, new: NewOverride) -> Result<Override, StoreError>;
+
+    /// Records that an override of `schedule` was removed (the row's removed columns are set
+    /// once; nothing is deleted). `NotFound` if there is no such override of that schedule,
+    /// `Conflict` if it was already removed.
+    async fn remove_override(
+        &self,
+        schedule: &str,
+        id: &str,
+        actor: &str,
+        at: Timestamp,
+        reason: Option<&str>,
+    ) -> Result<Override, StoreError>;
+
+    /// The live (not removed) overrides of `schedule` (of every schedule when `None`) that
+    /// overlap `[from, to)`, by start time.
+    async fn overrides(
+        &self,
+        schedule: Option<&str>,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Result<Vec<Override>, StoreError>;
 }
 
 /// Opens (creating and migrating as needed) the store a URL names.

@@ -27,6 +27,11 @@ pub(crate) const SQLITE: &[Migration] = &[
         name: "outbox",
         sql: include_str!("../migrations/sqlite/0003_outbox.sql"),
     },
+    Migration {
+        version: 4,
+        name: "schedule_overrides",
+        sql: include_str!("../migrations/sqlite/0004_schedule_overrides.sql"),
+    },
 ];
 
 pub(crate) const POSTGRES: &[Migration] = &[
@@ -44,6 +49,11 @@ pub(crate) const POSTGRES: &[Migration] = &[
         version: 3,
         name: "outbox",
         sql: include_str!("../migrations/postgres/0003_outbox.sql"),
+    },
+    Migration {
+        version: 4,
+        name: "schedule_overrides",
+        sql: include_str!("../migrations/postgres/0004_schedule_overrides.sql"),
     },
 ];
 

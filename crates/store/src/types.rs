@@ -59,3 +59,22 @@ pub struct VerifyReport {
     /// The first broken event of each broken chain.
     pub broken: Vec<ChainBreak>,
 }
+
+/// A schedule override to store (see `warroom_core::Override`), with who created it and when.
+#[derive(Debug, Clone)]
+pub struct NewOverride {
+    /// Public id (`ovr_...`).
+    pub id: String,
+    /// Schedule it applies to.
+    pub schedule: String,
+    /// Person on call instead.
+    pub person: String,
+    /// Start, inclusive.
+    pub start: Timestamp,
+    /// End, exclusive.
+    pub end: Timestamp,
+    /// Who created it (the token's name).
+    pub created_by: String,
+    /// When it was created.
+    pub created_at: Timestamp,
+}

@@ -10,7 +10,9 @@ use warroom_core::outbox::{
     message_id, notifications,
 };
 use warroom_core::{Command, Config, Incident, IncidentId, NewEvent, Principal, Role, Status};
-use warroom_store::{IncidentFilter, NewToken, StatusFilter, Store, StoreError, TimerEffects};
+use warroom_store::{
+    IncidentFilter, NewOverride, NewToken, StatusFilter, Store, StoreError, TimerEffects,
+};
 
 macro_rules! conformance {
     ($($name:ident),* $(,)?) => {
@@ -56,6 +58,7 @@ conformance!(
     outbox_lapsed_leases_are_claimed_again,
     outbox_retries_with_backoff_then_dead_letters,
     notifications_are_written_with_their_events,
+    overrides_are_an_append_only_log,
 );
 
 fn no_timers(_: &Incident) -> Vec<warroom_core::timer::TimerSpec> {
@@ -1364,4 +1367,123 @@ async fn notifications_are_written_with_their_events(url: &str) {
         store.deliveries(&inc.id).await.expect("deliveries").len(),
         1
     );
+}
+
+fn new_override(id: &str, schedule: &str, person: &str, from_h: i64, to_h: i64) -> NewOverride {
+    NewOverride {
+        id: id.into(),
+        schedule: schedule.into(),
+        person: person.into(),
+        start: t0() + SignedDuration::from_hours(from_h),
+        end: t0() + SignedDuration::from_hours(to_h),
+        created_by: "admin".into(),
+        created_at: t0(),
+    }
+}
+
+async fn overrides_are_an_append_only_log(url: &str) {
+    let store = open(url).await;
+    let h = |n: i64| t0() + SignedDuration::from_hours(n);
+    let a = store
+        .create_override(new_override("ovr_a", "primary", "alice", 0, 4))
+        .await
+        .expect("create a");
+    assert_eq!(a.person, "alice");
+    assert_eq!(a.start, h(0));
+    assert_eq!(a.end, h(4));
+    store
+        .create_override(new_override("ovr_b", "primary", "bob", 6, 8))
+        .await
+        .expect("create b");
+    store
+        .create_override(new_override("ovr_c", "secondary", "carol", 1, 2))
+        .await
+        .expect("create c");
+    assert!(matches!(
+        store
+            .create_override(new_override("ovr_a", "primary", "dave", 0, 1))
+            .await,
+        Err(StoreError::Conflict(_))
+    ));
+
+    let ids = |v: Vec<warroom_core::Override>| v.into_iter().map(|o| o.id).collect::<Vec<_>>();
+    // Overlap is half-open: an override ending at `from` or starting at `to` is outside.
+    assert_eq!(
+        ids(store
+            .overrides(Some("primary"), h(0), h(24))
+            .await
+            .expect("list")),
+        ["ovr_a", "ovr_b"]
+    );
+    assert_eq!(
+        ids(store
+            .overrides(Some("primary"), h(4), h(6))
+            .await
+            .expect("list")),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        ids(store
+            .overrides(Some("primary"), h(3), h(7))
+            .await
+            .expect("list")),
+        ["ovr_a", "ovr_b"]
+    );
+    assert_eq!(
+        ids(store.overrides(None, h(0), h(24)).await.expect("list")),
+        ["ovr_a", "ovr_c", "ovr_b"]
+    );
+
+    // Removal: wrong schedule or unknown id is NotFound, twice is a Conflict, and it is gone.
+    assert!(matches!(
+        store
+            .remove_override("secondary", "ovr_a", "admin", h(1), None)
+            .await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(matches!(
+        store
+            .remove_override("primary", "ovr_zzz", "admin", h(1), None)
+            .await,
+        Err(StoreError::NotFound)
+    ));
+    let removed = store
+        .remove_override("primary", "ovr_a", "admin", h(1), Some("swapped back"))
+        .await
+        .expect("remove");
+    assert_eq!(removed.id, "ovr_a");
+    assert!(matches!(
+        store
+            .remove_override("primary", "ovr_a", "admin", h(2), None)
+            .await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert_eq!(
+        ids(store
+            .overrides(Some("primary"), h(0), h(24))
+            .await
+            .expect("list")),
+        ["ovr_b"]
+    );
+
+    // Nothing was deleted: the created row is still there, with its removal recorded once.
+    let count = "SELECT COUNT(*) FROM schedule_overrides WHERE id = 'ovr_a' AND removed_by = 'admin' AND removed_reason = 'swapped back'";
+    let n: i64 = if url.starts_with("sqlite:") {
+        let mut conn = sqlx::SqliteConnection::connect(url)
+            .await
+            .expect("raw connection");
+        sqlx::query_scalar(count)
+            .fetch_one(&mut conn)
+            .await
+            .expect("count")
+    } else {
+        let mut conn = sqlx::PgConnection::connect(url)
+            .await
+            .expect("raw connection");
+        sqlx::query_scalar(count)
+            .fetch_one(&mut conn)
+            .await
+            .expect("count")
+    };
+    assert_eq!(n, 1);
 }
