@@ -314,6 +314,7 @@ pub fn decide(
                 policy,
                 0,
                 &after.roles,
+                &[],
                 inc.updated_at,
                 false,
             ));
@@ -331,10 +332,12 @@ pub fn declaration_events(d: &Declaration, config: &Config) -> Result<Vec<EventK
     Ok(events)
 }
 
-/// The first page for a new declaration at `at`, when its severity pages and a policy applies.
+/// The first page for a new declaration at `at`, when its severity pages and a policy applies;
+/// schedules are answered with the live `overrides`.
 pub fn page_for_declaration(
     declared: &EventKind,
     config: &Config,
+    overrides: &[crate::schedule::Override],
     at: jiff::Timestamp,
 ) -> Option<EventKind> {
     let EventKind::Declared(d) = declared else {
@@ -349,6 +352,7 @@ pub fn page_for_declaration(
         policy,
         0,
         &BTreeMap::new(),
+        overrides,
         at,
         false,
     ))
@@ -537,7 +541,7 @@ fn decide_change(
                     .map(|e| vec![e])
                     .ok_or_else(|| DomainError::Conflict("the escalation policy no longer exists".into())),
                 None => escalation::policy_for(config, inc)
-                    .map(|p| vec![escalation::page(config, p, 0, &inc.roles, at, true)])
+                    .map(|p| vec![escalation::page(config, p, 0, &inc.roles, &[], at, true)])
                     .ok_or_else(|| {
                         DomainError::Conflict(
                             "no escalation policy applies: give a service an escalation_policy or define `default`".into(),

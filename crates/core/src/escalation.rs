@@ -158,12 +158,14 @@ pub struct EscalationState {
     pub exhausted: bool,
 }
 
-/// The event paging step `index` of `policy` at `at`, or `EscalationExhausted` past the end.
+/// The event paging step `index` of `policy` at `at` (schedules answered with the live
+/// `overrides`), or `EscalationExhausted` past the end.
 pub fn page(
     config: &Config,
     policy: &EscalationPolicy,
     index: usize,
     roles: &std::collections::BTreeMap<String, String>,
+    overrides: &[Override],
     at: Timestamp,
     manual: bool,
 ) -> crate::event::EventKind {
@@ -172,7 +174,7 @@ pub fn page(
             policy: policy.id.clone(),
             step: index,
             pass,
-            people: people_for(config, step, roles, &[], at),
+            people: people_for(config, step, roles, overrides, at),
             manual,
         },
         None => crate::event::EventKind::EscalationExhausted {
@@ -215,6 +217,7 @@ pub fn escalate(
         policy,
         state.step + 1,
         &incident.roles,
+        &[],
         at,
         manual,
     ))

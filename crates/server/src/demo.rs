@@ -31,7 +31,7 @@ async fn play(
     let mut kinds = declaration_events(&d, config).map_err(|e| e.to_string())?;
     if let Some(page) = kinds
         .first()
-        .and_then(|declared| page_for_declaration(declared, config, at(started_ago)))
+        .and_then(|declared| page_for_declaration(declared, config, &[], at(started_ago)))
     {
         kinds.push(page);
     }

@@ -175,6 +175,15 @@ fn schemas() -> Value {
             "on_call_now": { "type": ["string", "null"] }, "calendar": { "type": "string" },
             "shifts": { "type": "array", "items": { "type": "object", "properties": {
                 "person": { "type": "string" }, "person_name": { "type": "string" }, "start": time, "end": time } } } } } } } },
+        "OverrideRequest": { "type": "object", "additionalProperties": false, "required": ["person", "start", "end"],
+            "properties": { "person": { "type": "string" }, "start": time, "end": time } },
+        "Override": { "type": "object", "properties": {
+            "id": { "type": "string" }, "schedule": { "type": "string" }, "person": { "type": "string" }, "start": time, "end": time } },
+        "OverrideList": { "type": "object", "properties": { "schedule": { "type": "string" },
+            "overrides": { "type": "array", "items": { "$ref": "#/components/schemas/Override" } } } },
+        "RemovedOverride": { "type": "object", "properties": {
+            "id": { "type": "string" }, "schedule": { "type": "string" }, "person": { "type": "string" }, "start": time, "end": time,
+            "removed_at": time, "removed_by": { "type": "string" } } },
         "RevokedToken": { "type": "object", "properties": { "id": { "type": "string" }, "revoked_at": time } }
     })
 }

@@ -376,7 +376,7 @@ fn sample_request(
     let path = path
         .replace(
             "{id}",
-            if path.starts_with("/api/v1/tokens") {
+            if path.starts_with("/api/v1/tokens") || path.starts_with("/api/v1/schedules") {
                 token_id
             } else {
                 id
@@ -408,6 +408,9 @@ fn sample_request(
         ("POST", "resolve") => Some(json!({ "summary": "probe" })),
         ("POST", "reopen") => Some(json!({ "reason": "probe" })),
         ("POST", "tokens") => Some(json!({ "name": "probe", "role": "viewer" })),
+        ("POST", "overrides") => Some(json!({
+            "person": "alice", "start": "2026-11-22T10:00:00Z", "end": "2026-11-22T12:00:00Z"
+        })),
         ("POST", _) => Some(json!({})),
         _ => None,
     };
@@ -497,7 +500,19 @@ async fn every_route_enforces_its_role() {
             .as_str()
             .expect("id")
             .to_string();
-        let (method, path, body) = sample_request(route.method, route.path, &id, &victim_id);
+        let other_id = if route.path.contains("/overrides/{id}") {
+            let (s, created) = app
+                .post(
+                    "/api/v1/schedules/primary/overrides",
+                    json!({ "person": "bob", "start": "2026-11-23T10:00:00Z", "end": "2026-11-23T11:00:00Z" }),
+                )
+                .await;
+            assert_eq!(s, StatusCode::CREATED, "{created}");
+            created["id"].as_str().expect("id").to_string()
+        } else {
+            victim_id
+        };
+        let (method, path, body) = sample_request(route.method, route.path, &id, &other_id);
         let label = format!("{} {}", route.method, route.path);
 
         let Some(needed) = route.role else {
@@ -1425,5 +1440,122 @@ async fn on_call_now_schedules_and_calendar_feeds() {
     assert!(person.contains("Alice"), "{person}");
     let (s, b) = app.get("/api/v1/schedules/nope/calendar.ics").await;
     assert_error(s, &b, StatusCode::NOT_FOUND, "not_found");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn overrides_win_on_call_feeds_and_paging() {
+    let app = spawn().await;
+    let (_, now) = app.get("/api/v1/oncall").await;
+    let weekly = now["on_call"][0]["person"]
+        .as_str()
+        .expect("someone")
+        .to_string();
+    let cover = ["alice", "bob", "carol"]
+        .into_iter()
+        .find(|p| *p != weekly)
+        .expect("someone else");
+
+    // Validation names the field.
+    for (body, field) in [
+        (
+            json!({ "person": "nobody", "start": "2026-11-22T10:00:00Z", "end": "2026-11-22T12:00:00Z" }),
+            "person",
+        ),
+        (
+            json!({ "person": cover, "start": "2026-11-22T12:00:00Z", "end": "2026-11-22T12:00:00Z" }),
+            "end",
+        ),
+        (
+            json!({ "person": cover, "start": "2026-11-22T10:00:00Z", "end": "2027-03-22T10:00:00Z" }),
+            "end",
+        ),
+        (
+            json!({ "person": cover, "start": "2028-01-01T00:00:00Z", "end": "2028-01-02T00:00:00Z" }),
+            "start",
+        ),
+    ] {
+        let (s, b) = app.post("/api/v1/schedules/primary/overrides", body).await;
+        assert_error(s, &b, StatusCode::UNPROCESSABLE_ENTITY, "invalid_field");
+        assert_eq!(b["error"]["field"], field, "{b}");
+    }
+    let (s, b) = app
+        .post(
+            "/api/v1/schedules/nope/overrides",
+            json!({ "person": cover, "start": "2026-11-22T10:00:00Z", "end": "2026-11-22T12:00:00Z" }),
+        )
+        .await;
+    assert_error(s, &b, StatusCode::NOT_FOUND, "not_found");
+
+    let (s, created) = app
+        .post(
+            "/api/v1/schedules/primary/overrides",
+            json!({ "person": cover, "start": "2026-11-22T09:30:00Z", "end": "2026-11-22T12:00:00Z" }),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{created}");
+    let ovr = created["id"].as_str().expect("id").to_string();
+    let (s, listed) = app.get("/api/v1/schedules/primary/overrides").await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(listed["overrides"][0]["id"], json!(ovr));
+
+    // On call now, in the listing and in the calendar feeds.
+    let (_, now) = app.get("/api/v1/oncall").await;
+    assert_eq!(now["on_call"][0]["person"], json!(cover), "{now}");
+    assert_eq!(now["on_call"][0]["shift_end"], "2026-11-22T12:00:00Z");
+    let (_, later) = app.get("/api/v1/oncall?at=2026-11-22T12:00:00Z").await;
+    assert_eq!(later["on_call"][0]["person"], json!(weekly));
+    let (_, list) = app.get("/api/v1/schedules").await;
+    assert_eq!(list["schedules"][0]["on_call_now"], json!(cover));
+    let feed = app
+        .http
+        .get(format!(
+            "{}/api/v1/schedules/primary/calendar.ics?token={}",
+            app.base, app.admin
+        ))
+        .send()
+        .await
+        .expect("ics")
+        .text()
+        .await
+        .expect("text");
+    assert!(feed.contains("DTSTART:20261122T093000Z"), "{feed}");
+    assert!(feed.contains("DTEND:20261122T120000Z"), "{feed}");
+
+    // A P1 declared now pages the override's person.
+    let id = app
+        .declare(&app.admin, json!({ "title": "Covered", "severity": "P1" }))
+        .await;
+    let (_, events) = app.get(&format!("/api/v1/incidents/{id}/events")).await;
+    let paged = events["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .find(|e| e["kind"] == "paged")
+        .expect("paged")
+        .clone();
+    assert_eq!(paged["data"]["people"], json!([cover]), "{paged}");
+
+    // Removing it is recorded once; the schedule goes back to the layers.
+    let path = format!("/api/v1/schedules/primary/overrides/{ovr}");
+    let (s, b) = app
+        .call(Method::DELETE, &path, Some(&app.admin), None)
+        .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    let (s, b) = app
+        .call(Method::DELETE, &path, Some(&app.admin), None)
+        .await;
+    assert_error(s, &b, StatusCode::CONFLICT, "conflict");
+    let (s, b) = app
+        .call(
+            Method::DELETE,
+            "/api/v1/schedules/primary/overrides/ovr_nope",
+            Some(&app.admin),
+            None,
+        )
+        .await;
+    assert_error(s, &b, StatusCode::NOT_FOUND, "not_found");
+    let (_, now) = app.get("/api/v1/oncall").await;
+    assert_eq!(now["on_call"][0]["person"], json!(weekly));
     app.stop().await;
 }

@@ -77,9 +77,10 @@ pub async fn create(
     auth.require(Role::Responder)?;
     let at = state.clock.now();
     let mut kinds = declaration_events(&d, &state.config)?;
+    let overrides = crate::routes::overrides::live_at(&state, at).await?;
     if let Some(page) = kinds
         .first()
-        .and_then(|declared| page_for_declaration(declared, &state.config, at))
+        .and_then(|declared| page_for_declaration(declared, &state.config, &overrides, at))
     {
         kinds.push(page);
     }

@@ -2,6 +2,7 @@
 
 pub mod incidents;
 pub mod oncall;
+pub mod overrides;
 pub mod playbooks;
 pub mod system;
 pub mod tokens;
@@ -101,6 +102,9 @@ routes! {
     GET "/api/v1/oncall" => oncall::now, Some(Viewer), "Who is on call on every schedule, now or ?at=TIME", None, 200, "OnCall";
     GET "/api/v1/schedules" => oncall::list, Some(Viewer), "Schedules with who is on call now and the next two weeks of shifts", None, 200, "ScheduleList";
     GET "/api/v1/schedules/{schedule}/calendar.ics" => oncall::schedule_feed, Some(Viewer), "iCalendar feed of a schedule (token as ?token= for calendar apps)", None, 200, "Document";
+    GET "/api/v1/schedules/{schedule}/overrides" => overrides::list, Some(Viewer), "A schedule's live overrides that have not ended (or ended in the last day)", None, 200, "OverrideList";
+    POST "/api/v1/schedules/{schedule}/overrides" => overrides::create, Some(Commander), "Put someone on call instead for a while (at most 90 days)", Some("OverrideRequest"), 201, "Override";
+    DELETE "/api/v1/schedules/{schedule}/overrides/{id}" => overrides::remove, Some(Commander), "Remove an override (recorded, never deleted)", None, 200, "RemovedOverride";
     GET "/api/v1/people/{person}/calendar.ics" => oncall::person_feed, Some(Viewer), "iCalendar feed of one person's shifts", None, 200, "Document";
     GET "/api/v1/verify" => system::verify, Some(Admin), "Recompute every hash chain", None, 200, "VerifyReport";
     GET "/api/v1/tokens" => tokens::list, Some(Admin), "List API tokens", None, 200, "TokenList";

@@ -14,6 +14,7 @@ use warroom_core::{Config, Principal, Role};
 use crate::auth::{Auth, authenticate};
 use crate::error::ApiError;
 use crate::json::PathParams;
+use crate::routes::overrides::{live, live_at};
 use crate::state::AppState;
 
 /// How far ahead a schedule listing shows shifts.
@@ -57,11 +58,12 @@ pub async fn now(
             }
         }
     }
+    let overrides = live_at(&state, at).await?;
     let on_call: Vec<serde_json::Value> = state
         .config
         .schedules
         .iter()
-        .map(|s| match who_is_on_call(s, &[], at) {
+        .map(|s| match who_is_on_call(s, &overrides, at) {
             Some(o) => json!({
                 "schedule": s.id, "schedule_name": s.name, "person": o.person,
                 "person_name": person_name(&state.config, &o.person),
@@ -74,29 +76,33 @@ pub async fn now(
 }
 
 /// `GET /api/v1/schedules`: every schedule with who is on call now and the coming shifts.
-pub async fn list(State(state): State<AppState>, _auth: Auth) -> Json<serde_json::Value> {
+pub async fn list(
+    State(state): State<AppState>,
+    _auth: Auth,
+) -> Result<Json<serde_json::Value>, ApiError> {
     let now = state.clock.now();
     let until = now
         .checked_add(SignedDuration::from_hours(24 * LISTING_DAYS))
         .unwrap_or(now);
+    let overrides = live(&state, now, until).await?;
     let schedules: Vec<serde_json::Value> = state
         .config
         .schedules
         .iter()
         .map(|s| {
-            let upcoming: Vec<serde_json::Value> = shifts(s, &[], now, until)
+            let upcoming: Vec<serde_json::Value> = shifts(s, &overrides, now, until)
                 .into_iter()
                 .map(|sh| json!({ "person": sh.person, "person_name": person_name(&state.config, &sh.person), "start": sh.start, "end": sh.end }))
                 .collect();
             json!({
                 "id": s.id, "name": s.name, "time_zone": s.time_zone.to_string(),
-                "on_call_now": who_is_on_call(s, &[], now).map(|o| o.person),
+                "on_call_now": who_is_on_call(s, &overrides, now).map(|o| o.person),
                 "shifts": upcoming,
                 "calendar": format!("/api/v1/schedules/{}/calendar.ics", s.id),
             })
         })
         .collect();
-    Json(json!({ "schedules": schedules }))
+    Ok(Json(json!({ "schedules": schedules })))
 }
 
 /// Calendar apps cannot send headers, so feeds also take the token as `?token=`.
@@ -160,7 +166,11 @@ pub async fn schedule_feed(
         .schedule(&id)
         .ok_or_else(|| ApiError::not_found(format!("no schedule {id}")))?;
     let (from, to) = feed_window(state.clock.now());
-    let entries = calendar_entries(&state.config, &shifts_overlapping(schedule, &[], from, to));
+    let overrides = live(&state, from, to).await?;
+    let entries = calendar_entries(
+        &state.config,
+        &shifts_overlapping(schedule, &overrides, from, to),
+    );
     Ok(ics_response(ics_feed(
         &format!("On call: {}", schedule.name),
         &entries,
@@ -181,11 +191,12 @@ pub async fn person_feed(
         .person(&id)
         .ok_or_else(|| ApiError::not_found(format!("no person {id}")))?;
     let (from, to) = feed_window(state.clock.now());
+    let overrides = live(&state, from, to).await?;
     let mine: Vec<_> = state
         .config
         .schedules
         .iter()
-        .flat_map(|s| shifts_overlapping(s, &[], from, to))
+        .flat_map(|s| shifts_overlapping(s, &overrides, from, to))
         .filter(|sh| sh.person == person.id)
         .collect();
     let entries = calendar_entries(&state.config, &mine);
