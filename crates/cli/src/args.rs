@@ -177,6 +177,9 @@ pub enum Command {
         #[arg(long, value_name = "TIME")]
         at: Option<String>,
     },
+    /// Schedule overrides: put someone on call instead for a while (commander to change).
+    #[command(subcommand)]
+    Override(OverrideCommand),
     /// Check or show the configuration.
     #[command(subcommand)]
     Config(ConfigCommand),
@@ -234,6 +237,7 @@ impl Command {
             | Command::Token(_)
             | Command::Whoami
             | Command::Oncall { .. }
+            | Command::Override(_)
             | Command::Config(_) => None,
         }
     }
@@ -489,4 +493,36 @@ mod tests {
         assert!(cli.global.json);
         assert_eq!(cli.global.token.as_deref(), Some("t"));
     }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OverrideCommand {
+    /// Put PERSON on call on SCHEDULE from --start to --end.
+    Add {
+        /// Schedule id.
+        schedule: String,
+        /// Person id (as in the config).
+        #[arg(long)]
+        person: String,
+        /// RFC 3339 time, `now`, or relative to now (`+2h`, `-30m`, `+1d`).
+        #[arg(long, value_name = "TIME", allow_hyphen_values = true)]
+        start: String,
+        /// RFC 3339 time, `now`, or relative to now (`+2h`, `-30m`, `+1d`).
+        #[arg(long, value_name = "TIME", allow_hyphen_values = true)]
+        end: String,
+    },
+    /// The schedule's live overrides that have not ended.
+    #[command(visible_alias = "ls")]
+    List {
+        /// Schedule id.
+        schedule: String,
+    },
+    /// Remove an override (recorded; the schedule goes back to its layers).
+    #[command(visible_alias = "rm")]
+    Remove {
+        /// Schedule id.
+        schedule: String,
+        /// Override id (ovr_...).
+        id: String,
+    },
 }

@@ -75,9 +75,57 @@ pub fn time_filter(flag: &str, text: &str, now: Timestamp) -> Result<String> {
     Ok(at.to_string())
 }
 
+/// A point in time: RFC 3339, `now`, or an offset from `now` such as `+2h`, `-30m` or `+1d`.
+pub fn point_in_time(flag: &str, text: &str, now: Timestamp) -> Result<Timestamp> {
+    let text = text.trim();
+    if let Ok(ts) = text.parse::<Timestamp>() {
+        return Ok(ts);
+    }
+    if text == "now" {
+        return Ok(now);
+    }
+    let invalid = || {
+        anyhow!(
+            "invalid {flag} {text:?}: use a time (2026-11-22T10:00:00Z), `now`, or an offset (+2h, -30m, +1d)"
+        )
+    };
+    let (sign, rest) = match text.split_at_checked(1) {
+        Some(("+", rest)) => (1, rest),
+        Some(("-", rest)) => (-1, rest),
+        _ => return Err(invalid()),
+    };
+    let span: Span = rest.parse().map_err(|_| invalid())?;
+    let offset = span
+        .to_duration(SpanRelativeTo::days_are_24_hours())
+        .map_err(|_| invalid())?
+        .abs();
+    let at = if sign > 0 {
+        now.checked_add(offset)
+    } else {
+        now.checked_sub(offset)
+    };
+    at.map_err(|_| invalid())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn points_in_time_are_absolute_now_or_offsets() {
+        let now: Timestamp = "2026-11-22T10:00:00Z".parse().expect("time");
+        let at = |t: &str| point_in_time("--start", t, now).map(|t| t.to_string());
+        assert_eq!(at("now").expect("ok"), "2026-11-22T10:00:00Z");
+        assert_eq!(at("+2h").expect("ok"), "2026-11-22T12:00:00Z");
+        assert_eq!(at("-30m").expect("ok"), "2026-11-22T09:30:00Z");
+        assert_eq!(at("+1d").expect("ok"), "2026-11-23T10:00:00Z");
+        assert_eq!(
+            at("2026-12-01T08:00:00Z").expect("ok"),
+            "2026-12-01T08:00:00Z"
+        );
+        assert!(at("2h").is_err());
+        assert!(at("tomorrow").is_err());
+    }
 
     #[test]
     fn labels_split_at_the_first_equals_sign() {

@@ -9,6 +9,7 @@ mod docs;
 mod incident;
 mod init;
 mod list;
+mod overrides;
 mod playbook;
 mod serve;
 mod task;
@@ -86,6 +87,7 @@ async fn client_command(command: Command, api: &Api, out: Out) -> Result<()> {
         Command::Token(cmd) => admin::token(api, out, cmd).await,
         Command::Whoami => admin::whoami(api, out).await,
         Command::Oncall { at } => admin::oncall(api, out, at).await,
+        Command::Override(cmd) => overrides::run(api, out, cmd).await,
         Command::Playbook(cmd) => playbook::run(api, out, cmd).await,
         Command::Task(cmd) => task::run(api, out, cmd).await,
         Command::Triage(args) => triage::run(api, out, args).await,
