@@ -288,7 +288,18 @@ pub fn decide(
     cmd: &Command,
     config: &Config,
 ) -> Result<Vec<EventKind>, DomainError> {
-    let mut events = decide_change(inc, cmd, config)?;
+    decide_with_overrides(inc, cmd, config, &[])
+}
+
+/// [`decide`], with the schedule overrides live now, so any page it sends goes to whoever
+/// an override puts on call.
+pub fn decide_with_overrides(
+    inc: &Incident,
+    cmd: &Command,
+    config: &Config,
+    overrides: &[crate::schedule::Override],
+) -> Result<Vec<EventKind>, DomainError> {
+    let mut events = decide_change(inc, cmd, config, overrides)?;
     let may_change_matching = events.iter().any(|e| {
         matches!(
             e,
@@ -314,7 +325,7 @@ pub fn decide(
                 policy,
                 0,
                 &after.roles,
-                &[],
+                overrides,
                 inc.updated_at,
                 false,
             ));
@@ -404,6 +415,7 @@ fn decide_change(
     inc: &Incident,
     cmd: &Command,
     config: &Config,
+    overrides: &[crate::schedule::Override],
 ) -> Result<Vec<EventKind>, DomainError> {
     let closed = inc.status == Status::Closed;
     let refuse_if_closed = || {
@@ -537,11 +549,11 @@ fn decide_change(
                     "escalation policy {} is exhausted",
                     state.policy
                 ))),
-                Some(_) => escalation::escalate(config, inc, at, true)
+                Some(_) => escalation::escalate(config, inc, overrides, at, true)
                     .map(|e| vec![e])
                     .ok_or_else(|| DomainError::Conflict("the escalation policy no longer exists".into())),
                 None => escalation::policy_for(config, inc)
-                    .map(|p| vec![escalation::page(config, p, 0, &inc.roles, &[], at, true)])
+                    .map(|p| vec![escalation::page(config, p, 0, &inc.roles, overrides, at, true)])
                     .ok_or_else(|| {
                         DomainError::Conflict(
                             "no escalation policy applies: give a service an escalation_policy or define `default`".into(),

@@ -204,6 +204,7 @@ pub fn next_escalation_at(config: &Config, incident: &Incident) -> Option<Timest
 pub fn escalate(
     config: &Config,
     incident: &Incident,
+    overrides: &[Override],
     at: Timestamp,
     manual: bool,
 ) -> Option<crate::event::EventKind> {
@@ -217,7 +218,7 @@ pub fn escalate(
         policy,
         state.step + 1,
         &incident.roles,
-        &[],
+        overrides,
         at,
         manual,
     ))

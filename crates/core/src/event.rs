@@ -441,12 +441,25 @@ impl EventKind {
                     people.join(", ")
                 }
             ),
-            EventKind::NotificationDelivered { channel, destination, attempts, .. } => format!(
+            EventKind::NotificationDelivered {
+                channel,
+                destination,
+                attempts,
+                ..
+            } => format!(
                 "Notification delivered by {channel} to {destination} ({attempts} attempt{})",
                 if *attempts == 1 { "" } else { "s" }
             ),
-            EventKind::NotificationDead { channel, destination, attempts, error, .. } => {
-                format!("Notification by {channel} to {destination} given up after {attempts} attempts: {error}")
+            EventKind::NotificationDead {
+                channel,
+                destination,
+                attempts,
+                error,
+                ..
+            } => {
+                format!(
+                    "Notification by {channel} to {destination} given up after {attempts} attempts: {error}"
+                )
             }
             EventKind::EscalationExhausted { policy } => {
                 format!("Escalation policy {policy} exhausted: nobody acknowledged")

@@ -125,7 +125,13 @@ pub fn desired_timers(inc: &Incident, config: &Config) -> Vec<TimerSpec> {
 
 /// What a due timer records, judged on the incident as it is now; nothing if the timer has
 /// become stale.
-pub fn fire(timer: &TimerSpec, inc: &Incident, config: &Config, now: Timestamp) -> Vec<EventKind> {
+pub fn fire(
+    timer: &TimerSpec,
+    inc: &Incident,
+    config: &Config,
+    overrides: &[crate::schedule::Override],
+    now: Timestamp,
+) -> Vec<EventKind> {
     let still_wanted = desired_timers(inc, config)
         .into_iter()
         .any(|t| t.key == timer.key && t.due_at <= now);
@@ -144,13 +150,15 @@ pub fn fire(timer: &TimerSpec, inc: &Incident, config: &Config, now: Timestamp) 
             };
             // Missing the target escalates at once, without waiting for the step's own wait.
             let mut events = vec![missed];
-            events.extend(crate::escalation::escalate(config, inc, now, false));
+            events.extend(crate::escalation::escalate(
+                config, inc, overrides, now, false,
+            ));
             events
         }
         TimerKind::EscalationStep { step } => {
             let current = inc.escalation.as_ref().is_some_and(|s| s.step == *step);
             if current {
-                crate::escalation::escalate(config, inc, now, false)
+                crate::escalation::escalate(config, inc, overrides, now, false)
                     .into_iter()
                     .collect()
             } else {

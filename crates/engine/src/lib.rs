@@ -144,8 +144,11 @@ impl Engine {
         let now = self.clock.now();
         let config = self.config.clone();
         let delivery = self.delivery.clone();
+        // Whoever an override puts on call now is who an escalation step pages.
+        let until = now.checked_add(SignedDuration::from_secs(1)).unwrap_or(now);
+        let overrides = self.store.overrides(None, now, until).await?;
         let fire_timer = move |timer: &TimerSpec, inc: &Incident| {
-            let kinds = fire(timer, inc, &config, now);
+            let kinds = fire(timer, inc, &config, &overrides, now);
             TimerEffects {
                 messages: notifications(&timer.key, inc, &kinds, &delivery.notify),
                 events: kinds

@@ -1535,6 +1535,27 @@ async fn overrides_win_on_call_feeds_and_paging() {
         .expect("paged")
         .clone();
     assert_eq!(paged["data"]["people"], json!([cover]), "{paged}");
+    // So do the later steps, by hand and by the engine's clock.
+    let (s, inc) = app
+        .post(&format!("/api/v1/incidents/{id}/escalate"), json!({}))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{inc}");
+    let engine = app.running.as_ref().expect("running").engine.clone();
+    app.clock.advance(SignedDuration::from_mins(31));
+    engine.tick().await.expect("tick");
+    let (_, events) = app.get(&format!("/api/v1/incidents/{id}/events")).await;
+    let later: Vec<Value> = events["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .filter(|e| e["kind"] == "paged")
+        .skip(1)
+        .cloned()
+        .collect();
+    assert_eq!(later.len(), 2, "{later:?}");
+    for page in &later {
+        assert_eq!(page["data"]["people"][0], json!(cover), "{page}");
+    }
 
     // Removing it is recorded once; the schedule goes back to the layers.
     let path = format!("/api/v1/schedules/primary/overrides/{ovr}");

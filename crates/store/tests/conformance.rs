@@ -887,7 +887,7 @@ fn pager() -> Channel {
 
 async fn fire_at(store: &dyn Store, now: Timestamp) -> Vec<warroom_store::FiredTimer> {
     let fire = move |t: &warroom_core::timer::TimerSpec, inc: &Incident| -> TimerEffects {
-        let kinds = warroom_core::timer::fire(t, inc, &Config::builtin(), now);
+        let kinds = warroom_core::timer::fire(t, inc, &Config::builtin(), &[], now);
         TimerEffects {
             messages: notifications(&t.key, inc, &kinds, &[pager()]),
             events: kinds

@@ -6,7 +6,9 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::json;
-use warroom_core::command::{Declaration, decide, declaration_events, page_for_declaration};
+use warroom_core::command::{
+    Declaration, decide_with_overrides, declaration_events, page_for_declaration,
+};
 use warroom_core::export::{Format, render};
 use warroom_core::timer::desired_timers;
 use warroom_core::{Command, Incident, IncidentId, IncidentPatch, NewEvent, Role, Status};
@@ -42,9 +44,16 @@ pub(crate) async fn execute(
     let config = state.config.clone();
     let clock = state.clock.clone();
     let actor = auth.0.name.clone();
+    // A command may page (escalate, a raise to a paging severity): whoever an override puts
+    // on call now is who gets paged.
+    let now = state.clock.now();
+    let until = now
+        .checked_add(jiff::SignedDuration::from_secs(1))
+        .unwrap_or(now);
+    let overrides = state.store.overrides(None, now, until).await?;
     let decide_events = move |inc: &Incident| {
         let at = clock.now();
-        decide(inc, &cmd, &config).map(|kinds| {
+        decide_with_overrides(inc, &cmd, &config, &overrides).map(|kinds| {
             kinds
                 .into_iter()
                 .map(|kind| NewEvent {
