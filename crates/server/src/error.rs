@@ -45,6 +45,11 @@ impl ApiError {
         Self::new(StatusCode::BAD_REQUEST, "bad_request", message)
     }
 
+    /// 400 for a query parameter the route does not take.
+    pub fn unknown_query_param(name: &str) -> Self {
+        Self::bad_request(format!("unknown query parameter {name:?}")).with_field(name)
+    }
+
     /// 401.
     pub fn unauthorized(message: impl Into<String>) -> Self {
         Self::new(StatusCode::UNAUTHORIZED, "unauthorized", message)

@@ -195,10 +195,7 @@ pub async fn export(
                     .map_err(|e: String| ApiError::bad_request(e).with_field("format"))?
             }
             other => {
-                return Err(
-                    ApiError::bad_request(format!("unknown query parameter {other:?}"))
-                        .with_field(other),
-                );
+                return Err(ApiError::unknown_query_param(other));
             }
         }
     }
@@ -301,7 +298,7 @@ pub(crate) fn parse_filter(query: &str, now: jiff::Timestamp) -> Result<Incident
                         .ok_or_else(|| bad("cursor: not a cursor this server issued".into()))?,
                 )
             }
-            other => return Err(bad(format!("unknown query parameter {other:?}"))),
+            other => return Err(ApiError::unknown_query_param(other)),
         }
     }
     Ok(f)

@@ -51,10 +51,7 @@ pub async fn now(
                 })?
             }
             other => {
-                return Err(
-                    ApiError::bad_request(format!("unknown query parameter {other:?}"))
-                        .with_field(other),
-                );
+                return Err(ApiError::unknown_query_param(other));
             }
         }
     }

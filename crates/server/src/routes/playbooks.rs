@@ -109,10 +109,7 @@ pub async fn tasks(
                 params.insert(name.to_string(), value.to_string());
             }
             other => {
-                return Err(
-                    ApiError::bad_request(format!("unknown query parameter {other:?}"))
-                        .with_field(other),
-                );
+                return Err(ApiError::unknown_query_param(other));
             }
         }
     }
