@@ -145,8 +145,7 @@ impl Engine {
         let config = self.config.clone();
         let delivery = self.delivery.clone();
         // Whoever an override puts on call now is who an escalation step pages.
-        let until = now.checked_add(SignedDuration::from_secs(1)).unwrap_or(now);
-        let overrides = self.store.overrides(None, now, until).await?;
+        let overrides = self.store.overrides_at(now).await?;
         let fire_timer = move |timer: &TimerSpec, inc: &Incident| {
             let kinds = fire(timer, inc, &config, &overrides, now);
             TimerEffects {

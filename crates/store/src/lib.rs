@@ -308,6 +308,30 @@ pub trait Store: Send + Sync + 'static {
         from: Timestamp,
         to: Timestamp,
     ) -> Result<Vec<Override>, StoreError>;
+
+    /// The live overrides that can matter to shifts in `[from, to)` of any schedule: those
+    /// overlapping the window widened by the schedule math's search horizon, since a shift's
+    /// bounds may be set by an override beyond the window.
+    async fn overrides_around(
+        &self,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Result<Vec<Override>, StoreError> {
+        let reach =
+            jiff::SignedDuration::from_hours(24 * warroom_core::schedule::SEARCH_HORIZON_DAYS);
+        let lo = from.saturating_sub(reach).unwrap_or(from);
+        let hi = to.saturating_add(reach).unwrap_or(to);
+        self.overrides(None, lo, hi).await
+    }
+
+    /// [`Store::overrides_around`] one instant: what decides who is on call at `at`, and until
+    /// when. Paging uses it so a page goes to whoever an override puts on call.
+    async fn overrides_at(&self, at: Timestamp) -> Result<Vec<Override>, StoreError> {
+        let to = at
+            .checked_add(jiff::SignedDuration::from_micros(1))
+            .unwrap_or(at);
+        self.overrides_around(at, to).await
+    }
 }
 
 /// Opens (creating and migrating as needed) the store a URL names.

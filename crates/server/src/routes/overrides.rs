@@ -8,7 +8,6 @@ use axum::http::StatusCode;
 use jiff::{SignedDuration, Timestamp};
 use serde::Deserialize;
 use serde_json::json;
-use warroom_core::schedule::SEARCH_HORIZON_DAYS;
 use warroom_core::{Override, Role};
 use warroom_store::NewOverride;
 
@@ -24,24 +23,18 @@ const MAX_AHEAD_DAYS: i64 = 365;
 /// How far back and ahead a listing looks by default.
 const LIST_BACK_DAYS: i64 = 1;
 
-/// Live overrides of every schedule that can matter to shifts in `[from, to)`: those
-/// overlapping the window widened by the schedule math's search horizon, since a shift's
-/// bounds may be decided by an override beyond the window.
+/// Live overrides that can matter to shifts in `[from, to)` (see [`Store::overrides_around`]).
 pub async fn live(
     state: &AppState,
     from: Timestamp,
     to: Timestamp,
 ) -> Result<Vec<Override>, ApiError> {
-    let reach = SignedDuration::from_hours(24 * SEARCH_HORIZON_DAYS);
-    let lo = from.saturating_sub(reach).unwrap_or(from);
-    let hi = to.saturating_add(reach).unwrap_or(to);
-    Ok(state.store.overrides(None, lo, hi).await?)
+    Ok(state.store.overrides_around(from, to).await?)
 }
 
 /// Live overrides that can matter to who is on call at `at` and until when.
 pub async fn live_at(state: &AppState, at: Timestamp) -> Result<Vec<Override>, ApiError> {
-    let to = at.checked_add(SignedDuration::from_micros(1)).unwrap_or(at);
-    live(state, at, to).await
+    Ok(state.store.overrides_at(at).await?)
 }
 
 fn view(o: &Override) -> serde_json::Value {
