@@ -46,11 +46,7 @@ pub(crate) async fn execute(
     let actor = auth.0.name.clone();
     // A command may page (escalate, a raise to a paging severity): whoever an override puts
     // on call now is who gets paged.
-    let now = state.clock.now();
-    let until = now
-        .checked_add(jiff::SignedDuration::from_secs(1))
-        .unwrap_or(now);
-    let overrides = state.store.overrides(None, now, until).await?;
+    let overrides = crate::routes::overrides::live_at(state, state.clock.now()).await?;
     let decide_events = move |inc: &Incident| {
         let at = clock.now();
         decide_with_overrides(inc, &cmd, &config, &overrides).map(|kinds| {
