@@ -7,6 +7,7 @@
 //! reads the system clock except through [`clock::SystemClock`]; time always enters as a value.
 
 pub mod access;
+pub mod alert;
 pub mod clock;
 pub mod command;
 pub mod config;
