@@ -90,6 +90,18 @@ pub enum Command {
         #[arg(long)]
         role: String,
     },
+    /// Record a status update sent to stakeholders; an internal one resets the severity's
+    /// update cadence (and stops its reminders).
+    PostUpdate {
+        /// Incident id.
+        id: String,
+        /// Who it went to: internal, executives, customers or regulators.
+        #[arg(long, default_value = "internal")]
+        audience: String,
+        /// What it said; several words are joined with spaces.
+        #[arg(required = true, num_args = 1..)]
+        text: Vec<String>,
+    },
     /// Add a note to the timeline.
     Note {
         /// Incident id.
@@ -213,6 +225,7 @@ impl Command {
             | Command::Assign { id, .. }
             | Command::Unassign { id, .. }
             | Command::Note { id, .. }
+            | Command::PostUpdate { id, .. }
             | Command::Sev { id, .. }
             | Command::Status { id, .. }
             | Command::Resolve { id, .. }

@@ -120,6 +120,12 @@ pub struct IncidentPatch {
     pub restricted: Option<bool>,
 }
 
+/// Who a status update can be for.
+pub const AUDIENCES: &[&str] = &["internal", "executives", "customers", "regulators"];
+
+/// The audience whose updates the severity's `update_every` cadence counts.
+pub const INTERNAL_AUDIENCE: &str = "internal";
+
 /// Every change a responder can ask for on an existing incident.
 // Commands are short-lived single values; boxing the patch would only add noise.
 #[allow(clippy::large_enum_variant)]
@@ -156,6 +162,13 @@ pub enum Command {
     /// Add a note to the timeline.
     AddNote {
         /// The note.
+        text: String,
+    },
+    /// Record a status update sent to an audience (one of [`AUDIENCES`]).
+    PostUpdate {
+        /// Who it is for.
+        audience: String,
+        /// What it says.
         text: String,
     },
     /// Change descriptive fields.
@@ -218,6 +231,7 @@ impl Command {
             Command::Acknowledge
             | Command::ChangeStatus { .. }
             | Command::AddNote { .. }
+            | Command::PostUpdate { .. }
             | Command::Resolve { .. }
             | Command::CompleteTask { .. }
             | Command::SkipTask { .. }
@@ -502,6 +516,26 @@ fn decide_change(
                 return Err(invalid("text", "a note must not be empty"));
             }
             Ok(vec![EventKind::NoteAdded { text }])
+        }
+        Command::PostUpdate { audience, text } => {
+            refuse_if_closed()?;
+            if !AUDIENCES.contains(&audience.as_str()) {
+                return Err(invalid(
+                    "audience",
+                    format!(
+                        "unknown audience {audience:?}; expected one of {}",
+                        AUDIENCES.join(", ")
+                    ),
+                ));
+            }
+            let text = check_text("text", text)?;
+            if text.is_empty() {
+                return Err(invalid("text", "an update must not be empty"));
+            }
+            Ok(vec![EventKind::UpdatePosted {
+                audience: audience.clone(),
+                text,
+            }])
         }
         Command::Update(patch) => {
             refuse_if_closed()?;

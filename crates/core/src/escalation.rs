@@ -154,6 +154,10 @@ pub struct EscalationState {
     pub step: usize,
     /// When that step was paged.
     pub paged_at: Timestamp,
+    /// Who that step paged: their delayed notification rules run until someone acknowledges
+    /// or the escalation moves on.
+    #[serde(default)]
+    pub people: Vec<String>,
     /// Every step has been paged and the last one's wait is over.
     pub exhausted: bool,
 }

@@ -231,6 +231,37 @@ pub enum EventKind {
         /// Escalated by hand rather than by the clock.
         manual: bool,
     },
+    /// A status update went to an audience (internal, executives, customers, regulators).
+    UpdatePosted {
+        /// Who it was for.
+        audience: String,
+        /// What it said.
+        text: String,
+    },
+    /// The severity's update cadence passed without an internal status update.
+    UpdateDue {
+        /// When the update was due.
+        due_at: Timestamp,
+        /// The cadence, as configured.
+        cadence: String,
+    },
+    /// The post-incident review is due: resolved this long ago and not closed.
+    ReviewDue {
+        /// When the review was due.
+        due_at: Timestamp,
+    },
+    /// A paged person's notification rule reached another contact method, because nobody had
+    /// acknowledged by then.
+    PageRepeated {
+        /// Who.
+        person: String,
+        /// Id of the person's contact method used.
+        contact_method: String,
+        /// The rule's delay after the page.
+        after_minutes: u32,
+        /// Escalation step whose page this follows up.
+        step: usize,
+    },
     /// A notification reached its destination.
     NotificationDelivered {
         /// Message id (its idempotency key).
@@ -302,6 +333,10 @@ impl EventKind {
             EventKind::TaskReopened { .. } => "task_reopened",
             EventKind::AcknowledgeTargetMissed { .. } => "acknowledge_target_missed",
             EventKind::Paged { .. } => "paged",
+            EventKind::PageRepeated { .. } => "page_repeated",
+            EventKind::UpdatePosted { .. } => "update_posted",
+            EventKind::UpdateDue { .. } => "update_due",
+            EventKind::ReviewDue { .. } => "review_due",
             EventKind::NotificationDelivered { .. } => "notification_delivered",
             EventKind::NotificationDead { .. } => "notification_dead",
             EventKind::EscalationExhausted { .. } => "escalation_exhausted",
@@ -440,6 +475,23 @@ impl EventKind {
                 } else {
                     people.join(", ")
                 }
+            ),
+            EventKind::UpdatePosted { audience, text } => format!("Update to {audience}: {text}"),
+            EventKind::UpdateDue { cadence, .. } => {
+                format!("Status update overdue (every {cadence} at this severity)")
+            }
+            EventKind::ReviewDue { .. } => {
+                "Post-incident review due (resolved 48 hours ago)".to_string()
+            }
+            EventKind::PageRepeated {
+                person,
+                contact_method,
+                after_minutes,
+                step,
+            } => format!(
+                "Paged {person} again by {contact_method}, {after_minutes} min after step {} \
+                 (not acknowledged)",
+                step + 1
             ),
             EventKind::NotificationDelivered {
                 channel,

@@ -115,6 +115,13 @@ pub struct Incident {
     /// When the acknowledgement target was missed, if it was.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub acknowledge_target_missed_at: Option<Timestamp>,
+    /// When the last internal status update was posted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_update_at: Option<Timestamp>,
+    /// When a reminder last said a status update is overdue; cleared by the next internal
+    /// update, so while it is set the incident owes its stakeholders an update.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub update_reminded_at: Option<Timestamp>,
     /// Playbooks detached by hand; they do not re-attach by themselves.
     #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
     pub detached_playbooks: BTreeSet<String>,
@@ -202,6 +209,8 @@ impl Incident {
                 updated_at: event.at,
                 playbooks: Vec::new(),
                 acknowledge_target_missed_at: None,
+                last_update_at: None,
+                update_reminded_at: None,
                 escalation: None,
                 detached_playbooks: BTreeSet::new(),
             },
@@ -323,12 +332,23 @@ impl Incident {
                     policy: policy.clone(),
                     step: *step,
                     paged_at: at,
+                    people: people.clone(),
                     exhausted: false,
                 });
                 // Whoever is paged must be able to see the incident, restricted or not.
                 self.participants.extend(people.iter().cloned());
             }
-            EventKind::NotificationDelivered { .. } | EventKind::NotificationDead { .. } => {}
+            EventKind::NotificationDelivered { .. }
+            | EventKind::NotificationDead { .. }
+            | EventKind::PageRepeated { .. }
+            | EventKind::ReviewDue { .. } => {}
+            EventKind::UpdatePosted { audience, .. } => {
+                if audience == crate::command::INTERNAL_AUDIENCE {
+                    self.last_update_at = Some(at);
+                    self.update_reminded_at = None;
+                }
+            }
+            EventKind::UpdateDue { .. } => self.update_reminded_at = Some(at),
             EventKind::EscalationExhausted { .. } => {
                 if let Some(state) = self.escalation.as_mut() {
                     state.exhausted = true;

@@ -330,18 +330,52 @@ pub struct Delivery {
     pub last_error: Option<String>,
 }
 
-/// The messages that tell `channels` about `events` an incident just recorded, caused by
-/// `cause` (for a timer: its key, which fires once). Only events someone must act on page:
-/// a missed acknowledgement target and a passed phase deadline.
+/// Roles whose holder is reminded of a due status update or review, first held wins: the
+/// communications lead owns updates, and the commander owns everything nobody else does.
+pub const REMINDED_ROLES: &[&str] = &["communications-lead", "incident-commander"];
+
+/// The messages that tell someone about `events` an incident just recorded, caused by `cause`
+/// (for a timer: its key, which fires once). Only events someone must act on are sent: a missed
+/// acknowledgement target and a passed phase deadline go to `channels`; a due status update or
+/// review goes to the holder of the first of [`REMINDED_ROLES`] who is a configured person with
+/// a contact method, else to `channels`.
 pub fn notifications(
     cause: &str,
+    config: &Config,
     incident: &Incident,
     events: &[EventKind],
     channels: &[Channel],
 ) -> Vec<OutgoingMessage> {
     let mut out = Vec::new();
+    let role_holder: Option<Vec<Channel>> = REMINDED_ROLES
+        .iter()
+        .filter_map(|role| incident.roles.get(*role))
+        .filter_map(|holder| config.person(holder))
+        .map(|person| {
+            person
+                .contact_methods
+                .iter()
+                .filter_map(contact_channel)
+                .collect::<Vec<_>>()
+        })
+        .find(|c| !c.is_empty());
     for (i, kind) in events.iter().enumerate() {
+        let mut to = channels;
         let subject = match kind {
+            EventKind::UpdateDue { cadence, .. } => {
+                to = role_holder.as_deref().unwrap_or(channels);
+                format!(
+                    "[{}] {} {}: a status update is due (every {cadence})",
+                    incident.severity, incident.id, incident.title
+                )
+            }
+            EventKind::ReviewDue { .. } => {
+                to = role_holder.as_deref().unwrap_or(channels);
+                format!(
+                    "[{}] {} {}: the post-incident review is due",
+                    incident.severity, incident.id, incident.title
+                )
+            }
             EventKind::AcknowledgeTargetMissed {
                 severity, target, ..
             } => format!(
@@ -371,7 +405,7 @@ pub fn notifications(
             kind.describe()
         );
         let (name, data) = kind.to_parts();
-        for channel in channels {
+        for channel in to {
             out.push(OutgoingMessage {
                 id: message_id(&format!("{cause}#{i}"), channel),
                 incident_id: incident.id.to_string(),
@@ -394,8 +428,9 @@ pub fn notifications(
 
 /// The pages a batch of newly written events sends: for every `paged` event, one message per
 /// paged person and contact method their notification rules use at once (`after_minutes: 0`;
-/// every email, Slack and webhook method when they have no rules). Phone numbers are kept for
-/// display only. Ids derive from the event and the person, so each page is written once.
+/// every email, Slack and webhook method when they have no rules); for every `page_repeated`
+/// event, one message by the method its delayed rule names. Phone numbers are kept for display
+/// only. Ids derive from the event and the person, so each page is written once.
 pub fn page_messages(
     config: &Config,
     incident: &Incident,
@@ -403,86 +438,159 @@ pub fn page_messages(
 ) -> Vec<OutgoingMessage> {
     let mut out = Vec::new();
     for event in events {
-        let EventKind::Paged {
-            policy,
-            step,
-            manual,
-            people,
-            ..
-        } = &event.kind
-        else {
-            continue;
-        };
+        match &event.kind {
+            EventKind::Paged {
+                policy,
+                step,
+                manual,
+                people,
+                ..
+            } => {
+                let page = Page {
+                    incident,
+                    event,
+                    policy,
+                    step: *step,
+                    manual: *manual,
+                    again: false,
+                };
+                for person_id in people {
+                    let Some(person) = config.person(person_id) else {
+                        continue;
+                    };
+                    let immediate: Vec<&ContactMethod> = if person.notification_rules.is_empty() {
+                        person.contact_methods.iter().collect()
+                    } else {
+                        person
+                            .notification_rules
+                            .iter()
+                            .filter(|r| r.after_minutes == 0)
+                            .filter_map(|r| person.contact_method(&r.contact_method))
+                            .collect()
+                    };
+                    out.extend(
+                        immediate
+                            .into_iter()
+                            .filter_map(|m| page.message(person_id, m)),
+                    );
+                }
+            }
+            EventKind::PageRepeated {
+                person,
+                contact_method,
+                step,
+                ..
+            } => {
+                let policy = incident
+                    .escalation
+                    .as_ref()
+                    .map_or("", |s| s.policy.as_str());
+                let page = Page {
+                    incident,
+                    event,
+                    policy,
+                    step: *step,
+                    manual: false,
+                    again: true,
+                };
+                if let Some(method) = config
+                    .person(person)
+                    .and_then(|p| p.contact_method(contact_method))
+                {
+                    out.extend(page.message(person, method));
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// What a page says, whichever contact method carries it.
+struct Page<'a> {
+    incident: &'a Incident,
+    event: &'a Event,
+    policy: &'a str,
+    step: usize,
+    manual: bool,
+    /// A delayed notification rule following up an unanswered page.
+    again: bool,
+}
+
+/// The channel a contact method is reached by; none for a phone number, kept for display only.
+fn contact_channel(method: &ContactMethod) -> Option<Channel> {
+    Some(match method.kind {
+        ContactKind::Email => Channel::Email {
+            to: method.address.clone(),
+        },
+        ContactKind::Slack => Channel::Slack {
+            webhook_url: method.address.clone(),
+        },
+        ContactKind::Webhook => Channel::Webhook {
+            url: method.address.clone(),
+            secret: None,
+        },
+        ContactKind::Phone => return None,
+    })
+}
+
+impl Page<'_> {
+    /// The message to `person_id` by `method`; none for a phone number.
+    fn message(&self, person_id: &str, method: &ContactMethod) -> Option<OutgoingMessage> {
+        let incident = self.incident;
+        let channel = contact_channel(method)?;
         let subject = format!(
-            "[{}] PAGE {}: {}",
-            incident.severity, incident.id, incident.title
+            "[{}] PAGE{} {}: {}",
+            incident.severity,
+            if self.again {
+                " (still unacknowledged)"
+            } else {
+                ""
+            },
+            incident.id,
+            incident.title
         );
-        let how = if *manual {
+        let how = if self.manual {
             "escalated by hand"
+        } else if self.again {
+            "paged, and nobody has acknowledged yet,"
         } else {
             "paged"
         };
         let text = format!(
             "{subject}\n\nYou were {how} for incident {} ({}, {}), status {}: escalation policy \
-             {policy}, step {}.\nAcknowledge to stop the escalation: warroom ack {}",
+             {}, step {}.\nAcknowledge to stop the escalation: warroom ack {}",
             incident.id,
             incident.severity,
             incident.incident_type,
             incident.status.as_str(),
-            step + 1,
+            self.policy,
+            self.step + 1,
             incident.id
         );
-        for person_id in people {
-            let Some(person) = config.person(person_id) else {
-                continue;
-            };
-            let immediate: Vec<&ContactMethod> = if person.notification_rules.is_empty() {
-                person.contact_methods.iter().collect()
-            } else {
-                person
-                    .notification_rules
-                    .iter()
-                    .filter(|r| r.after_minutes == 0)
-                    .filter_map(|r| person.contact_method(&r.contact_method))
-                    .collect()
-            };
-            for method in immediate {
-                let channel = match method.kind {
-                    ContactKind::Email => Channel::Email {
-                        to: method.address.clone(),
-                    },
-                    ContactKind::Slack => Channel::Slack {
-                        webhook_url: method.address.clone(),
-                    },
-                    ContactKind::Webhook => Channel::Webhook {
-                        url: method.address.clone(),
-                        secret: None,
-                    },
-                    ContactKind::Phone => continue,
-                };
-                out.push(OutgoingMessage {
-                    id: message_id(&format!("{}:{person_id}", event_cause(event)), &channel),
-                    incident_id: incident.id.to_string(),
-                    channel,
-                    subject: subject.clone(),
-                    text: text.clone(),
-                    payload: serde_json::json!({
-                        "type": "page",
-                        "incident_id": incident.id.as_str(),
-                        "title": incident.title,
-                        "severity": incident.severity,
-                        "status": incident.status.as_str(),
-                        "person": person_id,
-                        "policy": policy,
-                        "step": step,
-                        "manual": manual,
-                        "event_seq": event.seq,
-                    }),
-                });
-            }
-        }
+        Some(OutgoingMessage {
+            id: message_id(
+                &format!("{}:{person_id}", event_cause(self.event)),
+                &channel,
+            ),
+            incident_id: incident.id.to_string(),
+            channel,
+            subject,
+            text,
+            payload: serde_json::json!({
+                "type": if self.again { "page_repeated" } else { "page" },
+                "incident_id": incident.id.as_str(),
+                "title": incident.title,
+                "severity": incident.severity,
+                "status": incident.status.as_str(),
+                "person": person_id,
+                "policy": self.policy,
+                "step": self.step,
+                "manual": self.manual,
+                "event_seq": self.event.seq,
+            }),
+        })
     }
-    out
 }
 
 #[cfg(test)]

@@ -53,6 +53,26 @@ pub fn render(config: &Config) -> String {
             if s.pages { "yes" } else { "no" }
         );
     }
+    let bh = &config.business_hours;
+    let days: Vec<&str> = bh.days.iter().map(|d| d.as_str()).collect();
+    let _ = writeln!(
+        out,
+        "\n\"Next business day\" means {} on the next working day ({}, {} to {}, {}{}). An \
+         internal status update resets the update clock; when it runs out the communications lead \
+         (or the commander) is reminded, and again every interval until one is posted. The \
+         post-incident review is due 48 hours after resolution.",
+        bh.start,
+        days.join(", "),
+        bh.start,
+        bh.end,
+        bh.time_zone,
+        if bh.holidays.is_empty() {
+            String::new()
+        } else {
+            let list: Vec<String> = bh.holidays.iter().map(|d| d.to_string()).collect();
+            format!("; holidays {}", list.join(", "))
+        }
+    );
     for s in &config.severities {
         let _ = writeln!(out, "\n**{} — {}.** {}", s.id, s.name, s.description.trim());
         for e in &s.examples {

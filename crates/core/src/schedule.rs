@@ -59,6 +59,14 @@ impl TimeZoneName {
         }
     }
 
+    /// Coordinated Universal Time, which needs no zone database.
+    pub fn utc() -> Self {
+        Self {
+            name: "UTC".into(),
+            tz: TimeZone::UTC,
+        }
+    }
+
     /// The IANA name.
     pub fn name(&self) -> &str {
         &self.name

@@ -12,7 +12,6 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use crate::config::Config;
-use crate::duration::Target;
 use crate::event::EventKind;
 use crate::incident::Incident;
 use crate::playbook::{TaskState, TimeBox};
@@ -31,6 +30,19 @@ pub enum TimerKind {
         /// Position of the step in the policy's whole run.
         step: usize,
     },
+    /// A paged person's delayed notification rule (`after_minutes` > 0).
+    NotificationRule {
+        /// Escalation step whose page it follows up.
+        step: usize,
+        /// Person paged.
+        person: String,
+        /// Position of the rule in the person's `notification_rules`.
+        rule: usize,
+    },
+    /// The severity's status-update cadence ran out.
+    UpdateReminder,
+    /// The post-incident review is due, [`REVIEW_DUE_AFTER`] after resolution.
+    ReviewReminder,
     /// The end of a playbook phase's time box.
     PhaseDeadline {
         /// Playbook id.
@@ -60,21 +72,20 @@ pub fn desired_timers(inc: &Incident, config: &Config) -> Vec<TimerSpec> {
     if inc.status.is_open()
         && inc.acknowledged_at.is_none()
         && inc.acknowledge_target_missed_at.is_none()
+        && let Some(due_at) = config.severity(&inc.severity).and_then(|s| {
+            config
+                .business_hours
+                .due(s.acknowledge_within, inc.declared_at)
+        })
     {
-        // "Next business day" needs the team's working calendar, which arrives with schedules.
-        if let Some(Target::Within(d)) =
-            config.severity(&inc.severity).map(|s| s.acknowledge_within)
-            && let Ok(due_at) = inc.declared_at.checked_add(d.as_signed())
-        {
-            out.push(TimerSpec {
-                key: format!("ack:{id}:{}:{}", inc.severity, due_at.as_microsecond()),
-                incident_id: id.to_string(),
-                due_at,
-                kind: TimerKind::AcknowledgeDeadline {
-                    severity: inc.severity.clone(),
-                },
-            });
-        }
+        out.push(TimerSpec {
+            key: format!("ack:{id}:{}:{}", inc.severity, due_at.as_microsecond()),
+            incident_id: id.to_string(),
+            due_at,
+            kind: TimerKind::AcknowledgeDeadline {
+                severity: inc.severity.clone(),
+            },
+        });
     }
     if let (Some(state), Some(due_at)) = (
         &inc.escalation,
@@ -85,6 +96,25 @@ pub fn desired_timers(inc: &Incident, config: &Config) -> Vec<TimerSpec> {
             incident_id: id.to_string(),
             due_at,
             kind: TimerKind::EscalationStep { step: state.step },
+        });
+    }
+    out.extend(notification_rule_timers(inc, config));
+    if let Some(due_at) = next_update_reminder(inc, config) {
+        out.push(TimerSpec {
+            key: format!("update:{id}:{}", due_at.as_microsecond()),
+            incident_id: id.to_string(),
+            due_at,
+            kind: TimerKind::UpdateReminder,
+        });
+    }
+    if let (crate::lifecycle::Status::Resolved, Some(resolved_at)) = (inc.status, inc.resolved_at)
+        && let Ok(due_at) = resolved_at.checked_add(REVIEW_DUE_AFTER)
+    {
+        out.push(TimerSpec {
+            key: format!("review:{id}:{}", resolved_at.as_microsecond()),
+            incident_id: id.to_string(),
+            due_at,
+            kind: TimerKind::ReviewReminder,
         });
     }
     for attached in &inc.playbooks {
@@ -118,6 +148,80 @@ pub fn desired_timers(inc: &Incident, config: &Config) -> Vec<TimerSpec> {
                     },
                 });
             }
+        }
+    }
+    out
+}
+
+/// How long after resolution the post-incident review is due.
+pub const REVIEW_DUE_AFTER: jiff::SignedDuration = jiff::SignedDuration::from_hours(48);
+
+/// When the next internal status update is due: one cadence after the last update (or the
+/// declaration), while the incident is open.
+pub fn next_update_due(inc: &Incident, config: &Config) -> Option<Timestamp> {
+    if !inc.status.is_open() {
+        return None;
+    }
+    let cadence = config.severity(&inc.severity)?.update_every;
+    config
+        .business_hours
+        .due(cadence, inc.last_update_at.unwrap_or(inc.declared_at))
+}
+
+/// When to remind about the update next: when it falls due, then once a cadence later each
+/// time nobody posts one.
+fn next_update_reminder(inc: &Incident, config: &Config) -> Option<Timestamp> {
+    let due = next_update_due(inc, config)?;
+    match inc.update_reminded_at {
+        Some(reminded) if reminded >= due => {
+            let cadence = config.severity(&inc.severity)?.update_every;
+            config.business_hours.due(cadence, reminded)
+        }
+        _ => Some(due),
+    }
+}
+
+/// The delayed notification rules of everyone the current escalation step paged, while nobody
+/// has acknowledged. They follow the step: once the escalation moves on, the next step's people
+/// are the ones being reached (an exhausted escalation keeps its last step's).
+fn notification_rule_timers(inc: &Incident, config: &Config) -> Vec<TimerSpec> {
+    let mut out = Vec::new();
+    let Some(state) = &inc.escalation else {
+        return out;
+    };
+    if !inc.status.is_open() || inc.acknowledged_at.is_some() {
+        return out;
+    }
+    let id = inc.id.as_str();
+    for person_id in &state.people {
+        let Some(person) = config.person(person_id) else {
+            continue;
+        };
+        for (index, rule) in person.notification_rules.iter().enumerate() {
+            let sendable = person
+                .contact_method(&rule.contact_method)
+                .is_some_and(|m| m.kind != crate::people::ContactKind::Phone);
+            if rule.after_minutes == 0 || !sendable {
+                continue;
+            }
+            let delay = jiff::SignedDuration::from_mins(i64::from(rule.after_minutes));
+            let Ok(due_at) = state.paged_at.checked_add(delay) else {
+                continue;
+            };
+            out.push(TimerSpec {
+                key: format!(
+                    "rule:{id}:{}:{}:{person_id}:{index}",
+                    state.step,
+                    state.paged_at.as_microsecond()
+                ),
+                incident_id: id.to_string(),
+                due_at,
+                kind: TimerKind::NotificationRule {
+                    step: state.step,
+                    person: person_id.clone(),
+                    rule: index,
+                },
+            });
         }
     }
     out
@@ -165,6 +269,29 @@ pub fn fire(
                 Vec::new()
             }
         }
+        TimerKind::UpdateReminder => {
+            let cadence = config
+                .severity(&inc.severity)
+                .map_or_else(String::new, |s| s.update_every.to_string());
+            vec![EventKind::UpdateDue {
+                due_at: timer.due_at,
+                cadence,
+            }]
+        }
+        TimerKind::ReviewReminder => vec![EventKind::ReviewDue {
+            due_at: timer.due_at,
+        }],
+        TimerKind::NotificationRule { step, person, rule } => config
+            .person(person)
+            .and_then(|p| p.notification_rules.get(*rule))
+            .map(|r| EventKind::PageRepeated {
+                person: person.clone(),
+                contact_method: r.contact_method.clone(),
+                after_minutes: r.after_minutes,
+                step: *step,
+            })
+            .into_iter()
+            .collect(),
         TimerKind::PhaseDeadline { playbook, phase } => {
             let open_tasks: Vec<String> = inc
                 .playbooks

@@ -298,6 +298,8 @@ fn command() -> impl Strategy<Value = Command> {
         2 => (role_id(), person()).prop_map(|(role, person)| Command::AssignRole { role, person }),
         1 => role_id().prop_map(|role| Command::UnassignRole { role }),
         2 => text().prop_map(|text| Command::AddNote { text }),
+        2 => (select(vec!["internal", "customers", "press"]), text())
+            .prop_map(|(audience, text)| Command::PostUpdate { audience: audience.into(), text }),
         2 => patch().prop_map(Command::Update),
         3 => text().prop_map(|summary| Command::Resolve { summary }),
         2 => Just(Command::Close),
@@ -628,6 +630,18 @@ fn predict(inc: &Incident, model: &PlaybookModel, cmd: &Command) -> Result<(), R
             }
             Ok(())
         }
+        Command::PostUpdate { audience, text } => {
+            if closed {
+                return Err(Refusal::Conflict);
+            }
+            if !["internal", "executives", "customers", "regulators"].contains(&audience.as_str()) {
+                return invalid("audience");
+            }
+            if !text_ok(text) || text_blank(text) {
+                return invalid("text");
+            }
+            Ok(())
+        }
         Command::Update(p) => {
             if closed {
                 return Err(Refusal::Conflict);
@@ -911,6 +925,21 @@ fn check_effect(
         Command::UnassignRole { role } => {
             prop_assert!(!after.roles.contains_key(role));
             prop_assert_eq!(after.roles.len() + 1, before.roles.len());
+        }
+        Command::PostUpdate { audience, text } => {
+            prop_assert_eq!(
+                &new[0].kind,
+                &EventKind::UpdatePosted {
+                    audience: audience.clone(),
+                    text: text.trim().to_string()
+                }
+            );
+            if audience == "internal" {
+                prop_assert_eq!(after.last_update_at, Some(at));
+                prop_assert_eq!(after.update_reminded_at, None);
+            } else {
+                prop_assert_eq!(after.last_update_at, before.last_update_at);
+            }
         }
         Command::AddNote { text } => {
             prop_assert_eq!(

@@ -149,7 +149,7 @@ impl Engine {
         let fire_timer = move |timer: &TimerSpec, inc: &Incident| {
             let kinds = fire(timer, inc, &config, &overrides, now);
             TimerEffects {
-                messages: notifications(&timer.key, inc, &kinds, &delivery.notify),
+                messages: notifications(&timer.key, &config, inc, &kinds, &delivery.notify),
                 events: kinds
                     .into_iter()
                     .map(|kind| NewEvent {

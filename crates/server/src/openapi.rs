@@ -91,6 +91,9 @@ fn schemas() -> Value {
         "RoleAssignment": { "type": "object", "additionalProperties": false, "required": ["role", "person"],
             "properties": { "role": { "type": "string" }, "person": { "type": "string" } } },
         "Note": { "type": "object", "additionalProperties": false, "required": ["text"], "properties": { "text": { "type": "string" } } },
+        "StatusUpdate": { "type": "object", "additionalProperties": false, "required": ["text"], "properties": {
+            "text": { "type": "string" },
+            "audience": { "type": "string", "enum": ["internal", "executives", "customers", "regulators"], "default": "internal" } } },
         "Resolution": { "type": "object", "additionalProperties": false, "required": ["summary"], "properties": { "summary": { "type": "string" } } },
         "Reopen": { "type": "object", "additionalProperties": false, "required": ["reason"], "properties": { "reason": { "type": "string" } } },
         "VerifyReport": { "type": "object", "properties": {

@@ -327,3 +327,162 @@ escalation_policies:
     assert_eq!(received[0].1["incident_id"], id.as_str());
     running.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn delayed_notification_rules_follow_up_until_someone_acknowledges() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let (log, hook_url) = receiver().await;
+    // Dave gets the page on his webhook at once and, five minutes on, on a second one (the
+    // receiver tells them apart by query string); the step itself waits 15 minutes.
+    let yaml = format!(
+        r#"
+people:
+  - id: dave
+    name: Dave Test
+    time_zone: UTC
+    contact_methods:
+      - id: push
+        type: webhook
+        address: {hook_url}?push
+      - id: backup
+        type: webhook
+        address: {hook_url}?backup
+      - id: desk
+        type: phone
+        address: "+1 555 0101"
+    notification_rules:
+      - contact_method: push
+        after_minutes: 0
+      - contact_method: backup
+        after_minutes: 5
+      - contact_method: desk
+        after_minutes: 1
+teams: []
+schedules: []
+escalation_policies:
+  - id: default
+    name: Test policy
+    steps:
+      - targets:
+          - person: dave
+        escalate_after: 15m
+    repeat: 0
+"#
+    );
+    let config =
+        warroom_core::config::load(&[warroom_core::config::SourceFile::new("paging.yaml", &yaml)])
+            .expect("test config");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let clock = Arc::new(ManualClock::new(
+        "2026-11-22T10:00:00Z".parse().expect("time"),
+    ));
+    let running = warroom_server::start(
+        ServeOptions {
+            listen: "127.0.0.1:0".into(),
+            data_dir: dir.path().to_path_buf(),
+            database_url: None,
+            config,
+            demo: false,
+            engine: false,
+        },
+        clock.clone(),
+    )
+    .await
+    .expect("server starts");
+    let app = App {
+        base: format!("http://{}", running.addr),
+        admin: running.created_admin_token.clone().expect("admin token"),
+        http: reqwest::Client::new(),
+    };
+    let declare = |title: &str| json!({"title": title, "severity": "P1"});
+    let (_, ignored) = app
+        .call(
+            reqwest::Method::POST,
+            "/api/v1/incidents",
+            &app.admin,
+            Some(declare("Queue stuck")),
+        )
+        .await;
+    let (_, answered) = app
+        .call(
+            reqwest::Method::POST,
+            "/api/v1/incidents",
+            &app.admin,
+            Some(declare("Disk filling")),
+        )
+        .await;
+    let ignored = ignored["id"].as_str().expect("id").to_string();
+    let answered = answered["id"].as_str().expect("id").to_string();
+    running.engine.tick().await.expect("tick");
+    clock.advance(jiff::SignedDuration::from_mins(2));
+    let (status, _) = app
+        .call(
+            reqwest::Method::POST,
+            &format!("/api/v1/incidents/{answered}/acknowledge"),
+            &app.admin,
+            Some(json!({})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+
+    // 4m59s after the page nothing more has been sent.
+    clock.advance(jiff::SignedDuration::from_secs(179));
+    running.engine.tick().await.expect("tick");
+    let destinations = |log: &Vec<(String, Value)>| -> Vec<(String, String)> {
+        let mut v: Vec<(String, String)> = log
+            .iter()
+            .map(|(_, body)| {
+                (
+                    body["incident_id"].as_str().unwrap_or("").to_string(),
+                    body["data"]["type"].as_str().unwrap_or("").to_string(),
+                )
+            })
+            .collect();
+        v.sort();
+        v
+    };
+    let pages = |kind: &str| -> Vec<(String, String)> {
+        let mut v = vec![(ignored.clone(), kind.to_string())];
+        if kind == "page" {
+            v.push((answered.clone(), kind.to_string()));
+        }
+        v.sort();
+        v
+    };
+    assert_eq!(
+        destinations(&log.lock().expect("log")),
+        pages("page"),
+        "only the immediate pages so far"
+    );
+
+    // At five minutes the unanswered incident reaches Dave's backup hook; the acknowledged
+    // one does not, and the phone number is never "sent".
+    clock.advance(jiff::SignedDuration::from_secs(1));
+    running.engine.tick().await.expect("tick");
+    running.engine.tick().await.expect("tick again");
+    let mut expected = pages("page");
+    expected.push((ignored.clone(), "page_repeated".to_string()));
+    expected.sort();
+    assert_eq!(destinations(&log.lock().expect("log")), expected);
+    let (_, timeline) = app
+        .call(
+            reqwest::Method::GET,
+            &format!("/api/v1/incidents/{ignored}/events"),
+            &app.admin,
+            None,
+        )
+        .await;
+    let repeated: Vec<&Value> = timeline["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .filter(|e| e["kind"] == "page_repeated")
+        .collect();
+    assert_eq!(repeated.len(), 1, "{timeline}");
+    assert_eq!(repeated[0]["data"]["contact_method"], "backup");
+    // Firing again later sends nothing twice.
+    clock.advance(jiff::SignedDuration::from_mins(1));
+    running.engine.tick().await.expect("tick");
+    assert_eq!(log.lock().expect("log").len(), 3);
+    running.stop().await;
+}

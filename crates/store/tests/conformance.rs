@@ -853,8 +853,18 @@ async fn locked_updates_queue_and_respect_visibility(url: &str) {
     );
 }
 
+/// The built-in config with status updates due only weekly: the timer tests follow the
+/// acknowledgement deadline, and the update cadence (same 30 minutes at P1) would fire beside it.
+fn timer_config() -> Config {
+    let mut config = Config::builtin();
+    for s in &mut config.severities {
+        s.update_every = "1w".parse().expect("target");
+    }
+    config
+}
+
 fn plan(inc: &Incident) -> Vec<warroom_core::timer::TimerSpec> {
-    warroom_core::timer::desired_timers(inc, &Config::builtin())
+    warroom_core::timer::desired_timers(inc, &timer_config())
 }
 
 async fn declare_with_timers(
@@ -886,10 +896,11 @@ fn pager() -> Channel {
 }
 
 async fn fire_at(store: &dyn Store, now: Timestamp) -> Vec<warroom_store::FiredTimer> {
+    let config = timer_config();
     let fire = move |t: &warroom_core::timer::TimerSpec, inc: &Incident| -> TimerEffects {
-        let kinds = warroom_core::timer::fire(t, inc, &Config::builtin(), &[], now);
+        let kinds = warroom_core::timer::fire(t, inc, &config, &[], now);
         TimerEffects {
-            messages: notifications(&t.key, inc, &kinds, &[pager()]),
+            messages: notifications(&t.key, &config, inc, &kinds, &[pager()]),
             events: kinds
                 .into_iter()
                 .map(|kind| NewEvent {
@@ -915,8 +926,15 @@ async fn timers_fire_once_whatever_the_clock_does(url: &str) {
     // P1: acknowledge within 30 minutes.
     let inc = declare_with_timers(&*store, "Nobody answers", "P1", t0()).await;
     let timers = store.timers(&inc.id).await.expect("timers");
-    assert_eq!(timers.len(), 1);
-    assert_eq!(timers[0].timer.due_at, t0() + SignedDuration::from_mins(30));
+    let due: Vec<_> = timers.iter().map(|t| t.timer.due_at).collect();
+    // The acknowledgement deadline, and the (here weekly) status-update reminder.
+    assert_eq!(
+        due,
+        [
+            t0() + SignedDuration::from_mins(30),
+            t0() + SignedDuration::from_hours(24 * 7)
+        ]
+    );
     assert_eq!(timers[0].fired_at, None);
 
     assert!(

@@ -64,6 +64,10 @@ pub enum Change {
     Note {
         text: String,
     },
+    PostUpdate {
+        audience: String,
+        text: String,
+    },
     Severity {
         severity: String,
         reason: Option<String>,
@@ -96,6 +100,10 @@ pub async fn change(api: &Api, out: Out, id: &str, change: Change) -> Result<()>
             api.post(&format!("{base}/notes"), &json!({ "text": text }))
                 .await?
         }
+        Change::PostUpdate { audience, text } => {
+            let body = json!({ "audience": audience, "text": text });
+            api.post(&format!("{base}/updates"), &body).await?
+        }
         Change::Severity { severity, reason } => {
             let body = with_reason(json!({ "severity": severity }), reason);
             api.post(&format!("{base}/severity"), &body).await?
@@ -125,6 +133,9 @@ pub async fn change(api: &Api, out: Out, id: &str, change: Change) -> Result<()>
             Change::Assign { role, person } => format!("{}: {role} is now {person}", i.id),
             Change::Unassign { role } => format!("{}: {role} unassigned", i.id),
             Change::Note { .. } => format!("Note added to {}", i.id),
+            Change::PostUpdate { audience, .. } => {
+                format!("{}: update to {audience} recorded", i.id)
+            }
             Change::Severity { .. } => format!("{}: severity {}", i.id, i.severity),
             Change::Status { .. } => format!("{}: status {}", i.id, i.status),
             Change::Resolve { .. } => format!("Resolved {}", i.id),

@@ -63,6 +63,10 @@ async fn client_command(command: Command, api: &Api, out: Out) -> Result<()> {
             let text = text.join(" ");
             incident::change(api, out, &id, Change::Note { text }).await
         }
+        Command::PostUpdate { id, audience, text } => {
+            let text = text.join(" ");
+            incident::change(api, out, &id, Change::PostUpdate { audience, text }).await
+        }
         Command::Sev {
             id,
             severity,

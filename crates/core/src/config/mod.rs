@@ -3,7 +3,8 @@
 //!
 //! A config directory holds YAML files (also one level of subdirectories, e.g. `playbooks/`);
 //! each file may define any of the top-level sections (`severities`, `roles`, `incident_types`,
-//! `services`, `triage_questions`, `people`, `teams`, `schedules` at most once across the
+//! `services`, `triage_questions`, `people`, `teams`, `schedules`, `escalation_policies`,
+//! `business_hours` at most once across the
 //! directory; `playbooks` in as many files as you like). A section no file defines comes from the
 //! built-in default (the repository's `config/` directory, embedded), except that the built-in
 //! `people`, `teams` and `schedules` are one example set used only when no file defines any of
@@ -48,6 +49,9 @@ pub struct Config {
     /// Escalation policies.
     #[serde(default)]
     pub escalation_policies: Vec<crate::escalation::EscalationPolicy>,
+    /// Working days and hours, for "next business day" targets and business-day clocks.
+    #[serde(default)]
+    pub business_hours: crate::calendar::BusinessCalendar,
     /// Things worth knowing that do not stop the config from loading.
     #[serde(skip)]
     pub warnings: Vec<String>,

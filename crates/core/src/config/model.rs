@@ -160,6 +160,21 @@ pub(crate) struct LayerText {
     pub restrictions: Vec<RestrictionText>,
 }
 
+/// The working calendar as written in a file.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct BusinessHoursText {
+    pub time_zone: String,
+    #[serde(default)]
+    pub days: Option<Vec<String>>,
+    #[serde(default)]
+    pub start: Option<String>,
+    #[serde(default)]
+    pub end: Option<String>,
+    #[serde(default)]
+    pub holidays: Vec<String>,
+}
+
 /// A rotation as written in a file.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]

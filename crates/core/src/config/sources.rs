@@ -8,8 +8,8 @@ use serde::Deserialize;
 use super::Config;
 use super::locate::{Seg, locate};
 use super::model::{
-    IncidentTypeDef, PersonText, RestrictionText, RoleDef, RotationText, ScheduleText, ServiceDef,
-    Severity, SeverityText, TriageQuestion,
+    BusinessHoursText, IncidentTypeDef, PersonText, RestrictionText, RoleDef, RotationText,
+    ScheduleText, ServiceDef, Severity, SeverityText, TriageQuestion,
 };
 use crate::duration::{Duration, Target};
 use crate::escalation::EscalationPolicy;
@@ -104,6 +104,8 @@ struct FileSections {
     schedules: Option<Vec<ScheduleText>>,
     #[serde(default)]
     escalation_policies: Option<Vec<EscalationPolicy>>,
+    #[serde(default)]
+    business_hours: Option<BusinessHoursText>,
 }
 
 /// The built-in configuration as files (path relative to a config directory, text): what
@@ -112,6 +114,10 @@ pub const BUILTIN_FILES: &[(&str, &str)] = &[
     (
         "escalation_policies.yaml",
         include_str!("../../../../config/escalation_policies.yaml"),
+    ),
+    (
+        "business_hours.yaml",
+        include_str!("../../../../config/business_hours.yaml"),
     ),
     (
         "severities.yaml",
@@ -227,6 +233,9 @@ pub fn load(files: &[SourceFile]) -> Result<Config, ConfigError> {
     let types = pick(user.incident_types, defaults.incident_types, offset);
     let services = pick(user.services, defaults.services, offset);
     let triage = pick(user.triage_questions, defaults.triage_questions, offset);
+    let business_hours = user
+        .business_hours
+        .or(defaults.business_hours.map(|(f, b)| (f + offset, b)));
     // The built-in people, teams and schedules are one example set that refers to itself: it
     // applies only when no file defines any of the three, so a team's own people never meet
     // dangling example schedules (and `people: []` turns the example off).
@@ -290,6 +299,7 @@ pub fn load(files: &[SourceFile]) -> Result<Config, ConfigError> {
         teams: Vec::new(),
         schedules: Vec::new(),
         escalation_policies: Vec::new(),
+        business_hours: Default::default(),
         warnings: Vec::new(),
     };
     let mut warnings = Vec::new();
@@ -330,6 +340,9 @@ pub fn load(files: &[SourceFile]) -> Result<Config, ConfigError> {
         .unwrap_or_default();
     let escalation_policies = policies
         .map(|p| v.escalation_policies(p, &person_ids, &teams, &schedules, &roles))
+        .unwrap_or_default();
+    let business_hours = business_hours
+        .and_then(|(file, text)| v.business_hours(file, text))
         .unwrap_or_default();
     for (i, svc) in services.iter().enumerate() {
         if let Some(policy) = &svc.escalation_policy
@@ -376,6 +389,7 @@ pub fn load(files: &[SourceFile]) -> Result<Config, ConfigError> {
             teams,
             schedules,
             escalation_policies,
+            business_hours,
             warnings,
         })
     } else {
@@ -394,6 +408,8 @@ struct Merged {
     teams: Option<Placed<Team>>,
     schedules: Option<Placed<ScheduleText>>,
     escalation_policies: Option<Placed<EscalationPolicy>>,
+    /// (file, calendar)
+    business_hours: Option<(usize, BusinessHoursText)>,
     /// (file, position in that file's list, playbook)
     playbooks: Vec<(usize, usize, Playbook)>,
     /// Some file has a `playbooks` key, even an empty one.
@@ -469,6 +485,9 @@ fn parse_all(files: &[SourceFile], problems: &mut Vec<ConfigProblem>) -> Merged 
             merged.escalation_policies = sections
                 .escalation_policies
                 .map(|items| Placed { file: index, items });
+        }
+        if claim("business_hours", sections.business_hours.is_some()) {
+            merged.business_hours = sections.business_hours.map(|b| (index, b));
         }
         if claim("schedules", sections.schedules.is_some()) {
             merged.schedules = sections
@@ -1143,6 +1162,67 @@ impl Validator<'_> {
             }),
             _ => None,
         }
+    }
+
+    fn business_hours(
+        &mut self,
+        file: usize,
+        text: BusinessHoursText,
+    ) -> Option<crate::calendar::BusinessCalendar> {
+        let at = |rest: &[Seg<'static>]| -> Vec<Seg<'static>> {
+            let mut p = vec![Seg::Key("business_hours")];
+            p.extend_from_slice(rest);
+            p
+        };
+        let before = self.problems.len();
+        let mut calendar = crate::calendar::BusinessCalendar::default();
+        match TimeZoneName::new(&text.time_zone) {
+            Ok(tz) => calendar.time_zone = tz,
+            Err(why) => self.report(file, &at(&[Seg::Key("time_zone")]), why),
+        }
+        if let Some(days) = text.days {
+            calendar.days.clear();
+            for (d, day) in days.iter().enumerate() {
+                match day.parse::<Day>() {
+                    Ok(day) if !calendar.days.contains(&day) => calendar.days.push(day),
+                    Ok(_) => {}
+                    Err(why) => self.report(file, &at(&[Seg::Key("days"), Seg::Index(d)]), why),
+                }
+            }
+            if days.is_empty() {
+                self.report(
+                    file,
+                    &at(&[Seg::Key("days")]),
+                    "`days` must list at least one working day (mon..sun)".into(),
+                );
+            }
+        }
+        for (key, slot) in [("start", &text.start), ("end", &text.end)] {
+            if let Some(t) = slot {
+                match t.parse::<LocalTime>() {
+                    Ok(t) if key == "start" => calendar.start = t,
+                    Ok(t) => calendar.end = t,
+                    Err(why) => self.report(file, &at(&[Seg::Key(key)]), why),
+                }
+            }
+        }
+        if self.problems.len() == before && calendar.end <= calendar.start {
+            self.report(
+                file,
+                &at(&[Seg::Key("end")]),
+                format!(
+                    "`end` ({}) must be after `start` ({})",
+                    calendar.end, calendar.start
+                ),
+            );
+        }
+        for (h, day) in text.holidays.iter().enumerate() {
+            match parse_date(day) {
+                Ok(d) => calendar.holidays.push(d),
+                Err(why) => self.report(file, &at(&[Seg::Key("holidays"), Seg::Index(h)]), why),
+            }
+        }
+        (self.problems.len() == before).then_some(calendar)
     }
 
     fn restriction(

@@ -457,6 +457,33 @@ pub async fn note(
     Ok((StatusCode::CREATED, Json(inc)))
 }
 
+/// Body of a status update.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateBody {
+    text: String,
+    #[serde(default)]
+    audience: Option<String>,
+}
+
+/// `POST /api/v1/incidents/{id}/updates`
+pub async fn post_update(
+    State(state): State<AppState>,
+    auth: Auth,
+    PathParams(id): PathParams<String>,
+    JsonBody(b): JsonBody<UpdateBody>,
+) -> Result<(StatusCode, Json<Incident>), ApiError> {
+    let id = parse_id(&id)?;
+    let command = Command::PostUpdate {
+        audience: b
+            .audience
+            .unwrap_or_else(|| warroom_core::command::INTERNAL_AUDIENCE.to_string()),
+        text: b.text,
+    };
+    let inc = execute(&state, &auth, &id, command).await?;
+    Ok((StatusCode::CREATED, Json(inc)))
+}
+
 /// Body of a resolution.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -86,6 +86,7 @@ routes! {
     POST "/api/v1/incidents/{id}/roles" => incidents::assign, Some(Commander), "Assign an incident role", Some("RoleAssignment"), 200, "Incident";
     DELETE "/api/v1/incidents/{id}/roles/{role}" => incidents::unassign, Some(Commander), "Leave a role empty", None, 200, "Incident";
     POST "/api/v1/incidents/{id}/notes" => incidents::note, Some(Responder), "Add a note", Some("Note"), 201, "Incident";
+    POST "/api/v1/incidents/{id}/updates" => incidents::post_update, Some(Responder), "Record a status update sent to an audience (internal updates reset the update cadence)", Some("StatusUpdate"), 201, "Incident";
     POST "/api/v1/incidents/{id}/resolve" => incidents::resolve, Some(Responder), "Resolve with a summary", Some("Resolution"), 200, "Incident";
     POST "/api/v1/incidents/{id}/close" => incidents::close, Some(Commander), "Close a resolved incident", None, 200, "Incident";
     POST "/api/v1/incidents/{id}/reopen" => incidents::reopen, Some(Commander), "Reopen a resolved or closed incident", Some("Reopen"), 200, "Incident";
