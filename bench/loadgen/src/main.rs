@@ -6,6 +6,18 @@
 //! not 2xx, and transport failures). Set-up requests (declaring the hot incident, seeding
 //! incidents for `list`) are not timed.
 //!
+//! Alert ingestion: `pd-unique` and `pd-repeat` send one PagerDuty Events API v2 trigger per
+//! request to Warroom's `POST /v2/enqueue`; `am-alerts` and `am-batch` post to Prometheus
+//! Alertmanager's own `POST /api/v2/alerts` (one alert, or `--batch` alerts, per request), so
+//! the same tool measures both sides. A 429 is not an error: it is counted apart
+//! (`throttled`), and for the PagerDuty scenarios the event is sent again after `Retry-After`
+//! (as PagerDuty's clients do), so every event is accepted in the end; such an event's latency
+//! runs from its first send to the accepted answer, waits included.
+//!
+//! `--rate R` paces the run: request `i` is due `i / R` seconds after the start, and its latency
+//! is counted from when it was due, not from when a worker got round to it, so a stalled server
+//! cannot hide its stall by slowing the client down (no coordinated omission).
+//!
 //! It only talks to loopback addresses: it is a benchmark tool, not a way to load someone
 //! else's server.
 
@@ -31,14 +43,23 @@ struct Args {
     /// Base URL of the server; loopback only (127.0.0.1, localhost, [::1]).
     #[arg(long, value_name = "URL")]
     url: String,
-    /// Bearer token (responder or above).
+    /// Bearer token (responder or above); needed by declare, note, read and list.
     #[arg(
         long,
         env = "WARROOM_TOKEN",
         hide_env_values = true,
         value_name = "TOKEN"
     )]
-    token: String,
+    token: Option<String>,
+    /// Integration routing key (32 hex characters) for pd-unique and pd-repeat; it travels in
+    /// the body, as in PagerDuty's Events API v2.
+    #[arg(
+        long,
+        env = "WARROOM_ROUTING_KEY",
+        hide_env_values = true,
+        value_name = "KEY"
+    )]
+    routing_key: Option<String>,
     /// What to send.
     #[arg(long, value_enum)]
     scenario: Scenario,
@@ -51,6 +72,17 @@ struct Args {
     /// `list`: open incidents that must exist before the run (declared if missing).
     #[arg(long, default_value_t = 300, value_parser = clap::value_parser!(u64).range(0..=100_000))]
     list_incidents: u64,
+    /// `pd-repeat`: how many dedup keys the triggers cycle over.
+    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    dedup_keys: u64,
+    /// `am-batch`: alerts per request (each request counts this many events).
+    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u64).range(1..=10_000))]
+    batch: u64,
+    /// Fixed rate, in requests per second (events per second when a request carries one
+    /// event); latency counts from when each request was due. Without it, every worker sends
+    /// its next request as soon as the previous one is answered.
+    #[arg(long, value_name = "PER_SECOND", value_parser = parse_rate)]
+    rate: Option<f64>,
     /// Per-request timeout, seconds.
     #[arg(long, default_value_t = 60)]
     timeout: u64,
@@ -69,6 +101,14 @@ enum Scenario {
     Read,
     /// GET /api/v1/incidents?status=open&limit=50 with `--list-incidents` open incidents.
     List,
+    /// POST /v2/enqueue: a PagerDuty v2 trigger with a new dedup key per request.
+    PdUnique,
+    /// POST /v2/enqueue: PagerDuty v2 triggers cycling over `--dedup-keys` dedup keys.
+    PdRepeat,
+    /// Alertmanager's POST /api/v2/alerts: one new alert per request.
+    AmAlerts,
+    /// Alertmanager's POST /api/v2/alerts: `--batch` new alerts per request.
+    AmBatch,
 }
 
 impl Scenario {
@@ -78,7 +118,38 @@ impl Scenario {
             Scenario::Note => "note",
             Scenario::Read => "read",
             Scenario::List => "list",
+            Scenario::PdUnique => "pd-unique",
+            Scenario::PdRepeat => "pd-repeat",
+            Scenario::AmAlerts => "am-alerts",
+            Scenario::AmBatch => "am-batch",
         }
+    }
+
+    /// The scenarios that talk to Warroom's incident API with a bearer token.
+    fn needs_token(self) -> bool {
+        matches!(
+            self,
+            Scenario::Declare | Scenario::Note | Scenario::Read | Scenario::List
+        )
+    }
+
+    /// PagerDuty senders retry a 429 after `Retry-After`; the other scenarios only count it.
+    fn retries_throttled(self) -> bool {
+        matches!(self, Scenario::PdUnique | Scenario::PdRepeat)
+    }
+}
+
+/// `--rate`: a finite number of requests per second, above 0.
+fn parse_rate(text: &str) -> Result<f64, String> {
+    let rate: f64 = text
+        .parse()
+        .map_err(|_| format!("{text:?} is not a number"))?;
+    if rate.is_finite() && rate > 0.0 && rate <= 10_000_000.0 {
+        Ok(rate)
+    } else {
+        Err(format!(
+            "{text}: the rate must be above 0 and at most 10000000"
+        ))
     }
 }
 
@@ -162,16 +233,101 @@ async fn check_loopback(url: &Url) -> Result<()> {
 #[derive(Default)]
 struct WorkerResult {
     samples: Vec<Duration>,
+    /// Final answer per request (after retries): status code, or `transport`.
     statuses: BTreeMap<String, u64>,
+    /// 429 answers, retried or not.
+    throttled: u64,
+    /// Requests sent again after a 429 (each counted once, however many retries it took).
+    retried: u64,
     first_error: Option<String>,
 }
+
+/// Body builder: request index to the JSON body's bytes (None: no body).
+type BodyFn = Box<dyn Fn(u64) -> Option<Vec<u8>> + Send + Sync>;
 
 /// The fixed part of every timed request.
 struct Target {
     method: Method,
     url: Url,
-    /// Body builder: request index to JSON body (None: no body).
-    body: fn(&str, u64) -> Option<Value>,
+    body: BodyFn,
+    /// Events one request carries (alerts in an Alertmanager batch; otherwise 1).
+    events_per_request: u64,
+    /// Send a request again after a 429 and its `Retry-After`.
+    retry_throttled: bool,
+}
+
+/// A 429 is retried at most this many times for one request before it counts as an error.
+const MAX_THROTTLED_RETRIES: u32 = 1000;
+
+/// The wait after a 429 without a usable `Retry-After` (seconds form only, as PagerDuty sends).
+const DEFAULT_RETRY_AFTER: Duration = Duration::from_secs(1);
+
+/// `Retry-After` in its delay-seconds form; the HTTP-date form and garbage give `None`.
+fn parse_retry_after(value: Option<&str>) -> Option<Duration> {
+    let secs: u64 = value?.trim().parse().ok()?;
+    Some(Duration::from_secs(secs.min(300)))
+}
+
+fn to_bytes(v: Option<Value>) -> Option<Vec<u8>> {
+    v.map(|v| v.to_string().into_bytes())
+}
+
+/// A PagerDuty Events API v2 trigger, about 400 bytes, as a monitoring tool would send it.
+/// `host` varies the source so summaries are not all identical.
+fn pd_trigger(routing_key: &str, dedup_key: &str, host: u64, i: u64) -> Value {
+    json!({
+        "routing_key": routing_key,
+        "event_action": "trigger",
+        "dedup_key": dedup_key,
+        "payload": {
+            "summary": format!("Disk almost full on host-{host}: 3% free on /var"),
+            "source": format!("host-{host}.loadgen.example"),
+            "severity": "error",
+            "component": "disk",
+            "group": "loadgen",
+            "class": "disk_full",
+            "custom_details": {"free_percent": 3, "mount": "/var", "event": i},
+        },
+        "client": "warroom-loadgen",
+    })
+}
+
+/// `pd-unique`: a dedup key no other request of any run uses.
+fn pd_unique_body(routing_key: &str, tag: &str, i: u64) -> Value {
+    pd_trigger(routing_key, &format!("loadgen-{tag}-{i}"), i % 1000, i)
+}
+
+/// `pd-repeat`: request `i` uses key `i mod keys` of this run, so after the first `keys`
+/// requests every trigger lands on an open alert.
+fn pd_repeat_body(routing_key: &str, tag: &str, keys: u64, i: u64) -> Value {
+    let k = i % keys.max(1);
+    pd_trigger(routing_key, &format!("loadgen-{tag}-r{k}"), k, i)
+}
+
+/// One Alertmanager API v2 alert with a label set no other alert of any run has. No
+/// `startsAt`/`endsAt`: Alertmanager fills in now and now + resolve_timeout.
+fn am_alert(tag: &str, i: u64) -> Value {
+    json!({
+        "labels": {
+            "alertname": "LoadgenDiskFull",
+            "job": "loadgen",
+            "severity": "warning",
+            "instance": format!("host-{i}.loadgen.example:9100"),
+            "run": tag,
+        },
+        "annotations": {"summary": format!("Disk almost full on host-{i}: 3% free on /var")},
+        "generatorURL": "http://127.0.0.1:9090/graph?g0.expr=disk_free_percent%3C5",
+    })
+}
+
+/// `am-alerts` (`batch` 1) and `am-batch`: request `i` carries alerts `i*batch ..
+/// (i+1)*batch`, a JSON array as `POST /api/v2/alerts` takes it.
+fn am_batch_body(tag: &str, batch: u64, i: u64) -> Value {
+    Value::Array(
+        (i * batch..(i + 1) * batch)
+            .map(|n| am_alert(tag, n))
+            .collect(),
+    )
 }
 
 fn declare_body(tag: &str, i: u64) -> Option<Value> {
@@ -189,7 +345,15 @@ fn no_body(_: &str, _: u64) -> Option<Value> {
 struct Api {
     client: Client,
     base: Url,
-    token: String,
+    /// Sent as a bearer token when present.
+    token: Option<String>,
+}
+
+/// One answer: status, the `Retry-After` header if any, and the body.
+struct Answer {
+    status: StatusCode,
+    retry_after: Option<String>,
+    text: String,
 }
 
 impl Api {
@@ -199,27 +363,37 @@ impl Api {
             .with_context(|| format!("joining {path} to the base URL"))
     }
 
-    async fn send(
-        &self,
-        method: Method,
-        url: Url,
-        body: Option<&Value>,
-    ) -> Result<(StatusCode, String)> {
-        let mut req = self.client.request(method, url).bearer_auth(&self.token);
+    async fn send(&self, method: Method, url: Url, body: Option<&[u8]>) -> Result<Answer> {
+        let mut req = self.client.request(method, url);
+        if let Some(token) = &self.token {
+            req = req.bearer_auth(token);
+        }
         if let Some(b) = body {
-            req = req.json(b);
+            req = req
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .body(b.to_vec());
         }
         let resp = req.send().await?;
         let status = resp.status();
+        let retry_after = resp
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
         let text = resp.text().await?;
-        Ok((status, text))
+        Ok(Answer {
+            status,
+            retry_after,
+            text,
+        })
     }
 
     /// An untimed set-up call that must succeed; returns the JSON answer.
     async fn setup(&self, method: Method, url: Url, body: Option<Value>) -> Result<Value> {
         let what = format!("set-up {method} {}", url.path());
-        let (status, text) = self
-            .send(method, url, body.as_ref())
+        let bytes = to_bytes(body);
+        let Answer { status, text, .. } = self
+            .send(method, url, bytes.as_deref())
             .await
             .with_context(|| what.clone())?;
         ensure!(status.is_success(), "{what}: {status}: {}", text.trim());
@@ -272,6 +446,25 @@ async fn run(args: Args) -> Result<()> {
     let base = Url::parse(&args.url).with_context(|| format!("--url {:?}", args.url))?;
     check_loopback(&base).await?;
     let concurrency = usize::try_from(args.concurrency).context("--concurrency")?;
+    ensure!(
+        !args.scenario.needs_token() || args.token.is_some(),
+        "--token (or WARROOM_TOKEN) is needed for the {} scenario",
+        args.scenario.name()
+    );
+    let routing_key = match args.scenario {
+        Scenario::PdUnique | Scenario::PdRepeat => Some(
+            args.routing_key
+                .clone()
+                .filter(|k| !k.is_empty())
+                .with_context(|| {
+                    format!(
+                        "--routing-key (or WARROOM_ROUTING_KEY) is needed for the {} scenario",
+                        args.scenario.name()
+                    )
+                })?,
+        ),
+        _ => None,
+    };
     let client = Client::builder()
         .pool_max_idle_per_host(concurrency)
         .timeout(Duration::from_secs(args.timeout))
@@ -281,7 +474,8 @@ async fn run(args: Args) -> Result<()> {
     let api = Arc::new(Api {
         client,
         base,
-        token: args.token.clone(),
+        // Alertmanager and PagerDuty's endpoint take no bearer token.
+        token: args.token.clone().filter(|_| args.scenario.needs_token()),
     });
     #[allow(clippy::disallowed_methods)] // a benchmark report, not domain time
     let started_at = jiff::Timestamp::now();
@@ -293,34 +487,40 @@ async fn run(args: Args) -> Result<()> {
     );
 
     // Untimed set-up.
+    let simple = |method: Method, url: Url, body: fn(&str, u64) -> Option<Value>| {
+        let tag = tag.clone();
+        Target {
+            method,
+            url,
+            body: Box::new(move |i| to_bytes(body(&tag, i))),
+            events_per_request: 1,
+            retry_throttled: false,
+        }
+    };
     let (target, setup_note) = match args.scenario {
         Scenario::Declare => (
-            Target {
-                method: Method::POST,
-                url: api.url("/api/v1/incidents")?,
-                body: declare_body,
-            },
+            simple(Method::POST, api.url("/api/v1/incidents")?, declare_body),
             String::new(),
         ),
         Scenario::Note => {
             let id = api.declare(&format!("loadgen {tag} hot incident")).await?;
             (
-                Target {
-                    method: Method::POST,
-                    url: api.url(&format!("/api/v1/incidents/{id}/notes"))?,
-                    body: note_body,
-                },
+                simple(
+                    Method::POST,
+                    api.url(&format!("/api/v1/incidents/{id}/notes"))?,
+                    note_body,
+                ),
                 format!("hot incident {id}"),
             )
         }
         Scenario::Read => {
             let id = api.declare(&format!("loadgen {tag} read target")).await?;
             (
-                Target {
-                    method: Method::GET,
-                    url: api.url(&format!("/api/v1/incidents/{id}"))?,
-                    body: no_body,
-                },
+                simple(
+                    Method::GET,
+                    api.url(&format!("/api/v1/incidents/{id}"))?,
+                    no_body,
+                ),
                 format!("incident {id}"),
             )
         }
@@ -330,26 +530,67 @@ async fn run(args: Args) -> Result<()> {
             seed(&api, &tag, missing, concurrency).await?;
             let now = api.count_open(u64::MAX).await?;
             (
-                Target {
-                    method: Method::GET,
-                    url: api.url("/api/v1/incidents?status=open&limit=50")?,
-                    body: no_body,
-                },
+                simple(
+                    Method::GET,
+                    api.url("/api/v1/incidents?status=open&limit=50")?,
+                    no_body,
+                ),
                 format!("{now} open incidents ({missing} seeded)"),
+            )
+        }
+        Scenario::PdUnique | Scenario::PdRepeat => {
+            let (key, tag) = (routing_key.clone().unwrap_or_default(), tag.clone());
+            let body: BodyFn = if args.scenario == Scenario::PdUnique {
+                Box::new(move |i| to_bytes(Some(pd_unique_body(&key, &tag, i))))
+            } else {
+                let keys = args.dedup_keys;
+                Box::new(move |i| to_bytes(Some(pd_repeat_body(&key, &tag, keys, i))))
+            };
+            (
+                Target {
+                    method: Method::POST,
+                    url: api.url("/v2/enqueue")?,
+                    body,
+                    events_per_request: 1,
+                    retry_throttled: args.scenario.retries_throttled(),
+                },
+                if args.scenario == Scenario::PdRepeat {
+                    format!("{} dedup keys", args.dedup_keys)
+                } else {
+                    String::new()
+                },
+            )
+        }
+        Scenario::AmAlerts | Scenario::AmBatch => {
+            let batch = if args.scenario == Scenario::AmBatch {
+                args.batch
+            } else {
+                1
+            };
+            let tag = tag.clone();
+            (
+                Target {
+                    method: Method::POST,
+                    url: api.url("/api/v2/alerts")?,
+                    body: Box::new(move |i| to_bytes(Some(am_batch_body(&tag, batch, i)))),
+                    events_per_request: batch,
+                    retry_throttled: false,
+                },
+                format!("{batch} alerts per request"),
             )
         }
     };
 
     // Timed run: workers take request numbers from a shared counter until N are sent.
     let target = Arc::new(target);
-    let tag = Arc::new(tag);
     let next = Arc::new(AtomicU64::new(0));
     let total = args.requests;
+    let rate = args.rate;
     let cpu_before = own_cpu_seconds();
     let begin = Instant::now();
     let mut workers = Vec::with_capacity(concurrency);
     for _ in 0..concurrency {
-        let (api, target, tag, next) = (api.clone(), target.clone(), tag.clone(), next.clone());
+        let (api, target, next) = (api.clone(), target.clone(), next.clone());
         workers.push(tokio::spawn(async move {
             let mut out = WorkerResult::default();
             loop {
@@ -357,20 +598,51 @@ async fn run(args: Args) -> Result<()> {
                 if i >= total {
                     return out;
                 }
-                let body = (target.body)(&tag, i);
-                let t0 = Instant::now();
-                let res = api
-                    .send(target.method.clone(), target.url.clone(), body.as_ref())
-                    .await;
-                out.samples.push(t0.elapsed());
-                let (key, err) = match res {
-                    Ok((s, _)) if s.is_success() => (s.as_u16().to_string(), None),
-                    Ok((s, text)) => (
-                        s.as_u16().to_string(),
-                        Some(format!("{s}: {}", text.trim())),
-                    ),
-                    Err(e) => ("transport".to_string(), Some(format!("{e:#}"))),
+                let body = (target.body)(i);
+                let t0 = match rate {
+                    Some(r) => {
+                        let due = begin + due_after(i, r);
+                        tokio::time::sleep_until(due.into()).await;
+                        due
+                    }
+                    None => Instant::now(),
                 };
+                let mut retries = 0u32;
+                let (key, err) = loop {
+                    let res = api
+                        .send(target.method.clone(), target.url.clone(), body.as_deref())
+                        .await;
+                    match res {
+                        Ok(a) if a.status.is_success() => {
+                            break (a.status.as_u16().to_string(), None);
+                        }
+                        Ok(a) if a.status == StatusCode::TOO_MANY_REQUESTS => {
+                            out.throttled += 1;
+                            if target.retry_throttled && retries < MAX_THROTTLED_RETRIES {
+                                if retries == 0 {
+                                    out.retried += 1;
+                                }
+                                retries += 1;
+                                let wait = parse_retry_after(a.retry_after.as_deref())
+                                    .unwrap_or(DEFAULT_RETRY_AFTER);
+                                tokio::time::sleep(wait).await;
+                                continue;
+                            }
+                            let err = target
+                                .retry_throttled
+                                .then(|| format!("429 after {retries} retries: {}", a.text.trim()));
+                            break ("429".to_string(), err);
+                        }
+                        Ok(a) => {
+                            break (
+                                a.status.as_u16().to_string(),
+                                Some(format!("{}: {}", a.status, a.text.trim())),
+                            );
+                        }
+                        Err(e) => break ("transport".to_string(), Some(format!("{e:#}"))),
+                    }
+                };
+                out.samples.push(t0.elapsed());
                 *out.statuses.entry(key).or_default() += 1;
                 if out.first_error.is_none() {
                     out.first_error = err;
@@ -380,6 +652,7 @@ async fn run(args: Args) -> Result<()> {
     }
     let mut samples = Vec::with_capacity(usize::try_from(total).unwrap_or(0));
     let mut statuses: BTreeMap<String, u64> = BTreeMap::new();
+    let (mut throttled, mut retried) = (0u64, 0u64);
     let mut first_error = None;
     for w in workers {
         let r = w.await.context("a worker panicked")?;
@@ -387,6 +660,8 @@ async fn run(args: Args) -> Result<()> {
         for (k, v) in r.statuses {
             *statuses.entry(k).or_default() += v;
         }
+        throttled += r.throttled;
+        retried += r.retried;
         if first_error.is_none() {
             first_error = r.first_error;
         }
@@ -395,13 +670,11 @@ async fn run(args: Args) -> Result<()> {
     let cpu = own_cpu_seconds()
         .zip(cpu_before)
         .map(|(after, before)| after - before);
-    let errors: u64 = statuses
-        .iter()
-        .filter(|(k, _)| !k.starts_with('2'))
-        .map(|(_, v)| v)
-        .sum();
+    let errors = count_errors(&statuses, target.retry_throttled);
     let lat = Latencies::from_samples(samples).context("no samples")?;
     let rps = total as f64 / elapsed.as_secs_f64();
+    let events = total * target.events_per_request;
+    let eps = events as f64 / elapsed.as_secs_f64();
 
     if args.json {
         let report = json!({
@@ -411,9 +684,15 @@ async fn run(args: Args) -> Result<()> {
             "setup": setup_note,
             "requests": total,
             "concurrency": args.concurrency,
+            "rate": rate,
             "seconds": elapsed.as_secs_f64(),
             "rps": rps,
+            "events": events,
+            "events_per_request": target.events_per_request,
+            "eps": eps,
             "errors": errors,
+            "throttled": throttled,
+            "retried": retried,
             "statuses": statuses,
             "first_error": first_error,
             "client_cpu_seconds": cpu,
@@ -421,6 +700,7 @@ async fn run(args: Args) -> Result<()> {
                 "p50": ms(lat.p50),
                 "p90": ms(lat.p90),
                 "p99": ms(lat.p99),
+                "p999": ms(lat.p999),
                 "max": ms(lat.max),
                 "mean": ms(lat.mean),
             },
@@ -428,16 +708,21 @@ async fn run(args: Args) -> Result<()> {
         println!("{report}");
     } else {
         println!(
-            "{} c={} n={}: {:.1} req/s in {:.2} s, latency p50 {:.2} ms, p90 {:.2} ms, p99 {:.2} ms, max {:.2} ms, errors {}{}{}",
+            "{} c={} n={}{}: {:.1} req/s ({:.1} events/s) in {:.2} s, latency p50 {:.2} ms, p90 {:.2} ms, p99 {:.2} ms, p99.9 {:.2} ms, max {:.2} ms, 429s {} ({} requests retried), errors {}{}{}",
             args.scenario.name(),
             args.concurrency,
             total,
+            rate.map(|r| format!(" rate={r}/s")).unwrap_or_default(),
             rps,
+            eps,
             elapsed.as_secs_f64(),
             ms(lat.p50),
             ms(lat.p90),
             ms(lat.p99),
+            ms(lat.p999),
             ms(lat.max),
+            throttled,
+            retried,
             errors,
             if errors > 0 {
                 format!(" {statuses:?}")
@@ -455,6 +740,21 @@ async fn run(args: Args) -> Result<()> {
         eprintln!("warning: {errors} of {total} requests failed; first: {e}");
     }
     Ok(())
+}
+
+/// When request `i` is due after the start at `rate` requests per second.
+fn due_after(i: u64, rate: f64) -> Duration {
+    Duration::from_secs_f64(i as f64 / rate)
+}
+
+/// Requests whose final answer was neither 2xx nor, where 429s are only counted (not
+/// retried), a 429. A 429 that outlasted every retry is an error.
+fn count_errors(statuses: &BTreeMap<String, u64>, retry_throttled: bool) -> u64 {
+    statuses
+        .iter()
+        .filter(|(k, _)| !k.starts_with('2') && (retry_throttled || k.as_str() != "429"))
+        .map(|(_, v)| v)
+        .sum()
 }
 
 /// User + system CPU time of this process so far, from `/proc/self/stat` (Linux; `None`
@@ -560,6 +860,112 @@ mod tests {
         assert_eq!(parse_cpu_ticks(line), Some(325));
         assert_eq!(parse_cpu_ticks("garbage"), None);
         assert!(own_cpu_seconds().is_none_or(|s| s >= 0.0));
+    }
+
+    #[test]
+    fn pagerduty_bodies_follow_events_api_v2() {
+        let key = "0123456789abcdef0123456789abcdef";
+        let a = pd_unique_body(key, "t", 1);
+        assert_eq!(a["routing_key"], key);
+        assert_eq!(a["event_action"], "trigger");
+        assert_eq!(a["payload"]["severity"], "error");
+        assert!(
+            a["payload"]["summary"]
+                .as_str()
+                .is_some_and(|s| s.len() <= 1024)
+        );
+        assert!(a["payload"]["source"].is_string());
+        // Unique keys differ per request and per run; repeat keys cycle.
+        assert_ne!(a["dedup_key"], pd_unique_body(key, "t", 2)["dedup_key"]);
+        assert_ne!(a["dedup_key"], pd_unique_body(key, "u", 1)["dedup_key"]);
+        assert_eq!(
+            pd_repeat_body(key, "t", 100, 7)["dedup_key"],
+            pd_repeat_body(key, "t", 100, 107)["dedup_key"]
+        );
+        assert_ne!(
+            pd_repeat_body(key, "t", 100, 7)["dedup_key"],
+            pd_repeat_body(key, "t", 100, 8)["dedup_key"]
+        );
+        let keys: std::collections::BTreeSet<String> = (0..1000)
+            .map(|i| pd_repeat_body(key, "t", 100, i)["dedup_key"].to_string())
+            .collect();
+        assert_eq!(keys.len(), 100);
+        // About the size of the anchors' 400-byte body.
+        let len = a.to_string().len();
+        assert!((300..=600).contains(&len), "{len} bytes");
+    }
+
+    #[test]
+    fn alertmanager_batches_are_arrays_of_distinct_alerts() {
+        let one = am_batch_body("t", 1, 5);
+        assert_eq!(one.as_array().map(Vec::len), Some(1));
+        let batch = am_batch_body("t", 100, 2);
+        let alerts = batch.as_array().expect("array");
+        assert_eq!(alerts.len(), 100);
+        let instances: std::collections::BTreeSet<String> = alerts
+            .iter()
+            .map(|a| a["labels"]["instance"].to_string())
+            .collect();
+        assert_eq!(instances.len(), 100);
+        // Batches do not overlap: request 2 of 100 starts at alert 200.
+        assert_eq!(alerts[0], am_alert("t", 200));
+        assert_eq!(alerts[99], am_alert("t", 299));
+        assert!(alerts[0]["labels"]["alertname"].is_string());
+        assert!(alerts[0].get("endsAt").is_none());
+    }
+
+    #[test]
+    fn retry_after_is_read_in_seconds() {
+        assert_eq!(parse_retry_after(Some("2")), Some(Duration::from_secs(2)));
+        assert_eq!(parse_retry_after(Some(" 0 ")), Some(Duration::ZERO));
+        assert_eq!(
+            parse_retry_after(Some("99999")),
+            Some(Duration::from_secs(300))
+        );
+        assert_eq!(
+            parse_retry_after(Some("Wed, 21 Oct 2015 07:28:00 GMT")),
+            None
+        );
+        assert_eq!(parse_retry_after(Some("-1")), None);
+        assert_eq!(parse_retry_after(None), None);
+    }
+
+    #[test]
+    fn throttled_answers_are_not_errors_unless_retries_ran_out() {
+        let statuses: BTreeMap<String, u64> = [
+            ("202".to_string(), 10),
+            ("429".to_string(), 3),
+            ("400".to_string(), 1),
+            ("transport".to_string(), 2),
+        ]
+        .into();
+        assert_eq!(count_errors(&statuses, false), 3);
+        assert_eq!(count_errors(&statuses, true), 6);
+    }
+
+    #[test]
+    fn rates_are_paced_and_validated() {
+        assert_eq!(due_after(0, 2000.0), Duration::ZERO);
+        assert_eq!(due_after(2000, 2000.0), Duration::from_secs(1));
+        assert_eq!(due_after(1, 2000.0), Duration::from_micros(500));
+        assert_eq!(parse_rate("2000"), Ok(2000.0));
+        assert_eq!(parse_rate("0.5"), Ok(0.5));
+        for bad in ["0", "-1", "nan", "inf", "x", ""] {
+            assert!(parse_rate(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn scenario_names_match_the_command_line() {
+        for s in Scenario::value_variants() {
+            let value = s.to_possible_value().expect("visible");
+            assert_eq!(value.get_name(), s.name());
+        }
+        assert!(Scenario::Declare.needs_token());
+        assert!(!Scenario::PdUnique.needs_token());
+        assert!(!Scenario::AmBatch.needs_token());
+        assert!(Scenario::PdRepeat.retries_throttled());
+        assert!(!Scenario::AmAlerts.retries_throttled());
     }
 
     #[test]

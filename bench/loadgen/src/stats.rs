@@ -32,6 +32,8 @@ pub struct Latencies {
     pub p90: Duration,
     /// 99th percentile.
     pub p99: Duration,
+    /// 99.9th percentile.
+    pub p999: Duration,
     /// Slowest sample.
     pub max: Duration,
     /// Arithmetic mean.
@@ -50,6 +52,7 @@ impl Latencies {
             p50: percentile(&samples, 50.0)?,
             p90: percentile(&samples, 90.0)?,
             p99: percentile(&samples, 99.0)?,
+            p999: percentile(&samples, 99.9)?,
             max,
             mean: total / u32::try_from(count).unwrap_or(u32::MAX),
         })
@@ -132,12 +135,28 @@ mod tests {
     }
 
     #[test]
+    fn p999_of_ten_thousand_sees_the_last_ten() {
+        // 9,990 fast samples and 10 slow: p99.9 is rank 9,990, still fast; one more slow
+        // sample makes it slow.
+        let mut s = vec![Duration::from_millis(1); 9990];
+        s.extend(vec![Duration::from_millis(500); 10]);
+        let l = Latencies::from_samples(s).expect("samples");
+        assert_eq!(l.p999, Duration::from_millis(1));
+        let mut s = vec![Duration::from_millis(1); 9989];
+        s.extend(vec![Duration::from_millis(500); 11]);
+        let l = Latencies::from_samples(s).expect("samples");
+        assert_eq!(l.p999, Duration::from_millis(500));
+        assert_eq!(l.p99, Duration::from_millis(1));
+    }
+
+    #[test]
     fn summary_sorts_its_input() {
         let l = Latencies::from_samples(millis(&[9, 1, 5, 3, 7, 2, 8, 4, 6, 10])).expect("samples");
         assert_eq!(l.count, 10);
         assert_eq!(l.p50, Duration::from_millis(5));
         assert_eq!(l.p90, Duration::from_millis(9));
         assert_eq!(l.p99, Duration::from_millis(10));
+        assert_eq!(l.p999, Duration::from_millis(10));
         assert_eq!(l.max, Duration::from_millis(10));
         assert_eq!(l.mean, Duration::from_micros(5500));
     }
