@@ -4,6 +4,9 @@
 
 use std::fmt::Write as _;
 
+use crate::alert::AlertSeverity;
+use crate::alert::policy::AllResolved;
+use crate::alert::routing::{OneOrMany, RawMatch, RawRule, RawSeverityMap};
 use crate::config::Config;
 use crate::playbook::{Playbook, TimeBox};
 
@@ -34,6 +37,7 @@ pub fn render(config: &Config) -> String {
     if !config.triage_questions.is_empty() {
         sections.push("Triage: choosing a severity");
     }
+    sections.push("Alerts: routing rules");
     sections.push("Playbooks");
     for (i, s) in sections.iter().enumerate() {
         let _ = writeln!(out, "{}. {s}", i + 1);
@@ -155,6 +159,8 @@ pub fn render(config: &Config) -> String {
         }
     }
 
+    alerts(&mut out, config);
+
     out.push_str("\n## Playbooks\n\n| Playbook | Id | Attaches when |\n|---|---|---|\n");
     for pb in &config.playbooks {
         let _ = writeln!(
@@ -273,6 +279,164 @@ fn on_call(out: &mut String, config: &Config) {
             }
             let _ = writeln!(out, "{line}.");
         }
+    }
+}
+
+/// The routing rules in order, then the policy that applies where they say nothing.
+fn alerts(out: &mut String, config: &Config) {
+    let policy = &config.alerts;
+    out.push_str("\n## Alerts: routing rules\n\n");
+    out.push_str(
+        "Alerts from monitoring (PagerDuty Events API, Alertmanager, Grafana, generic events) are \
+         tried against these rules in order. The first matching rule decides, unless it says \
+         \"then continue\": later matching rules then apply too, without undoing what an earlier \
+         one set. An alert no rule matches opens or joins an incident on its integration's \
+         service. Every alert is recorded, unless a rule drops it.\n\n",
+    );
+    if config.routing_rules.is_empty() {
+        out.push_str("No routing rules are configured.\n");
+    } else {
+        out.push_str("| # | Rule | Matches | Does |\n|---|---|---|---|\n");
+        for (i, r) in config.routing_rules.raw().iter().enumerate() {
+            let name = r
+                .name
+                .as_deref()
+                .map_or_else(|| "—".to_string(), |n| format!("`{}`", cell(n)));
+            let _ = writeln!(
+                out,
+                "| {} | {name} | {} | {} |",
+                i + 1,
+                cell(&describe_match(&r.matcher)),
+                cell(&describe_rule_actions(r))
+            );
+        }
+    }
+    let map: Vec<String> = AlertSeverity::ALL
+        .iter()
+        .map(|s| format!("{s} → {}", policy.incident_severity(*s)))
+        .collect();
+    let _ = writeln!(
+        out,
+        "\nWhere no rule sets the incident severity, an alert's severity decides it: {}.",
+        map.join(", ")
+    );
+    let resolved = match policy.on_all_resolved {
+        AllResolved::Recovering => {
+            "it is recorded on the timeline and an open incident moves to recovering; someone \
+             still confirms and resolves it"
+        }
+        AllResolved::Nothing => "it is recorded on the timeline; the incident stays as it is",
+    };
+    let _ = writeln!(
+        out,
+        "\nWhen every alert attached to an incident has resolved, {resolved}."
+    );
+    if !policy.open_incidents {
+        out.push_str(
+            "\nAlerts never open incidents on their own: they are only recorded, and incidents are \
+             declared by people.\n",
+        );
+    }
+}
+
+fn items(list: &OneOrMany) -> String {
+    match list {
+        OneOrMany::One(x) => x.clone(),
+        OneOrMany::Many(xs) => xs.join(" or "),
+    }
+}
+
+fn describe_match(m: &RawMatch) -> String {
+    let mut parts = Vec::new();
+    if let Some(keys) = &m.routing_key {
+        parts.push(format!("routing key {}", items(keys)));
+    }
+    if let Some(kinds) = &m.source_kind {
+        parts.push(format!("from {}", items(kinds)));
+    }
+    if let Some(sev) = &m.severity {
+        parts.push(format!("severity {}", items(sev)));
+    }
+    if let Some(re) = &m.source {
+        parts.push(format!("source matches `{re}`"));
+    }
+    for (k, v) in &m.labels {
+        parts.push(format!("label {k}={v}"));
+    }
+    for (k, re) in &m.labels_regex {
+        parts.push(format!("label {k} matches `{re}`"));
+    }
+    if let Some(re) = &m.summary {
+        parts.push(format!("summary matches `{re}`"));
+    }
+    if let Some(t) = &m.time {
+        let mut when = Vec::new();
+        if !t.days.is_empty() {
+            when.push(t.days.join(", "));
+        }
+        if let (Some(from), Some(to)) = (&t.from, &t.to) {
+            when.push(format!("{from}–{to}"));
+        }
+        if when.is_empty() {
+            when.push("any time".into());
+        }
+        parts.push(format!(
+            "{} ({})",
+            when.join(" "),
+            t.zone.as_deref().unwrap_or("UTC")
+        ));
+    }
+    if parts.is_empty() {
+        "every alert".into()
+    } else {
+        parts.join("; ")
+    }
+}
+
+fn describe_rule_actions(r: &RawRule) -> String {
+    let mut parts = Vec::new();
+    match r.action.as_deref() {
+        Some("suppress") => parts.push("record only, open no incident".to_string()),
+        Some("drop") => parts.push("drop (not even recorded)".to_string()),
+        _ => {}
+    }
+    if let Some(t) = &r.threshold {
+        let per = if t.group_by.is_empty() {
+            String::new()
+        } else {
+            format!(" per {}", t.group_by.join(", "))
+        };
+        parts.push(format!(
+            "open only once {} matching alerts arrive within {}{per}, below that record only",
+            t.count, t.window
+        ));
+    }
+    if let Some(s) = &r.service {
+        parts.push(format!("service {s}"));
+    }
+    match &r.incident_severity {
+        None => {}
+        Some(RawSeverityMap::Fixed(id)) => parts.push(format!("severity {id}")),
+        Some(RawSeverityMap::ByAlertSeverity(map)) => {
+            let mut pairs: Vec<(Option<AlertSeverity>, &String, &String)> = map
+                .iter()
+                .map(|(k, v)| (AlertSeverity::parse(k), k, v))
+                .collect();
+            pairs.sort_by_key(|(level, _, _)| *level);
+            let text: Vec<String> = pairs.iter().map(|(_, k, v)| format!("{k} → {v}")).collect();
+            parts.push(format!("severity {}", text.join(", ")));
+        }
+    }
+    if let Some(p) = &r.playbook {
+        parts.push(format!("playbook {p}"));
+    }
+    if r.continue_matching {
+        parts.push("then continue".into());
+    }
+    if parts.is_empty() {
+        "open or join an incident as usual".into()
+    } else {
+        parts.join("; ")
     }
 }
 

@@ -13,7 +13,10 @@ pub mod alertmanager;
 pub mod generic;
 pub mod grafana;
 pub mod pagerduty;
+pub mod policy;
 pub mod routing;
+
+pub use policy::AlertPolicy;
 
 use std::collections::BTreeMap;
 use std::fmt;

@@ -107,7 +107,11 @@ pub struct RawRule {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub threshold: Option<RawThreshold>,
     /// Keep evaluating later rules after this one matched.
-    #[serde(default, rename = "continue")]
+    #[serde(
+        default,
+        rename = "continue",
+        skip_serializing_if = "std::ops::Not::not"
+    )]
     pub continue_matching: bool,
 }
 
@@ -471,6 +475,86 @@ pub fn compile_all(raw: &[RawRule]) -> Result<Vec<RoutingRule>, Vec<(usize, Rule
     }
 }
 
+/// A `routing_rules:` list as configured: the rules as written (what is shown, compared and
+/// saved) together with their compiled form (what [`evaluate`] runs).
+///
+/// Equality and serialisation use the written rules only; deserialising compiles them and fails
+/// on the first rule that does not compile, naming it (`routing_rules[2].match.summary: ...`).
+/// The config loader builds it after checking every rule, with each problem at its line.
+#[derive(Debug, Clone, Default)]
+pub struct RoutingRules {
+    raw: Vec<RawRule>,
+    compiled: Vec<RoutingRule>,
+}
+
+impl RoutingRules {
+    /// Compiles `raw` (see [`compile_all`]); errors carry each offending rule's index.
+    pub fn new(raw: Vec<RawRule>) -> Result<Self, Vec<(usize, RuleError)>> {
+        let compiled = compile_all(&raw)?;
+        Ok(Self { raw, compiled })
+    }
+
+    /// Pairs rules already compiled one by one (the config loader checks and compiles each
+    /// rule itself, to report every problem at its position). `raw` and `compiled` must be in
+    /// the same order and of the same length.
+    pub(crate) fn from_parts(raw: Vec<RawRule>, compiled: Vec<RoutingRule>) -> Self {
+        debug_assert_eq!(raw.len(), compiled.len());
+        Self { raw, compiled }
+    }
+
+    /// The compiled rules, in order: what [`evaluate`] takes.
+    pub fn rules(&self) -> &[RoutingRule] {
+        &self.compiled
+    }
+
+    /// The rules as written, in the same order.
+    pub fn raw(&self) -> &[RawRule] {
+        &self.raw
+    }
+
+    /// True when there are no rules (every alert opens or joins an incident, unrouted).
+    pub fn is_empty(&self) -> bool {
+        self.raw.is_empty()
+    }
+
+    /// Number of rules.
+    pub fn len(&self) -> usize {
+        self.raw.len()
+    }
+
+    /// Runs the rules over one event received at `now`; see [`evaluate`].
+    pub fn evaluate(&self, event: &AlertEvent, now: Timestamp) -> RouteDecision {
+        evaluate(&self.compiled, event, now)
+    }
+}
+
+impl PartialEq for RoutingRules {
+    fn eq(&self, other: &Self) -> bool {
+        self.raw == other.raw
+    }
+}
+
+impl Eq for RoutingRules {}
+
+impl Serialize for RoutingRules {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.raw.serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for RoutingRules {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let raw = Vec::<RawRule>::deserialize(deserializer)?;
+        RoutingRules::new(raw).map_err(|errors| {
+            let text: Vec<String> = errors
+                .iter()
+                .map(|(i, e)| format!("routing_rules[{i}].{}: {}", e.path, e.message))
+                .collect();
+            serde::de::Error::custom(text.join("; "))
+        })
+    }
+}
+
 fn nonblank(text: &str, path: &str) -> Result<(), RuleError> {
     if text.trim().is_empty() {
         Err(RuleError::new(path, "must not be blank"))
@@ -488,7 +572,20 @@ fn regex(pattern: &str, path: &str, anchored: bool) -> Result<Regex, RuleError> 
     RegexBuilder::new(&full)
         .size_limit(REGEX_SIZE_LIMIT)
         .build()
-        .map_err(|e| RuleError::new(path, format!("invalid regex: {e}")))
+        .map_err(|e| {
+            // Syntax errors come as a multi-line diagram; keep its last line, which says what
+            // is wrong, so the problem fits on one `file:line:col` line.
+            let detail = match &e {
+                regex::Error::Syntax(text) => text
+                    .lines()
+                    .rev()
+                    .find_map(|l| l.trim().strip_prefix("error: "))
+                    .unwrap_or(text)
+                    .to_string(),
+                other => other.to_string(),
+            };
+            RuleError::new(path, format!("invalid regex {pattern:?}: {detail}"))
+        })
 }
 
 fn compile_match(raw: &RawMatch) -> Result<Matcher, RuleError> {

@@ -1,15 +1,23 @@
 //! The team's configuration: severity scheme, incident roles, incident types, services,
-//! playbooks, triage questions, people, teams and on-call schedules.
+//! playbooks, triage questions, people, teams and on-call schedules, and how alerts become
+//! incidents (routing rules and the alert policy).
 //!
 //! A config directory holds YAML files (also one level of subdirectories, e.g. `playbooks/`);
 //! each file may define any of the top-level sections (`severities`, `roles`, `incident_types`,
 //! `services`, `triage_questions`, `people`, `teams`, `schedules`, `escalation_policies`,
-//! `business_hours` at most once across the
+//! `business_hours`, `routing_rules`, `alerts` at most once across the
 //! directory; `playbooks` in as many files as you like). A section no file defines comes from the
 //! built-in default (the repository's `config/` directory, embedded), except that the built-in
 //! `people`, `teams` and `schedules` are one example set used only when no file defines any of
 //! those three. [`load`] gathers every problem at once, each with file, line and column, so one
 //! `warroom config check` run shows everything to fix.
+//!
+//! `routing_rules` (see [`crate::alert::routing`]) are compiled and checked against the rest:
+//! a rule's service must be configured (when `services` lists any), its incident severities
+//! must be in the scheme, its playbook must be loaded, and rule names must be unique. Like the
+//! built-in playbooks, a built-in rule that names something the team's config lacks is left
+//! out with a warning. `alerts` is the [`crate::alert::AlertPolicy`]; the built-in one fits its
+//! severity map to a custom scheme.
 
 mod locate;
 mod model;
@@ -21,7 +29,11 @@ pub use sources::{BUILTIN_FILES, ConfigError, ConfigProblem, SourceFile, load};
 use serde::{Deserialize, Serialize};
 
 /// The effective configuration.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+///
+/// Equality compares the configuration itself, not the `warnings` of the load that produced it
+/// (which are not serialised either): the effective config written out and loaded again is equal
+/// to the original.
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Config {
     /// Severity levels, most severe first.
     pub severities: Vec<Severity>,
@@ -52,9 +64,51 @@ pub struct Config {
     /// Working days and hours, for "next business day" targets and business-day clocks.
     #[serde(default)]
     pub business_hours: crate::calendar::BusinessCalendar,
-    /// Things worth knowing that do not stop the config from loading.
+    /// Alert routing rules, in evaluation order (see [`crate::alert::routing`]).
+    #[serde(default)]
+    pub routing_rules: crate::alert::routing::RoutingRules,
+    /// What alerts do where no routing rule decides (see [`crate::alert::AlertPolicy`]).
+    #[serde(default)]
+    pub alerts: crate::alert::AlertPolicy,
+    /// Things worth knowing that do not stop the config from loading. Not serialised, and not
+    /// part of equality.
     #[serde(skip)]
     pub warnings: Vec<String>,
+}
+
+impl PartialEq for Config {
+    fn eq(&self, other: &Self) -> bool {
+        // Destructured so that a new field cannot be forgotten here.
+        let Config {
+            severities,
+            roles,
+            incident_types,
+            services,
+            playbooks,
+            triage_questions,
+            people,
+            teams,
+            schedules,
+            escalation_policies,
+            business_hours,
+            routing_rules,
+            alerts,
+            warnings: _,
+        } = self;
+        *severities == other.severities
+            && *roles == other.roles
+            && *incident_types == other.incident_types
+            && *services == other.services
+            && *playbooks == other.playbooks
+            && *triage_questions == other.triage_questions
+            && *people == other.people
+            && *teams == other.teams
+            && *schedules == other.schedules
+            && *escalation_policies == other.escalation_policies
+            && *business_hours == other.business_hours
+            && *routing_rules == other.routing_rules
+            && *alerts == other.alerts
+    }
 }
 
 impl Config {
@@ -239,6 +293,29 @@ mod tests {
             at("2026-01-12T12:00:00Z"),
             ("carol".into(), "layer business-hours".into())
         );
+    }
+
+    #[test]
+    fn builtin_alert_config_is_complete_and_quiet() {
+        let config = load(&[]).expect("built-in config loads");
+        assert_eq!(config.warnings, Vec::<String>::new());
+        assert_eq!(config.alerts, crate::alert::AlertPolicy::default());
+        let names: Vec<&str> = config
+            .routing_rules
+            .raw()
+            .iter()
+            .filter_map(|r| r.name.as_deref())
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "payments-team",
+                "failed-login-burst",
+                "failed-login-response",
+                "record-info"
+            ]
+        );
+        assert_eq!(config.routing_rules.rules().len(), names.len());
     }
 
     #[test]

@@ -199,3 +199,17 @@ pub(crate) struct RestrictionText {
     pub from: String,
     pub to: String,
 }
+
+/// The `alerts:` policy as written in a file: choices still text, so that an unknown value is
+/// reported at its own line and the rest is still checked.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct AlertsText {
+    /// Alert severity name -> incident severity id; may list only some.
+    #[serde(default)]
+    pub severity_map: std::collections::BTreeMap<String, String>,
+    #[serde(default)]
+    pub on_all_resolved: Option<String>,
+    #[serde(default)]
+    pub open_incidents: Option<bool>,
+}

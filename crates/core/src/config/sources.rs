@@ -8,9 +8,12 @@ use serde::Deserialize;
 use super::Config;
 use super::locate::{Seg, locate};
 use super::model::{
-    BusinessHoursText, IncidentTypeDef, PersonText, RestrictionText, RoleDef, RotationText,
-    ScheduleText, ServiceDef, Severity, SeverityText, TriageQuestion,
+    AlertsText, BusinessHoursText, IncidentTypeDef, PersonText, RestrictionText, RoleDef,
+    RotationText, ScheduleText, ServiceDef, Severity, SeverityText, TriageQuestion,
 };
+use crate::alert::AlertSeverity;
+use crate::alert::policy::{AlertPolicy, AllResolved, SeverityMap};
+use crate::alert::routing::{RawRule, RawSeverityMap, RoutingRule, RoutingRules, compile};
 use crate::duration::{Duration, Target};
 use crate::escalation::EscalationPolicy;
 use crate::people::{Person, Team};
@@ -106,6 +109,10 @@ struct FileSections {
     escalation_policies: Option<Vec<EscalationPolicy>>,
     #[serde(default)]
     business_hours: Option<BusinessHoursText>,
+    #[serde(default)]
+    routing_rules: Option<Vec<RawRule>>,
+    #[serde(default)]
+    alerts: Option<AlertsText>,
 }
 
 /// The built-in configuration as files (path relative to a config directory, text): what
@@ -135,6 +142,10 @@ pub const BUILTIN_FILES: &[(&str, &str)] = &[
     (
         "triage.yaml",
         include_str!("../../../../config/triage.yaml"),
+    ),
+    (
+        "alerts.yaml",
+        include_str!("../../../../config/alerts.yaml"),
     ),
     (
         "people.yaml",
@@ -236,6 +247,10 @@ pub fn load(files: &[SourceFile]) -> Result<Config, ConfigError> {
     let business_hours = user
         .business_hours
         .or(defaults.business_hours.map(|(f, b)| (f + offset, b)));
+    let routing_rules = pick(user.routing_rules, defaults.routing_rules, offset);
+    let alerts = user
+        .alerts
+        .or(defaults.alerts.map(|(f, a)| (f + offset, a)));
     // The built-in people, teams and schedules are one example set that refers to itself: it
     // applies only when no file defines any of the three, so a team's own people never meet
     // dangling example schedules (and `people: []` turns the example off).
@@ -272,6 +287,13 @@ pub fn load(files: &[SourceFile]) -> Result<Config, ConfigError> {
         user.playbooks
     };
     problems.extend(defaults_problems);
+    // Ids as declared, for references: a level that fails its own checks is reported there,
+    // not again at every rule that names it.
+    let severity_levels: Vec<(String, bool)> = severities
+        .as_ref()
+        .map(|p| p.items.iter().map(|s| (s.id.clone(), s.pages)).collect())
+        .unwrap_or_default();
+    let declared_playbooks: Vec<String> = playbooks.iter().map(|(_, _, p)| p.id.clone()).collect();
 
     let mut v = Validator {
         files: &all,
@@ -300,6 +322,8 @@ pub fn load(files: &[SourceFile]) -> Result<Config, ConfigError> {
         schedules: Vec::new(),
         escalation_policies: Vec::new(),
         business_hours: Default::default(),
+        routing_rules: RoutingRules::default(),
+        alerts: AlertPolicy::default(),
         warnings: Vec::new(),
     };
     let mut warnings = Vec::new();
@@ -327,6 +351,53 @@ pub fn load(files: &[SourceFile]) -> Result<Config, ConfigError> {
         v.playbooks(playbooks, &partial)
     };
     let triage_questions = triage.map(|t| v.triage(t, &partial)).unwrap_or_default();
+    // Rules may name only playbooks that are there: with the built-in library, the ones kept.
+    let playbook_ids: Vec<String> = if builtin_playbooks {
+        playbooks.iter().map(|p| p.id.clone()).collect()
+    } else {
+        declared_playbooks
+    };
+    let severity_ids: Vec<String> = severity_levels.iter().map(|(id, _)| id.clone()).collect();
+    let refs = RuleRefs {
+        severities: &severity_ids,
+        services: &services,
+        playbooks: &playbook_ids,
+    };
+    let routing_rules = match routing_rules {
+        None => RoutingRules::default(),
+        Some(placed) if placed.file >= offset => {
+            // Like the built-in playbooks: the example rules name built-in services and
+            // playbooks; a rule the team's config cannot honour is left out with a warning
+            // instead of failing over a file the team never wrote.
+            let mut names = HashSet::new();
+            let (mut kept, mut compiled) = (Vec::new(), Vec::new());
+            for (i, raw) in placed.items.into_iter().enumerate() {
+                let mut scratch = Vec::new();
+                let mut lenient = Validator {
+                    files: &all,
+                    problems: &mut scratch,
+                };
+                match lenient.routing_rule(placed.file, i, &raw, &refs, &mut names) {
+                    Some(rule) => {
+                        kept.push(raw);
+                        compiled.push(rule);
+                    }
+                    None => {
+                        if let Some(p) = scratch.first() {
+                            warnings.push(format!(
+                                "{p} (built-in routing rule left out; `warroom init` writes a copy to adapt)"
+                            ));
+                        }
+                    }
+                }
+            }
+            RoutingRules::from_parts(kept, compiled)
+        }
+        Some(placed) => v.routing_rules(placed, &refs),
+    };
+    let alerts = alerts
+        .and_then(|(file, text)| v.alerts(file, text, &severity_levels, file >= offset))
+        .unwrap_or_default();
     // People who failed a check are still known by id, so a bad time zone is reported once
     // rather than again at every team and schedule that lists the person.
     let person_ids: Vec<String> = people
@@ -390,6 +461,8 @@ pub fn load(files: &[SourceFile]) -> Result<Config, ConfigError> {
             schedules,
             escalation_policies,
             business_hours,
+            routing_rules,
+            alerts,
             warnings,
         })
     } else {
@@ -410,6 +483,9 @@ struct Merged {
     escalation_policies: Option<Placed<EscalationPolicy>>,
     /// (file, calendar)
     business_hours: Option<(usize, BusinessHoursText)>,
+    routing_rules: Option<Placed<RawRule>>,
+    /// (file, policy)
+    alerts: Option<(usize, AlertsText)>,
     /// (file, position in that file's list, playbook)
     playbooks: Vec<(usize, usize, Playbook)>,
     /// Some file has a `playbooks` key, even an empty one.
@@ -488,6 +564,14 @@ fn parse_all(files: &[SourceFile], problems: &mut Vec<ConfigProblem>) -> Merged 
         }
         if claim("business_hours", sections.business_hours.is_some()) {
             merged.business_hours = sections.business_hours.map(|b| (index, b));
+        }
+        if claim("routing_rules", sections.routing_rules.is_some()) {
+            merged.routing_rules = sections
+                .routing_rules
+                .map(|items| Placed { file: index, items });
+        }
+        if claim("alerts", sections.alerts.is_some()) {
+            merged.alerts = sections.alerts.map(|a| (index, a));
         }
         if claim("schedules", sections.schedules.is_some()) {
             merged.schedules = sections
@@ -1267,6 +1351,198 @@ impl Validator<'_> {
             }
             _ => None,
         }
+    }
+}
+
+/// What routing rules may refer to.
+struct RuleRefs<'r> {
+    /// Severity ids as declared.
+    severities: &'r [String],
+    /// Configured services; empty accepts any name.
+    services: &'r [ServiceDef],
+    /// Playbook ids that are loaded.
+    playbooks: &'r [String],
+}
+
+/// The location of a [`RuleError`] path (`match.severity[1]`) within rule `i`.
+fn rule_path(i: usize, path: &str) -> Vec<Seg<'_>> {
+    let mut segs = vec![Seg::Key("routing_rules"), Seg::Index(i)];
+    for part in path.split('.').filter(|p| !p.is_empty()) {
+        let (key, indices) = part.split_at(part.find('[').unwrap_or(part.len()));
+        if !key.is_empty() {
+            segs.push(Seg::Key(key));
+        }
+        for n in indices.split('[').filter_map(|x| x.strip_suffix(']')) {
+            match n.parse() {
+                Ok(n) => segs.push(Seg::Index(n)),
+                Err(_) => return segs,
+            }
+        }
+    }
+    segs
+}
+
+impl Validator<'_> {
+    /// Checks every rule; the rules apply only when all are fine.
+    fn routing_rules(&mut self, placed: Placed<RawRule>, refs: &RuleRefs<'_>) -> RoutingRules {
+        let mut names = HashSet::new();
+        let mut compiled = Vec::new();
+        for (i, raw) in placed.items.iter().enumerate() {
+            if let Some(rule) = self.routing_rule(placed.file, i, raw, refs, &mut names) {
+                compiled.push(rule);
+            }
+        }
+        if compiled.len() == placed.items.len() {
+            RoutingRules::from_parts(placed.items, compiled)
+        } else {
+            RoutingRules::default()
+        }
+    }
+
+    /// Checks rule `i`: it compiles, its name is new, and what it names exists. The compiled
+    /// rule when nothing was reported.
+    fn routing_rule(
+        &mut self,
+        file: usize,
+        i: usize,
+        raw: &RawRule,
+        refs: &RuleRefs<'_>,
+        names: &mut HashSet<String>,
+    ) -> Option<RoutingRule> {
+        let before = self.problems.len();
+        if let Some(name) = raw.name.as_ref().filter(|n| !n.trim().is_empty())
+            && !names.insert(name.clone())
+        {
+            self.report(
+                file,
+                &rule_path(i, "name"),
+                format!("duplicate rule name {name:?}: names must be unique, they key threshold counters"),
+            );
+        }
+        let compiled = compile(raw)
+            .map_err(|e| self.report(file, &rule_path(i, &e.path), e.message))
+            .ok();
+        if let Some(service) = raw.service.as_ref().filter(|s| !s.trim().is_empty())
+            && !refs.services.is_empty()
+            && !refs.services.iter().any(|s| &s.id == service)
+        {
+            let known: Vec<&str> = refs.services.iter().map(|s| s.id.as_str()).collect();
+            self.report(
+                file,
+                &rule_path(i, "service"),
+                format!("unknown service {service:?}; {}", one_of(&known, "")),
+            );
+        }
+        let severities: Vec<&str> = refs.severities.iter().map(String::as_str).collect();
+        let check_severity = |this: &mut Self, path: &str, id: &str| {
+            if !id.trim().is_empty() && !severities.contains(&id) {
+                this.report(
+                    file,
+                    &rule_path(i, path),
+                    format!(
+                        "unknown severity {id:?}; {}",
+                        one_of(&severities, "no `severities` are defined")
+                    ),
+                );
+            }
+        };
+        match &raw.incident_severity {
+            None => {}
+            Some(RawSeverityMap::Fixed(id)) => check_severity(self, "incident_severity", id),
+            Some(RawSeverityMap::ByAlertSeverity(map)) => {
+                for (alert, id) in map {
+                    check_severity(self, &format!("incident_severity.{alert}"), id);
+                }
+            }
+        }
+        if let Some(playbook) = raw.playbook.as_ref().filter(|p| !p.trim().is_empty())
+            && !refs.playbooks.contains(playbook)
+        {
+            let known: Vec<&str> = refs.playbooks.iter().map(String::as_str).collect();
+            self.report(
+                file,
+                &rule_path(i, "playbook"),
+                format!(
+                    "unknown playbook {playbook:?}; {}",
+                    one_of(&known, "no playbooks are loaded")
+                ),
+            );
+        }
+        compiled.filter(|_| self.problems.len() == before)
+    }
+
+    /// Checks the `alerts:` policy against the severity scheme (`levels`: id and `pages`, most
+    /// severe first). `builtin`: the section is the built-in one, whose severity map is fitted
+    /// to the scheme when it names ids the scheme lacks (see [`AlertPolicy`]).
+    fn alerts(
+        &mut self,
+        file: usize,
+        text: AlertsText,
+        levels: &[(String, bool)],
+        builtin: bool,
+    ) -> Option<AlertPolicy> {
+        let before = self.problems.len();
+        let ids: Vec<&str> = levels.iter().map(|(id, _)| id.as_str()).collect();
+        let pairs: Vec<(&str, bool)> = levels.iter().map(|(id, p)| (id.as_str(), *p)).collect();
+        let fitted = SeverityMap::fitted(&pairs);
+        let builtin_map = SeverityMap::builtin();
+        let fits = |m: &SeverityMap| m.entries().iter().all(|(_, id)| ids.contains(id));
+        // Entries a file leaves out: the built-in choice if the scheme has it, else fitted.
+        let mut map = match &fitted {
+            Some(f) if !fits(&builtin_map) => f.clone(),
+            _ => builtin_map,
+        };
+        let mut refit = false;
+        for (key, id) in &text.severity_map {
+            let at = [
+                Seg::Key("alerts"),
+                Seg::Key("severity_map"),
+                Seg::Key(key.as_str()),
+            ];
+            let Some(level) = AlertSeverity::parse(key) else {
+                self.report(
+                    file,
+                    &at,
+                    format!("unknown alert severity {key:?}; expected one of critical, error, warning, info"),
+                );
+                continue;
+            };
+            if ids.contains(&id.as_str()) {
+                map.set(level, id.clone());
+            } else if builtin {
+                refit = true;
+            } else {
+                self.report(
+                    file,
+                    &at,
+                    format!(
+                        "unknown severity {id:?}; {}",
+                        one_of(&ids, "no `severities` are defined")
+                    ),
+                );
+            }
+        }
+        if refit && let Some(f) = fitted {
+            map = f;
+        }
+        let on_all_resolved = match text.on_all_resolved.as_deref() {
+            None => AllResolved::default(),
+            Some(value) => AllResolved::parse(value).unwrap_or_else(|| {
+                self.report(
+                    file,
+                    &[Seg::Key("alerts"), Seg::Key("on_all_resolved")],
+                    format!(
+                        "unknown value {value:?} for `on_all_resolved`; expected recovering or none"
+                    ),
+                );
+                AllResolved::default()
+            }),
+        };
+        (self.problems.len() == before).then(|| AlertPolicy {
+            severity_map: map,
+            on_all_resolved,
+            open_incidents: text.open_incidents.unwrap_or(true),
+        })
     }
 }
 
