@@ -192,6 +192,12 @@ pub enum Command {
     /// Schedule overrides: put someone on call instead for a while (commander to change).
     #[command(subcommand)]
     Override(OverrideCommand),
+    /// Alerts from monitoring: list, show, acknowledge, resolve.
+    #[command(subcommand)]
+    Alerts(AlertsCommand),
+    /// Integrations: the routing keys monitoring tools send alerts with (admin).
+    #[command(subcommand)]
+    Integration(IntegrationCommand),
     /// Check or show the configuration.
     #[command(subcommand)]
     Config(ConfigCommand),
@@ -251,6 +257,8 @@ impl Command {
             | Command::Whoami
             | Command::Oncall { .. }
             | Command::Override(_)
+            | Command::Alerts(_)
+            | Command::Integration(_)
             | Command::Config(_) => None,
         }
     }
@@ -297,6 +305,26 @@ pub struct ServeArgs {
         value_name = "ADDRESS"
     )]
     pub smtp_from: String,
+    /// Check Grafana webhook signatures (HMAC-SHA256) with this shared secret, as set in
+    /// Grafana's contact point; unsigned or wrongly signed Grafana webhooks are refused.
+    #[arg(
+        long,
+        env = "WARROOM_GRAFANA_SECRET",
+        hide_env_values = true,
+        value_name = "SECRET"
+    )]
+    pub grafana_secret: Option<String>,
+    /// Header carrying Grafana's signature.
+    #[arg(
+        long,
+        default_value = "X-Grafana-Alert-Signature",
+        value_name = "HEADER"
+    )]
+    pub grafana_signature_header: String,
+    /// Header carrying the time Grafana signed, when it sends one (replays older than five
+    /// minutes are refused).
+    #[arg(long, value_name = "HEADER")]
+    pub grafana_timestamp_header: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -506,6 +534,57 @@ mod tests {
         assert!(cli.global.json);
         assert_eq!(cli.global.token.as_deref(), Some("t"));
     }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AlertsCommand {
+    /// Alerts, newest first.
+    #[command(visible_alias = "ls")]
+    List {
+        /// open, triggered, acknowledged or resolved (comma-separated).
+        #[arg(long)]
+        status: Option<String>,
+        /// Only this service.
+        #[arg(long)]
+        service: Option<String>,
+        /// Only alerts attached to this incident.
+        #[arg(long)]
+        incident: Option<String>,
+        /// At most this many (1-500).
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+    },
+    /// One alert and the events it folded in.
+    Show {
+        /// Alert id (alr_...).
+        id: String,
+    },
+    /// Acknowledge an alert.
+    Ack {
+        /// Alert id (alr_...).
+        id: String,
+    },
+    /// Resolve an alert.
+    Resolve {
+        /// Alert id (alr_...).
+        id: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum IntegrationCommand {
+    /// Create an integration for a service and print its routing key (shown once).
+    Create {
+        /// Service its alerts are for.
+        #[arg(long)]
+        service: String,
+        /// Name shown in lists (default: the service).
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// List integrations (keys are never shown again).
+    #[command(visible_alias = "ls")]
+    List,
 }
 
 #[derive(Debug, Subcommand)]

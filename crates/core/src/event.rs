@@ -231,6 +231,36 @@ pub enum EventKind {
         /// Escalated by hand rather than by the clock.
         manual: bool,
     },
+    /// Alerts from monitoring opened or joined the incident.
+    AlertsAttached {
+        /// Service the alerts are for.
+        service: String,
+        /// How many alerts joined in this step.
+        count: u64,
+        /// The first few of them (at most [`crate::alert_incident::LISTED_ALERTS`]).
+        alerts: Vec<crate::alert_incident::AlertRef>,
+    },
+    /// Every alert attached to the incident is resolved.
+    AlertsResolved {
+        /// How many alerts the incident had.
+        count: u64,
+    },
+    /// A change (deploy, config push) was reported for one of the incident's services.
+    ChangeRecorded {
+        /// Service it happened to.
+        service: String,
+        /// What changed.
+        summary: String,
+        /// Where it came from.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        source: Option<String>,
+        /// When the sender says it happened.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        happened_at: Option<Timestamp>,
+        /// Links the sender gave.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        links: Vec<String>,
+    },
     /// A status update went to an audience (internal, executives, customers, regulators).
     UpdatePosted {
         /// Who it was for.
@@ -335,6 +365,9 @@ impl EventKind {
             EventKind::Paged { .. } => "paged",
             EventKind::PageRepeated { .. } => "page_repeated",
             EventKind::UpdatePosted { .. } => "update_posted",
+            EventKind::AlertsAttached { .. } => "alerts_attached",
+            EventKind::AlertsResolved { .. } => "alerts_resolved",
+            EventKind::ChangeRecorded { .. } => "change_recorded",
             EventKind::UpdateDue { .. } => "update_due",
             EventKind::ReviewDue { .. } => "review_due",
             EventKind::NotificationDelivered { .. } => "notification_delivered",
@@ -477,6 +510,29 @@ impl EventKind {
                 }
             ),
             EventKind::UpdatePosted { audience, text } => format!("Update to {audience}: {text}"),
+            EventKind::AlertsAttached {
+                service,
+                count,
+                alerts,
+            } => {
+                let first = alerts
+                    .first()
+                    .map_or(String::new(), |a| format!(": {}", a.summary));
+                if *count == 1 {
+                    format!("Alert on {service}{first}")
+                } else {
+                    format!("{count} alerts on {service}{first}")
+                }
+            }
+            EventKind::AlertsResolved { count } => {
+                format!(
+                    "All {count} alert{} resolved",
+                    if *count == 1 { "" } else { "s" }
+                )
+            }
+            EventKind::ChangeRecorded {
+                service, summary, ..
+            } => format!("Change on {service}: {summary}"),
             EventKind::UpdateDue { cadence, .. } => {
                 format!("Status update overdue (every {cadence} at this severity)")
             }

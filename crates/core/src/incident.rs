@@ -115,6 +115,9 @@ pub struct Incident {
     /// When the acknowledgement target was missed, if it was.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub acknowledge_target_missed_at: Option<Timestamp>,
+    /// How many alerts have been attached.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub alerts: u64,
     /// When the last internal status update was posted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_update_at: Option<Timestamp>,
@@ -209,6 +212,7 @@ impl Incident {
                 updated_at: event.at,
                 playbooks: Vec::new(),
                 acknowledge_target_missed_at: None,
+                alerts: 0,
                 last_update_at: None,
                 update_reminded_at: None,
                 escalation: None,
@@ -341,7 +345,12 @@ impl Incident {
             EventKind::NotificationDelivered { .. }
             | EventKind::NotificationDead { .. }
             | EventKind::PageRepeated { .. }
-            | EventKind::ReviewDue { .. } => {}
+            | EventKind::ReviewDue { .. }
+            | EventKind::ChangeRecorded { .. } => {}
+            EventKind::AlertsAttached { count, .. } => {
+                self.alerts = self.alerts.saturating_add(*count);
+            }
+            EventKind::AlertsResolved { .. } => {}
             EventKind::UpdatePosted { audience, .. } => {
                 if audience == crate::command::INTERNAL_AUDIENCE {
                     self.last_update_at = Some(at);
@@ -430,4 +439,9 @@ impl Incident {
         }
         text.to_lowercase()
     }
+}
+
+/// For `skip_serializing_if`: zero counts are left out of the JSON.
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }

@@ -8,6 +8,7 @@
 
 pub mod access;
 pub mod alert;
+pub mod alert_incident;
 pub mod calendar;
 pub mod clock;
 pub mod command;

@@ -20,6 +20,7 @@
 //! capped exponential backoff and full jitter until the message is dead; a message whose
 //! sender crashed is claimed again when the lease runs out, with the same idempotency key.
 
+mod alerts;
 pub mod channels;
 
 use std::sync::Arc;
@@ -31,6 +32,7 @@ use warroom_core::timer::{TimerSpec, desired_timers, fire};
 use warroom_core::{Clock, Config, EventKind, Incident, IncidentId, NewEvent, Principal, Role};
 use warroom_store::{Claimed, FiredTimer, Store, StoreError, TimerEffects};
 
+pub use alerts::AlertReport;
 pub use channels::{ChannelError, Channels, SmtpSettings};
 
 /// The name events caused by the engine carry as their actor.
@@ -96,6 +98,8 @@ pub struct Engine {
     delivery: Arc<DeliveryOptions>,
     channels: Channels,
     random: Arc<Random>,
+    /// Woken after alerts are committed, so they join incidents without waiting for a tick.
+    alert_nudge: Arc<tokio::sync::Notify>,
 }
 
 impl Engine {
@@ -121,7 +125,14 @@ impl Engine {
             delivery: Arc::new(delivery),
             channels,
             random: Arc::new(rand::random::<f64>),
+            alert_nudge: Arc::new(tokio::sync::Notify::new()),
         })
+    }
+
+    /// Asks the running engine to link newly committed alerts now rather than at its next
+    /// tick.
+    pub fn nudge_alerts(&self) {
+        self.alert_nudge.notify_one();
     }
 
     /// Replaces the jitter source (tests use a constant).
@@ -133,6 +144,7 @@ impl Engine {
     /// Fires due timers, then delivers due messages (what `run` does each second, in one
     /// step: tests call it after moving the clock).
     pub async fn tick(&self) -> Result<Vec<FiredTimer>, StoreError> {
+        self.process_alerts().await?;
         let fired = self.fire_timers().await?;
         self.deliver().await?;
         Ok(fired)
@@ -317,6 +329,7 @@ impl Engine {
     /// and retried on the next tick: a database blip must not stop the engine.
     pub async fn run(self, every: Duration, shutdown: impl std::future::Future<Output = ()>) {
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        let stop_rx_alerts = stop_rx.clone();
         let timers = {
             let engine = self.clone();
             let stop = stop_rx.clone();
@@ -340,11 +353,29 @@ impl Engine {
                 }
             })
         };
+        let alerts = {
+            let engine = self.clone();
+            let mut stop = stop_rx_alerts;
+            async move {
+                let mut interval = tokio::time::interval(every);
+                interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+                loop {
+                    tokio::select! {
+                        _ = stop.changed() => return,
+                        _ = interval.tick() => {}
+                        _ = engine.alert_nudge.notified() => {}
+                    }
+                    if let Err(err) = engine.process_alerts().await {
+                        tracing::warn!(error = %err, "linking alerts failed; retrying on the next tick");
+                    }
+                }
+            }
+        };
         let stopper = async move {
             shutdown.await;
             let _ = stop_tx.send(true);
         };
-        tokio::join!(timers, deliveries, stopper);
+        tokio::join!(timers, deliveries, alerts, stopper);
     }
 
     async fn every<F, Fut>(

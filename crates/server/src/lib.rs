@@ -9,6 +9,7 @@
 pub mod auth;
 mod demo;
 pub mod error;
+pub mod ingest;
 pub mod json;
 pub mod openapi;
 pub mod routes;
@@ -49,6 +50,8 @@ pub struct ServeOptions {
     /// Run the timer engine in this process (off for API-only replicas and for tests that
     /// tick it by hand).
     pub engine: bool,
+    /// Check Grafana webhook signatures with this secret and header.
+    pub grafana_signature: Option<warroom_core::alert::grafana::SignatureConfig>,
 }
 
 /// Why the server could not start or stopped.
@@ -266,11 +269,13 @@ pub async fn start_with(
                 .await;
         }
     });
-    let state = AppState {
+    let state = AppState::new(
         store,
         config,
         clock,
-    };
+        engine.clone(),
+        options.grafana_signature.clone(),
+    );
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let task = tokio::spawn(async move {
         axum::serve(listener, app(state))

@@ -187,7 +187,65 @@ fn schemas() -> Value {
         "RemovedOverride": { "type": "object", "properties": {
             "id": { "type": "string" }, "schedule": { "type": "string" }, "person": { "type": "string" }, "start": time, "end": time,
             "removed_at": time, "removed_by": { "type": "string" } } },
-        "RevokedToken": { "type": "object", "properties": { "id": { "type": "string" }, "revoked_at": time } }
+        "RevokedToken": { "type": "object", "properties": { "id": { "type": "string" }, "revoked_at": time } },
+        "PagerDutyEvent": { "type": "object", "required": ["routing_key", "event_action"],
+            "description": "PagerDuty Events API v2 alert event; `payload` (summary <= 1024, source, severity) is required for triggers, `dedup_key` (<= 255) for acknowledge and resolve; at most 512,000 bytes",
+            "properties": {
+                "routing_key": { "type": "string" }, "event_action": { "type": "string", "enum": ["trigger", "acknowledge", "resolve"] },
+                "dedup_key": { "type": "string", "maxLength": 255 },
+                "payload": { "type": "object", "properties": {
+                    "summary": { "type": "string", "maxLength": 1024 }, "source": { "type": "string" },
+                    "severity": { "type": "string", "enum": ["critical", "error", "warning", "info"] },
+                    "timestamp": { "type": "string" }, "component": { "type": "string" }, "group": { "type": "string" },
+                    "class": { "type": "string" }, "custom_details": { "type": "object" } } },
+                "images": { "type": "array", "items": { "type": "object" } }, "links": { "type": "array", "items": { "type": "object" } },
+                "client": { "type": "string" }, "client_url": { "type": "string" } } },
+        "PagerDutyChange": { "type": "object", "required": ["routing_key", "payload"], "properties": {
+            "routing_key": { "type": "string" },
+            "payload": { "type": "object", "required": ["summary"], "properties": {
+                "summary": { "type": "string", "maxLength": 1024 }, "source": { "type": "string" },
+                "timestamp": { "type": "string" }, "custom_details": { "type": "object" } } },
+            "links": { "type": "array", "items": { "type": "object", "properties": { "href": { "type": "string" }, "text": { "type": "string" } } } } } },
+        "PagerDutyResponse": { "type": "object", "required": ["status"], "description": "202 success; 400 `invalid event` with `errors`; 429 `throttle event` with Retry-After",
+            "properties": { "status": { "type": "string" }, "message": { "type": "string" }, "dedup_key": { "type": "string" },
+            "errors": { "type": "array", "items": { "type": "string" } } } },
+        "AlertmanagerWebhook": { "type": "object", "description": "Alertmanager webhook payload, version 4; unknown fields are ignored",
+            "properties": { "version": { "type": "string" }, "groupKey": { "type": "string" }, "status": { "type": "string" },
+            "alerts": { "type": "array", "items": { "type": "object" } } } },
+        "GrafanaWebhook": { "type": "object", "description": "Grafana alerting webhook payload (Alertmanager's shape plus title, state, message, orgId)",
+            "properties": { "alerts": { "type": "array", "items": { "type": "object" } } } },
+        "GenericEvent": { "type": "object", "additionalProperties": false, "required": ["summary"], "properties": {
+            "summary": { "type": "string" }, "severity": { "type": "string", "enum": ["critical", "error", "warning", "info"] },
+            "source": { "type": "string" }, "dedup_key": { "type": "string" },
+            "action": { "type": "string", "enum": ["trigger", "acknowledge", "resolve"] }, "service": { "type": "string" },
+            "labels": { "type": "object", "additionalProperties": { "type": "string" } }, "details": { "type": "object" },
+            "timestamp": { "type": "string" } } },
+        "IngestResult": { "type": "object", "properties": { "status": { "type": "string" }, "events": { "type": "integer" },
+            "results": { "type": "array", "items": { "type": "object", "properties": {
+                "dedup_key": { "type": "string" }, "alert_id": { "type": "string" }, "reason": { "type": "string" },
+                "outcome": { "type": "string", "enum": ["opened", "suppressed", "repeated", "acknowledged", "resolved", "ignored", "dropped"] } } } } } },
+        "Alert": { "type": "object", "properties": {
+            "id": { "type": "string" }, "kind": { "type": "string" }, "dedup_key": { "type": "string" },
+            "routing_key": { "type": "string", "description": "the integration's id" }, "integration_id": { "type": "string" },
+            "status": { "type": "string", "enum": ["triggered", "acknowledged", "resolved"] },
+            "summary": { "type": "string" }, "severity": { "type": "string" }, "service": { "type": ["string", "null"] },
+            "labels": { "type": "object" }, "first_seen": time, "last_seen": time, "count": { "type": "integer" },
+            "incident_id": { "type": ["string", "null"], "description": "null also when the incident is restricted and not yours to see" },
+            "acknowledged_at": time, "resolved_at": time, "incident_severity": { "type": "string" },
+            "playbooks": { "type": "array", "items": { "type": "string" } }, "suppressed": { "type": "string" },
+            "link": { "type": "string", "enum": ["none", "open", "resolve", "done"] },
+            "events": { "type": "array", "items": { "type": "object" } } } },
+        "AlertList": { "type": "object", "properties": { "alerts": { "type": "array", "items": { "$ref": "#/components/schemas/Alert" } } } },
+        "IntegrationRequest": { "type": "object", "additionalProperties": false, "required": ["service"],
+            "properties": { "service": { "type": "string" }, "name": { "type": "string" } } },
+        "Integration": { "type": "object", "properties": {
+            "id": { "type": "string" }, "name": { "type": "string" }, "service": { "type": "string" },
+            "created_at": time, "created_by": { "type": "string" }, "revoked_at": time } },
+        "NewIntegration": { "type": "object", "properties": {
+            "id": { "type": "string" }, "name": { "type": "string" }, "service": { "type": "string" },
+            "created_at": time, "created_by": { "type": "string" },
+            "routing_key": { "type": "string", "description": "shown once; stored hashed" } } },
+        "IntegrationList": { "type": "object", "properties": { "integrations": { "type": "array", "items": { "$ref": "#/components/schemas/Integration" } } } }
     })
 }
 
@@ -252,6 +310,9 @@ pub fn document() -> Value {
                 op["security"] = json!([{ "bearer": [] }]);
                 op["x-required-role"] = json!(role.as_str());
             }
+            None if crate::routes::INTEGRATION_ROUTES.contains(&route.path) => {
+                op["security"] = json!([{ "routingKey": [] }, { "routingKeyBasic": [] }]);
+            }
             None => op["security"] = json!([]),
         }
         if let Some(body) = route.body {
@@ -275,7 +336,11 @@ pub fn document() -> Value {
         "paths": paths,
         "components": {
             "schemas": schemas(),
-            "securitySchemes": { "bearer": { "type": "http", "scheme": "bearer" } }
+            "securitySchemes": {
+                "bearer": { "type": "http", "scheme": "bearer" },
+                "routingKey": { "type": "http", "scheme": "bearer", "description": "an integration's routing key (webhook receivers)" },
+                "routingKeyBasic": { "type": "http", "scheme": "basic", "description": "any user name, the routing key as password" }
+            }
         }
     })
 }

@@ -1,9 +1,11 @@
 //! What every handler shares.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
 
+use warroom_core::alert::grafana::SignatureConfig;
 use warroom_core::{Clock, Config};
-use warroom_store::Store;
+use warroom_store::{Integration, Store};
 
 /// Shared application state.
 #[derive(Clone)]
@@ -14,4 +16,66 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// The only source of "now".
     pub clock: Arc<dyn Clock>,
+    /// Group commit for alert events.
+    pub ingest: crate::ingest::Ingestor,
+    /// Integrations by routing-key hash, so events do not read the key table each time.
+    pub integrations: IntegrationCache,
+    /// Grafana webhook signature check, when configured.
+    pub grafana_signature: Option<Arc<SignatureConfig>>,
+    /// The engine, to wake it when alerts need linking.
+    pub engine: warroom_engine::Engine,
+}
+
+impl AppState {
+    /// The state of a server over `store`, starting its ingestion writer (inside a Tokio
+    /// runtime); `engine` is woken when alerts need linking.
+    pub fn new(
+        store: Arc<dyn Store>,
+        config: Arc<Config>,
+        clock: Arc<dyn Clock>,
+        engine: warroom_engine::Engine,
+        grafana_signature: Option<SignatureConfig>,
+    ) -> Self {
+        let nudge = engine.clone();
+        let ingest =
+            crate::ingest::Ingestor::start(store.clone(), Arc::new(move || nudge.nudge_alerts()));
+        Self {
+            store,
+            config,
+            clock,
+            ingest,
+            integrations: IntegrationCache::default(),
+            grafana_signature: grafana_signature.map(Arc::new),
+            engine,
+        }
+    }
+
+    /// Wakes the engine to link or settle alerts now.
+    pub fn nudge_alerts(&self) {
+        self.engine.nudge_alerts();
+    }
+}
+
+/// Live integrations seen so far, by the SHA-256 of their routing key. Revocation is not
+/// offered yet, so a cached integration never goes stale.
+#[derive(Clone, Default)]
+pub struct IntegrationCache(Arc<RwLock<HashMap<String, Integration>>>);
+
+impl IntegrationCache {
+    /// The integration for `key_hash`, if cached.
+    pub fn get(&self, key_hash: &str) -> Option<Integration> {
+        self.0
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(key_hash)
+            .cloned()
+    }
+
+    /// Remembers an integration.
+    pub fn put(&self, key_hash: String, integration: Integration) {
+        self.0
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(key_hash, integration);
+    }
 }

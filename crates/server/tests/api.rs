@@ -84,6 +84,7 @@ async fn spawn_on(database_url: Option<String>) -> TestApp {
             config: test_config(),
             demo: false,
             engine: false,
+            grafana_signature: None,
         },
         clock.clone(),
     )
@@ -372,11 +373,15 @@ fn sample_request(
     path: &str,
     id: &str,
     token_id: &str,
+    routing_key: &str,
 ) -> (Method, String, Option<Value>) {
     let path = path
         .replace(
             "{id}",
-            if path.starts_with("/api/v1/tokens") || path.starts_with("/api/v1/schedules") {
+            if path.starts_with("/api/v1/tokens")
+                || path.starts_with("/api/v1/schedules")
+                || path.starts_with("/api/v1/alerts")
+            {
                 token_id
             } else {
                 id
@@ -389,6 +394,31 @@ fn sample_request(
         .replace("{person}", "alice");
     if path.ends_with("/playbooks") && method == "POST" {
         return (Method::POST, path, Some(json!({ "playbook": "manual" })));
+    }
+    match path.as_str() {
+        "/v2/enqueue" => {
+            let body = json!({ "routing_key": routing_key, "event_action": "trigger",
+                "payload": { "summary": "probe", "source": "probe-host", "severity": "info" } });
+            return (Method::POST, path, Some(body));
+        }
+        "/v2/change/enqueue" => {
+            let body = json!({ "routing_key": routing_key, "payload": { "summary": "deployed" } });
+            return (Method::POST, path, Some(body));
+        }
+        "/api/v1/alerts/alertmanager" | "/api/v1/alerts/grafana" => {
+            let body = json!({ "version": "4", "status": "firing", "receiver": "warroom",
+                "groupKey": "{}:{}", "alerts": [{ "status": "firing",
+                "labels": { "alertname": "Probe" }, "annotations": {},
+                "startsAt": "2026-11-22T10:00:00Z", "fingerprint": "00000000000000aa" }] });
+            return (Method::POST, path, Some(body));
+        }
+        "/api/v1/events" => {
+            return (Method::POST, path, Some(json!({ "summary": "probe" })));
+        }
+        "/api/v1/integrations" if method == "POST" => {
+            return (Method::POST, path, Some(json!({ "service": "api" })));
+        }
+        _ => {}
     }
     if path == "/api/v1/triage" && method == "POST" {
         return (
@@ -430,6 +460,14 @@ async fn every_route_enforces_its_role() {
         );
     }
     let revoked = app.token("gone", "admin", false).await;
+    let (s, integration) = app
+        .post("/api/v1/integrations", json!({ "service": "api" }))
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{integration}");
+    let routing_key = integration["routing_key"]
+        .as_str()
+        .expect("routing key")
+        .to_string();
     let (_, listed) = app.get("/api/v1/tokens").await;
     let revoked_id = listed["tokens"]
         .as_array()
@@ -501,7 +539,24 @@ async fn every_route_enforces_its_role() {
             .as_str()
             .expect("id")
             .to_string();
-        let other_id = if route.path.contains("/overrides/{id}") {
+        let other_id = if route.path.starts_with("/api/v1/alerts/{id}") {
+            // A fresh alert for each alert route, so resolving one does not affect the next.
+            let (s, b) = app
+                .call(
+                    Method::POST,
+                    "/v2/enqueue",
+                    None,
+                    Some(json!({ "routing_key": routing_key, "event_action": "trigger",
+                        "payload": { "summary": "route probe", "source": "h", "severity": "info" } })),
+                )
+                .await;
+            assert_eq!(s, StatusCode::ACCEPTED, "{b}");
+            let (_, list) = app.get("/api/v1/alerts?limit=1").await;
+            list["alerts"][0]["id"]
+                .as_str()
+                .expect("alert id")
+                .to_string()
+        } else if route.path.contains("/overrides/{id}") {
             let (s, created) = app
                 .post(
                     "/api/v1/schedules/primary/overrides",
@@ -513,11 +568,31 @@ async fn every_route_enforces_its_role() {
         } else {
             victim_id
         };
-        let (method, path, body) = sample_request(route.method, route.path, &id, &other_id);
+        let (method, path, body) =
+            sample_request(route.method, route.path, &id, &other_id, &routing_key);
         let label = format!("{} {}", route.method, route.path);
 
         let Some(needed) = route.role else {
-            let (s, body) = app.call(method, &path, None, body).await;
+            // Webhook receivers authenticate with an integration's routing key, not a token;
+            // PagerDuty's endpoints carry the key in the body.
+            let webhook = path.starts_with("/api/v1/alerts/") || path == "/api/v1/events";
+            let key = if webhook {
+                let (s, b) = app.call(method.clone(), &path, None, body.clone()).await;
+                assert_error(s, &b, StatusCode::UNAUTHORIZED, "unauthorized");
+                let (s, b) = app
+                    .call(
+                        method.clone(),
+                        &path,
+                        Some(&tokens[&Role::Admin]),
+                        body.clone(),
+                    )
+                    .await;
+                assert_error(s, &b, StatusCode::UNAUTHORIZED, "unauthorized");
+                Some(routing_key.as_str())
+            } else {
+                None
+            };
+            let (s, body) = app.call(method, &path, key, body).await;
             assert_eq!(s.as_u16(), route.status, "{label}: {body}");
             continue;
         };
@@ -945,6 +1020,7 @@ async fn admin_token_is_private_and_made_once() {
             config: Config::builtin(),
             demo: false,
             engine: false,
+            grafana_signature: None,
         },
         clock,
     )
@@ -996,6 +1072,7 @@ async fn demo_seed_is_valid_and_runs_once() {
         config: Config::builtin(),
         demo: true,
         engine: false,
+        grafana_signature: None,
     };
     let running = warroom_server::start(options.clone(), clock.clone())
         .await

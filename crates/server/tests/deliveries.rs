@@ -67,6 +67,7 @@ async fn deliveries_are_listed_for_those_who_may_see_the_incident() {
             config: Config::builtin(),
             demo: false,
             engine: false,
+            grafana_signature: None,
         },
         clock,
     )
@@ -275,6 +276,7 @@ escalation_policies:
             config,
             demo: false,
             engine: false,
+            grafana_signature: None,
         },
         clock,
     )
@@ -384,6 +386,7 @@ escalation_policies:
             config,
             demo: false,
             engine: false,
+            grafana_signature: None,
         },
         clock.clone(),
     )

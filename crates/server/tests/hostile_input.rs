@@ -39,11 +39,9 @@ fn fixture() -> Fixture {
             "2026-11-22T10:00:00Z".parse().expect("time"),
         );
         store.create_token(minted.record).await.expect("token");
-        let state = AppState {
-            store,
-            config: Arc::new(Config::builtin()),
-            clock,
-        };
+        let config = Arc::new(Config::builtin());
+        let engine = warroom_engine::Engine::new(store.clone(), config.clone(), clock.clone());
+        let state = AppState::new(store, config, clock, engine, None);
         (state, minted.secret)
     });
     let f = Fixture {

@@ -92,6 +92,45 @@ macro_rules! store_impl {
                 Ok(())
             }
 
+            /// Numbers and writes a new incident from `events` inside `tx` (see
+            /// [`Store::create_incident`]).
+            async fn create_in_tx(
+                tx: &mut Tx,
+                first_at: Timestamp,
+                events: Vec<NewEvent>,
+                timers: &TimerPlan<'_>,
+                notifier: Option<&Notifier>,
+            ) -> Result<(Incident, Vec<Event>), StoreError> {
+                let day = warroom_core::id::day_key(first_at);
+                // The upsert takes a row lock (PostgreSQL) or runs under the write lock (SQLite),
+                // so concurrent declarations get distinct numbers.
+                let n: i64 = sqlx::query_scalar(
+                    "INSERT INTO incident_counters (day, last) VALUES ($1, 1)
+                     ON CONFLICT (day) DO UPDATE SET last = incident_counters.last + 1
+                     RETURNING last",
+                )
+                .bind(&day)
+                .fetch_one(&mut **tx)
+                .await?;
+                let n = u32::try_from(n).map_err(|_| StoreError::Corrupt(format!("counter for {day} overflowed")))?;
+                let id = IncidentId::new(first_at, n);
+                let mut state: Option<Incident> = None;
+                let mut prev = GENESIS_HASH.to_string();
+                let mut sealed = Vec::with_capacity(events.len());
+                for (i, e) in events.into_iter().enumerate() {
+                    let event = Event::seal(id.clone(), i as u64 + 1, e, &prev);
+                    prev = event.hash.clone();
+                    state = Some(Incident::apply(state, &event).map_err(|e| StoreError::Corrupt(e.to_string()))?);
+                    sealed.push(event);
+                }
+                let incident = state.ok_or_else(|| StoreError::Corrupt("an incident needs a declaration".into()))?;
+                Self::insert_events(tx, &sealed).await?;
+                Self::write_projection(tx, &incident, &prev, None).await?;
+                Self::schedule_timers(tx, &incident, timers).await?;
+                Self::notify(tx, &incident, &sealed, notifier).await?;
+                Ok((incident, sealed))
+            }
+
             async fn insert_events(tx: &mut Tx, events: &[Event]) -> Result<(), StoreError> {
                 for e in events {
                     let (kind, data) = e.kind.to_parts();
@@ -512,36 +551,10 @@ macro_rules! store_impl {
                     .first()
                     .map(|e| e.at)
                     .ok_or_else(|| StoreError::Corrupt("an incident needs a declaration".into()))?;
-                let day = warroom_core::id::day_key(first_at);
                 let mut tx = self.begin().await?;
-                // The upsert takes a row lock (PostgreSQL) or runs under the write lock (SQLite),
-                // so concurrent declarations get distinct numbers.
-                let n: i64 = sqlx::query_scalar(
-                    "INSERT INTO incident_counters (day, last) VALUES ($1, 1)
-                     ON CONFLICT (day) DO UPDATE SET last = incident_counters.last + 1
-                     RETURNING last",
-                )
-                .bind(&day)
-                .fetch_one(&mut *tx)
-                .await?;
-                let n = u32::try_from(n).map_err(|_| StoreError::Corrupt(format!("counter for {day} overflowed")))?;
-                let id = IncidentId::new(first_at, n);
-                let mut state: Option<Incident> = None;
-                let mut prev = GENESIS_HASH.to_string();
-                let mut sealed = Vec::with_capacity(events.len());
-                for (i, e) in events.into_iter().enumerate() {
-                    let event = Event::seal(id.clone(), i as u64 + 1, e, &prev);
-                    prev = event.hash.clone();
-                    state = Some(Incident::apply(state, &event).map_err(|e| StoreError::Corrupt(e.to_string()))?);
-                    sealed.push(event);
-                }
-                let incident = state.ok_or_else(|| StoreError::Corrupt("an incident needs a declaration".into()))?;
-                Self::insert_events(&mut tx, &sealed).await?;
-                Self::write_projection(&mut tx, &incident, &prev, None).await?;
-                Self::schedule_timers(&mut tx, &incident, timers).await?;
-                Self::notify(&mut tx, &incident, &sealed, self.notifier.get().as_deref()).await?;
+                let written = Self::create_in_tx(&mut tx, first_at, events, timers, self.notifier.get().as_deref()).await?;
                 tx.commit().await?;
-                Ok((incident, sealed))
+                Ok(written)
             }
 
             async fn append(

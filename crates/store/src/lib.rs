@@ -6,6 +6,7 @@
 //! API tokens (hashes only). Both backends share one body of SQL (see `backend.rs`) and one
 //! conformance suite (`tests/conformance.rs`).
 
+mod alerts;
 mod backend;
 mod filter;
 mod migrate;
@@ -23,6 +24,10 @@ use warroom_core::outbox::{Delivery, Outcome, OutgoingMessage};
 use warroom_core::timer::TimerSpec;
 use warroom_core::{Event, Incident, IncidentId, NewEvent, Override, Principal};
 
+pub use alerts::{
+    AlertEventRecord, AlertFilter, AlertRecord, AlertStore, AlertWork, ChangePlan, Disposition,
+    IngestItem, IngestOutcome, Integration, LinkPlan, NewIntegration, SettlePlan,
+};
 pub use filter::{Cursor, IncidentFilter, Page, StatusFilter};
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
@@ -150,7 +155,7 @@ pub enum Backend {
 
 /// Everything Warroom persists. Implementations must pass `tests/conformance.rs`.
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Store: AlertStore + Send + Sync + 'static {
     /// Which backend this is.
     fn backend(&self) -> Backend;
 

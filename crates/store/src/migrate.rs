@@ -32,6 +32,11 @@ pub(crate) const SQLITE: &[Migration] = &[
         name: "schedule_overrides",
         sql: include_str!("../migrations/sqlite/0004_schedule_overrides.sql"),
     },
+    Migration {
+        version: 5,
+        name: "alerts",
+        sql: include_str!("../migrations/sqlite/0005_alerts.sql"),
+    },
 ];
 
 pub(crate) const POSTGRES: &[Migration] = &[
@@ -54,6 +59,11 @@ pub(crate) const POSTGRES: &[Migration] = &[
         version: 4,
         name: "schedule_overrides",
         sql: include_str!("../migrations/postgres/0004_schedule_overrides.sql"),
+    },
+    Migration {
+        version: 5,
+        name: "alerts",
+        sql: include_str!("../migrations/postgres/0005_alerts.sql"),
     },
 ];
 

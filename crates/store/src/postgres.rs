@@ -57,3 +57,12 @@ crate::backend::store_impl!(
     " FOR UPDATE",
     " FOR UPDATE SKIP LOCKED"
 );
+
+// Linking takes a per-service transaction lock, so two processes never both find no open
+// incident for a service and each open one.
+crate::alerts::alerts_impl!(
+    PostgresStore,
+    sqlx::Postgres,
+    " FOR UPDATE",
+    "SELECT pg_advisory_xact_lock(hashtext($1))"
+);

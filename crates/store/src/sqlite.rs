@@ -70,3 +70,7 @@ crate::backend::store_impl!(
     "",
     ""
 );
+
+// One writer at a time already serialises linking on SQLite; the statement only consumes the
+// service parameter.
+crate::alerts::alerts_impl!(SqliteStore, sqlx::Sqlite, "", "SELECT $1");

@@ -2,6 +2,7 @@
 //! either the API's JSON (`--json`) or a human view.
 
 mod admin;
+mod alerts;
 mod checklist;
 mod config;
 mod deliveries;
@@ -92,6 +93,8 @@ async fn client_command(command: Command, api: &Api, out: Out) -> Result<()> {
         Command::Whoami => admin::whoami(api, out).await,
         Command::Oncall { at } => admin::oncall(api, out, at).await,
         Command::Override(cmd) => overrides::run(api, out, cmd).await,
+        Command::Alerts(cmd) => alerts::run(api, out, cmd).await,
+        Command::Integration(cmd) => alerts::integration(api, out, cmd).await,
         Command::Playbook(cmd) => playbook::run(api, out, cmd).await,
         Command::Task(cmd) => task::run(api, out, cmd).await,
         Command::Triage(args) => triage::run(api, out, args).await,

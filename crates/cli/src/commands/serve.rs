@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use anyhow::Result;
 use tracing_subscriber::EnvFilter;
+use warroom_core::alert::grafana::SignatureConfig;
 use warroom_server::{DeliveryOptions, ServeOptions, SmtpSettings};
 
 use crate::args::ServeArgs;
@@ -28,6 +29,11 @@ pub async fn run(args: ServeArgs, data_dir: PathBuf) -> Result<()> {
         config,
         demo: args.demo,
         engine: !args.no_engine,
+        grafana_signature: args.grafana_secret.map(|secret| SignatureConfig {
+            header: args.grafana_signature_header,
+            timestamp_header: args.grafana_timestamp_header,
+            ..SignatureConfig::new(secret)
+        }),
     };
     let delivery = DeliveryOptions {
         smtp: args.smtp_url.map(|url| SmtpSettings {

@@ -1,6 +1,8 @@
 //! The route table: the router and the documentation of every route come from here.
 
+pub mod alerts;
 pub mod incidents;
+pub mod ingest;
 pub mod oncall;
 pub mod overrides;
 pub mod playbooks;
@@ -108,10 +110,29 @@ routes! {
     DELETE "/api/v1/schedules/{schedule}/overrides/{id}" => overrides::remove, Some(Commander), "Remove an override (recorded, never deleted)", None, 200, "RemovedOverride";
     GET "/api/v1/people/{person}/calendar.ics" => oncall::person_feed, Some(Viewer), "iCalendar feed of one person's shifts", None, 200, "Document";
     GET "/api/v1/verify" => system::verify, Some(Admin), "Recompute every hash chain", None, 200, "VerifyReport";
+    POST "/v2/enqueue" => ingest::enqueue, None, "PagerDuty Events API v2: trigger, acknowledge or resolve an alert (routing key in the body)", Some("PagerDutyEvent"), 202, "PagerDutyResponse";
+    POST "/v2/change/enqueue" => ingest::change_enqueue, None, "PagerDuty change event: shown on the service's open incidents (routing key in the body)", Some("PagerDutyChange"), 202, "PagerDutyResponse";
+    POST "/api/v1/alerts/alertmanager" => ingest::alertmanager, None, "Alertmanager webhook (version 4); routing key as bearer token or basic-auth password", Some("AlertmanagerWebhook"), 202, "IngestResult";
+    POST "/api/v1/alerts/grafana" => ingest::grafana, None, "Grafana alerting webhook; routing key as bearer token or basic-auth password", Some("GrafanaWebhook"), 202, "IngestResult";
+    POST "/api/v1/events" => ingest::generic_event, None, "One generic JSON event; routing key as bearer token or basic-auth password", Some("GenericEvent"), 202, "IngestResult";
+    GET "/api/v1/alerts" => alerts::list, Some(Viewer), "Alerts, newest first (?status=open|triggered|acknowledged|resolved, ?service, ?incident, ?limit)", None, 200, "AlertList";
+    GET "/api/v1/alerts/{id}" => alerts::get, Some(Viewer), "One alert with the events it folded in", None, 200, "Alert";
+    POST "/api/v1/alerts/{id}/acknowledge" => alerts::acknowledge, Some(Responder), "Acknowledge an alert by hand", None, 200, "Alert";
+    POST "/api/v1/alerts/{id}/resolve" => alerts::resolve, Some(Responder), "Resolve an alert by hand", None, 200, "Alert";
+    GET "/api/v1/integrations" => alerts::integrations, Some(Admin), "Integrations (routing keys are never shown again)", None, 200, "IntegrationList";
+    POST "/api/v1/integrations" => alerts::create_integration, Some(Admin), "Create an integration for a service; its routing key is shown once", Some("IntegrationRequest"), 201, "NewIntegration";
     GET "/api/v1/tokens" => tokens::list, Some(Admin), "List API tokens", None, 200, "TokenList";
     POST "/api/v1/tokens" => tokens::create, Some(Admin), "Create an API token (secret shown once)", Some("TokenRequest"), 201, "NewToken";
     DELETE "/api/v1/tokens/{id}" => tokens::revoke, Some(Admin), "Revoke an API token", None, 200, "RevokedToken";
 }
+
+/// Webhook receivers that authenticate with an integration's routing key (bearer or basic
+/// auth) rather than an API token. PagerDuty's endpoints carry the key in the body instead.
+pub const INTEGRATION_ROUTES: &[&str] = &[
+    "/api/v1/alerts/alertmanager",
+    "/api/v1/alerts/grafana",
+    "/api/v1/events",
+];
 
 /// The application's router with its state.
 pub fn router(state: AppState) -> Router {

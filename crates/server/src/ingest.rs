@@ -1,0 +1,125 @@
+//! The ingestion queue: group commit for alert events.
+//!
+//! Requests hand their routed events to one writer task through a bounded queue and wait for
+//! the commit. The writer takes everything waiting (up to a batch limit) and commits it in one
+//! transaction, so under load many requests share one fsync and a handful of multi-row
+//! statements, and at low load an event is committed alone without waiting for company. A
+//! request is answered 2xx only after its batch committed. When the queue is full, admission
+//! fails at once and the caller answers 429 with `Retry-After`: nothing accepted is ever
+//! dropped, because nothing is accepted that the queue cannot hold.
+
+use std::sync::Arc;
+
+use tokio::sync::{mpsc, oneshot};
+use warroom_store::{IngestItem, IngestOutcome, Store, StoreError};
+
+/// Events waiting for the writer, at most.
+pub const QUEUE_CAPACITY: usize = 16_384;
+
+/// Events per transaction, at most.
+pub const MAX_BATCH: usize = 2_048;
+
+/// How often a batch that lost a race with another process is tried again.
+const CONFLICT_RETRIES: usize = 3;
+
+/// Why events were not committed.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum SubmitError {
+    /// The queue is full: try again shortly.
+    #[error("the ingestion queue is full")]
+    Busy,
+    /// The database failed; nothing from the batch was committed.
+    #[error("could not commit the events: {0}")]
+    Failed(String),
+}
+
+struct Job {
+    item: IngestItem,
+    reply: oneshot::Sender<Result<IngestOutcome, SubmitError>>,
+}
+
+/// Handle to the writer task; cheap to clone.
+#[derive(Clone)]
+pub struct Ingestor {
+    queue: mpsc::Sender<Job>,
+}
+
+impl Ingestor {
+    /// Starts the writer task over `store`; `committed` runs after each committed batch (it
+    /// wakes the engine to link the new alerts).
+    pub fn start(store: Arc<dyn Store>, committed: Arc<dyn Fn() + Send + Sync>) -> Self {
+        let (queue, jobs) = mpsc::channel(QUEUE_CAPACITY);
+        tokio::spawn(write_batches(store, jobs, committed));
+        Self { queue }
+    }
+
+    /// Commits `items` (in order) and returns what each did; all are admitted or none.
+    pub async fn submit(&self, items: Vec<IngestItem>) -> Result<Vec<IngestOutcome>, SubmitError> {
+        if items.is_empty() {
+            return Ok(Vec::new());
+        }
+        if items.len() > QUEUE_CAPACITY {
+            return Err(SubmitError::Busy);
+        }
+        let permits = self
+            .queue
+            .try_reserve_many(items.len())
+            .map_err(|_| SubmitError::Busy)?;
+        let mut replies = Vec::with_capacity(items.len());
+        for (permit, item) in permits.zip(items) {
+            let (reply, answer) = oneshot::channel();
+            permit.send(Job { item, reply });
+            replies.push(answer);
+        }
+        let mut outcomes = Vec::with_capacity(replies.len());
+        for answer in replies {
+            let outcome = answer
+                .await
+                .map_err(|_| SubmitError::Failed("the ingestion writer stopped".into()))??;
+            outcomes.push(outcome);
+        }
+        Ok(outcomes)
+    }
+}
+
+async fn write_batches(
+    store: Arc<dyn Store>,
+    mut jobs: mpsc::Receiver<Job>,
+    committed: Arc<dyn Fn() + Send + Sync>,
+) {
+    let mut batch: Vec<Job> = Vec::with_capacity(MAX_BATCH);
+    while let Some(first) = jobs.recv().await {
+        batch.push(first);
+        while batch.len() < MAX_BATCH {
+            match jobs.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        let (items, replies): (Vec<IngestItem>, Vec<_>) =
+            batch.drain(..).map(|j| (j.item, j.reply)).unzip();
+        let mut result = store.ingest(&items).await;
+        for _ in 0..CONFLICT_RETRIES {
+            match &result {
+                // Another process opened an alert for one of these keys first: re-read, retry.
+                Err(StoreError::Conflict(_)) => result = store.ingest(&items).await,
+                _ => break,
+            }
+        }
+        match result {
+            Ok(outcomes) => {
+                for (reply, outcome) in replies.into_iter().zip(outcomes) {
+                    let _ = reply.send(Ok(outcome));
+                }
+                committed();
+            }
+            Err(err) => {
+                tracing::error!(error = %err, events = items.len(), "committing alert events failed");
+                let why = err.to_string();
+                for reply in replies {
+                    let _ = reply.send(Err(SubmitError::Failed(why.clone())));
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,944 @@
+//! Alert persistence: integrations (routing keys, hashed), the alert table with its open-key
+//! uniqueness, every accepted event, threshold counters, and the link from alerts to incidents.
+//!
+//! [`AlertStore::ingest`] takes a whole batch of events from concurrent requests and commits it
+//! in one transaction with multi-row statements (group commit): one fsync for the batch, and a
+//! constant number of round trips however many events it holds. Deduplication reads the open
+//! alerts for the batch's keys under a row lock, and a partial unique index on open keys makes
+//! a race between processes fail the batch (which the caller retries) rather than open two
+//! alerts.
+//!
+//! Linking alerts to incidents is a separate step ([`AlertStore::link_alerts`], driven by the
+//! engine): an alert is durable, and answered, as soon as it is committed, and a crash between
+//! the two steps leaves it marked `open` for the next pass.
+
+use async_trait::async_trait;
+use jiff::Timestamp;
+use serde::Serialize;
+use warroom_core::alert::pagerduty::ChangeEvent;
+use warroom_core::alert::routing::ThresholdCheck;
+use warroom_core::alert::{AlertEvent, AlertStatus};
+use warroom_core::alert_incident::RoutedAlert;
+use warroom_core::{Incident, IncidentId, NewEvent};
+
+use crate::{StoreError, TimerPlan};
+
+/// An integration to store; its routing key itself never reaches the store.
+#[derive(Debug, Clone)]
+pub struct NewIntegration {
+    /// Public id (`int_...`), which routing rules match as `routing_key`.
+    pub id: String,
+    /// Name shown in lists.
+    pub name: String,
+    /// Service its alerts are for.
+    pub service: String,
+    /// SHA-256 of the routing key, hex.
+    pub key_hash: String,
+    /// Creation time.
+    pub created_at: Timestamp,
+    /// Who created it.
+    pub created_by: String,
+}
+
+/// A stored integration, without its key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Integration {
+    /// Public id.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// Service its alerts are for.
+    pub service: String,
+    /// Creation time.
+    pub created_at: Timestamp,
+    /// Who created it.
+    pub created_by: String,
+    /// When it stopped accepting events, if it did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub revoked_at: Option<Timestamp>,
+}
+
+/// What routing decided for a trigger that would open a new alert.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Disposition {
+    /// Record it and let it open or join an incident.
+    Open,
+    /// Record it, open nothing; the reason is shown on the alert.
+    Suppress(String),
+    /// Record nothing.
+    Drop,
+}
+
+/// One accepted event, routed, ready to commit.
+#[derive(Debug, Clone)]
+pub struct IngestItem {
+    /// The event, normalised.
+    pub event: AlertEvent,
+    /// Integration it came through: dedup keys are scoped to it.
+    pub integration_id: String,
+    /// The event's dedup key, or the one generated for it.
+    pub dedup_key: String,
+    /// Receive time.
+    pub received_at: Timestamp,
+    /// Id the alert gets if this event opens one.
+    pub new_alert_id: String,
+    /// Service for a new alert.
+    pub service: Option<String>,
+    /// Incident severity for a new alert.
+    pub incident_severity: String,
+    /// Playbooks for a new alert's incident.
+    pub playbooks: Vec<String>,
+    /// Open, suppress or drop, for a trigger that would open a new alert.
+    pub disposition: Disposition,
+    /// The rate counter to consult before a new alert may open an incident.
+    pub threshold: Option<ThresholdCheck>,
+    /// Whether alerts may open incidents at all (the alert policy).
+    pub open_incidents: bool,
+}
+
+/// What committing one event did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IngestOutcome {
+    /// A new alert, which will open or join an incident.
+    Opened(String),
+    /// A new alert that opens nothing (suppressed, or below its threshold).
+    Suppressed(String),
+    /// A repeat of an open alert.
+    Repeated(String),
+    /// The open alert is now acknowledged.
+    Acknowledged(String),
+    /// The open alert is now resolved.
+    Resolved(String),
+    /// Nothing changed; why.
+    Ignored(&'static str),
+    /// A drop rule matched: nothing was recorded.
+    Dropped,
+}
+
+impl IngestOutcome {
+    /// The alert the event landed on, if any.
+    pub fn alert_id(&self) -> Option<&str> {
+        match self {
+            IngestOutcome::Opened(id)
+            | IngestOutcome::Suppressed(id)
+            | IngestOutcome::Repeated(id)
+            | IngestOutcome::Acknowledged(id)
+            | IngestOutcome::Resolved(id) => Some(id),
+            IngestOutcome::Ignored(_) | IngestOutcome::Dropped => None,
+        }
+    }
+
+    /// Name stored with the event and shown in logs.
+    pub fn name(&self) -> &'static str {
+        match self {
+            IngestOutcome::Opened(_) => "opened",
+            IngestOutcome::Suppressed(_) => "suppressed",
+            IngestOutcome::Repeated(_) => "repeated",
+            IngestOutcome::Acknowledged(_) => "acknowledged",
+            IngestOutcome::Resolved(_) => "resolved",
+            IngestOutcome::Ignored(_) => "ignored",
+            IngestOutcome::Dropped => "dropped",
+        }
+    }
+}
+
+/// Which alerts to list.
+#[derive(Debug, Clone, Default)]
+pub struct AlertFilter {
+    /// Only these statuses (all when empty).
+    pub statuses: Vec<AlertStatus>,
+    /// Only this service.
+    pub service: Option<String>,
+    /// Only alerts attached to this incident.
+    pub incident_id: Option<String>,
+    /// At most this many, newest first.
+    pub limit: u32,
+}
+
+/// A stored alert: what it is, how it was routed, where it stands.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AlertRecord {
+    /// Alert, routing and incident.
+    #[serde(flatten)]
+    pub routed: RoutedAlert,
+    /// Integration it came through.
+    pub integration_id: String,
+    /// `none`, `open` (waiting for an incident), `resolve` (its incident's alerts are being
+    /// checked) or `done`.
+    pub link: String,
+}
+
+/// One accepted event as stored.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AlertEventRecord {
+    /// Position in the log of all accepted events.
+    pub seq: i64,
+    /// Receive time.
+    pub received_at: Timestamp,
+    /// What it did.
+    pub outcome: String,
+    /// The event.
+    pub event: serde_json::Value,
+}
+
+/// Alert work waiting for the engine.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AlertWork {
+    /// Alerts on a service that need an incident.
+    Link {
+        /// Service.
+        service: String,
+        /// Alert ids, oldest first.
+        alerts: Vec<String>,
+    },
+    /// An incident one of whose alerts resolved.
+    Settle {
+        /// Incident id.
+        incident_id: String,
+    },
+}
+
+/// The events linking alerts to the service's open incident (given) or declaring one (none).
+pub type LinkPlan<'p> = dyn Fn(Option<&Incident>, &[RoutedAlert]) -> Result<Vec<NewEvent>, warroom_core::DomainError>
+    + Send
+    + Sync
+    + 'p;
+
+/// The events an incident records when none of its `count` alerts is open any more.
+pub type SettlePlan<'p> = dyn Fn(&Incident, u64) -> Vec<NewEvent> + Send + Sync + 'p;
+
+/// The events a change event adds to each open incident of its service.
+pub type ChangePlan<'p> = dyn Fn(&Incident) -> Vec<NewEvent> + Send + Sync + 'p;
+
+/// Alert persistence; part of every [`crate::Store`].
+#[async_trait]
+pub trait AlertStore: Send + Sync {
+    /// Stores a new integration.
+    async fn create_integration(&self, new: NewIntegration) -> Result<Integration, StoreError>;
+
+    /// Every integration, oldest first.
+    async fn integrations(&self) -> Result<Vec<Integration>, StoreError>;
+
+    /// The live (not revoked) integration whose routing key hashes to `key_hash`.
+    async fn integration_by_key(&self, key_hash: &str) -> Result<Option<Integration>, StoreError>;
+
+    /// Commits a batch of events in one transaction, in order; one outcome per item.
+    async fn ingest(&self, items: &[IngestItem]) -> Result<Vec<IngestOutcome>, StoreError>;
+
+    /// Alerts, newest first.
+    async fn alerts(&self, filter: &AlertFilter) -> Result<Vec<AlertRecord>, StoreError>;
+
+    /// One alert.
+    async fn alert(&self, id: &str) -> Result<Option<AlertRecord>, StoreError>;
+
+    /// The events an alert folded in, oldest first.
+    async fn alert_events(&self, id: &str) -> Result<Vec<AlertEventRecord>, StoreError>;
+
+    /// Acknowledges or resolves an alert by hand (`event` carries the action); `None` when
+    /// there is no such alert.
+    async fn change_alert(
+        &self,
+        id: &str,
+        event: &AlertEvent,
+        at: Timestamp,
+    ) -> Result<Option<(AlertRecord, IngestOutcome)>, StoreError>;
+
+    /// Alert work for the engine: services with alerts waiting for an incident (at most
+    /// `limit` alerts in all), and incidents whose alerts resolved.
+    async fn alert_work(&self, limit: u32) -> Result<Vec<AlertWork>, StoreError>;
+
+    /// Links the still-waiting alerts among `alerts` to `service`'s open incident, or to a new
+    /// one, in one transaction under the service's lock; returns the incident.
+    async fn link_alerts(
+        &self,
+        service: &str,
+        alerts: &[String],
+        plan: &LinkPlan<'_>,
+        timers: &TimerPlan<'_>,
+    ) -> Result<Option<IncidentId>, StoreError>;
+
+    /// Clears the incident's resolved-alert marks and, when none of its alerts is open any
+    /// more, appends what `plan` says.
+    async fn settle_alerts(
+        &self,
+        incident_id: &str,
+        plan: &SettlePlan<'_>,
+        timers: &TimerPlan<'_>,
+    ) -> Result<(), StoreError>;
+
+    /// Stores a change event and appends what `plan` says to each open incident of `service`;
+    /// returns those incidents.
+    async fn record_change(
+        &self,
+        integration_id: &str,
+        service: &str,
+        change: &ChangeEvent,
+        at: Timestamp,
+        plan: &ChangePlan<'_>,
+        timers: &TimerPlan<'_>,
+    ) -> Result<Vec<IncidentId>, StoreError>;
+}
+
+/// Dedup scope and key in one column.
+pub(crate) fn akey(integration_id: &str, dedup_key: &str) -> String {
+    format!("{integration_id}\n{dedup_key}")
+}
+
+/// Rows per multi-row statement: well under both backends' parameter limits.
+pub(crate) const ROWS_PER_STATEMENT: usize = 200;
+
+macro_rules! alerts_impl {
+    ($store:ident, $db:ty, $lock:literal, $service_lock:literal) => {
+        use std::collections::HashMap;
+
+        use warroom_core::alert::routing::ThresholdState;
+        use warroom_core::alert::{Action, Alert, Transition, Effect, apply};
+        use crate::alerts::{
+            AlertEventRecord, AlertFilter, AlertRecord, AlertStore, AlertWork, ChangePlan, Disposition,
+            IngestItem, IngestOutcome, Integration, LinkPlan, NewIntegration, ROWS_PER_STATEMENT,
+            SettlePlan, akey,
+        };
+        use warroom_core::alert::AlertEvent;
+
+        impl $store {
+            fn integration_from_row(row: &<$db as sqlx::Database>::Row) -> Result<Integration, StoreError> {
+                Ok(Integration {
+                    id: row.try_get("id")?,
+                    name: row.try_get("name")?,
+                    service: row.try_get("service")?,
+                    created_at: from_micros(row.try_get("created_at")?)?,
+                    created_by: row.try_get("created_by")?,
+                    revoked_at: row.try_get::<Option<i64>, _>("revoked_at")?.map(from_micros).transpose()?,
+                })
+            }
+
+            fn alert_from_row(row: &<$db as sqlx::Database>::Row) -> Result<AlertRecord, StoreError> {
+                let state: String = row.try_get("state")?;
+                let mut routed: warroom_core::alert_incident::RoutedAlert = serde_json::from_str(&state)
+                    .map_err(|e| StoreError::Corrupt(format!("alert state: {e}")))?;
+                // The incident link lives in its own column (the linker sets it without
+                // rewriting the state).
+                routed.alert.incident_id = row.try_get("incident_id")?;
+                let akey: String = row.try_get("akey")?;
+                Ok(AlertRecord {
+                    routed,
+                    integration_id: akey.split('\n').next().unwrap_or_default().to_string(),
+                    link: row.try_get("link")?,
+                })
+            }
+
+            fn alert_state(routed: &warroom_core::alert_incident::RoutedAlert) -> Result<String, StoreError> {
+                serde_json::to_string(routed).map_err(|e| StoreError::Corrupt(e.to_string()))
+            }
+
+            /// Writes alert rows (new or changed) with one upsert per chunk. Rows must be in the
+            /// order of their last change, so that an alert resolved in the batch is written
+            /// before a new alert re-opens its key.
+            async fn upsert_alerts(
+                tx: &mut Tx,
+                rows: &[(&warroom_core::alert_incident::RoutedAlert, String, &str)],
+            ) -> Result<(), StoreError> {
+                for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+                    let mut qb = QueryBuilder::<$db>::new(
+                        "INSERT INTO alerts (id, akey, status, service, severity, incident_id, link, first_seen, last_seen, state) ",
+                    );
+                    let mut failed = None;
+                    qb.push_values(chunk, |mut b, (routed, akey, link)| {
+                        let a = &routed.alert;
+                        let state = match Self::alert_state(routed) {
+                            Ok(s) => s,
+                            Err(e) => {
+                                failed = Some(e);
+                                String::new()
+                            }
+                        };
+                        b.push_bind(a.id.clone())
+                            .push_bind(akey.clone())
+                            .push_bind(a.status.as_str())
+                            .push_bind(a.service.clone())
+                            .push_bind(a.severity.as_str())
+                            .push_bind(a.incident_id.clone())
+                            .push_bind(link.to_string())
+                            .push_bind(micros(a.first_seen))
+                            .push_bind(micros(a.last_seen))
+                            .push_bind(state);
+                    });
+                    if let Some(e) = failed {
+                        return Err(e);
+                    }
+                    qb.push(
+                        " ON CONFLICT (id) DO UPDATE SET status = excluded.status, severity = excluded.severity,
+                           link = excluded.link, last_seen = excluded.last_seen, state = excluded.state",
+                    );
+                    qb.build().execute(&mut **tx).await.map_err(conflict_or)?;
+                }
+                Ok(())
+            }
+
+            async fn insert_alert_events(
+                tx: &mut Tx,
+                rows: &[(Option<String>, Timestamp, &'static str, String)],
+            ) -> Result<(), StoreError> {
+                for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+                    let mut qb = QueryBuilder::<$db>::new(
+                        "INSERT INTO alert_events (alert_id, received_at, outcome, body) ",
+                    );
+                    qb.push_values(chunk, |mut b, (alert, at, outcome, body)| {
+                        b.push_bind(alert.clone())
+                            .push_bind(micros(*at))
+                            .push_bind(*outcome)
+                            .push_bind(body.clone());
+                    });
+                    qb.build().execute(&mut **tx).await?;
+                }
+                Ok(())
+            }
+
+            /// The open alerts for `keys`, locked.
+            async fn open_alerts(
+                tx: &mut Tx,
+                keys: &[String],
+            ) -> Result<HashMap<String, (warroom_core::alert_incident::RoutedAlert, String)>, StoreError> {
+                let mut out = HashMap::new();
+                for chunk in keys.chunks(ROWS_PER_STATEMENT) {
+                    let mut qb = QueryBuilder::<$db>::new(
+                        "SELECT id, akey, incident_id, link, state FROM alerts WHERE status <> 'resolved' AND akey IN (",
+                    );
+                    let mut sep = qb.separated(", ");
+                    for k in chunk {
+                        sep.push_bind(k.clone());
+                    }
+                    qb.push(")");
+                    qb.push($lock);
+                    for row in qb.build().fetch_all(&mut **tx).await? {
+                        let rec = Self::alert_from_row(&row)?;
+                        let key: String = row.try_get("akey")?;
+                        out.insert(key, (rec.routed, rec.link));
+                    }
+                }
+                Ok(out)
+            }
+
+            async fn thresholds(tx: &mut Tx, keys: &[String]) -> Result<HashMap<String, ThresholdState>, StoreError> {
+                let mut out = HashMap::new();
+                for chunk in keys.chunks(ROWS_PER_STATEMENT) {
+                    let mut qb = QueryBuilder::<$db>::new("SELECT key, state FROM alert_thresholds WHERE key IN (");
+                    let mut sep = qb.separated(", ");
+                    for k in chunk {
+                        sep.push_bind(k.clone());
+                    }
+                    qb.push(")");
+                    qb.push($lock);
+                    for row in qb.build().fetch_all(&mut **tx).await? {
+                        let state: String = row.try_get("state")?;
+                        let parsed: ThresholdState = serde_json::from_str(&state)
+                            .map_err(|e| StoreError::Corrupt(format!("threshold state: {e}")))?;
+                        out.insert(row.try_get("key")?, parsed);
+                    }
+                }
+                Ok(out)
+            }
+
+            async fn write_thresholds(
+                tx: &mut Tx,
+                states: &[(String, ThresholdState)],
+                now: Timestamp,
+            ) -> Result<(), StoreError> {
+                for chunk in states.chunks(ROWS_PER_STATEMENT) {
+                    let mut qb = QueryBuilder::<$db>::new("INSERT INTO alert_thresholds (key, state, updated_at) ");
+                    let mut failed = None;
+                    qb.push_values(chunk, |mut b, (key, state)| {
+                        let json = serde_json::to_string(state).unwrap_or_else(|e| {
+                            failed = Some(StoreError::Corrupt(e.to_string()));
+                            String::new()
+                        });
+                        b.push_bind(key.clone()).push_bind(json).push_bind(micros(now));
+                    });
+                    if let Some(e) = failed {
+                        return Err(e);
+                    }
+                    qb.push(" ON CONFLICT (key) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at");
+                    qb.build().execute(&mut **tx).await?;
+                }
+                Ok(())
+            }
+        }
+
+        #[async_trait]
+        impl AlertStore for $store {
+            async fn create_integration(&self, new: NewIntegration) -> Result<Integration, StoreError> {
+                let mut tx = self.begin().await?;
+                sqlx::query(
+                    "INSERT INTO integrations (id, name, service, key_hash, created_at, created_by)
+                     VALUES ($1, $2, $3, $4, $5, $6)",
+                )
+                .bind(&new.id)
+                .bind(&new.name)
+                .bind(&new.service)
+                .bind(&new.key_hash)
+                .bind(micros(new.created_at))
+                .bind(&new.created_by)
+                .execute(&mut *tx)
+                .await
+                .map_err(conflict_or)?;
+                tx.commit().await?;
+                Ok(Integration {
+                    id: new.id,
+                    name: new.name,
+                    service: new.service,
+                    created_at: new.created_at,
+                    created_by: new.created_by,
+                    revoked_at: None,
+                })
+            }
+
+            async fn integrations(&self) -> Result<Vec<Integration>, StoreError> {
+                let rows = sqlx::query(
+                    "SELECT id, name, service, created_at, created_by, revoked_at FROM integrations
+                     ORDER BY created_at, id",
+                )
+                .fetch_all(&self.pool)
+                .await?;
+                rows.iter().map(Self::integration_from_row).collect()
+            }
+
+            async fn integration_by_key(&self, key_hash: &str) -> Result<Option<Integration>, StoreError> {
+                let row = sqlx::query(
+                    "SELECT id, name, service, created_at, created_by, revoked_at FROM integrations
+                     WHERE key_hash = $1 AND revoked_at IS NULL",
+                )
+                .bind(key_hash)
+                .fetch_optional(&self.pool)
+                .await?;
+                row.as_ref().map(Self::integration_from_row).transpose()
+            }
+
+            async fn ingest(&self, items: &[IngestItem]) -> Result<Vec<IngestOutcome>, StoreError> {
+                if items.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let mut tx = self.begin().await?;
+                let mut keys: Vec<String> = items.iter().map(|i| akey(&i.integration_id, &i.dedup_key)).collect();
+                keys.sort();
+                keys.dedup();
+                // Open alert per key as the batch goes on, and every alert the batch touched
+                // (by id: the position of its last change, its state, its link).
+                let mut open = Self::open_alerts(&mut tx, &keys).await?;
+                let mut touched: HashMap<String, (usize, warroom_core::alert_incident::RoutedAlert, String, String)> =
+                    HashMap::new();
+                let mut gates: Vec<String> = items
+                    .iter()
+                    .filter(|i| i.event.action == Action::Trigger)
+                    .filter_map(|i| i.threshold.as_ref().map(|t| t.key.clone()))
+                    .collect();
+                gates.sort();
+                gates.dedup();
+                let mut counters = if gates.is_empty() {
+                    HashMap::new()
+                } else {
+                    Self::thresholds(&mut tx, &gates).await?
+                };
+                let mut counters_changed: Vec<String> = Vec::new();
+                let mut outcomes = Vec::with_capacity(items.len());
+                let mut log = Vec::with_capacity(items.len());
+                for (position, item) in items.iter().enumerate() {
+                    let key = akey(&item.integration_id, &item.dedup_key);
+                    let current = open.get(&key).map(|(r, _)| &r.alert);
+                    let outcome = match apply(current, &item.event, item.received_at) {
+                        Transition::Open => {
+                            let mut suppressed = match &item.disposition {
+                                Disposition::Drop => {
+                                    outcomes.push(IngestOutcome::Dropped);
+                                    continue;
+                                }
+                                Disposition::Suppress(why) => Some(why.clone()),
+                                Disposition::Open => None,
+                            };
+                            if suppressed.is_none() && let Some(gate) = &item.threshold {
+                                let counter = counters.entry(gate.key.clone()).or_default();
+                                if !counter.record(item.received_at, &gate.threshold) {
+                                    suppressed = Some(format!(
+                                        "below its threshold of {} in {}",
+                                        gate.threshold.count, gate.threshold.window
+                                    ));
+                                }
+                                counters_changed.push(gate.key.clone());
+                            }
+                            if suppressed.is_none() && !item.open_incidents {
+                                suppressed = Some("the alert policy opens no incidents".into());
+                            }
+                            let alert = Alert::open(
+                                item.new_alert_id.clone(),
+                                &item.event,
+                                item.dedup_key.clone(),
+                                item.service.clone(),
+                                item.received_at,
+                            );
+                            let link = if suppressed.is_none() { "open" } else { "none" };
+                            let routed = warroom_core::alert_incident::RoutedAlert {
+                                alert,
+                                incident_severity: item.incident_severity.clone(),
+                                playbooks: item.playbooks.clone(),
+                                suppressed: suppressed.clone(),
+                            };
+                            let id = routed.alert.id.clone();
+                            open.insert(key.clone(), (routed.clone(), link.to_string()));
+                            touched.insert(id.clone(), (position, routed, key.clone(), link.to_string()));
+                            if suppressed.is_some() {
+                                IngestOutcome::Suppressed(id)
+                            } else {
+                                IngestOutcome::Opened(id)
+                            }
+                        }
+                        Transition::Changed { alert, effect } => {
+                            let Some((routed, link)) = open.get_mut(&key) else {
+                                return Err(StoreError::Corrupt("changed an alert that is not open".into()));
+                            };
+                            routed.alert = alert;
+                            let id = routed.alert.id.clone();
+                            if effect == Effect::Resolved {
+                                *link = match (link.as_str(), routed.alert.incident_id.is_some()) {
+                                    // Resolved before it joined an incident: it needs none.
+                                    ("open", _) => "none".to_string(),
+                                    (_, true) => "resolve".to_string(),
+                                    (other, false) => other.to_string(),
+                                };
+                            }
+                            touched.insert(id.clone(), (position, routed.clone(), key.clone(), link.clone()));
+                            let outcome = match effect {
+                                Effect::Repeated => IngestOutcome::Repeated(id),
+                                Effect::Acknowledged => IngestOutcome::Acknowledged(id),
+                                Effect::Resolved => IngestOutcome::Resolved(id),
+                            };
+                            if effect == Effect::Resolved {
+                                open.remove(&key);
+                            }
+                            outcome
+                        }
+                        Transition::Ignored(why) => IngestOutcome::Ignored(why.describe()),
+                    };
+                    let body = serde_json::to_string(&item.event).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                    log.push((outcome.alert_id().map(str::to_string), item.received_at, outcome.name(), body));
+                    outcomes.push(outcome);
+                }
+                let mut rows: Vec<&(usize, warroom_core::alert_incident::RoutedAlert, String, String)> =
+                    touched.values().collect();
+                rows.sort_by_key(|r| r.0);
+                let rows: Vec<(&warroom_core::alert_incident::RoutedAlert, String, &str)> =
+                    rows.iter().map(|(_, r, k, l)| (r, k.clone(), l.as_str())).collect();
+                Self::upsert_alerts(&mut tx, &rows).await?;
+                Self::insert_alert_events(&mut tx, &log).await?;
+                if let (false, Some(last)) = (counters_changed.is_empty(), items.last()) {
+                    counters_changed.sort();
+                    counters_changed.dedup();
+                    let now = last.received_at;
+                    let states: Vec<(String, ThresholdState)> = counters_changed
+                        .into_iter()
+                        .filter_map(|k| counters.remove(&k).map(|s| (k, s)))
+                        .collect();
+                    Self::write_thresholds(&mut tx, &states, now).await?;
+                }
+                tx.commit().await?;
+                Ok(outcomes)
+            }
+
+            async fn alerts(&self, filter: &AlertFilter) -> Result<Vec<AlertRecord>, StoreError> {
+                let mut qb = QueryBuilder::<$db>::new(
+                    "SELECT id, akey, incident_id, link, state FROM alerts WHERE 1 = 1",
+                );
+                if !filter.statuses.is_empty() {
+                    qb.push(" AND status IN (");
+                    let mut sep = qb.separated(", ");
+                    for s in &filter.statuses {
+                        sep.push_bind(s.as_str());
+                    }
+                    qb.push(")");
+                }
+                if let Some(service) = &filter.service {
+                    qb.push(" AND service = ").push_bind(service.clone());
+                }
+                if let Some(incident) = &filter.incident_id {
+                    qb.push(" AND incident_id = ").push_bind(incident.clone());
+                }
+                qb.push(" ORDER BY first_seen DESC, id DESC LIMIT ")
+                    .push_bind(i64::from(filter.limit.max(1)));
+                let rows = qb.build().fetch_all(&self.pool).await?;
+                rows.iter().map(Self::alert_from_row).collect()
+            }
+
+            async fn alert(&self, id: &str) -> Result<Option<AlertRecord>, StoreError> {
+                let row = sqlx::query("SELECT id, akey, incident_id, link, state FROM alerts WHERE id = $1")
+                    .bind(id)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                row.as_ref().map(Self::alert_from_row).transpose()
+            }
+
+            async fn alert_events(&self, id: &str) -> Result<Vec<AlertEventRecord>, StoreError> {
+                let rows = sqlx::query(
+                    "SELECT seq, received_at, outcome, body FROM alert_events WHERE alert_id = $1 ORDER BY seq",
+                )
+                .bind(id)
+                .fetch_all(&self.pool)
+                .await?;
+                rows.iter()
+                    .map(|row| {
+                        let body: String = row.try_get("body")?;
+                        Ok(AlertEventRecord {
+                            seq: row.try_get("seq")?,
+                            received_at: from_micros(row.try_get("received_at")?)?,
+                            outcome: row.try_get("outcome")?,
+                            event: serde_json::from_str(&body)
+                                .map_err(|e| StoreError::Corrupt(format!("alert event: {e}")))?,
+                        })
+                    })
+                    .collect()
+            }
+
+            async fn change_alert(
+                &self,
+                id: &str,
+                event: &AlertEvent,
+                at: Timestamp,
+            ) -> Result<Option<(AlertRecord, IngestOutcome)>, StoreError> {
+                let mut tx = self.begin().await?;
+                let row = sqlx::query(concat!(
+                    "SELECT id, akey, incident_id, link, state FROM alerts WHERE id = $1",
+                    $lock
+                ))
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await?;
+                let Some(row) = row else {
+                    tx.rollback().await?;
+                    return Ok(None);
+                };
+                let mut rec = Self::alert_from_row(&row)?;
+                let key: String = row.try_get("akey")?;
+                let outcome = match apply(Some(&rec.routed.alert), event, at) {
+                    Transition::Changed { alert, effect } => {
+                        rec.routed.alert = alert;
+                        if effect == Effect::Resolved {
+                            rec.link = match (rec.link.as_str(), rec.routed.alert.incident_id.is_some()) {
+                                ("open", _) => "none".to_string(),
+                                (_, true) => "resolve".to_string(),
+                                (other, false) => other.to_string(),
+                            };
+                        }
+                        match effect {
+                            Effect::Repeated => IngestOutcome::Repeated(rec.routed.alert.id.clone()),
+                            Effect::Acknowledged => IngestOutcome::Acknowledged(rec.routed.alert.id.clone()),
+                            Effect::Resolved => IngestOutcome::Resolved(rec.routed.alert.id.clone()),
+                        }
+                    }
+                    Transition::Ignored(why) => IngestOutcome::Ignored(why.describe()),
+                    Transition::Open => IngestOutcome::Ignored("a trigger cannot be sent to one alert"),
+                };
+                if matches!(outcome, IngestOutcome::Ignored(_)) {
+                    tx.rollback().await?;
+                    return Ok(Some((rec, outcome)));
+                }
+                Self::upsert_alerts(&mut tx, &[(&rec.routed, key, rec.link.as_str())]).await?;
+                let body = serde_json::to_string(event).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                Self::insert_alert_events(&mut tx, &[(Some(rec.routed.alert.id.clone()), at, outcome.name(), body)]).await?;
+                tx.commit().await?;
+                Ok(Some((rec, outcome)))
+            }
+
+            async fn alert_work(&self, limit: u32) -> Result<Vec<AlertWork>, StoreError> {
+                let rows = sqlx::query(
+                    "SELECT id, service, incident_id, link FROM alerts WHERE link IN ('open', 'resolve')
+                     ORDER BY first_seen, id LIMIT $1",
+                )
+                .bind(i64::from(limit.max(1)))
+                .fetch_all(&self.pool)
+                .await?;
+                let mut link: Vec<(String, Vec<String>)> = Vec::new();
+                let mut settle: Vec<String> = Vec::new();
+                for row in &rows {
+                    let id: String = row.try_get("id")?;
+                    let linkage: String = row.try_get("link")?;
+                    if linkage == "open" {
+                        let service: Option<String> = row.try_get("service")?;
+                        let service = service.unwrap_or_default();
+                        match link.iter_mut().find(|(s, _)| *s == service) {
+                            Some((_, ids)) => ids.push(id),
+                            None => link.push((service, vec![id])),
+                        }
+                    } else if let Some(incident) = row.try_get::<Option<String>, _>("incident_id")?
+                        && !settle.contains(&incident)
+                    {
+                        settle.push(incident);
+                    }
+                }
+                Ok(link
+                    .into_iter()
+                    .map(|(service, alerts)| AlertWork::Link { service, alerts })
+                    .chain(settle.into_iter().map(|incident_id| AlertWork::Settle { incident_id }))
+                    .collect())
+            }
+
+            async fn link_alerts(
+                &self,
+                service: &str,
+                alerts: &[String],
+                plan: &LinkPlan<'_>,
+                timers: &TimerPlan<'_>,
+            ) -> Result<Option<IncidentId>, StoreError> {
+                let mut tx = self.begin().await?;
+                sqlx::query($service_lock).bind(service).execute(&mut *tx).await?;
+                let mut waiting = Vec::new();
+                for chunk in alerts.chunks(ROWS_PER_STATEMENT) {
+                    let mut qb = QueryBuilder::<$db>::new(
+                        "SELECT id, akey, incident_id, link, state FROM alerts WHERE link = 'open' AND id IN (",
+                    );
+                    let mut sep = qb.separated(", ");
+                    for id in chunk {
+                        sep.push_bind(id.clone());
+                    }
+                    qb.push(") ORDER BY first_seen, id");
+                    qb.push($lock);
+                    for row in qb.build().fetch_all(&mut *tx).await? {
+                        waiting.push(Self::alert_from_row(&row)?.routed);
+                    }
+                }
+                if waiting.is_empty() {
+                    tx.rollback().await?;
+                    return Ok(None);
+                }
+                let current = sqlx::query(concat!(
+                    "SELECT i.id, i.last_hash, i.state FROM incidents i
+                     JOIN incident_services s ON s.incident_id = i.id
+                     WHERE s.service = $1 AND i.status IN ('triage', 'investigating', 'contained', 'recovering')
+                     ORDER BY i.declared_at DESC, i.id DESC LIMIT 1",
+                    $lock
+                ))
+                .bind(service)
+                .fetch_optional(&mut *tx)
+                .await?;
+                let notifier = self.notifier.get();
+                let incident_id = match current {
+                    Some(row) => {
+                        let incident = Self::parse_state(&row.try_get::<String, _>("state")?)?;
+                        let last_hash: String = row.try_get("last_hash")?;
+                        let events = plan(Some(&incident), &waiting).map_err(StoreError::Rejected)?;
+                        let id = incident.id.clone();
+                        Self::seal_and_write(&mut tx, incident, last_hash, events, timers, notifier.as_deref()).await?;
+                        id
+                    }
+                    None => {
+                        let events = plan(None, &waiting).map_err(StoreError::Rejected)?;
+                        let first_at = events
+                            .first()
+                            .map(|e| e.at)
+                            .ok_or_else(|| StoreError::Corrupt("a new incident needs a declaration".into()))?;
+                        let (incident, _) = Self::create_in_tx(&mut tx, first_at, events, timers, notifier.as_deref()).await?;
+                        incident.id
+                    }
+                };
+                for chunk in waiting.chunks(ROWS_PER_STATEMENT) {
+                    let mut qb = QueryBuilder::<$db>::new("UPDATE alerts SET link = 'done', incident_id = ");
+                    qb.push_bind(incident_id.as_str().to_string());
+                    qb.push(" WHERE id IN (");
+                    let mut sep = qb.separated(", ");
+                    for a in chunk {
+                        sep.push_bind(a.alert.id.clone());
+                    }
+                    qb.push(")");
+                    qb.build().execute(&mut *tx).await?;
+                }
+                tx.commit().await?;
+                Ok(Some(incident_id))
+            }
+
+            async fn settle_alerts(
+                &self,
+                incident_id: &str,
+                plan: &SettlePlan<'_>,
+                timers: &TimerPlan<'_>,
+            ) -> Result<(), StoreError> {
+                let mut tx = self.begin().await?;
+                let row = sqlx::query(concat!("SELECT last_hash, state FROM incidents WHERE id = $1", $lock))
+                    .bind(incident_id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                sqlx::query("UPDATE alerts SET link = 'done' WHERE incident_id = $1 AND link = 'resolve'")
+                    .bind(incident_id)
+                    .execute(&mut *tx)
+                    .await?;
+                if let Some(row) = row {
+                    let counts = sqlx::query(
+                        "SELECT COUNT(*) AS total,
+                           COALESCE(SUM(CASE WHEN status <> 'resolved' THEN 1 ELSE 0 END), 0) AS open
+                         FROM alerts WHERE incident_id = $1",
+                    )
+                    .bind(incident_id)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                    let total: i64 = counts.try_get("total")?;
+                    let still_open: i64 = counts.try_get("open")?;
+                    if total > 0 && still_open == 0 {
+                        let incident = Self::parse_state(&row.try_get::<String, _>("state")?)?;
+                        let last_hash: String = row.try_get("last_hash")?;
+                        let events = plan(&incident, u64::try_from(total).unwrap_or(0));
+                        let notifier = self.notifier.get();
+                        Self::seal_and_write(&mut tx, incident, last_hash, events, timers, notifier.as_deref()).await?;
+                    }
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn record_change(
+                &self,
+                integration_id: &str,
+                service: &str,
+                change: &warroom_core::alert::pagerduty::ChangeEvent,
+                at: Timestamp,
+                plan: &ChangePlan<'_>,
+                timers: &TimerPlan<'_>,
+            ) -> Result<Vec<IncidentId>, StoreError> {
+                let mut tx = self.begin().await?;
+                let body = serde_json::json!({
+                    "summary": change.summary,
+                    "source": change.source,
+                    "timestamp": change.timestamp,
+                    "custom_details": change.custom_details,
+                    "links": change.links,
+                });
+                sqlx::query(
+                    "INSERT INTO change_events (integration_id, service, received_at, body) VALUES ($1, $2, $3, $4)",
+                )
+                .bind(integration_id)
+                .bind(service)
+                .bind(micros(at))
+                .bind(body.to_string())
+                .execute(&mut *tx)
+                .await?;
+                let rows = sqlx::query(concat!(
+                    "SELECT i.id, i.last_hash, i.state FROM incidents i
+                     JOIN incident_services s ON s.incident_id = i.id
+                     WHERE s.service = $1 AND i.status IN ('triage', 'investigating', 'contained', 'recovering')
+                     ORDER BY i.id",
+                    $lock
+                ))
+                .bind(service)
+                .fetch_all(&mut *tx)
+                .await?;
+                let notifier = self.notifier.get();
+                let mut touched = Vec::new();
+                for row in rows {
+                    let incident = Self::parse_state(&row.try_get::<String, _>("state")?)?;
+                    let last_hash: String = row.try_get("last_hash")?;
+                    let events = plan(&incident);
+                    touched.push(incident.id.clone());
+                    Self::seal_and_write(&mut tx, incident, last_hash, events, timers, notifier.as_deref()).await?;
+                }
+                tx.commit().await?;
+                Ok(touched)
+            }
+        }
+    };
+}
+
+pub(crate) use alerts_impl;
