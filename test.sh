@@ -45,6 +45,24 @@ if ! has_aiosmtpd; then
     fi
 fi
 
+# Alert ingestion is tested end to end with a real sender: Debian's prometheus-alertmanager
+# (crates/cli/tests/alertmanager.rs runs /usr/bin/prometheus-alertmanager itself; the package's
+# service is not needed and policy-rc.d may keep it from starting, which is fine).
+has_alertmanager() {
+    [ -x /usr/bin/prometheus-alertmanager ] || command -v prometheus-alertmanager >/dev/null 2>&1
+}
+if ! has_alertmanager; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+        echo "test.sh: installing Alertmanager (Debian package prometheus-alertmanager)"
+        apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq prometheus-alertmanager >/dev/null
+        has_alertmanager || { echo "test.sh: prometheus-alertmanager installed but not found" >&2; exit 1; }
+    else
+        echo "test.sh: the alert ingestion tests need prometheus-alertmanager: apt-get install prometheus-alertmanager" >&2
+        exit 1
+    fi
+fi
+
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
 echo "== cargo clippy"
