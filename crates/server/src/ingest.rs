@@ -48,9 +48,23 @@ impl Ingestor {
     /// Starts the writer task over `store`; `committed` runs after each committed batch (it
     /// wakes the engine to link the new alerts).
     pub fn start(store: Arc<dyn Store>, committed: Arc<dyn Fn() + Send + Sync>) -> Self {
-        let (queue, jobs) = mpsc::channel(QUEUE_CAPACITY);
+        Self::with_capacity(store, committed, QUEUE_CAPACITY)
+    }
+
+    /// [`Ingestor::start`] with a queue of `capacity` events.
+    pub fn with_capacity(
+        store: Arc<dyn Store>,
+        committed: Arc<dyn Fn() + Send + Sync>,
+        capacity: usize,
+    ) -> Self {
+        let (queue, jobs) = mpsc::channel(capacity.max(1));
         tokio::spawn(write_batches(store, jobs, committed));
         Self { queue }
+    }
+
+    /// Free places in the queue.
+    pub fn free(&self) -> usize {
+        self.queue.capacity()
     }
 
     /// Commits `items` (in order) and returns what each did; all are admitted or none.
@@ -58,7 +72,7 @@ impl Ingestor {
         if items.is_empty() {
             return Ok(Vec::new());
         }
-        if items.len() > QUEUE_CAPACITY {
+        if items.len() > self.queue.max_capacity() {
             return Err(SubmitError::Busy);
         }
         let permits = self

@@ -59,6 +59,8 @@ conformance!(
     outbox_retries_with_backoff_then_dead_letters,
     notifications_are_written_with_their_events,
     overrides_are_an_append_only_log,
+    alert_dedup_holds_across_processes,
+    alert_links_open_one_incident_per_service_across_processes,
 );
 
 fn no_timers(_: &Incident) -> Vec<warroom_core::timer::TimerSpec> {
@@ -1504,4 +1506,205 @@ async fn overrides_are_an_append_only_log(url: &str) {
             .expect("count")
     };
     assert_eq!(n, 1);
+}
+
+fn alert_item(
+    key: &str,
+    n: usize,
+    action: warroom_core::alert::Action,
+) -> warroom_store::IngestItem {
+    let mut event = warroom_core::alert::AlertEvent::new(
+        warroom_core::alert::SourceKind::Pagerduty,
+        action,
+        format!("Checkout errors ({n})"),
+    );
+    event.dedup_key = Some(key.to_string());
+    warroom_store::IngestItem {
+        event,
+        integration_id: "int_shop".into(),
+        dedup_key: key.to_string(),
+        received_at: t0() + SignedDuration::from_secs(n as i64),
+        new_alert_id: format!("alr_{key}_{n}_{}", rand_suffix()),
+        service: Some("payments".into()),
+        incident_severity: "P1".into(),
+        playbooks: Vec::new(),
+        disposition: warroom_store::Disposition::Open,
+        threshold: None,
+        open_incidents: true,
+    }
+}
+
+/// Distinct per call, so two processes never propose the same new alert id.
+fn rand_suffix() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    NEXT.fetch_add(1, Ordering::Relaxed)
+}
+
+/// Ingests `items`, retrying a batch that lost a race to another process (as the server does).
+async fn ingest_retrying(
+    store: &dyn Store,
+    items: &[warroom_store::IngestItem],
+) -> Vec<warroom_store::IngestOutcome> {
+    for _ in 0..20 {
+        match store.ingest(items).await {
+            Ok(out) => return out,
+            Err(StoreError::Conflict(_)) => continue,
+            Err(e) => panic!("ingest failed: {e}"),
+        }
+    }
+    panic!("ingest kept conflicting");
+}
+
+async fn alert_dedup_holds_across_processes(url: &str) {
+    use warroom_core::alert::Action;
+    let first = open(url).await;
+    let second = open(url).await;
+    // Two processes hammer the same ten keys at once, in batches.
+    let run = |store: Arc<dyn Store>, offset: usize| async move {
+        let mut outcomes = Vec::new();
+        for round in 0..10 {
+            let batch: Vec<_> = (0..10)
+                .map(|k| alert_item(&format!("k{k}"), offset + round * 10 + k, Action::Trigger))
+                .collect();
+            outcomes.extend(ingest_retrying(&*store, &batch).await);
+        }
+        outcomes
+    };
+    let (a, b) = tokio::join!(run(first.clone(), 0), run(second.clone(), 1000));
+    let opened = a
+        .iter()
+        .chain(&b)
+        .filter(|o| matches!(o, warroom_store::IngestOutcome::Opened(_)))
+        .count();
+    assert_eq!(opened, 10, "one alert per key, whoever came first");
+    let alerts = first
+        .alerts(&warroom_store::AlertFilter {
+            limit: 100,
+            ..Default::default()
+        })
+        .await
+        .expect("alerts");
+    assert_eq!(alerts.len(), 10);
+    assert_eq!(
+        alerts.iter().map(|a| a.routed.alert.count).sum::<u64>(),
+        200,
+        "every event counted once"
+    );
+    // Resolve one key, then trigger it again: a second alert for it.
+    ingest_retrying(&*second, &[alert_item("k3", 5000, Action::Resolve)]).await;
+    let again = ingest_retrying(&*first, &[alert_item("k3", 5001, Action::Trigger)]).await;
+    assert!(
+        matches!(again[0], warroom_store::IngestOutcome::Opened(_)),
+        "{again:?}"
+    );
+    let ignored = ingest_retrying(&*first, &[alert_item("nope", 5002, Action::Acknowledge)]).await;
+    assert!(matches!(
+        ignored[0],
+        warroom_store::IngestOutcome::Ignored(_)
+    ));
+    let alerts = first
+        .alerts(&warroom_store::AlertFilter {
+            limit: 100,
+            ..Default::default()
+        })
+        .await
+        .expect("alerts");
+    assert_eq!(alerts.len(), 11);
+}
+
+async fn alert_links_open_one_incident_per_service_across_processes(url: &str) {
+    use warroom_core::alert::Action;
+    use warroom_core::alert_incident::{RoutedAlert, link_events};
+    let first = open(url).await;
+    let second = open(url).await;
+    let items: Vec<_> = (0..40)
+        .map(|n| alert_item(&format!("s{n}"), n, Action::Trigger))
+        .collect();
+    ingest_retrying(&*first, &items).await;
+    let config = Config::builtin();
+    let plan = |current: Option<&Incident>, routed: &[RoutedAlert]| {
+        let page = |_: &warroom_core::EventKind| None;
+        link_events(current, "payments", routed, &config, &page, t0()).map(|kinds| {
+            kinds
+                .into_iter()
+                .map(|kind| NewEvent {
+                    at: t0(),
+                    actor: "warroom".into(),
+                    kind,
+                })
+                .collect()
+        })
+    };
+    // Both processes link overlapping halves at once; each alert joins exactly once.
+    let ids: Vec<String> = (0..40).map(|n| items[n].new_alert_id.clone()).collect();
+    let (a, b) = tokio::join!(
+        async {
+            let mut done = Vec::new();
+            for chunk in ids[..30].chunks(5) {
+                loop {
+                    match first
+                        .link_alerts("payments", chunk, &plan, &no_timers)
+                        .await
+                    {
+                        Ok(x) => {
+                            done.push(x);
+                            break;
+                        }
+                        Err(StoreError::Conflict(_)) => continue,
+                        Err(e) => panic!("{e}"),
+                    }
+                }
+            }
+            done
+        },
+        async {
+            let mut done = Vec::new();
+            for chunk in ids[10..].chunks(5) {
+                loop {
+                    match second
+                        .link_alerts("payments", chunk, &plan, &no_timers)
+                        .await
+                    {
+                        Ok(x) => {
+                            done.push(x);
+                            break;
+                        }
+                        Err(StoreError::Conflict(_)) => continue,
+                        Err(e) => panic!("{e}"),
+                    }
+                }
+            }
+            done
+        }
+    );
+    let incidents: std::collections::BTreeSet<String> = a
+        .iter()
+        .chain(&b)
+        .flatten()
+        .map(|id| id.to_string())
+        .collect();
+    assert_eq!(
+        incidents.len(),
+        1,
+        "one incident for the service: {incidents:?}"
+    );
+    let id: IncidentId = incidents.iter().next().expect("one").parse().expect("id");
+    let inc = first
+        .incident(&admin(), &id)
+        .await
+        .expect("read")
+        .expect("exists");
+    assert_eq!(inc.alerts, 40, "every alert attached once");
+    let linked = first
+        .alerts(&warroom_store::AlertFilter {
+            incident_id: Some(id.to_string()),
+            limit: 100,
+            ..Default::default()
+        })
+        .await
+        .expect("alerts");
+    assert_eq!(linked.len(), 40);
+    assert!(linked.iter().all(|a| a.link == "done"));
+    assert!(first.verify().await.expect("verify").ok);
 }
