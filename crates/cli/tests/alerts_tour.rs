@@ -1,0 +1,106 @@
+//! `warroom integration` and `warroom alerts` end to end: the real binary against a real
+//! `warroom serve`, with an alert sent the way a PagerDuty-speaking tool sends it.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::{Server, assert_one_error_line};
+use serde_json::{Value, json};
+
+/// Polls `check` until it returns something, for at most a generous deadline (the engine links
+/// alerts within about a second); never a timing assertion.
+fn eventually<T>(what: &str, mut check: impl FnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        if let Some(v) = check() {
+            return v;
+        }
+        assert!(Instant::now() < deadline, "gave up waiting for {what}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn post(url: &str, body: &Value) -> (u16, Value) {
+    // reqwest is built without a TLS provider of its own; an Err means one is installed.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(async {
+        let resp = reqwest::Client::new()
+            .post(url)
+            .json(body)
+            .send()
+            .await
+            .expect("sent");
+        let status = resp.status().as_u16();
+        (status, resp.json().await.unwrap_or(Value::Null))
+    })
+}
+
+#[test]
+fn integrations_and_alerts_from_the_command_line() {
+    let server = Server::start();
+    let created = server.ok_json(&[
+        "integration",
+        "create",
+        "--service",
+        "api",
+        "--name",
+        "prometheus-prod",
+    ]);
+    let key = created["routing_key"]
+        .as_str()
+        .expect("routing key")
+        .to_string();
+    assert_eq!(key.len(), 32);
+    let listed = server.ok(&["integration", "list"]);
+    assert!(
+        listed.contains("prometheus-prod") && !listed.contains(&key),
+        "{listed}"
+    );
+    let out = server.run(&["integration", "create", "--service", "nope"]);
+    assert!(assert_one_error_line(&out, "unknown service").contains("nope"));
+
+    let (status, answer) = post(
+        &format!("{}/v2/enqueue", server.url),
+        &json!({ "routing_key": key, "event_action": "trigger", "dedup_key": "api-5xx",
+                 "payload": { "summary": "5xx above 5% on /checkout", "source": "web-1", "severity": "critical" } }),
+    );
+    assert_eq!(
+        (status, answer["dedup_key"].as_str()),
+        (202, Some("api-5xx")),
+        "{answer}"
+    );
+    let alert = eventually("the alert to open an incident", || {
+        let list = server.ok_json(&["alerts", "list", "--status", "open"]);
+        list["alerts"]
+            .as_array()
+            .and_then(|a| a.first().cloned())
+            .filter(|a| a["incident_id"].is_string())
+    });
+    let id = alert["id"].as_str().expect("id").to_string();
+    let incident = alert["incident_id"].as_str().expect("incident").to_string();
+    let table = server.ok(&["alerts", "list"]);
+    assert!(
+        table.contains(&id) && table.contains(&incident) && table.contains("5xx above 5%"),
+        "{table}"
+    );
+    let shown = server.ok(&["alerts", "show", &id]);
+    assert!(
+        shown.contains("dedup key: api-5xx") && shown.contains("opened"),
+        "{shown}"
+    );
+    assert!(server.ok(&["alerts", "ack", &id]).contains(&id));
+    let out = server.run(&["alerts", "ack", &id]);
+    assert_one_error_line(&out, "already acknowledged");
+    assert!(server.ok(&["alerts", "resolve", &id]).contains("Resolved"));
+    eventually("the incident to move to recovering", || {
+        let shown = server.ok_json(&["show", &incident]);
+        (shown["incident"]["status"] == "recovering").then_some(())
+    });
+    let out = server.run(&["alerts", "show", "alr_nope"]);
+    assert_one_error_line(&out, "no alert");
+}
