@@ -93,6 +93,7 @@ cleanup() {
     stop_server
     stop_alertmanager
     stop_postgres
+    rm -rf "$WORK/bin"
     if [ "$KEEP_DATA" != 1 ]; then
         find "$WORK" -mindepth 2 -maxdepth 3 -type d -name data -prune -exec rm -rf {} + 2>/dev/null
     fi
@@ -166,7 +167,7 @@ stop_alertmanager() {
 # ---- Warroom set-up ----
 create_integration() { # dir -> prints the routing key
     local dir=$1 out
-    out=$("$ROOT/target/release/warroom" --server "$BASE" --token "$TOKEN" --json \
+    out=$("$WARROOM_BIN" --server "$BASE" --token "$TOKEN" --json \
         integration create --service "$SERVICE" --name "ingest benchmark" 2>"$dir/integration.stderr") || {
         cat "$dir/integration.stderr" >&2
         die "warroom integration create failed"
@@ -187,7 +188,7 @@ pg_create_database() { # name -> prints its URL (on the running throwaway cluste
 
 # ---- one timed run ----
 loadgen() {
-    "$ROOT/target/release/warroom-loadgen" "$@"
+    "$LOADGEN_BIN" "$@"
 }
 
 measure() { # label dir run out loadgen-args...
@@ -461,6 +462,12 @@ fi
 for bin in warroom warroom-loadgen; do
     [ -x "target/release/$bin" ] || die "target/release/$bin is missing (build with BUILD=1)"
 done
+# Measure copies: a `cargo build` running meanwhile (others work on this tree) must not swap
+# the binary between one server start and the next.
+mkdir -p "$WORK/bin"
+cp target/release/warroom target/release/warroom-loadgen "$WORK/bin/"
+WARROOM_BIN="$WORK/bin/warroom"
+LOADGEN_BIN="$WORK/bin/warroom-loadgen"
 REV="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
 if [ -n "$(git status --porcelain -- crates Cargo.toml Cargo.lock 2>/dev/null)" ]; then
     REV="$REV + uncommitted changes under crates/"

@@ -1,7 +1,8 @@
 # Shell helpers shared by the benchmark scripts (bench/run.sh, bench/ingest.sh); sourced, not run.
 #
 # They use these globals of the sourcing script: ROOT (repository root), WORK (work directory),
-# QUIET_WAIT (seconds wait_until_quiet waits at most), and keep their own state in SERVER_PID,
+# QUIET_WAIT (seconds wait_until_quiet waits at most), WARROOM_BIN (the server binary; default
+# target/release/warroom), and keep their own state in SERVER_PID,
 # BASE, TOKEN (the Warroom server) and PG_DIR, PG_BIN, PG_USER_PREFIX, PG_URL (PostgreSQL).
 # shellcheck shell=bash
 
@@ -126,7 +127,7 @@ start_server() { # backend dir [database url]; sets SERVER_PID BASE TOKEN
     BASE="http://127.0.0.1:$port"
     local args=(serve --listen "127.0.0.1:$port" --data-dir "$dir/data")
     [ -n "$url" ] && args+=(--database-url "$url")
-    "$ROOT/target/release/warroom" "${args[@]}" 2>"$dir/server.log" >"$dir/server.stdout" &
+    "${WARROOM_BIN:-$ROOT/target/release/warroom}" "${args[@]}" 2>"$dir/server.log" >"$dir/server.stdout" &
     SERVER_PID=$!
     for _ in $(seq 300); do
         if curl -sf "$BASE/health" >/dev/null 2>&1 && [ -s "$dir/data/admin.token" ]; then
