@@ -38,6 +38,10 @@ pub use channels::{ChannelError, Channels, SmtpSettings};
 /// The name events caused by the engine carry as their actor.
 pub const ACTOR: &str = "warroom";
 
+/// Shortest time between two passes linking alerts to incidents: new alerts join their incident
+/// within about this long, and ingestion keeps the database to itself in between.
+const ALERT_PASS_GAP: Duration = Duration::from_millis(200);
+
 /// How many timers one tick fires at most, so a backlog after downtime drains in bounded steps.
 const BATCH: usize = 200;
 
@@ -367,6 +371,12 @@ impl Engine {
                     }
                     if let Err(err) = engine.process_alerts().await {
                         tracing::warn!(error = %err, "linking alerts failed; retrying on the next tick");
+                    }
+                    // Let a storm's alerts gather for the next pass instead of taking the
+                    // database's single writer after every committed batch.
+                    tokio::select! {
+                        _ = stop.changed() => return,
+                        _ = tokio::time::sleep(ALERT_PASS_GAP) => {}
                     }
                 }
             }

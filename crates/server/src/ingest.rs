@@ -112,6 +112,8 @@ async fn write_batches(
         }
         let (items, replies): (Vec<IngestItem>, Vec<_>) =
             batch.drain(..).map(|j| (j.item, j.reply)).unzip();
+        // A monotonic timer for the log only; it decides nothing.
+        let started = std::time::Instant::now();
         let mut result = store.ingest(&items).await;
         for _ in 0..CONFLICT_RETRIES {
             match &result {
@@ -122,6 +124,11 @@ async fn write_batches(
         }
         match result {
             Ok(outcomes) => {
+                tracing::debug!(
+                    events = items.len(),
+                    micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
+                    "batch committed"
+                );
                 for (reply, outcome) in replies.into_iter().zip(outcomes) {
                     let _ = reply.send(Ok(outcome));
                 }

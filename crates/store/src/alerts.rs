@@ -285,7 +285,7 @@ pub(crate) fn akey(integration_id: &str, dedup_key: &str) -> String {
 }
 
 /// Rows per multi-row statement: well under both backends' parameter limits.
-pub(crate) const ROWS_PER_STATEMENT: usize = 200;
+pub(crate) const ROWS_PER_STATEMENT: usize = 256;
 
 macro_rules! alerts_impl {
     ($store:ident, $db:ty, $lock:literal, $service_lock:literal) => {
@@ -335,7 +335,7 @@ macro_rules! alerts_impl {
             /// order of their last change, so that an alert resolved in the batch is written
             /// before a new alert re-opens its key.
             async fn upsert_alerts(
-                tx: &mut Tx,
+                tx: &mut Tx<'_>,
                 rows: &[(&warroom_core::alert_incident::RoutedAlert, String, &str)],
             ) -> Result<(), StoreError> {
                 for chunk in rows.chunks(ROWS_PER_STATEMENT) {
@@ -376,7 +376,7 @@ macro_rules! alerts_impl {
             }
 
             async fn insert_alert_events(
-                tx: &mut Tx,
+                tx: &mut Tx<'_>,
                 rows: &[(Option<String>, Timestamp, &'static str, String)],
             ) -> Result<(), StoreError> {
                 for chunk in rows.chunks(ROWS_PER_STATEMENT) {
@@ -396,7 +396,7 @@ macro_rules! alerts_impl {
 
             /// The open alerts for `keys`, locked.
             async fn open_alerts(
-                tx: &mut Tx,
+                tx: &mut Tx<'_>,
                 keys: &[String],
             ) -> Result<HashMap<String, (warroom_core::alert_incident::RoutedAlert, String)>, StoreError> {
                 let mut out = HashMap::new();
@@ -419,7 +419,7 @@ macro_rules! alerts_impl {
                 Ok(out)
             }
 
-            async fn thresholds(tx: &mut Tx, keys: &[String]) -> Result<HashMap<String, ThresholdState>, StoreError> {
+            async fn thresholds(tx: &mut Tx<'_>, keys: &[String]) -> Result<HashMap<String, ThresholdState>, StoreError> {
                 let mut out = HashMap::new();
                 for chunk in keys.chunks(ROWS_PER_STATEMENT) {
                     let mut qb = QueryBuilder::<$db>::new("SELECT key, state FROM alert_thresholds WHERE key IN (");
@@ -440,7 +440,7 @@ macro_rules! alerts_impl {
             }
 
             async fn write_thresholds(
-                tx: &mut Tx,
+                tx: &mut Tx<'_>,
                 states: &[(String, ThresholdState)],
                 now: Timestamp,
             ) -> Result<(), StoreError> {
@@ -462,68 +462,15 @@ macro_rules! alerts_impl {
                 }
                 Ok(())
             }
-        }
 
-        #[async_trait]
-        impl AlertStore for $store {
-            async fn create_integration(&self, new: NewIntegration) -> Result<Integration, StoreError> {
-                let mut tx = self.begin().await?;
-                sqlx::query(
-                    "INSERT INTO integrations (id, name, service, key_hash, created_at, created_by)
-                     VALUES ($1, $2, $3, $4, $5, $6)",
-                )
-                .bind(&new.id)
-                .bind(&new.name)
-                .bind(&new.service)
-                .bind(&new.key_hash)
-                .bind(micros(new.created_at))
-                .bind(&new.created_by)
-                .execute(&mut *tx)
-                .await
-                .map_err(conflict_or)?;
-                tx.commit().await?;
-                Ok(Integration {
-                    id: new.id,
-                    name: new.name,
-                    service: new.service,
-                    created_at: new.created_at,
-                    created_by: new.created_by,
-                    revoked_at: None,
-                })
-            }
-
-            async fn integrations(&self) -> Result<Vec<Integration>, StoreError> {
-                let rows = sqlx::query(
-                    "SELECT id, name, service, created_at, created_by, revoked_at FROM integrations
-                     ORDER BY created_at, id",
-                )
-                .fetch_all(&self.pool)
-                .await?;
-                rows.iter().map(Self::integration_from_row).collect()
-            }
-
-            async fn integration_by_key(&self, key_hash: &str) -> Result<Option<Integration>, StoreError> {
-                let row = sqlx::query(
-                    "SELECT id, name, service, created_at, created_by, revoked_at FROM integrations
-                     WHERE key_hash = $1 AND revoked_at IS NULL",
-                )
-                .bind(key_hash)
-                .fetch_optional(&self.pool)
-                .await?;
-                row.as_ref().map(Self::integration_from_row).transpose()
-            }
-
-            async fn ingest(&self, items: &[IngestItem]) -> Result<Vec<IngestOutcome>, StoreError> {
-                if items.is_empty() {
-                    return Ok(Vec::new());
-                }
-                let mut tx = self.begin().await?;
+            /// The work of [`AlertStore::ingest`] inside `tx`, which the caller commits.
+            async fn ingest_in(tx: &mut Tx<'_>, items: &[IngestItem]) -> Result<Vec<IngestOutcome>, StoreError> {
                 let mut keys: Vec<String> = items.iter().map(|i| akey(&i.integration_id, &i.dedup_key)).collect();
                 keys.sort();
                 keys.dedup();
                 // Open alert per key as the batch goes on, and every alert the batch touched
                 // (by id: the position of its last change, its state, its link).
-                let mut open = Self::open_alerts(&mut tx, &keys).await?;
+                let mut open = Self::open_alerts(tx, &keys).await?;
                 let mut touched: HashMap<String, (usize, warroom_core::alert_incident::RoutedAlert, String, String)> =
                     HashMap::new();
                 let mut gates: Vec<String> = items
@@ -536,7 +483,7 @@ macro_rules! alerts_impl {
                 let mut counters = if gates.is_empty() {
                     HashMap::new()
                 } else {
-                    Self::thresholds(&mut tx, &gates).await?
+                    Self::thresholds(tx, &gates).await?
                 };
                 let mut counters_changed: Vec<String> = Vec::new();
                 let mut outcomes = Vec::with_capacity(items.len());
@@ -626,8 +573,8 @@ macro_rules! alerts_impl {
                 rows.sort_by_key(|r| r.0);
                 let rows: Vec<(&warroom_core::alert_incident::RoutedAlert, String, &str)> =
                     rows.iter().map(|(_, r, k, l)| (r, k.clone(), l.as_str())).collect();
-                Self::upsert_alerts(&mut tx, &rows).await?;
-                Self::insert_alert_events(&mut tx, &log).await?;
+                Self::upsert_alerts(tx, &rows).await?;
+                Self::insert_alert_events(tx, &log).await?;
                 if let (false, Some(last)) = (counters_changed.is_empty(), items.last()) {
                     counters_changed.sort();
                     counters_changed.dedup();
@@ -636,8 +583,67 @@ macro_rules! alerts_impl {
                         .into_iter()
                         .filter_map(|k| counters.remove(&k).map(|s| (k, s)))
                         .collect();
-                    Self::write_thresholds(&mut tx, &states, now).await?;
+                    Self::write_thresholds(tx, &states, now).await?;
                 }
+                Ok(outcomes)
+            }
+        }
+
+        #[async_trait]
+        impl AlertStore for $store {
+            async fn create_integration(&self, new: NewIntegration) -> Result<Integration, StoreError> {
+                let mut tx = self.begin().await?;
+                sqlx::query(
+                    "INSERT INTO integrations (id, name, service, key_hash, created_at, created_by)
+                     VALUES ($1, $2, $3, $4, $5, $6)",
+                )
+                .bind(&new.id)
+                .bind(&new.name)
+                .bind(&new.service)
+                .bind(&new.key_hash)
+                .bind(micros(new.created_at))
+                .bind(&new.created_by)
+                .execute(&mut *tx)
+                .await
+                .map_err(conflict_or)?;
+                tx.commit().await?;
+                Ok(Integration {
+                    id: new.id,
+                    name: new.name,
+                    service: new.service,
+                    created_at: new.created_at,
+                    created_by: new.created_by,
+                    revoked_at: None,
+                })
+            }
+
+            async fn integrations(&self) -> Result<Vec<Integration>, StoreError> {
+                let rows = sqlx::query(
+                    "SELECT id, name, service, created_at, created_by, revoked_at FROM integrations
+                     ORDER BY created_at, id",
+                )
+                .fetch_all(&self.pool)
+                .await?;
+                rows.iter().map(Self::integration_from_row).collect()
+            }
+
+            async fn integration_by_key(&self, key_hash: &str) -> Result<Option<Integration>, StoreError> {
+                let row = sqlx::query(
+                    "SELECT id, name, service, created_at, created_by, revoked_at FROM integrations
+                     WHERE key_hash = $1 AND revoked_at IS NULL",
+                )
+                .bind(key_hash)
+                .fetch_optional(&self.pool)
+                .await?;
+                row.as_ref().map(Self::integration_from_row).transpose()
+            }
+
+            async fn ingest(&self, items: &[IngestItem]) -> Result<Vec<IngestOutcome>, StoreError> {
+                if items.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let mut tx = self.begin().await?;
+                let outcomes = Self::ingest_in(&mut tx, items).await?;
                 tx.commit().await?;
                 Ok(outcomes)
             }

@@ -59,7 +59,7 @@ macro_rules! store_impl {
         use warroom_core::outbox::{Channel, Delivery, OutgoingMessage, Outcome};
         use warroom_core::timer::TimerSpec;
 
-        type Tx = sqlx::Transaction<'static, $db>;
+        type Tx<'c> = sqlx::Transaction<'c, $db>;
 
         impl $store {
             async fn migrate(&self) -> Result<(), StoreError> {
@@ -95,7 +95,7 @@ macro_rules! store_impl {
             /// Numbers and writes a new incident from `events` inside `tx` (see
             /// [`Store::create_incident`]).
             async fn create_in_tx(
-                tx: &mut Tx,
+                tx: &mut Tx<'_>,
                 first_at: Timestamp,
                 events: Vec<NewEvent>,
                 timers: &TimerPlan<'_>,
@@ -131,7 +131,7 @@ macro_rules! store_impl {
                 Ok((incident, sealed))
             }
 
-            async fn insert_events(tx: &mut Tx, events: &[Event]) -> Result<(), StoreError> {
+            async fn insert_events(tx: &mut Tx<'_>, events: &[Event]) -> Result<(), StoreError> {
                 for e in events {
                     let (kind, data) = e.kind.to_parts();
                     let seq = i64::try_from(e.seq).map_err(|_| StoreError::Corrupt("sequence overflow".into()))?;
@@ -157,7 +157,7 @@ macro_rules! store_impl {
             /// Writes the projection row and its lookup tables; `expected` is the version the
             /// row must still have (`None` for a new incident).
             async fn write_projection(
-                tx: &mut Tx,
+                tx: &mut Tx<'_>,
                 inc: &Incident,
                 last_hash: &str,
                 expected: Option<u64>,
@@ -249,7 +249,7 @@ macro_rules! store_impl {
             /// Seals `events` after `incident`'s log and writes them, the projection and the
             /// timers the new state needs, inside `tx`.
             async fn seal_and_write(
-                tx: &mut Tx,
+                tx: &mut Tx<'_>,
                 mut incident: Incident,
                 mut prev: String,
                 events: Vec<NewEvent>,
@@ -276,7 +276,7 @@ macro_rules! store_impl {
 
             /// Writes the notifications `notifier` derives from `sealed`, due at the last
             /// event's time.
-            async fn notify(tx: &mut Tx, incident: &Incident, sealed: &[Event], notifier: Option<&Notifier>) -> Result<(), StoreError> {
+            async fn notify(tx: &mut Tx<'_>, incident: &Incident, sealed: &[Event], notifier: Option<&Notifier>) -> Result<(), StoreError> {
                 if let (Some(notifier), Some(last)) = (notifier, sealed.last()) {
                     let messages = notifier(incident, sealed);
                     Self::insert_messages(tx, &messages, last.at).await?;
@@ -286,7 +286,7 @@ macro_rules! store_impl {
 
             /// [`Self::seal_and_write`], then commit (or roll back when there was nothing to write).
             async fn seal_and_commit(
-                mut tx: Tx,
+                mut tx: Tx<'static>,
                 incident: Incident,
                 prev: String,
                 events: Vec<NewEvent>,
@@ -304,7 +304,7 @@ macro_rules! store_impl {
 
             /// Inserts the timers `incident` needs; existing keys are left alone, so a timer that
             /// already fired is never re-armed.
-            async fn schedule_timers(tx: &mut Tx, incident: &Incident, timers: &TimerPlan<'_>) -> Result<(), StoreError> {
+            async fn schedule_timers(tx: &mut Tx<'_>, incident: &Incident, timers: &TimerPlan<'_>) -> Result<(), StoreError> {
                 for t in timers(incident) {
                     let kind = serde_json::to_string(&t.kind).map_err(|e| StoreError::Corrupt(e.to_string()))?;
                     sqlx::query(
@@ -323,7 +323,7 @@ macro_rules! store_impl {
             }
 
             /// Inserts messages as `pending`, due at `now`; ids already present are left alone.
-            async fn insert_messages(tx: &mut Tx, messages: &[OutgoingMessage], now: Timestamp) -> Result<u64, StoreError> {
+            async fn insert_messages(tx: &mut Tx<'_>, messages: &[OutgoingMessage], now: Timestamp) -> Result<u64, StoreError> {
                 let mut added = 0;
                 for m in messages {
                     let channel = serde_json::to_string(&m.channel).map_err(|e| StoreError::Corrupt(e.to_string()))?;
