@@ -156,6 +156,68 @@ fn note<'a>(minutes_ago: i64, actor: &'a str, text: &str) -> Step<'a> {
 }
 
 /// Seeds three incidents: one live security incident, one resolved outage, one closed one.
+/// The alerts behind the live incident: Alertmanager's failed-login alerts on `auth`, through an
+/// example integration (its routing key is thrown away: create your own to send alerts). The
+/// engine attaches them to the open `auth` incident on its first pass.
+async fn seed_alerts(store: &dyn Store, clock: &dyn Clock) -> Result<(), String> {
+    use warroom_core::alert::{Action, AlertEvent, AlertSeverity, SourceKind};
+    let now = clock.now();
+    let integration = store
+        .create_integration(warroom_store::NewIntegration {
+            id: "int_demo_alertmanager".into(),
+            name: "alertmanager-prod (demo)".into(),
+            service: "auth".into(),
+            key_hash: crate::auth::hash_token(&crate::auth::random_hex(16)),
+            created_at: now - SignedDuration::from_hours(24 * 30),
+            created_by: "demo".into(),
+        })
+        .await
+        .map_err(|e| e.to_string())?;
+    let mut items = Vec::new();
+    for (i, (minutes_ago, ip, summary)) in [
+        (43, "203.0.113.7", "Failed logins on auth at 40x baseline"),
+        (
+            42,
+            "198.51.100.23",
+            "Failed logins on auth from one /24 above 500/min",
+        ),
+        (
+            41,
+            "203.0.113.7",
+            "Logins from unusual ASNs above 5% of successes",
+        ),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let at = now - SignedDuration::from_mins(minutes_ago);
+        let mut event = AlertEvent::new(SourceKind::Alertmanager, Action::Trigger, summary);
+        event.severity = Some(AlertSeverity::Critical);
+        event.source = Some("prometheus-eu-west-1".into());
+        event
+            .labels
+            .insert("alertname".into(), "AuthLoginAnomaly".into());
+        event.labels.insert("source_ip".into(), ip.into());
+        let dedup = format!("demo-auth-{i}");
+        event.dedup_key = Some(dedup.clone());
+        items.push(warroom_store::IngestItem {
+            event,
+            integration_id: integration.id.clone(),
+            dedup_key: dedup,
+            received_at: at,
+            new_alert_id: format!("alr_{:014x}demo{i}", at.as_microsecond().max(0)),
+            service: Some("auth".into()),
+            incident_severity: "P1".into(),
+            playbooks: Vec::new(),
+            disposition: warroom_store::Disposition::Open,
+            threshold: None,
+            open_incidents: true,
+        });
+    }
+    store.ingest(&items).await.map_err(|e| e.to_string())?;
+    Ok(())
+}
+
 pub async fn seed(store: &dyn Store, config: &Config, clock: &dyn Clock) -> Result<(), String> {
     let everyone = Principal {
         name: "demo".into(),
@@ -256,6 +318,9 @@ pub async fn seed(store: &dyn Store, config: &Config, clock: &dyn Clock) -> Resu
     d.labels.insert("region".into(), "eu-west-1".into());
     let live = play(store, config, clock, 42, "bob", d, steps).await?;
     work_the_checklist(store, config, clock, &live).await?;
+    if config.accepts_service("auth") {
+        seed_alerts(store, clock).await?;
+    }
 
     let outage = Declaration {
         title: "Checkout errors after payment gateway deploy".into(),

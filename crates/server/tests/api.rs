@@ -1116,6 +1116,29 @@ async fn demo_seed_is_valid_and_runs_once() {
         .await
         .expect("json");
     assert_eq!(report["ok"], true);
+    // The live incident's alerts join it on the engine's first pass.
+    running
+        .engine
+        .process_alerts()
+        .await
+        .expect("alerts linked");
+    let alerts: Value = http
+        .get(format!("{base}/api/v1/alerts"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("alerts")
+        .json()
+        .await
+        .expect("json");
+    let alerts = alerts["alerts"].as_array().expect("alerts");
+    assert_eq!(alerts.len(), 3);
+    assert!(
+        alerts
+            .iter()
+            .all(|a| a["incident_id"] == incidents[0]["id"]),
+        "{alerts:?}"
+    );
     running.stop().await;
     let again = warroom_server::start(options, clock)
         .await
