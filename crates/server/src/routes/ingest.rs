@@ -4,7 +4,7 @@
 //! bearer token or a basic-auth password for the webhooks, which cannot sign), routes every
 //! event through the configured rules, and answers only after the events are committed.
 
-use axum::body::Bytes;
+use axum::body::{Body, Bytes};
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -23,6 +23,28 @@ use crate::auth::{hash_token, random_hex};
 use crate::error::ApiError;
 use crate::ingest::SubmitError;
 use crate::state::AppState;
+
+/// Largest webhook body accepted: Alertmanager and Grafana send a whole group of alerts, with
+/// their labels and annotations, in one request.
+const MAX_WEBHOOK_BYTES: usize = 4 * 1024 * 1024;
+
+/// Reads a body up to `limit` bytes (the API's 64 KiB default is too small for alert senders:
+/// PagerDuty allows 512,000 bytes per event). `None` when it is larger or cannot be read.
+async fn read_body(body: Body, limit: usize) -> Option<Bytes> {
+    // One byte over the limit is enough to know it is too large.
+    axum::body::to_bytes(body, limit + 1)
+        .await
+        .ok()
+        .filter(|b| b.len() <= limit)
+}
+
+fn too_large(limit: usize) -> ApiError {
+    ApiError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "payload_too_large",
+        format!("the body is larger than {limit} bytes, or could not be read"),
+    )
+}
 
 /// Seconds a sender is asked to wait when the queue is full.
 const RETRY_AFTER_SECS: u64 = 1;
@@ -122,7 +144,16 @@ fn pd_response(status: StatusCode, body: EnqueueResponse) -> Response {
 }
 
 /// `POST /v2/enqueue`: a PagerDuty Events API v2 alert event.
-pub async fn enqueue(State(state): State<AppState>, body: Bytes) -> Response {
+pub async fn enqueue(State(state): State<AppState>, body: Body) -> Response {
+    let Some(body) = read_body(body, pagerduty::MAX_EVENT_BYTES).await else {
+        return pd_response(
+            StatusCode::BAD_REQUEST,
+            EnqueueResponse::invalid(vec![format!(
+                "Event object is too large (maximum {} bytes)",
+                pagerduty::MAX_EVENT_BYTES
+            )]),
+        );
+    };
     let event = match pagerduty::parse_event(&body) {
         Ok(e) => e,
         Err(invalid) => return pd_response(StatusCode::BAD_REQUEST, invalid.response()),
@@ -162,7 +193,16 @@ pub async fn enqueue(State(state): State<AppState>, body: Bytes) -> Response {
 
 /// `POST /v2/change/enqueue`: a PagerDuty change event, put on the timelines of the service's
 /// open incidents.
-pub async fn change_enqueue(State(state): State<AppState>, body: Bytes) -> Response {
+pub async fn change_enqueue(State(state): State<AppState>, body: Body) -> Response {
+    let Some(body) = read_body(body, pagerduty::MAX_EVENT_BYTES).await else {
+        return pd_response(
+            StatusCode::BAD_REQUEST,
+            EnqueueResponse::invalid(vec![format!(
+                "Event object is too large (maximum {} bytes)",
+                pagerduty::MAX_EVENT_BYTES
+            )]),
+        );
+    };
     let change = match pagerduty::parse_change_event(&body) {
         Ok(c) => c,
         Err(invalid) => return pd_response(StatusCode::BAD_REQUEST, invalid.response()),
@@ -305,11 +345,14 @@ fn outcome_json(o: &IngestOutcome, dedup_key: &str) -> serde_json::Value {
 pub async fn alertmanager(
     State(state): State<AppState>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Body,
 ) -> Response {
     let integration = match webhook_integration(&state, &headers).await {
         Ok(i) => i,
         Err(e) => return e.into_response(),
+    };
+    let Some(body) = read_body(body, MAX_WEBHOOK_BYTES).await else {
+        return too_large(MAX_WEBHOOK_BYTES).into_response();
     };
     match alertmanager::parse_events(&body) {
         Ok(events) => accept(&state, &integration, events).await,
@@ -319,10 +362,13 @@ pub async fn alertmanager(
 
 /// `POST /api/v1/alerts/grafana`: a Grafana alerting webhook, signature checked when a secret is
 /// configured.
-pub async fn grafana(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+pub async fn grafana(State(state): State<AppState>, headers: HeaderMap, body: Body) -> Response {
     let integration = match webhook_integration(&state, &headers).await {
         Ok(i) => i,
         Err(e) => return e.into_response(),
+    };
+    let Some(body) = read_body(body, MAX_WEBHOOK_BYTES).await else {
+        return too_large(MAX_WEBHOOK_BYTES).into_response();
     };
     if let Some(sig) = &state.grafana_signature {
         let get = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
@@ -341,11 +387,14 @@ pub async fn grafana(State(state): State<AppState>, headers: HeaderMap, body: By
 pub async fn generic_event(
     State(state): State<AppState>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Body,
 ) -> Response {
     let integration = match webhook_integration(&state, &headers).await {
         Ok(i) => i,
         Err(e) => return e.into_response(),
+    };
+    let Some(body) = read_body(body, pagerduty::MAX_EVENT_BYTES).await else {
+        return too_large(pagerduty::MAX_EVENT_BYTES).into_response();
     };
     match generic::parse_event(&body) {
         Ok(event) => accept(&state, &integration, vec![event]).await,
