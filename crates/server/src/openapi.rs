@@ -230,7 +230,7 @@ fn schemas() -> Value {
             "status": { "type": "string", "enum": ["triggered", "acknowledged", "resolved"] },
             "summary": { "type": "string" }, "severity": { "type": "string" }, "service": { "type": ["string", "null"] },
             "labels": { "type": "object" }, "first_seen": time, "last_seen": time, "count": { "type": "integer" },
-            "incident_id": { "type": ["string", "null"], "description": "null also when the incident is restricted and not yours to see" },
+            "incident_id": { "type": ["string", "null"], "description": "null until linked; alerts of restricted incidents you may not see are not shown at all" },
             "acknowledged_at": time, "resolved_at": time, "incident_severity": { "type": "string" },
             "playbooks": { "type": "array", "items": { "type": "string" } }, "suppressed": { "type": "string" },
             "link": { "type": "string", "enum": ["none", "open", "resolve", "done"] },

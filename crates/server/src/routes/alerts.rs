@@ -20,8 +20,9 @@ use crate::state::AppState;
 /// Most alerts one list returns.
 const MAX_LIMIT: u32 = 500;
 
-/// An alert as the API shows it to `viewer`: the incident it belongs to is left out when the
-/// viewer may not see that (restricted) incident.
+/// Alerts as the API shows them to `viewer`: an alert attached to a restricted incident the
+/// viewer may not see is left out altogether, since its summary and labels would tell what the
+/// incident is about.
 async fn views(
     state: &AppState,
     viewer: &Principal,
@@ -44,7 +45,7 @@ async fn views(
                 }
             };
             if !seen {
-                v["incident_id"] = Value::Null;
+                continue;
             }
         }
         out.push(v);
@@ -122,7 +123,7 @@ async fn one(state: &AppState, viewer: &Principal, id: &str) -> Result<Value, Ap
     let mut v = views(state, viewer, vec![rec])
         .await?
         .pop()
-        .unwrap_or(Value::Null);
+        .ok_or_else(|| ApiError::not_found(format!("no alert {id}")))?;
     v["events"] = serde_json::to_value(state.store.alert_events(id).await?)
         .map_err(|e| ApiError::internal(&e))?;
     Ok(v)
