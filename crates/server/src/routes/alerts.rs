@@ -31,7 +31,7 @@ async fn views(
     let mut visible: BTreeMap<String, bool> = BTreeMap::new();
     let mut out = Vec::with_capacity(records.len());
     for rec in records {
-        let mut v = serde_json::to_value(&rec).map_err(|e| ApiError::internal(&e))?;
+        let v = serde_json::to_value(&rec).map_err(|e| ApiError::internal(&e))?;
         if let Some(incident) = rec.routed.alert.incident_id.as_deref() {
             let seen = match visible.get(incident) {
                 Some(s) => *s,
