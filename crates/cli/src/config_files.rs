@@ -83,13 +83,17 @@ pub fn load_config(dir: Option<&Path>) -> Result<Config> {
 /// `config OK: ...` line of `warroom config check`.
 pub fn summary(config: &Config) -> String {
     format!(
-        "config OK: {} severities, {} roles, {} incident types, {} services, {} playbooks, {} triage questions",
+        "config OK: {} severities, {} roles, {} incident types, {} services, {} playbooks, {} triage questions, {} people, {} schedules, {} escalation policies, {} routing rules",
         config.severities.len(),
         config.roles.len(),
         config.incident_types.len(),
         config.services.len(),
         config.playbooks.len(),
-        config.triage_questions.len()
+        config.triage_questions.len(),
+        config.people.len(),
+        config.schedules.len(),
+        config.escalation_policies.len(),
+        config.routing_rules.len()
     )
 }
 
