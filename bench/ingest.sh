@@ -320,7 +320,7 @@ run_backend() { # backend
     key=$(create_integration "$mdir")
     loadgen --url "$BASE" --routing-key "$key" --scenario pd-unique --requests 2000 \
         --concurrency 16 >/dev/null
-    measure_memory warroom "$backend" "$SERVER_PID" "$mdir/memory.json" --url "$BASE" \
+    measure_memory Warroom "$backend" "$SERVER_PID" "$mdir/memory.json" --url "$BASE" \
         --routing-key "$key" --scenario pd-unique --requests "$MEMORY_ALERTS" --concurrency 16
     summarize_log "$backend-memory" "$mdir/server.log"
     stop_server
@@ -351,7 +351,7 @@ run_alertmanager() {
     done
     start_alertmanager "$dir/memory"
     loadgen --url "$AM_URL" --scenario am-batch --batch 100 --requests 20 --concurrency 16 >/dev/null
-    measure_memory alertmanager - "$AM_PID" "$dir/memory.json" --url "$AM_URL" \
+    measure_memory Alertmanager "memory only" "$AM_PID" "$dir/memory.json" --url "$AM_URL" \
         --scenario am-batch --batch 100 --requests "$((MEMORY_ALERTS / 100))" --concurrency 16
     stop_alertmanager
 }
