@@ -11,13 +11,16 @@
 use std::sync::Arc;
 
 use tokio::sync::{mpsc, oneshot};
-use warroom_store::{IngestItem, IngestOutcome, Store, StoreError};
+use warroom_store::{Backend, IngestItem, IngestOutcome, Store, StoreError};
 
 /// Events waiting for the writer, at most.
 pub const QUEUE_CAPACITY: usize = 16_384;
 
 /// Events per transaction, at most.
 pub const MAX_BATCH: usize = 2_048;
+
+/// Batches written at once on PostgreSQL.
+const POSTGRES_WRITERS: usize = 4;
 
 /// How often a batch that lost a race with another process is tried again.
 const CONFLICT_RETRIES: usize = 3;
@@ -58,7 +61,20 @@ impl Ingestor {
         capacity: usize,
     ) -> Self {
         let (queue, jobs) = mpsc::channel(capacity.max(1));
-        tokio::spawn(write_batches(store, jobs, committed));
+        // SQLite has one writer; PostgreSQL commits several transactions at once (and flushes
+        // its log for all of them together), so there several batches are written side by side.
+        let writers = match store.backend() {
+            Backend::Postgres => POSTGRES_WRITERS,
+            Backend::Sqlite => 1,
+        };
+        let jobs = Arc::new(tokio::sync::Mutex::new(jobs));
+        for _ in 0..writers {
+            tokio::spawn(write_batches(
+                store.clone(),
+                jobs.clone(),
+                committed.clone(),
+            ));
+        }
         Self { queue }
     }
 
@@ -98,16 +114,24 @@ impl Ingestor {
 
 async fn write_batches(
     store: Arc<dyn Store>,
-    mut jobs: mpsc::Receiver<Job>,
+    jobs: Arc<tokio::sync::Mutex<mpsc::Receiver<Job>>>,
     committed: Arc<dyn Fn() + Send + Sync>,
 ) {
     let mut batch: Vec<Job> = Vec::with_capacity(MAX_BATCH);
-    while let Some(first) = jobs.recv().await {
-        batch.push(first);
-        while batch.len() < MAX_BATCH {
-            match jobs.try_recv() {
-                Ok(job) => batch.push(job),
-                Err(_) => break,
+    loop {
+        {
+            // Take what is waiting, then let the next writer take its own batch while this one
+            // commits.
+            let mut jobs = jobs.lock().await;
+            let Some(first) = jobs.recv().await else {
+                return;
+            };
+            batch.push(first);
+            while batch.len() < MAX_BATCH {
+                match jobs.try_recv() {
+                    Ok(job) => batch.push(job),
+                    Err(_) => break,
+                }
             }
         }
         let (items, replies): (Vec<IngestItem>, Vec<_>) =

@@ -365,6 +365,7 @@ async fn pagerduty_events_follow_pagerdutys_rules_on_postgres() {
     let app = spawn_with(config, Some(url), None).await;
     pagerduty_semantics(&app).await;
     alert_storm(&app).await;
+    repeat_storm(&app).await;
     app.stop().await;
 }
 
@@ -442,6 +443,42 @@ async fn alert_storm(app: &App) {
         "{kinds:?}"
     );
     assert!(kinds.contains(&"paged"), "a P1 pages: {kinds:?}");
+}
+
+/// 16 senders repeating 5 keys at once (on PostgreSQL several batches commit side by side):
+/// still one open alert per key, every event counted once.
+async fn repeat_storm(app: &App) {
+    let key = app.integration("storage").await;
+    let mut tasks = Vec::new();
+    for worker in 0..16 {
+        let http = app.http.clone();
+        let url = format!("{}/v2/enqueue", app.base);
+        let key = key.clone();
+        tasks.push(tokio::spawn(async move {
+            for n in 0..20 {
+                let body = trigger(
+                    &key,
+                    Some(&format!("disk-{}", (worker + n) % 5)),
+                    "Disk filling",
+                    "warning",
+                );
+                let resp = http.post(&url).json(&body).send().await.expect("sent");
+                assert_eq!(resp.status(), StatusCode::ACCEPTED);
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.expect("sender");
+    }
+    let alerts = app.alerts("service=storage&limit=500").await;
+    assert_eq!(alerts.len(), 5, "{alerts:?}");
+    assert_eq!(
+        alerts
+            .iter()
+            .filter_map(|a| a["count"].as_u64())
+            .sum::<u64>(),
+        320
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
