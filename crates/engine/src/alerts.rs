@@ -17,6 +17,9 @@ use warroom_store::{AlertWork, StoreError};
 
 use crate::{ACTOR, Engine};
 
+/// Alerts linked per transaction.
+const LINK_CHUNK: usize = 128;
+
 /// Alerts looked at per pass; a storm drains over several passes.
 const WORK_BATCH: u32 = 2_000;
 
@@ -56,21 +59,27 @@ impl Engine {
                         let kinds = link_events(current, &svc, routed, &config, &page, now)?;
                         Ok(stamp(kinds, now))
                     };
-                    match self
-                        .store
-                        .link_alerts(&service, &alerts, &plan, &timers)
-                        .await
-                    {
-                        Ok(Some(incident)) => {
-                            tracing::info!(%service, incident_id = %incident, alerts = alerts.len(), "alerts linked");
-                            report.linked += 1;
+                    // Short transactions: ingestion shares the single SQLite writer, and a
+                    // storm's alerts linked in one go would hold it for tens of milliseconds.
+                    for chunk in alerts.chunks(LINK_CHUNK) {
+                        match self
+                            .store
+                            .link_alerts(&service, chunk, &plan, &timers)
+                            .await
+                        {
+                            Ok(Some(incident)) => {
+                                tracing::info!(%service, incident_id = %incident, alerts = chunk.len(), "alerts linked");
+                                report.linked += 1;
+                            }
+                            Ok(None) => {}
+                            // Another process took the same incident number: the next pass
+                            // retries.
+                            Err(StoreError::Conflict(why)) => {
+                                tracing::debug!(%service, %why, "linking alerts raced; retrying next pass");
+                                break;
+                            }
+                            Err(err) => return Err(err),
                         }
-                        Ok(None) => {}
-                        // Another process took the same incident number: the next pass retries.
-                        Err(StoreError::Conflict(why)) => {
-                            tracing::debug!(%service, %why, "linking alerts raced; retrying next pass");
-                        }
-                        Err(err) => return Err(err),
                     }
                 }
                 AlertWork::Settle { incident_id } => {
