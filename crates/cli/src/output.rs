@@ -162,6 +162,15 @@ impl Colour {
 }
 
 /// A string field of a JSON object, or `-`.
+/// The time in `value[key]` as `YYYY-MM-DD HH:MM:SS`; text that is not a time as it is; `-`
+/// when absent.
+pub fn time_field(value: &Value, key: &str) -> String {
+    match value.get(key).and_then(Value::as_str) {
+        Some(t) => t.parse::<Timestamp>().map_or_else(|_| t.to_string(), time),
+        None => "-".to_string(),
+    }
+}
+
 pub fn field(value: &Value, key: &str) -> String {
     match value.get(key) {
         Some(Value::String(s)) => s.clone(),

@@ -284,6 +284,17 @@ pub(crate) fn akey(integration_id: &str, dedup_key: &str) -> String {
     format!("{integration_id}\n{dedup_key}")
 }
 
+/// An alert's link state once it resolves: one resolved before it joined an incident needs
+/// none; one that joined an incident has that incident checked (are all its alerts resolved?).
+pub(crate) fn link_after_resolve(link: &str, has_incident: bool) -> String {
+    match (link, has_incident) {
+        ("open", _) => "none",
+        (_, true) => "resolve",
+        (other, false) => other,
+    }
+    .to_string()
+}
+
 /// Rows per multi-row statement: well under both backends' parameter limits.
 pub(crate) const ROWS_PER_STATEMENT: usize = 256;
 
@@ -296,7 +307,7 @@ macro_rules! alerts_impl {
         use crate::alerts::{
             AlertEventRecord, AlertFilter, AlertRecord, AlertStore, AlertWork, ChangePlan, Disposition,
             IngestItem, IngestOutcome, Integration, LinkPlan, NewIntegration, ROWS_PER_STATEMENT,
-            SettlePlan, akey,
+            SettlePlan, akey, link_after_resolve,
         };
         use warroom_core::alert::AlertEvent;
 
@@ -544,12 +555,7 @@ macro_rules! alerts_impl {
                             routed.alert = alert;
                             let id = routed.alert.id.clone();
                             if effect == Effect::Resolved {
-                                *link = match (link.as_str(), routed.alert.incident_id.is_some()) {
-                                    // Resolved before it joined an incident: it needs none.
-                                    ("open", _) => "none".to_string(),
-                                    (_, true) => "resolve".to_string(),
-                                    (other, false) => other.to_string(),
-                                };
+                                *link = link_after_resolve(link, routed.alert.incident_id.is_some());
                             }
                             touched.insert(id.clone(), (position, routed.clone(), key.clone(), link.clone()));
                             let outcome = match effect {
@@ -725,11 +731,7 @@ macro_rules! alerts_impl {
                     Transition::Changed { alert, effect } => {
                         rec.routed.alert = alert;
                         if effect == Effect::Resolved {
-                            rec.link = match (rec.link.as_str(), rec.routed.alert.incident_id.is_some()) {
-                                ("open", _) => "none".to_string(),
-                                (_, true) => "resolve".to_string(),
-                                (other, false) => other.to_string(),
-                            };
+                            rec.link = link_after_resolve(&rec.link, rec.routed.alert.incident_id.is_some());
                         }
                         match effect {
                             Effect::Repeated => IngestOutcome::Repeated(rec.routed.alert.id.clone()),

@@ -1,7 +1,6 @@
 //! `warroom alerts list|show|ack|resolve` and `warroom integration create|list`.
 
 use anyhow::Result;
-use jiff::Timestamp;
 use serde_json::{Value, json};
 
 use super::Out;
@@ -109,12 +108,7 @@ pub async fn integration(api: &Api, out: Out, cmd: IntegrationCommand) -> Result
 }
 
 fn when(v: &Value, key: &str) -> String {
-    match v.get(key).and_then(Value::as_str) {
-        Some(t) => t
-            .parse::<Timestamp>()
-            .map_or_else(|_| t.to_string(), output::time),
-        None => "-".to_string(),
-    }
+    output::time_field(v, key)
 }
 
 fn alert_table(v: &Value) -> String {

@@ -1,7 +1,6 @@
 //! `warroom override add|list|remove`: schedule overrides.
 
 use anyhow::Result;
-use jiff::Timestamp;
 use serde_json::{Value, json};
 use warroom_core::{Clock as _, SystemClock};
 
@@ -73,12 +72,7 @@ pub async fn run(api: &Api, out: Out, cmd: OverrideCommand) -> Result<()> {
 }
 
 fn when(v: &Value, key: &str) -> String {
-    match v.get(key).and_then(Value::as_str) {
-        Some(t) => t
-            .parse::<Timestamp>()
-            .map_or_else(|_| t.to_string(), output::time),
-        None => "-".to_string(),
-    }
+    output::time_field(v, key)
 }
 
 fn override_table(v: &Value) -> String {

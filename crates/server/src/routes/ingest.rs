@@ -143,16 +143,35 @@ fn pd_response(status: StatusCode, body: EnqueueResponse) -> Response {
     (status, axum::Json(body)).into_response()
 }
 
+/// A PagerDuty body up to PagerDuty's own limit, or the 400 it answers beyond it.
+async fn read_pd_body(body: Body) -> Result<Bytes, Response> {
+    read_body(body, pagerduty::MAX_EVENT_BYTES)
+        .await
+        .ok_or_else(|| {
+            pd_response(
+                StatusCode::BAD_REQUEST,
+                EnqueueResponse::invalid(vec![format!(
+                    "Event object is too large (maximum {} bytes)",
+                    pagerduty::MAX_EVENT_BYTES
+                )]),
+            )
+        })
+}
+
+fn unknown_routing_key() -> Response {
+    pd_response(
+        StatusCode::BAD_REQUEST,
+        EnqueueResponse::invalid(vec![
+            "'routing_key' is not the key of any Warroom integration".into(),
+        ]),
+    )
+}
+
 /// `POST /v2/enqueue`: a PagerDuty Events API v2 alert event.
 pub async fn enqueue(State(state): State<AppState>, body: Body) -> Response {
-    let Some(body) = read_body(body, pagerduty::MAX_EVENT_BYTES).await else {
-        return pd_response(
-            StatusCode::BAD_REQUEST,
-            EnqueueResponse::invalid(vec![format!(
-                "Event object is too large (maximum {} bytes)",
-                pagerduty::MAX_EVENT_BYTES
-            )]),
-        );
+    let body = match read_pd_body(body).await {
+        Ok(b) => b,
+        Err(refused) => return refused,
     };
     let event = match pagerduty::parse_event(&body) {
         Ok(e) => e,
@@ -161,14 +180,7 @@ pub async fn enqueue(State(state): State<AppState>, body: Body) -> Response {
     let key = event.routing_key.clone().unwrap_or_default();
     let integration = match integration_for_key(&state, &key).await {
         Ok(Some(i)) => i,
-        Ok(None) => {
-            return pd_response(
-                StatusCode::BAD_REQUEST,
-                EnqueueResponse::invalid(vec![
-                    "'routing_key' is not the key of any Warroom integration".into(),
-                ]),
-            );
-        }
+        Ok(None) => return unknown_routing_key(),
         Err(err) => return err.into_response(),
     };
     let (item, dedup_key) = route(&state, &integration, event);
@@ -194,14 +206,9 @@ pub async fn enqueue(State(state): State<AppState>, body: Body) -> Response {
 /// `POST /v2/change/enqueue`: a PagerDuty change event, put on the timelines of the service's
 /// open incidents.
 pub async fn change_enqueue(State(state): State<AppState>, body: Body) -> Response {
-    let Some(body) = read_body(body, pagerduty::MAX_EVENT_BYTES).await else {
-        return pd_response(
-            StatusCode::BAD_REQUEST,
-            EnqueueResponse::invalid(vec![format!(
-                "Event object is too large (maximum {} bytes)",
-                pagerduty::MAX_EVENT_BYTES
-            )]),
-        );
+    let body = match read_pd_body(body).await {
+        Ok(b) => b,
+        Err(refused) => return refused,
     };
     let change = match pagerduty::parse_change_event(&body) {
         Ok(c) => c,
@@ -209,14 +216,7 @@ pub async fn change_enqueue(State(state): State<AppState>, body: Body) -> Respon
     };
     let integration = match integration_for_key(&state, &change.routing_key).await {
         Ok(Some(i)) => i,
-        Ok(None) => {
-            return pd_response(
-                StatusCode::BAD_REQUEST,
-                EnqueueResponse::invalid(vec![
-                    "'routing_key' is not the key of any Warroom integration".into(),
-                ]),
-            );
-        }
+        Ok(None) => return unknown_routing_key(),
         Err(err) => return err.into_response(),
     };
     let now = state.clock.now();
