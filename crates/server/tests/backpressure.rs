@@ -55,7 +55,22 @@ async fn a_full_queue_refuses_new_events_and_loses_none_it_admitted() {
     // `submit`, so each is polled once here and then left to a task to await its commit.
     let mut waiting = Vec::new();
     let mut refused = false;
-    for n in 0..64 {
+    // The first event goes alone, and the writer takes it and stalls on the lock before the
+    // queue is filled (otherwise it could take queued events away while the test fills it).
+    let ing = ingest.clone();
+    let mut first = Box::pin(async move { ing.submit(vec![item(0)]).await });
+    let mut cx = Context::from_waker(Waker::noop());
+    assert!(first.as_mut().poll(&mut cx).is_pending());
+    waiting.push(tokio::spawn(first));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while ingest.free() < 4 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the writer never took the first event"
+        );
+        tokio::task::yield_now().await;
+    }
+    for n in 1..64 {
         let ing = ingest.clone();
         let mut submit = Box::pin(async move { ing.submit(vec![item(n)]).await });
         let mut cx = Context::from_waker(Waker::noop());
@@ -63,6 +78,18 @@ async fn a_full_queue_refuses_new_events_and_loses_none_it_admitted() {
             Poll::Pending => waiting.push(tokio::spawn(submit)),
             Poll::Ready(Err(SubmitError::Busy)) => {
                 refused = true;
+                // At the same moment, a request of several events is admitted whole or not at
+                // all: refused too, with nothing of it queued.
+                let ing = ingest.clone();
+                let mut several =
+                    Box::pin(async move { ing.submit((100..103).map(item).collect()).await });
+                assert!(
+                    matches!(
+                        several.as_mut().poll(&mut cx),
+                        Poll::Ready(Err(SubmitError::Busy))
+                    ),
+                    "a full queue admitted a request of three events"
+                );
                 break;
             }
             Poll::Ready(other) => {
@@ -71,14 +98,14 @@ async fn a_full_queue_refuses_new_events_and_loses_none_it_admitted() {
         }
     }
     assert!(refused, "the queue never filled");
+    assert_eq!(
+        ingest.free(),
+        0,
+        "nothing left the full queue while the database was locked"
+    );
     let admitted = waiting.len();
     // Four queued, plus what the stalled writer already took (one to four).
     assert!((5..=8).contains(&admitted), "{admitted}");
-    // A request of several events is admitted whole or not at all.
-    assert!(matches!(
-        ingest.submit((100..103).map(item).collect()).await,
-        Err(SubmitError::Busy)
-    ));
     assert_eq!(commits.load(Ordering::SeqCst), 0);
     sqlx::query("ROLLBACK")
         .execute(&mut blocker)
