@@ -67,11 +67,10 @@ pub fn declaration_for(service: &str, alerts: &[RoutedAlert], config: &Config) -
     } else {
         summary.chars().take(MAX_TITLE).collect()
     };
-    let known = config.services.is_empty() || config.services.iter().any(|s| s.id == service);
     Declaration {
         title,
         severity,
-        services: if known {
+        services: if config.accepts_service(service) {
             vec![service.to_string()]
         } else {
             Vec::new()

@@ -91,7 +91,7 @@ pub async fn integration(api: &Api, out: Out, cmd: IntegrationCommand) -> Result
                                     field(i, "id"),
                                     field(i, "name"),
                                     field(i, "service"),
-                                    when(i, "created_at"),
+                                    output::time_field(i, "created_at"),
                                 ]
                             })
                             .collect()
@@ -107,10 +107,6 @@ pub async fn integration(api: &Api, out: Out, cmd: IntegrationCommand) -> Result
     }
 }
 
-fn when(v: &Value, key: &str) -> String {
-    output::time_field(v, key)
-}
-
 fn alert_table(v: &Value) -> String {
     let rows: Vec<Vec<String>> = v["alerts"]
         .as_array()
@@ -124,7 +120,7 @@ fn alert_table(v: &Value) -> String {
                         field(a, "service"),
                         field(a, "count"),
                         field(a, "incident_id"),
-                        when(a, "last_seen"),
+                        output::time_field(a, "last_seen"),
                         field(a, "summary"),
                     ]
                 })
@@ -159,8 +155,8 @@ fn alert_detail(v: &Value) -> String {
         field(v, "service"),
         field(v, "incident_id"),
         field(v, "dedup_key"),
-        when(v, "first_seen"),
-        when(v, "last_seen"),
+        output::time_field(v, "first_seen"),
+        output::time_field(v, "last_seen"),
         field(v, "count"),
         match v.get("suppressed").and_then(Value::as_str) {
             Some(why) => format!("\n  opens no incident: {why}"),
@@ -171,7 +167,7 @@ fn alert_detail(v: &Value) -> String {
         for e in events {
             out.push_str(&format!(
                 "  {}  {:<12} {}\n",
-                when(e, "received_at"),
+                output::time_field(e, "received_at"),
                 field(e, "outcome"),
                 e["event"]["action"].as_str().unwrap_or("-"),
             ));

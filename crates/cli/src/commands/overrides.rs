@@ -37,8 +37,8 @@ pub async fn run(api: &Api, out: Out, cmd: OverrideCommand) -> Result<()> {
                     field(v, "id"),
                     field(v, "person"),
                     field(v, "schedule"),
-                    when(v, "start"),
-                    when(v, "end"),
+                    output::time_field(v, "start"),
+                    output::time_field(v, "end"),
                 ))
             })
         }
@@ -71,10 +71,6 @@ pub async fn run(api: &Api, out: Out, cmd: OverrideCommand) -> Result<()> {
     }
 }
 
-fn when(v: &Value, key: &str) -> String {
-    output::time_field(v, key)
-}
-
 fn override_table(v: &Value) -> String {
     let rows: Vec<Vec<String>> = v["overrides"]
         .as_array()
@@ -84,8 +80,8 @@ fn override_table(v: &Value) -> String {
                     vec![
                         field(o, "id"),
                         field(o, "person"),
-                        when(o, "start"),
-                        when(o, "end"),
+                        output::time_field(o, "start"),
+                        output::time_field(o, "end"),
                     ]
                 })
                 .collect()

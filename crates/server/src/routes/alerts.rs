@@ -208,8 +208,7 @@ pub async fn create_integration(
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     auth.require(Role::Admin)?;
     let service = b.service.trim().to_string();
-    let known = state.config.services.iter().any(|s| s.id == service);
-    if service.is_empty() || (!state.config.services.is_empty() && !known) {
+    if service.is_empty() || !state.config.accepts_service(&service) {
         let ids: Vec<&str> = state
             .config
             .services

@@ -13,7 +13,6 @@ use serde_json::json;
 use warroom_core::alert::pagerduty::{self, EnqueueResponse};
 use warroom_core::alert::routing::{Disposition as RuleDisposition, evaluate};
 use warroom_core::alert::{AlertEvent, AlertSeverity, alertmanager, generic, grafana};
-use warroom_core::alert_incident::LISTED_ALERTS;
 use warroom_core::event::EventKind;
 use warroom_core::timer::desired_timers;
 use warroom_core::{Incident, NewEvent};
@@ -45,6 +44,9 @@ fn too_large(limit: usize) -> ApiError {
         format!("the body is larger than {limit} bytes, or could not be read"),
     )
 }
+
+/// Per-event results a webhook answer lists, at most (a big group is still all committed).
+const MAX_LISTED_RESULTS: usize = 200;
 
 /// Seconds a sender is asked to wait when the queue is full.
 const RETRY_AFTER_SECS: u64 = 1;
@@ -78,13 +80,15 @@ pub(crate) fn route(
     let dedup_key = event.dedup_key.clone().unwrap_or_else(|| random_hex(16));
     event.dedup_key = Some(dedup_key.clone());
     let decision = evaluate(state.config.routing_rules.rules(), &event, now);
-    let known = |s: &String| {
-        state.config.services.is_empty() || state.config.services.iter().any(|d| &d.id == s)
-    };
     let service = decision
         .service
         .clone()
-        .or_else(|| event.service.clone().filter(known))
+        .or_else(|| {
+            event
+                .service
+                .clone()
+                .filter(|s| state.config.accepts_service(s))
+        })
         .unwrap_or_else(|| integration.service.clone());
     let incident_severity = decision.incident_severity.clone().unwrap_or_else(|| {
         state
@@ -304,7 +308,7 @@ async fn accept(state: &AppState, integration: &Integration, events: Vec<AlertEv
             let listed: Vec<serde_json::Value> = outcomes
                 .iter()
                 .zip(&keys)
-                .take(LISTED_ALERTS * 10)
+                .take(MAX_LISTED_RESULTS)
                 .map(|(o, k)| outcome_json(o, k))
                 .collect();
             (
