@@ -51,20 +51,19 @@ fn webhook_message(incident_id: &str, cause: &str) -> OutgoingMessage {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn deliveries_are_listed_for_those_who_may_see_the_incident() {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let dir = tempfile::tempdir().expect("temp dir");
-    let database_url = format!("sqlite://{}", dir.path().join("w.db").display());
-    let clock = Arc::new(ManualClock::new(
-        "2026-11-22T10:00:00Z".parse().expect("time"),
-    ));
+/// A real server on a random port over `dir`, its engine ticked by hand, and a client for it.
+async fn start(
+    dir: &tempfile::TempDir,
+    database_url: Option<String>,
+    config: Config,
+    clock: Arc<ManualClock>,
+) -> (warroom_server::Running, App) {
     let running = warroom_server::start(
         ServeOptions {
             listen: "127.0.0.1:0".into(),
             data_dir: dir.path().to_path_buf(),
-            database_url: Some(database_url.clone()),
-            config: Config::builtin(),
+            database_url,
+            config,
             demo: false,
             engine: false,
             grafana_signature: None,
@@ -78,6 +77,18 @@ async fn deliveries_are_listed_for_those_who_may_see_the_incident() {
         admin: running.created_admin_token.clone().expect("admin token"),
         http: reqwest::Client::new(),
     };
+    (running, app)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deliveries_are_listed_for_those_who_may_see_the_incident() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let database_url = format!("sqlite://{}", dir.path().join("w.db").display());
+    let clock = Arc::new(ManualClock::new(
+        "2026-11-22T10:00:00Z".parse().expect("time"),
+    ));
+    let (running, app) = start(&dir, Some(database_url.clone()), Config::builtin(), clock).await;
     use reqwest::Method;
     let (status, token) = app
         .call(
@@ -268,25 +279,7 @@ escalation_policies:
     let clock = Arc::new(ManualClock::new(
         "2026-11-22T10:00:00Z".parse().expect("time"),
     ));
-    let running = warroom_server::start(
-        ServeOptions {
-            listen: "127.0.0.1:0".into(),
-            data_dir: dir.path().to_path_buf(),
-            database_url: None,
-            config,
-            demo: false,
-            engine: false,
-            grafana_signature: None,
-        },
-        clock,
-    )
-    .await
-    .expect("server starts");
-    let app = App {
-        base: format!("http://{}", running.addr),
-        admin: running.created_admin_token.clone().expect("admin token"),
-        http: reqwest::Client::new(),
-    };
+    let (running, app) = start(&dir, None, config, clock).await;
     let (status, inc) = app
         .call(
             reqwest::Method::POST,
@@ -378,25 +371,7 @@ escalation_policies:
     let clock = Arc::new(ManualClock::new(
         "2026-11-22T10:00:00Z".parse().expect("time"),
     ));
-    let running = warroom_server::start(
-        ServeOptions {
-            listen: "127.0.0.1:0".into(),
-            data_dir: dir.path().to_path_buf(),
-            database_url: None,
-            config,
-            demo: false,
-            engine: false,
-            grafana_signature: None,
-        },
-        clock.clone(),
-    )
-    .await
-    .expect("server starts");
-    let app = App {
-        base: format!("http://{}", running.addr),
-        admin: running.created_admin_token.clone().expect("admin token"),
-        http: reqwest::Client::new(),
-    };
+    let (running, app) = start(&dir, None, config, clock.clone()).await;
     let declare = |title: &str| json!({"title": title, "severity": "P1"});
     let (_, ignored) = app
         .call(
