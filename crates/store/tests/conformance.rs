@@ -1638,34 +1638,16 @@ async fn alert_links_open_one_incident_per_service_across_processes(url: &str) {
     };
     // Both processes link overlapping halves at once; each alert joins exactly once.
     let ids: Vec<String> = (0..40).map(|n| items[n].new_alert_id.clone()).collect();
-    let (a, b) = tokio::join!(
-        async {
+    let link_chunks = |store: &Arc<dyn Store>, ids: &[String]| {
+        let store = store.clone();
+        let ids = ids.to_vec();
+        let plan = &plan;
+        async move {
             let mut done = Vec::new();
-            for chunk in ids[..30].chunks(5) {
+            for chunk in ids.chunks(5) {
+                // A lost race for the incident number is retried, as the engine does.
                 loop {
-                    match first
-                        .link_alerts("payments", chunk, &plan, &no_timers)
-                        .await
-                    {
-                        Ok(x) => {
-                            done.push(x);
-                            break;
-                        }
-                        Err(StoreError::Conflict(_)) => continue,
-                        Err(e) => panic!("{e}"),
-                    }
-                }
-            }
-            done
-        },
-        async {
-            let mut done = Vec::new();
-            for chunk in ids[10..].chunks(5) {
-                loop {
-                    match second
-                        .link_alerts("payments", chunk, &plan, &no_timers)
-                        .await
-                    {
+                    match store.link_alerts("payments", chunk, plan, &no_timers).await {
                         Ok(x) => {
                             done.push(x);
                             break;
@@ -1677,6 +1659,10 @@ async fn alert_links_open_one_incident_per_service_across_processes(url: &str) {
             }
             done
         }
+    };
+    let (a, b) = tokio::join!(
+        link_chunks(&first, &ids[..30]),
+        link_chunks(&second, &ids[10..])
     );
     let incidents: std::collections::BTreeSet<String> = a
         .iter()
