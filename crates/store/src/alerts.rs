@@ -299,7 +299,7 @@ pub(crate) fn link_after_resolve(link: &str, has_incident: bool) -> String {
 pub(crate) const ROWS_PER_STATEMENT: usize = 256;
 
 macro_rules! alerts_impl {
-    ($store:ident, $db:ty, $lock:literal, $service_lock:literal) => {
+    ($store:ident, $db:ty, $lock:literal, $service_lock:literal, $keys_lock:literal) => {
         use std::collections::HashMap;
 
         use warroom_core::alert::routing::ThresholdState;
@@ -309,6 +309,7 @@ macro_rules! alerts_impl {
             IngestItem, IngestOutcome, Integration, LinkPlan, NewIntegration, ROWS_PER_STATEMENT,
             SettlePlan, akey, link_after_resolve,
         };
+        use crate::backend::conflict_if_aborted;
         use warroom_core::alert::AlertEvent;
 
         impl $store {
@@ -474,11 +475,39 @@ macro_rules! alerts_impl {
                 Ok(())
             }
 
+            /// Takes the batch's key locks in one order. Concurrent batches (several writers on
+            /// PostgreSQL) would otherwise lock rows and unique-index entries of shared keys in
+            /// the order each batch met them, and deadlock.
+            async fn lock_keys(tx: &mut Tx<'_>, keys: &[String]) -> Result<(), StoreError> {
+                if $keys_lock.is_empty() || keys.is_empty() {
+                    return Ok(());
+                }
+                for chunk in keys.chunks(ROWS_PER_STATEMENT) {
+                    let mut qb = QueryBuilder::<$db>::new($keys_lock);
+                    qb.push(" FROM (SELECT DISTINCT hashtext(k) AS h FROM (");
+                    qb.push_values(chunk, |mut b, k| {
+                        b.push_bind(k.clone());
+                    });
+                    qb.push(") AS v(k) ORDER BY h) AS s");
+                    qb.build().execute(&mut **tx).await?;
+                }
+                Ok(())
+            }
+
             /// The work of [`AlertStore::ingest`] inside `tx`, which the caller commits.
             async fn ingest_in(tx: &mut Tx<'_>, items: &[IngestItem]) -> Result<Vec<IngestOutcome>, StoreError> {
                 let mut keys: Vec<String> = items.iter().map(|i| akey(&i.integration_id, &i.dedup_key)).collect();
                 keys.sort();
                 keys.dedup();
+                // Threshold counters are locked with the alert keys, in the same single order.
+                let mut locks: Vec<String> = items
+                    .iter()
+                    .filter_map(|i| i.threshold.as_ref().map(|t| format!("threshold:{}", t.key)))
+                    .chain(keys.iter().cloned())
+                    .collect();
+                locks.sort();
+                locks.dedup();
+                Self::lock_keys(tx, &locks).await?;
                 // Open alert per key as the batch goes on, and every alert the batch touched
                 // (by id: the position of its last change, its state, its link).
                 let mut open = Self::open_alerts(tx, &keys).await?;
@@ -649,8 +678,8 @@ macro_rules! alerts_impl {
                     return Ok(Vec::new());
                 }
                 let mut tx = self.begin().await?;
-                let outcomes = Self::ingest_in(&mut tx, items).await?;
-                tx.commit().await?;
+                let outcomes = Self::ingest_in(&mut tx, items).await.map_err(conflict_if_aborted)?;
+                tx.commit().await.map_err(|e| conflict_if_aborted(e.into()))?;
                 Ok(outcomes)
             }
 

@@ -43,6 +43,19 @@ pub(crate) fn conflict_or(err: sqlx::Error) -> StoreError {
     }
 }
 
+/// A transaction PostgreSQL aborted to break a deadlock or a serialisation conflict did
+/// nothing: the caller may retry it like a lost race.
+pub(crate) fn conflict_if_aborted(err: StoreError) -> StoreError {
+    match &err {
+        StoreError::Database(sqlx::Error::Database(db))
+            if matches!(db.code().as_deref(), Some("40P01" | "40001")) =>
+        {
+            StoreError::Conflict(db.message().to_string())
+        }
+        _ => err,
+    }
+}
+
 macro_rules! store_impl {
     ($store:ident, $db:ty, $backend:ident, $migrations:expr, $lock:literal, $skip_locked:literal) => {
         use async_trait::async_trait;

@@ -59,10 +59,12 @@ crate::backend::store_impl!(
 );
 
 // Linking takes a per-service transaction lock, so two processes never both find no open
-// incident for a service and each open one.
+// incident for a service and each open one. Ingestion batches lock their alert keys, sorted, in
+// the two-key lock space (apart from the services' one-key locks).
 crate::alerts::alerts_impl!(
     PostgresStore,
     sqlx::Postgres,
     " FOR UPDATE",
-    "SELECT pg_advisory_xact_lock(hashtext($1))"
+    "SELECT pg_advisory_xact_lock(hashtext($1))",
+    "SELECT pg_advisory_xact_lock(1, h)"
 );

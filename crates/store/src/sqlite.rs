@@ -110,5 +110,5 @@ crate::backend::store_impl!(
 );
 
 // One writer at a time already serialises linking on SQLite; the statement only consumes the
-// service parameter.
-crate::alerts::alerts_impl!(SqliteStore, sqlx::Sqlite, "", "SELECT $1");
+// service parameter, and batches need no key locks.
+crate::alerts::alerts_impl!(SqliteStore, sqlx::Sqlite, "", "SELECT $1", "");
