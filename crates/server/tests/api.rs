@@ -391,7 +391,8 @@ fn sample_request(
         .replace("{playbook}", "probe")
         .replace("{task}", "check")
         .replace("{schedule}", "primary")
-        .replace("{person}", "alice");
+        .replace("{person}", "alice")
+        .replace("{template}", "internal-update");
     if path.ends_with("/playbooks") && method == "POST" {
         return (Method::POST, path, Some(json!({ "playbook": "manual" })));
     }
@@ -436,6 +437,10 @@ fn sample_request(
         ("POST", "roles") => Some(json!({ "role": "scribe", "person": "zed" })),
         ("POST", "notes") => Some(json!({ "text": "probe" })),
         ("POST", "updates") => Some(json!({ "text": "probe", "audience": "internal" })),
+        ("POST", "messages") => {
+            Some(json!({ "template": "internal-update", "to": ["incident-room"] }))
+        }
+        ("POST", "moments") => Some(json!({ "moment": "aware" })),
         ("POST", "resolve") => Some(json!({ "summary": "probe" })),
         ("POST", "reopen") => Some(json!({ "reason": "probe" })),
         ("POST", "tokens") => Some(json!({ "name": "probe", "role": "viewer" })),

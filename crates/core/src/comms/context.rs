@@ -153,7 +153,13 @@ pub fn build(inc: &Incident, events: &[Event], config: &Config, now: Timestamp) 
         "milestones": events.iter().filter(|e| is_milestone(&e.kind)).map(entry).collect::<Vec<_>>(),
         "next_update_at": maybe_time(crate::timer::next_update_due(inc, config)),
         "deadlines": deadlines,
-        "organisation": config.comms.organisation,
+        // Every field, empty or not: templates test them in strict mode.
+        "organisation": {
+            "name": config.comms.organisation.name,
+            "contact": config.comms.organisation.contact,
+            "privacy_contact": config.comms.organisation.privacy_contact,
+            "status_page_url": config.comms.organisation.status_page_url,
+        },
         "now": time_text(now),
     })
 }
