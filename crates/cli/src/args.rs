@@ -201,6 +201,8 @@ pub enum Command {
     /// Messages from templates: list templates, render a draft, send it.
     #[command(subcommand)]
     Comms(CommsCommand),
+    /// The post-incident review in Markdown: write its sections, mark key moments, publish.
+    Postmortem(PostmortemArgs),
     /// An incident's notification deadlines with time left, and its update cadence.
     Deadlines {
         /// Incident id.
@@ -259,6 +261,7 @@ impl Command {
             | Command::Show { id, .. }
             | Command::Timeline { id }
             | Command::Deadlines { id }
+            | Command::Postmortem(PostmortemArgs { id, .. })
             | Command::Moment { id, .. }
             | Command::Comms(CommsCommand::Render { id, .. } | CommsCommand::Send { id, .. })
             | Command::Deliveries { id } => Some(id),
@@ -592,6 +595,31 @@ pub enum AlertsCommand {
         /// Alert id (alr_...).
         id: String,
     },
+}
+
+#[derive(Debug, Args)]
+pub struct PostmortemArgs {
+    /// Incident id.
+    pub id: String,
+    /// Write a section: summary, what-went-well, what-went-wrong, lessons-learned, links
+    /// (SECTION=TEXT; an empty TEXT clears it; repeatable).
+    #[arg(long = "set", value_name = "SECTION=TEXT")]
+    pub set: Vec<String>,
+    /// Write a section from a file (SECTION=PATH; repeatable).
+    #[arg(long = "set-file", value_name = "SECTION=PATH")]
+    pub set_file: Vec<String>,
+    /// Mark the note with this sequence number (see `warroom timeline`) as a key moment.
+    #[arg(long = "key-moment", value_name = "SEQ")]
+    pub key_moment: Vec<u64>,
+    /// Stop treating a note as a key moment.
+    #[arg(long = "unmark", value_name = "SEQ")]
+    pub unmark: Vec<u64>,
+    /// Freeze the review as it reads now and record its SHA-256 (commander).
+    #[arg(long, conflicts_with = "version")]
+    pub publish: bool,
+    /// Print a published version instead of the current review.
+    #[arg(long, value_name = "N")]
+    pub version: Option<u32>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -20,6 +20,8 @@ use crate::playbook::{MatchFacts, TaskState, attached_ids, matches};
 pub const MAX_TITLE: usize = 200;
 /// Longest free text (notes, summaries, root cause), in characters.
 pub const MAX_TEXT: usize = 20_000;
+/// Longest published document (a post-incident review), in characters.
+pub const MAX_DOCUMENT: usize = 500_000;
 /// Most labels on one incident.
 pub const MAX_LABELS: usize = 64;
 /// Most services on one incident.
@@ -199,6 +201,25 @@ pub enum Command {
         /// When it happened.
         at: Timestamp,
     },
+    /// Write (or, with empty text, clear) a section of the post-incident review.
+    SetPostmortemSection {
+        /// One of [`crate::postmortem::SECTIONS`].
+        section: String,
+        /// Markdown.
+        text: String,
+    },
+    /// Mark a note as a key moment of the review's timeline, or unmark it.
+    MarkKeyMoment {
+        /// The note's sequence number (the caller checks it is a note).
+        seq: u64,
+        /// Mark or unmark.
+        marked: bool,
+    },
+    /// Freeze the review as it reads now.
+    PublishPostmortem {
+        /// The rendered document.
+        markdown: String,
+    },
     /// Change descriptive fields.
     Update(IncidentPatch),
     /// Impact is over.
@@ -262,6 +283,8 @@ impl Command {
             | Command::PostUpdate { .. }
             | Command::SendMessage(_)
             | Command::RecordMoment { .. }
+            | Command::SetPostmortemSection { .. }
+            | Command::MarkKeyMoment { .. }
             | Command::Resolve { .. }
             | Command::CompleteTask { .. }
             | Command::SkipTask { .. }
@@ -275,6 +298,7 @@ impl Command {
             | Command::Close
             | Command::Reopen { .. }
             | Command::AttachPlaybook { .. }
+            | Command::PublishPostmortem { .. }
             | Command::DetachPlaybook { .. } => Role::Commander,
         }
     }
@@ -581,6 +605,65 @@ fn decide_change(
         Command::SendMessage(draft) => {
             refuse_if_closed()?;
             send_message(inc, draft, config)
+        }
+        Command::SetPostmortemSection { section, text } => {
+            if !crate::postmortem::SECTIONS.contains(&section.as_str()) {
+                return Err(invalid(
+                    "section",
+                    format!(
+                        "unknown section {section:?}; expected one of {}",
+                        crate::postmortem::SECTIONS.join(", ")
+                    ),
+                ));
+            }
+            let text = check_text("text", text)?;
+            if inc
+                .postmortem_sections
+                .get(section)
+                .map(String::as_str)
+                .unwrap_or("")
+                == text
+            {
+                return Ok(Vec::new());
+            }
+            Ok(vec![EventKind::PostmortemSectionSet {
+                section: section.clone(),
+                text,
+            }])
+        }
+        Command::MarkKeyMoment { seq, marked } => {
+            if *seq == 0 || *seq > inc.version {
+                return Err(invalid("seq", format!("no event {seq} in this incident")));
+            }
+            if inc.key_moments.contains(seq) == *marked {
+                return Ok(Vec::new());
+            }
+            Ok(vec![EventKind::KeyMomentMarked {
+                seq: *seq,
+                marked: *marked,
+            }])
+        }
+        Command::PublishPostmortem { markdown } => {
+            if inc.resolved_at.is_none() {
+                return Err(DomainError::Conflict(
+                    "a review is published once the incident is resolved".into(),
+                ));
+            }
+            if markdown.trim().is_empty() {
+                return Err(invalid("markdown", "the document is empty"));
+            }
+            if markdown.chars().count() > MAX_DOCUMENT {
+                return Err(invalid(
+                    "markdown",
+                    format!("at most {MAX_DOCUMENT} characters"),
+                ));
+            }
+            let version = u32::try_from(inc.postmortems.len() + 1).unwrap_or(u32::MAX);
+            Ok(vec![EventKind::PostmortemPublished {
+                version,
+                sha256: crate::postmortem::digest(markdown),
+                markdown: markdown.clone(),
+            }])
         }
         Command::RecordMoment { moment, at } => {
             refuse_if_closed()?;

@@ -300,6 +300,29 @@ pub enum EventKind {
         /// When it is due.
         due_at: Timestamp,
     },
+    /// A written section of the post-incident review was set (empty text clears it).
+    PostmortemSectionSet {
+        /// Section id (see [`crate::postmortem::SECTIONS`]).
+        section: String,
+        /// Its Markdown.
+        text: String,
+    },
+    /// A note was marked (or unmarked) as a key moment of the review's timeline.
+    KeyMomentMarked {
+        /// Sequence number of the note.
+        seq: u64,
+        /// Marked, or unmarked.
+        marked: bool,
+    },
+    /// A version of the post-incident review was frozen.
+    PostmortemPublished {
+        /// 1, 2, ...
+        version: u32,
+        /// SHA-256 of `markdown`, hex.
+        sha256: String,
+        /// The document as published.
+        markdown: String,
+    },
     /// A notification clock ran out before a matching notification was recorded.
     DeadlineMissed {
         /// Deadline rule id.
@@ -409,6 +432,9 @@ impl EventKind {
             EventKind::MomentRecorded { .. } => "moment_recorded",
             EventKind::DeadlineApproaching { .. } => "deadline_approaching",
             EventKind::DeadlineMissed { .. } => "deadline_missed",
+            EventKind::PostmortemSectionSet { .. } => "postmortem_section_set",
+            EventKind::KeyMomentMarked { .. } => "key_moment_marked",
+            EventKind::PostmortemPublished { .. } => "postmortem_published",
             EventKind::AlertsAttached { .. } => "alerts_attached",
             EventKind::AlertsResolved { .. } => "alerts_resolved",
             EventKind::ChangeRecorded { .. } => "change_recorded",
@@ -581,6 +607,21 @@ impl EventKind {
             EventKind::DeadlineApproaching { name, due_at, .. } => {
                 format!("Notification deadline approaching: {name}, due {due_at}")
             }
+            EventKind::PostmortemSectionSet { section, text } if text.is_empty() => {
+                format!("Review section {section} cleared")
+            }
+            EventKind::PostmortemSectionSet { section, .. } => {
+                format!("Review section {section} written")
+            }
+            EventKind::KeyMomentMarked { seq, marked: true } => {
+                format!("Event {seq} marked as a key moment")
+            }
+            EventKind::KeyMomentMarked { seq, marked: false } => {
+                format!("Event {seq} no longer a key moment")
+            }
+            EventKind::PostmortemPublished {
+                version, sha256, ..
+            } => format!("Post-incident review version {version} published (sha256 {sha256})"),
             EventKind::DeadlineMissed { name, due_at, .. } => {
                 format!("Notification deadline missed: {name} was due {due_at}")
             }

@@ -135,6 +135,15 @@ pub struct Incident {
     /// Notification clocks (deadline rule ids) met, with when.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub deadlines_met: BTreeMap<String, Timestamp>,
+    /// The post-incident review's written sections.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub postmortem_sections: BTreeMap<String, String>,
+    /// Notes marked as key moments of the review's timeline (by sequence number).
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub key_moments: BTreeSet<u64>,
+    /// Published versions of the review (the text is in their events).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub postmortems: Vec<crate::postmortem::Published>,
 }
 
 /// The log cannot be folded: it does not start with a declaration, or declares twice, or skips
@@ -226,6 +235,9 @@ impl Incident {
                 detached_playbooks: BTreeSet::new(),
                 moments: BTreeMap::new(),
                 deadlines_met: BTreeMap::new(),
+                postmortem_sections: BTreeMap::new(),
+                key_moments: BTreeSet::new(),
+                postmortems: Vec::new(),
             },
             (None, _) => {
                 return Err(FoldError::NotDeclared {
@@ -375,6 +387,29 @@ impl Incident {
                 self.moments.insert(moment.clone(), *at);
             }
             EventKind::DeadlineApproaching { .. } | EventKind::DeadlineMissed { .. } => {}
+            EventKind::PostmortemSectionSet { section, text } => {
+                if text.is_empty() {
+                    self.postmortem_sections.remove(section);
+                } else {
+                    self.postmortem_sections
+                        .insert(section.clone(), text.clone());
+                }
+            }
+            EventKind::KeyMomentMarked { seq, marked } => {
+                if *marked {
+                    self.key_moments.insert(*seq);
+                } else {
+                    self.key_moments.remove(seq);
+                }
+            }
+            EventKind::PostmortemPublished {
+                version, sha256, ..
+            } => self.postmortems.push(crate::postmortem::Published {
+                version: *version,
+                at,
+                by: actor.to_string(),
+                sha256: sha256.clone(),
+            }),
             EventKind::UpdateDue { .. } => self.update_reminded_at = Some(at),
             EventKind::EscalationExhausted { .. } => {
                 if let Some(state) = self.escalation.as_mut() {

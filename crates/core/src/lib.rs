@@ -26,6 +26,7 @@ pub mod outbox;
 pub mod people;
 pub mod plan;
 pub mod playbook;
+pub mod postmortem;
 pub mod schedule;
 pub mod timer;
 pub mod triage;

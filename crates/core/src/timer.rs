@@ -117,8 +117,8 @@ pub fn desired_timers(inc: &Incident, config: &Config) -> Vec<TimerSpec> {
             kind: TimerKind::UpdateReminder,
         });
     }
-    if let (crate::lifecycle::Status::Resolved, Some(resolved_at)) = (inc.status, inc.resolved_at)
-        && let Ok(due_at) = resolved_at.checked_add(REVIEW_DUE_AFTER)
+    // Due until a review is published after the resolution (or the incident is closed).
+    if let (Some(resolved_at), Some(due_at)) = (inc.resolved_at, crate::postmortem::review_due(inc))
     {
         out.push(TimerSpec {
             key: format!("review:{id}:{}", resolved_at.as_microsecond()),

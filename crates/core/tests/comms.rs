@@ -97,7 +97,7 @@ fn breach(config: &Config) -> Log {
 }
 
 fn render_all(log: &Log, config: &Config, now: &str) -> BTreeMap<String, String> {
-    let ctx = context::build(&log.incident, &log.events, config, ts(now));
+    let ctx = context::full(&log.incident, &log.events, config, ts(now));
     config
         .message_templates
         .iter()
@@ -118,7 +118,7 @@ fn every_built_in_template_renders_for_an_open_breach() {
     let config = Config::builtin();
     let log = breach(&config);
     let drafts = render_all(&log, &config, "2026-11-20T10:30:00Z");
-    assert_eq!(drafts.len(), 11, "{:?}", drafts.keys());
+    assert_eq!(drafts.len(), 12, "{:?}", drafts.keys());
     for (id, text) in &drafts {
         insta::assert_snapshot!(format!("open_{id}"), text);
     }
@@ -702,7 +702,7 @@ message_templates:
     body: \"Short: {{ incident.title }}\"
 ";
     let config = load(&[SourceFile::new("team.yaml", text)]).expect("config");
-    assert_eq!(config.message_templates.len(), 11);
+    assert_eq!(config.message_templates.len(), 12);
     let ours = config.template("internal-update").expect("template");
     assert_eq!(ours.name, "Our update");
     assert!(

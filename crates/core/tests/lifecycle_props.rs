@@ -300,6 +300,10 @@ fn command() -> impl Strategy<Value = Command> {
         2 => text().prop_map(|text| Command::AddNote { text }),
         2 => (select(vec!["internal", "customers", "press"]), text())
             .prop_map(|(audience, text)| Command::PostUpdate { audience: audience.into(), text }),
+        1 => (select(vec!["summary", "lessons-learned", "verdict"]), text())
+            .prop_map(|(section, text)| Command::SetPostmortemSection { section: section.into(), text }),
+        1 => (0u64..12, any::<bool>()).prop_map(|(seq, marked)| Command::MarkKeyMoment { seq, marked }),
+        1 => text().prop_map(|markdown| Command::PublishPostmortem { markdown }),
         1 => (select(vec!["aware", "discovered", "noticed"]), 0i64..1_000_000)
             .prop_map(|(moment, secs)| Command::RecordMoment {
                 moment: moment.into(),
@@ -656,6 +660,30 @@ fn predict(inc: &Incident, model: &PlaybookModel, cmd: &Command) -> Result<(), R
             }
             Ok(())
         }
+        Command::SetPostmortemSection { section, text } => {
+            if !warroom_core::postmortem::SECTIONS.contains(&section.as_str()) {
+                return invalid("section");
+            }
+            if !text_ok(text) {
+                return invalid("text");
+            }
+            Ok(())
+        }
+        Command::MarkKeyMoment { seq, .. } => {
+            if *seq == 0 || *seq > inc.version {
+                return invalid("seq");
+            }
+            Ok(())
+        }
+        Command::PublishPostmortem { markdown } => {
+            if inc.resolved_at.is_none() {
+                return Err(Refusal::Conflict);
+            }
+            if markdown.trim().is_empty() {
+                return invalid("markdown");
+            }
+            Ok(())
+        }
         // Not generated: sending needs recipients from config (tests/comms.rs covers it).
         Command::SendMessage(_) => Ok(()),
         Command::Update(p) => {
@@ -971,6 +999,30 @@ fn check_effect(
         }
         Command::SendMessage(_) => {
             return Err(TestCaseError::fail("sending is not generated here"));
+        }
+        Command::SetPostmortemSection { section, text } => {
+            let text = text.trim();
+            prop_assert_eq!(
+                after.postmortem_sections.get(section).map(String::as_str),
+                (!text.is_empty()).then_some(text)
+            );
+        }
+        Command::MarkKeyMoment { seq, marked } => {
+            prop_assert_eq!(after.key_moments.contains(seq), *marked);
+        }
+        Command::PublishPostmortem { markdown } => {
+            prop_assert_eq!(after.postmortems.len(), before.postmortems.len() + 1);
+            let last = after.postmortems.last().expect("published");
+            prop_assert_eq!(last.version as usize, after.postmortems.len());
+            prop_assert_eq!(&last.sha256, &warroom_core::postmortem::digest(markdown));
+            prop_assert_eq!(
+                warroom_core::timer::desired_timers(after, &CONFIG)
+                    .iter()
+                    .filter(|t| matches!(t.kind, warroom_core::timer::TimerKind::ReviewReminder))
+                    .count(),
+                0,
+                "a published review is no longer due"
+            );
         }
         Command::AddNote { text } => {
             prop_assert_eq!(

@@ -271,6 +271,17 @@ fn schemas() -> Value {
             "updates": { "type": "object", "properties": { "every": { "type": "string" }, "last_update_at": time, "next_update_due": time, "overdue": { "type": "boolean" } } },
             "deadlines": { "type": "array", "items": { "$ref": "#/components/schemas/Deadline" } },
             "moments": { "type": "object", "additionalProperties": time } } },
+        "Postmortem": { "type": "object", "properties": {
+            "incident_id": { "type": "string" }, "version": { "type": ["integer", "null"] }, "sha256": { "type": ["string", "null"] },
+            "markdown": { "type": "string" },
+            "published": { "type": "array", "items": { "type": "object", "properties": {
+                "version": { "type": "integer" }, "at": time, "by": { "type": "string" }, "sha256": { "type": "string" } } } },
+            "review_due_at": { "type": ["string", "null"], "format": "date-time" }, "review_overdue": { "type": "boolean" } } },
+        "Section": { "type": "object", "additionalProperties": false, "required": ["text"], "properties": { "text": { "type": "string" } } },
+        "KeyMoment": { "type": "object", "additionalProperties": false, "required": ["seq"], "properties": {
+            "seq": { "type": "integer", "minimum": 1 }, "marked": { "type": "boolean", "default": true } } },
+        "PublishedPostmortem": { "type": "object", "properties": {
+            "incident_id": { "type": "string" }, "version": { "type": "integer" }, "sha256": { "type": "string" }, "markdown": { "type": "string" } } },
         "Moment": { "type": "object", "additionalProperties": false, "required": ["moment"], "properties": {
             "moment": { "type": "string", "enum": ["aware", "discovered", "materiality-determined"] },
             "at": time } }

@@ -392,7 +392,8 @@ fn sample_request(
         .replace("{task}", "check")
         .replace("{schedule}", "primary")
         .replace("{person}", "alice")
-        .replace("{template}", "internal-update");
+        .replace("{template}", "internal-update")
+        .replace("{section}", "summary");
     if path.ends_with("/playbooks") && method == "POST" {
         return (Method::POST, path, Some(json!({ "playbook": "manual" })));
     }
@@ -441,6 +442,9 @@ fn sample_request(
             Some(json!({ "template": "internal-update", "to": ["incident-room"] }))
         }
         ("POST", "moments") => Some(json!({ "moment": "aware" })),
+        ("POST", "summary") => Some(json!({ "text": "probe" })),
+        // The loop adds a note for this route; its sequence number replaces this one.
+        ("POST", "key-moments") => Some(json!({ "seq": 0 })),
         ("POST", "resolve") => Some(json!({ "summary": "probe" })),
         ("POST", "reopen") => Some(json!({ "reason": "probe" })),
         ("POST", "tokens") => Some(json!({ "name": "probe", "role": "viewer" })),
@@ -503,7 +507,7 @@ async fn every_route_enforces_its_role() {
             .await;
         let task_route = route.path.contains("/tasks/");
         match route.path.rsplit('/').next() {
-            Some("close") | Some("reopen") if !task_route => {
+            Some("close") | Some("reopen") | Some("publish") if !task_route => {
                 app.post(
                     &format!("/api/v1/incidents/{id}/resolve"),
                     json!({ "summary": "done" }),
@@ -573,8 +577,18 @@ async fn every_route_enforces_its_role() {
         } else {
             victim_id
         };
-        let (method, path, body) =
+        let (method, path, mut body) =
             sample_request(route.method, route.path, &id, &other_id, &routing_key);
+        if route.path.ends_with("/key-moments") {
+            let (s, inc) = app
+                .post(
+                    &format!("/api/v1/incidents/{id}/notes"),
+                    json!({ "text": "the moment it turned" }),
+                )
+                .await;
+            assert_eq!(s, StatusCode::CREATED, "{inc}");
+            body = Some(json!({ "seq": inc["version"] }));
+        }
         let label = format!("{} {}", route.method, route.path);
 
         let Some(needed) = route.role else {

@@ -13,6 +13,7 @@ mod init;
 mod list;
 mod overrides;
 mod playbook;
+mod postmortem;
 mod serve;
 mod task;
 mod triage;
@@ -98,6 +99,7 @@ async fn client_command(command: Command, api: &Api, out: Out) -> Result<()> {
         Command::Integration(cmd) => alerts::integration(api, out, cmd).await,
         Command::Comms(cmd) => comms::run(api, out, cmd).await,
         Command::Deadlines { id } => comms::deadlines(api, out, &id).await,
+        Command::Postmortem(args) => postmortem::run(api, out, args).await,
         Command::Moment { id, moment, at } => comms::moment(api, out, &id, &moment, at).await,
         Command::Playbook(cmd) => playbook::run(api, out, cmd).await,
         Command::Task(cmd) => task::run(api, out, cmd).await,

@@ -19,6 +19,8 @@
 //! - `deadlines`: the notification clocks that apply (`name`, `due_at`, `state`, `reference`).
 //! - `organisation`: `name`, `contact`, `privacy_contact`, `status_page_url`.
 //! - `now`: the time of rendering.
+//!
+//! [`full`] adds the review's variables (see [`crate::postmortem`]).
 
 use jiff::{SignedDuration, Timestamp};
 use serde_json::{Value, json};
@@ -61,6 +63,14 @@ fn is_milestone(kind: &EventKind) -> bool {
             | EventKind::Reopened { .. }
             | EventKind::Closed {}
     )
+}
+
+/// Everything a template can use: [`build`] plus the review's `postmortem`, `metrics` and
+/// `action_items` (see [`crate::postmortem`]), so any template may quote the review.
+pub fn full(inc: &Incident, events: &[Event], config: &Config, now: Timestamp) -> Value {
+    let mut ctx = build(inc, events, config, now);
+    crate::postmortem::extend(&mut ctx, inc, events, config, now);
+    ctx
 }
 
 /// The template context for `inc` with its `events`, rendered at `now`.

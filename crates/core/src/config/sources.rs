@@ -167,6 +167,10 @@ pub const BUILTIN_FILES: &[(&str, &str)] = &[
         include_str!("../../../../config/templates/legal.yaml"),
     ),
     (
+        "templates/postmortem.yaml",
+        include_str!("../../../../config/templates/postmortem.yaml"),
+    ),
+    (
         "people.yaml",
         include_str!("../../../../config/people.yaml"),
     ),

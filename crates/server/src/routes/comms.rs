@@ -81,7 +81,7 @@ async fn draft(
         ))
     })?;
     let (inc, events) = read(state, auth, id).await?;
-    let ctx = context::build(&inc, &events, &state.config, state.clock.now());
+    let ctx = context::full(&inc, &events, &state.config, state.clock.now());
     t.render(&ctx).map_err(template_failed)
 }
 

@@ -7,6 +7,7 @@ pub mod ingest;
 pub mod oncall;
 pub mod overrides;
 pub mod playbooks;
+pub mod postmortem;
 pub mod system;
 pub mod tokens;
 
@@ -98,6 +99,10 @@ routes! {
     POST "/api/v1/incidents/{id}/messages" => comms::send, Some(Responder), "Send a message from a template (or an edited draft) to channels, people or email addresses; recorded as update_posted", Some("MessageRequest"), 201, "SentMessage";
     GET "/api/v1/incidents/{id}/deadlines" => comms::deadlines, Some(Viewer), "Notification clocks with time left, and the update cadence", None, 200, "Deadlines";
     POST "/api/v1/incidents/{id}/moments" => comms::moment, Some(Responder), "Record when the company became aware, discovered or determined materiality", Some("Moment"), 201, "Incident";
+    GET "/api/v1/incidents/{id}/postmortem" => postmortem::get, Some(Viewer), "The post-incident review in Markdown, as it reads now or a published ?version=N", None, 200, "Postmortem";
+    POST "/api/v1/incidents/{id}/postmortem/sections/{section}" => postmortem::set_section, Some(Responder), "Write a section of the review (summary, what-went-well, what-went-wrong, lessons-learned, links); empty text clears it", Some("Section"), 200, "Incident";
+    POST "/api/v1/incidents/{id}/postmortem/key-moments" => postmortem::key_moment, Some(Responder), "Mark a note as a key moment of the review's timeline (marked: false unmarks)", Some("KeyMoment"), 200, "Incident";
+    POST "/api/v1/incidents/{id}/postmortem/publish" => postmortem::publish, Some(Commander), "Freeze the review as it reads now; its SHA-256 is recorded", None, 201, "PublishedPostmortem";
     GET "/api/v1/playbooks" => playbooks::list, Some(Viewer), "The configured playbooks", None, 200, "PlaybookList";
     GET "/api/v1/playbooks/{playbook}" => playbooks::get, Some(Viewer), "One playbook", None, 200, "Playbook";
     POST "/api/v1/incidents/{id}/playbooks" => playbooks::attach, Some(Commander), "Attach a playbook by hand", Some("PlaybookAttachment"), 201, "Incident";
