@@ -615,11 +615,11 @@ pub struct PostmortemArgs {
     #[arg(long = "unmark", value_name = "SEQ")]
     pub unmark: Vec<u64>,
     /// Freeze the review as it reads now and record its SHA-256 (commander).
-    #[arg(long, conflicts_with = "version")]
+    #[arg(long, conflicts_with = "published")]
     pub publish: bool,
-    /// Print a published version instead of the current review.
+    /// Print published version N exactly as it was frozen, instead of the current review.
     #[arg(long, value_name = "N")]
-    pub version: Option<u32>,
+    pub published: Option<u32>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -1,4 +1,4 @@
-//! `warroom postmortem ID [--set S=T] [--set-file S=PATH] [--key-moment SEQ] [--publish]`.
+//! `warroom postmortem ID [--set S=T] [--set-file S=PATH] [--key-moment SEQ] [--publish | --published N]`.
 
 use anyhow::{Context, Result, bail};
 use serde_json::{Value, json};
@@ -58,7 +58,7 @@ pub async fn run(api: &Api, out: Out, args: PostmortemArgs) -> Result<()> {
         });
     }
     let query: Vec<(&str, String)> = args
-        .version
+        .published
         .map(|v| vec![("version", v.to_string())])
         .unwrap_or_default();
     let answer = api.get(&base, &query).await?;
