@@ -62,7 +62,8 @@ fn a_review_is_written_published_and_verifiable() {
     let published = server.ok_json(&["postmortem", &id, "--publish"]);
     assert_eq!(published["version"], 1);
     let markdown = published["markdown"].as_str().expect("markdown");
-    let hash = hex(Sha256::digest(markdown.as_bytes()).as_slice());
+    let digest: [u8; 32] = Sha256::digest(markdown.as_bytes()).into();
+    let hash = hex(&digest);
     assert_eq!(published["sha256"], hash.as_str());
     let human = server.ok(&["postmortem", &id, "--publish"]);
     assert!(
