@@ -26,6 +26,7 @@ pub mod people;
 pub mod plan;
 pub mod playbook;
 pub mod schedule;
+pub mod statuspage;
 pub mod timer;
 pub mod triage;
 

@@ -5,7 +5,7 @@
 //! A config directory holds YAML files (also one level of subdirectories, e.g. `playbooks/`);
 //! each file may define any of the top-level sections (`severities`, `roles`, `incident_types`,
 //! `services`, `triage_questions`, `people`, `teams`, `schedules`, `escalation_policies`,
-//! `business_hours`, `routing_rules`, `alerts` at most once across the
+//! `business_hours`, `routing_rules`, `alerts`, `status_page` at most once across the
 //! directory; `playbooks` in as many files as you like). A section no file defines comes from the
 //! built-in default (the repository's `config/` directory, embedded), except that the built-in
 //! `people`, `teams` and `schedules` are one example set used only when no file defines any of
@@ -24,6 +24,7 @@ mod model;
 mod sources;
 
 pub use model::{IncidentTypeDef, RoleDef, ServiceDef, Severity, TriageEffect, TriageQuestion};
+pub(crate) use sources::check_id;
 pub use sources::{BUILTIN_FILES, ConfigError, ConfigProblem, SourceFile, load};
 
 use serde::{Deserialize, Serialize};
@@ -70,6 +71,9 @@ pub struct Config {
     /// What alerts do where no routing rule decides (see [`crate::alert::AlertPolicy`]).
     #[serde(default)]
     pub alerts: crate::alert::AlertPolicy,
+    /// The public status page: title, address, components (see [`crate::statuspage`]).
+    #[serde(default)]
+    pub status_page: crate::statuspage::StatusPageConfig,
     /// Things worth knowing that do not stop the config from loading. Not serialised, and not
     /// part of equality.
     #[serde(skip)]
@@ -93,6 +97,7 @@ impl PartialEq for Config {
             business_hours,
             routing_rules,
             alerts,
+            status_page,
             warnings: _,
         } = self;
         *severities == other.severities
@@ -108,6 +113,7 @@ impl PartialEq for Config {
             && *business_hours == other.business_hours
             && *routing_rules == other.routing_rules
             && *alerts == other.alerts
+            && *status_page == other.status_page
     }
 }
 

@@ -18,6 +18,8 @@ use crate::duration::{Duration, Target};
 use crate::escalation::EscalationPolicy;
 use crate::people::{Person, Team};
 use crate::playbook::{Playbook, TimeBox, placeholder_known, placeholders, severity_range};
+use crate::statuspage::config::PathSeg;
+use crate::statuspage::StatusPageConfig;
 use crate::schedule::{
     Day, Layer, LocalTime, Restriction, Rotation, RotationKind, Schedule, TimeZoneName,
 };
@@ -113,6 +115,8 @@ struct FileSections {
     routing_rules: Option<Vec<RawRule>>,
     #[serde(default)]
     alerts: Option<AlertsText>,
+    #[serde(default)]
+    status_page: Option<StatusPageConfig>,
 }
 
 /// The built-in configuration as files (path relative to a config directory, text): what
@@ -146,6 +150,10 @@ pub const BUILTIN_FILES: &[(&str, &str)] = &[
     (
         "alerts.yaml",
         include_str!("../../../../config/alerts.yaml"),
+    ),
+    (
+        "status_page.yaml",
+        include_str!("../../../../config/status_page.yaml"),
     ),
     (
         "people.yaml",
@@ -251,6 +259,9 @@ pub fn load(files: &[SourceFile]) -> Result<Config, ConfigError> {
     let alerts = user
         .alerts
         .or(defaults.alerts.map(|(f, a)| (f + offset, a)));
+    let status_page = user
+        .status_page
+        .or(defaults.status_page.map(|(f, p)| (f + offset, p)));
     // The built-in people, teams and schedules are one example set that refers to itself: it
     // applies only when no file defines any of the three, so a team's own people never meet
     // dangling example schedules (and `people: []` turns the example off).
@@ -324,6 +335,7 @@ pub fn load(files: &[SourceFile]) -> Result<Config, ConfigError> {
         business_hours: Default::default(),
         routing_rules: RoutingRules::default(),
         alerts: AlertPolicy::default(),
+        status_page: StatusPageConfig::default(),
         warnings: Vec::new(),
     };
     let mut warnings = Vec::new();
@@ -415,6 +427,9 @@ pub fn load(files: &[SourceFile]) -> Result<Config, ConfigError> {
     let business_hours = business_hours
         .and_then(|(file, text)| v.business_hours(file, text))
         .unwrap_or_default();
+    let status_page = status_page
+        .map(|(file, page)| v.status_page(file, page))
+        .unwrap_or_default();
     for (i, svc) in services.iter().enumerate() {
         if let Some(policy) = &svc.escalation_policy
             && !escalation_policies.iter().any(|p| &p.id == policy)
@@ -463,6 +478,7 @@ pub fn load(files: &[SourceFile]) -> Result<Config, ConfigError> {
             business_hours,
             routing_rules,
             alerts,
+            status_page,
             warnings,
         })
     } else {
@@ -486,6 +502,8 @@ struct Merged {
     routing_rules: Option<Placed<RawRule>>,
     /// (file, policy)
     alerts: Option<(usize, AlertsText)>,
+    /// (file, page)
+    status_page: Option<(usize, StatusPageConfig)>,
     /// (file, position in that file's list, playbook)
     playbooks: Vec<(usize, usize, Playbook)>,
     /// Some file has a `playbooks` key, even an empty one.
@@ -572,6 +590,9 @@ fn parse_all(files: &[SourceFile], problems: &mut Vec<ConfigProblem>) -> Merged 
         }
         if claim("alerts", sections.alerts.is_some()) {
             merged.alerts = sections.alerts.map(|a| (index, a));
+        }
+        if claim("status_page", sections.status_page.is_some()) {
+            merged.status_page = sections.status_page.map(|p| (index, p));
         }
         if claim("schedules", sections.schedules.is_some()) {
             merged.schedules = sections
@@ -1309,6 +1330,20 @@ impl Validator<'_> {
         (self.problems.len() == before).then_some(calendar)
     }
 
+    /// Reports the status page section's problems at their lines; the section is kept as
+    /// written (an invalid config never loads anyway).
+    fn status_page(&mut self, file: usize, page: StatusPageConfig) -> StatusPageConfig {
+        for (path, message) in page.problems() {
+            let mut at = vec![Seg::Key("status_page")];
+            at.extend(path.iter().map(|p| match p {
+                PathSeg::Key(k) => Seg::Key(k),
+                PathSeg::Index(i) => Seg::Index(*i),
+            }));
+            self.report(file, &at, message);
+        }
+        page
+    }
+
     fn restriction(
         &mut self,
         file: usize,
@@ -1573,7 +1608,7 @@ fn parse_date(text: &str) -> Result<jiff::civil::Date, String> {
 }
 
 /// Ids appear in URLs, commands and labels: keep them plain.
-fn check_id(id: &str) -> Result<(), String> {
+pub(crate) fn check_id(id: &str) -> Result<(), String> {
     let ok_chars = id
         .chars()
         .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
