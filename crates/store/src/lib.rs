@@ -31,8 +31,8 @@ pub use alerts::{
 };
 pub use filter::{Cursor, IncidentFilter, Page, StatusFilter};
 pub use postgres::PostgresStore;
-pub use statuspage::{IncidentPagePlan, PagePlan, StatusPageStore};
 pub use sqlite::SqliteStore;
+pub use statuspage::{IncidentPagePlan, PagePlan, StatusPageStore};
 pub use types::{NewOverride, NewToken, TokenRecord, VerifyReport};
 
 /// Why a store operation failed.

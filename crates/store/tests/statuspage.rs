@@ -163,9 +163,19 @@ async fn publish_update_resolve_keeps_page_and_timeline_together(url: &str) {
     store.sync_components(&ids, t0()).await.expect("sync");
     let states = store.component_states().await.expect("states");
     assert_eq!(states.len(), ids.len());
-    assert!(states.iter().all(|c| c.status == ComponentStatus::Operational && c.created_at == t0()));
+    assert!(
+        states
+            .iter()
+            .all(|c| c.status == ComponentStatus::Operational && c.created_at == t0())
+    );
 
-    let inc = declare_at(&*store, "Primary DB failover looping (internal detail)", false, t0()).await;
+    let inc = declare_at(
+        &*store,
+        "Primary DB failover looping (internal detail)",
+        false,
+        t0(),
+    )
+    .await;
     let at = t0() + SignedDuration::from_mins(5);
     let (after, change) = publish(
         &*store,
@@ -183,10 +193,16 @@ async fn publish_update_resolve_keeps_page_and_timeline_together(url: &str) {
     assert_eq!(after.version, inc.version + 1);
     let entry = change.entry.expect("entry");
     assert_eq!(entry.kind, EntryKind::Incident);
-    assert_eq!(status_of(&*store, "api").await, ComponentStatus::MajorOutage);
+    assert_eq!(
+        status_of(&*store, "api").await,
+        ComponentStatus::MajorOutage
+    );
     // Syncing again never resets a status that was set.
     store.sync_components(&ids, at).await.expect("sync again");
-    assert_eq!(status_of(&*store, "api").await, ComponentStatus::MajorOutage);
+    assert_eq!(
+        status_of(&*store, "api").await,
+        ComponentStatus::MajorOutage
+    );
 
     let events = store
         .events(&admin(), &inc.id)
@@ -252,8 +268,14 @@ async fn publish_update_resolve_keeps_page_and_timeline_together(url: &str) {
     let update_ids: Vec<&str> = entry.updates.iter().map(|u| u.id.as_str()).collect();
     assert_eq!(update_ids, ["u3", "u2", "pg1-u1"]);
     // Resolving put the incident's component back.
-    assert_eq!(status_of(&*store, "api").await, ComponentStatus::Operational);
-    assert_eq!(store.public_entries(50).await.expect("entries"), vec![entry]);
+    assert_eq!(
+        status_of(&*store, "api").await,
+        ComponentStatus::Operational
+    );
+    assert_eq!(
+        store.public_entries(50).await.expect("entries"),
+        vec![entry]
+    );
 
     let report = store.verify().await.expect("verify");
     assert!(report.ok, "{report:?}");
@@ -321,7 +343,10 @@ async fn restricted_incidents_never_reach_the_page(url: &str) {
         "x",
     )
     .await;
-    assert!(matches!(refused, Err(StoreError::Rejected(_))), "{refused:?}");
+    assert!(
+        matches!(refused, Err(StoreError::Rejected(_))),
+        "{refused:?}"
+    );
     // Someone who cannot see the incident cannot find its entry either.
     let outsider = Principal {
         name: "mallory".into(),
@@ -384,51 +409,52 @@ async fn maintenance_and_shared_components(url: &str) {
     let store = open(url).await;
     let config = page();
     let at = t0();
-    let plan = |existing: Option<&PageEntry>,
-                components: &[ComponentState],
-                held: &BTreeSet<String>| {
-        assert!(existing.is_none());
-        let ctx = PageContext {
-            config: &config,
-            components,
-            held_elsewhere: held,
-            at,
-            new_entry_id: "m1",
-            new_update_id: "m1-u1",
+    let plan =
+        |existing: Option<&PageEntry>, components: &[ComponentState], held: &BTreeSet<String>| {
+            assert!(existing.is_none());
+            let ctx = PageContext {
+                config: &config,
+                components,
+                held_elsewhere: held,
+                at,
+                new_entry_id: "m1",
+                new_update_id: "m1-u1",
+            };
+            warroom_core::statuspage::create_maintenance(
+                &MaintenanceRequest {
+                    title: "Database upgrade".into(),
+                    components: vec!["api".into()],
+                    scheduled_for: at + SignedDuration::from_hours(24),
+                    scheduled_until: at + SignedDuration::from_hours(26),
+                    message: None,
+                },
+                &ctx,
+            )
         };
-        warroom_core::statuspage::create_maintenance(
-            &MaintenanceRequest {
-                title: "Database upgrade".into(),
-                components: vec!["api".into()],
-                scheduled_for: at + SignedDuration::from_hours(24),
-                scheduled_until: at + SignedDuration::from_hours(26),
-                message: None,
-            },
-            &ctx,
-        )
-    };
     store.change_page(None, &plan).await.expect("created");
-    let started = |existing: Option<&PageEntry>,
-                   components: &[ComponentState],
-                   held: &BTreeSet<String>| {
-        let ctx = PageContext {
-            config: &config,
-            components,
-            held_elsewhere: held,
-            at,
-            new_entry_id: "unused",
-            new_update_id: "m1-u2",
+    let started =
+        |existing: Option<&PageEntry>, components: &[ComponentState], held: &BTreeSet<String>| {
+            let ctx = PageContext {
+                config: &config,
+                components,
+                held_elsewhere: held,
+                at,
+                new_entry_id: "unused",
+                new_update_id: "m1-u2",
+            };
+            warroom_core::statuspage::update_maintenance(
+                existing.expect("exists"),
+                &MaintenanceUpdateRequest {
+                    status: MaintenanceStatus::InProgress,
+                    message: "Started.".into(),
+                },
+                &ctx,
+            )
         };
-        warroom_core::statuspage::update_maintenance(
-            existing.expect("exists"),
-            &MaintenanceUpdateRequest {
-                status: MaintenanceStatus::InProgress,
-                message: "Started.".into(),
-            },
-            &ctx,
-        )
-    };
-    let change = store.change_page(Some("m1"), &started).await.expect("started");
+    let change = store
+        .change_page(Some("m1"), &started)
+        .await
+        .expect("started");
     assert_eq!(change.entry.expect("entry").updates.len(), 2);
     assert!(matches!(
         store.change_page(Some("nope"), &started).await,

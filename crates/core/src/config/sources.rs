@@ -18,11 +18,11 @@ use crate::duration::{Duration, Target};
 use crate::escalation::EscalationPolicy;
 use crate::people::{Person, Team};
 use crate::playbook::{Playbook, TimeBox, placeholder_known, placeholders, severity_range};
-use crate::statuspage::config::PathSeg;
-use crate::statuspage::StatusPageConfig;
 use crate::schedule::{
     Day, Layer, LocalTime, Restriction, Rotation, RotationKind, Schedule, TimeZoneName,
 };
+use crate::statuspage::StatusPageConfig;
+use crate::statuspage::config::PathSeg;
 
 /// One config file's name (as shown in errors) and text.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -112,7 +112,10 @@ mod tests {
 
     #[test]
     fn the_authority_is_the_bare_host() {
-        assert_eq!(authority("https://status.example.com/status"), "status.example.com");
+        assert_eq!(
+            authority("https://status.example.com/status"),
+            "status.example.com"
+        );
         assert_eq!(authority("http://user@h.example:8080"), "h.example");
         assert_eq!(authority(""), "warroom.invalid");
     }

@@ -95,9 +95,14 @@ impl StatusPageConfig {
     pub fn problems(&self) -> Vec<(Vec<PathSeg>, String)> {
         let mut out = Vec::new();
         if self.title.trim().is_empty() {
-            out.push((vec![PathSeg::Key("title")], "title must not be empty".into()));
+            out.push((
+                vec![PathSeg::Key("title")],
+                "title must not be empty".into(),
+            ));
         }
-        if !self.url.is_empty() && !(self.url.starts_with("https://") || self.url.starts_with("http://")) {
+        if !self.url.is_empty()
+            && !(self.url.starts_with("https://") || self.url.starts_with("http://"))
+        {
             out.push((
                 vec![PathSeg::Key("url")],
                 format!("url {:?} must start with http:// or https://", self.url),
@@ -108,7 +113,11 @@ impl StatusPageConfig {
             .groups
             .iter()
             .map(|g| ("groups", &g.id, &g.name))
-            .chain(self.components.iter().map(|c| ("components", &c.id, &c.name)));
+            .chain(
+                self.components
+                    .iter()
+                    .map(|c| ("components", &c.id, &c.name)),
+            );
         let mut index = std::collections::HashMap::<&str, usize>::new();
         for (section, id, name) in ids {
             let i = *index.entry(section).and_modify(|i| *i += 1).or_insert(0);
@@ -125,7 +134,11 @@ impl StatusPageConfig {
             }
             if name.trim().is_empty() {
                 out.push((
-                    vec![PathSeg::Key(section), PathSeg::Index(i), PathSeg::Key("name")],
+                    vec![
+                        PathSeg::Key(section),
+                        PathSeg::Index(i),
+                        PathSeg::Key("name"),
+                    ],
                     "name must not be empty".into(),
                 ));
             }
@@ -135,7 +148,11 @@ impl StatusPageConfig {
                 && self.group(group).is_none()
             {
                 out.push((
-                    vec![PathSeg::Key("components"), PathSeg::Index(i), PathSeg::Key("group")],
+                    vec![
+                        PathSeg::Key("components"),
+                        PathSeg::Index(i),
+                        PathSeg::Key("group"),
+                    ],
                     format!("unknown group {group:?}: declare it under `status_page.groups`"),
                 ));
             }

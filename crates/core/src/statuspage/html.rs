@@ -6,9 +6,7 @@
 
 use std::fmt::Write as _;
 
-use super::{
-    EntryKind, GroupDef, PageEntry, ShownComponent, Snapshot, group_status,
-};
+use super::{EntryKind, GroupDef, PageEntry, ShownComponent, Snapshot, group_status};
 
 /// Where the stylesheet and the feed are served, relative to the server.
 pub const STYLESHEET_PATH: &str = "/status/style.css";

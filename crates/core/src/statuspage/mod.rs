@@ -565,9 +565,8 @@ impl<'c> Snapshot<'c> {
 
     /// Maintenances announced and not started.
     pub fn upcoming_maintenances(&self) -> impl Iterator<Item = &PageEntry> {
-        self.maintenances().filter(|e| {
-            e.status == EntryStatus::Maintenance(MaintenanceStatus::Scheduled)
-        })
+        self.maintenances()
+            .filter(|e| e.status == EntryStatus::Maintenance(MaintenanceStatus::Scheduled))
     }
 
     /// Maintenances under way.
