@@ -411,6 +411,149 @@ pub async fn seed(store: &dyn Store, config: &Config, clock: &dyn Clock) -> Resu
         ],
     )
     .await?;
+    publish_to_status_page(store, config, clock, &live, &resolved).await?;
     tracing::info!(%live, %resolved, %closed, "seeded demo incidents");
+    Ok(())
+}
+
+/// Puts the live incident (and the one resolved yesterday) on the status page, with public
+/// words of their own, so `/status` shows what customers would see.
+async fn publish_to_status_page(
+    store: &dyn Store,
+    config: &Config,
+    clock: &dyn Clock,
+    live: &str,
+    resolved: &str,
+) -> Result<(), String> {
+    use std::collections::{BTreeMap, BTreeSet};
+    use warroom_core::statuspage::{
+        self, ComponentState, ComponentStatus, IncidentStatus, PageContext, PageEntry,
+        PublishRequest, UpdateRequest,
+    };
+    let everyone = Principal {
+        name: "demo".into(),
+        role: Role::Admin,
+        security: true,
+    };
+    let page = &config.status_page;
+    let component = |id: &str, status| {
+        page.component(id)
+            .map(|c| (c.id.clone(), status))
+            .into_iter()
+            .collect::<BTreeMap<String, ComponentStatus>>()
+    };
+    let now = clock.now();
+    // (incident, minutes ago, entry id, publish or update)
+    let steps: Vec<(
+        &str,
+        i64,
+        Box<
+            dyn Fn(
+                    &warroom_core::Incident,
+                    Option<&PageEntry>,
+                    &PageContext<'_>,
+                ) -> Result<statuspage::PageChange, warroom_core::DomainError>
+                + Send
+                + Sync,
+        >,
+    )> = vec![
+        (
+            resolved,
+            26 * 60 - 10,
+            Box::new(move |inc, e, ctx| {
+                statuspage::publish(
+                    inc,
+                    e,
+                    &PublishRequest {
+                        title: Some("Checkout failing for some customers".into()),
+                        message: Some(
+                            "Some payments fail at checkout. We are rolling back a recent change."
+                                .into(),
+                        ),
+                        components: component("payments", ComponentStatus::PartialOutage),
+                        ..PublishRequest::default()
+                    },
+                    ctx,
+                )
+            }),
+        ),
+        (
+            resolved,
+            26 * 60 - 34,
+            Box::new(|inc, e, ctx| {
+                statuspage::post_update(
+                    inc,
+                    e,
+                    &UpdateRequest {
+                        status: Some(IncidentStatus::Resolved),
+                        message: "Checkout works again for everyone. We are sorry for the trouble."
+                            .into(),
+                        ..UpdateRequest::default()
+                    },
+                    ctx,
+                )
+            }),
+        ),
+        (
+            live,
+            30,
+            Box::new(move |inc, e, ctx| {
+                statuspage::publish(
+                    inc,
+                    e,
+                    &PublishRequest {
+                        title: Some("Login problems for some customers".into()),
+                        message: Some("Some customers cannot log in. We are investigating.".into()),
+                        components: component("auth", ComponentStatus::DegradedPerformance),
+                        ..PublishRequest::default()
+                    },
+                    ctx,
+                )
+            }),
+        ),
+        (
+            live,
+            10,
+            Box::new(|inc, e, ctx| {
+                statuspage::post_update(inc, e, &UpdateRequest {
+                status: Some(IncidentStatus::Identified),
+                message: "We identified abusive login traffic and blocked it. A small number of accounts will be asked to reset their password.".into(),
+                ..UpdateRequest::default()
+            }, ctx)
+            }),
+        ),
+    ];
+    for (n, (incident, minutes_ago, rule)) in steps.into_iter().enumerate() {
+        let id: warroom_core::IncidentId = incident
+            .parse()
+            .map_err(|e: warroom_core::id::IdError| e.to_string())?;
+        let at = now - SignedDuration::from_mins(minutes_ago);
+        let (entry_id, update_id) = (format!("sp_demo{}", n / 2), format!("spu_demo{n}"));
+        let plan = |inc: &warroom_core::Incident,
+                    existing: Option<&PageEntry>,
+                    components: &[ComponentState],
+                    held: &BTreeSet<String>| {
+            let ctx = PageContext {
+                config: page,
+                components,
+                held_elsewhere: held,
+                at,
+                new_entry_id: &entry_id,
+                new_update_id: &update_id,
+            };
+            rule(inc, existing, &ctx)
+        };
+        store
+            .change_incident_page(
+                &everyone,
+                &id,
+                "carol",
+                at,
+                &plan,
+                &|i: &warroom_core::Incident| desired_timers(i, config),
+            )
+            .await
+            .map_err(|e| format!("status page: {e}"))?;
+    }
     Ok(())
 }
