@@ -391,7 +391,23 @@ fn sample_request(
         .replace("{playbook}", "probe")
         .replace("{task}", "check")
         .replace("{schedule}", "primary")
-        .replace("{person}", "alice");
+        .replace("{person}", "alice")
+        .replace("{component}", "api")
+        .replace("{maintenance}", token_id);
+    if path.starts_with("/api/v1/statuspage/") && method == "POST" {
+        let body = if path.starts_with("/api/v1/statuspage/components/") {
+            json!({ "status": "degraded_performance" })
+        } else if path == "/api/v1/statuspage/maintenances" {
+            json!({ "title": "Probe", "scheduled_for": "2026-11-23T10:00:00Z", "scheduled_until": "2026-11-23T11:00:00Z" })
+        } else if path.starts_with("/api/v1/statuspage/maintenances/") {
+            json!({ "status": "in_progress", "message": "probe" })
+        } else if path.ends_with("/updates") {
+            json!({ "message": "probe" })
+        } else {
+            json!({})
+        };
+        return (Method::POST, path, Some(body));
+    }
     if path.ends_with("/playbooks") && method == "POST" {
         return (Method::POST, path, Some(json!({ "playbook": "manual" })));
     }
@@ -539,7 +555,27 @@ async fn every_route_enforces_its_role() {
             .as_str()
             .expect("id")
             .to_string();
-        let other_id = if route.path.starts_with("/api/v1/alerts/{id}") {
+        if route.path.starts_with("/api/v1/statuspage/incidents/{id}")
+            && !route.path.ends_with("/publish")
+        {
+            let (s, b) = app
+                .post(
+                    &format!("/api/v1/statuspage/incidents/{id}/publish"),
+                    json!({}),
+                )
+                .await;
+            assert_eq!(s, StatusCode::CREATED, "{b}");
+        }
+        let other_id = if route.path.contains("{maintenance}") {
+            let (s, created) = app
+                .post(
+                    "/api/v1/statuspage/maintenances",
+                    json!({ "title": "Probe", "scheduled_for": "2026-11-23T10:00:00Z", "scheduled_until": "2026-11-23T11:00:00Z" }),
+                )
+                .await;
+            assert_eq!(s, StatusCode::CREATED, "{created}");
+            created["id"].as_str().expect("id").to_string()
+        } else if route.path.starts_with("/api/v1/alerts/{id}") {
             // A fresh alert for each alert route, so resolving one does not affect the next.
             let (s, b) = app
                 .call(
