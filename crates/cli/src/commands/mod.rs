@@ -13,6 +13,7 @@ mod list;
 mod overrides;
 mod playbook;
 mod serve;
+mod statuspage;
 mod task;
 mod triage;
 mod update;
@@ -93,6 +94,7 @@ async fn client_command(command: Command, api: &Api, out: Out) -> Result<()> {
         Command::Whoami => admin::whoami(api, out).await,
         Command::Oncall { at } => admin::oncall(api, out, at).await,
         Command::Override(cmd) => overrides::run(api, out, cmd).await,
+        Command::Statuspage(cmd) => statuspage::run(api, out, cmd).await,
         Command::Alerts(cmd) => alerts::run(api, out, cmd).await,
         Command::Integration(cmd) => alerts::integration(api, out, cmd).await,
         Command::Playbook(cmd) => playbook::run(api, out, cmd).await,
