@@ -48,6 +48,8 @@ pub fn render(s: &Snapshot<'_>) -> String {
         format!("{base}/history.atom")
     };
     let mut out = String::with_capacity(8192);
+    // A tag URI's date only has to be one on which the host was ours; a fixed one keeps the
+    // feed's id the same for ever.
     let _ = write!(
         out,
         "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<feed xmlns=\"http://www.w3.org/2005/Atom\" xml:lang=\"en\">\n\

@@ -17,15 +17,20 @@ pub struct StatusPageConfig {
     /// the feed and the JSON are built from it. Empty: links are relative to this server.
     #[serde(default)]
     pub url: String,
-    /// Time zone the page shows times in (the JSON always carries the offset).
-    #[serde(default = "TimeZoneName::utc")]
-    pub time_zone: TimeZoneName,
+    /// IANA time zone the page shows times in (the JSON always carries the offset). Kept as
+    /// written so a bad name is reported at its own line by [`StatusPageConfig::problems`].
+    #[serde(default = "default_zone")]
+    pub time_zone: String,
     /// Component groups, in display order.
     #[serde(default)]
     pub groups: Vec<GroupDef>,
     /// Components, in display order; each may belong to a group.
     #[serde(default)]
     pub components: Vec<ComponentDef>,
+}
+
+fn default_zone() -> String {
+    "UTC".into()
 }
 
 fn default_id() -> String {
@@ -38,7 +43,7 @@ impl Default for StatusPageConfig {
             id: default_id(),
             title: "Status".into(),
             url: String::new(),
-            time_zone: TimeZoneName::utc(),
+            time_zone: default_zone(),
             groups: Vec::new(),
             components: Vec::new(),
         }
@@ -85,6 +90,11 @@ impl StatusPageConfig {
         self.groups.iter().find(|g| g.id == id)
     }
 
+    /// The page's time zone (UTC if the name is unknown, which a loaded config never has).
+    pub fn tz(&self) -> jiff::tz::TimeZone {
+        TimeZoneName::new(&self.time_zone).map_or(jiff::tz::TimeZone::UTC, |z| z.tz().clone())
+    }
+
     /// `url` without a trailing slash ("" when not configured).
     pub fn base_url(&self) -> &str {
         self.url.trim_end_matches('/')
@@ -107,6 +117,9 @@ impl StatusPageConfig {
                 vec![PathSeg::Key("url")],
                 format!("url {:?} must start with http:// or https://", self.url),
             ));
+        }
+        if let Err(why) = TimeZoneName::new(&self.time_zone) {
+            out.push((vec![PathSeg::Key("time_zone")], why));
         }
         let mut seen = std::collections::HashSet::new();
         let ids = self

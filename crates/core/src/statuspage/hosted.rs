@@ -14,7 +14,7 @@ pub fn page(s: &Snapshot<'_>) -> Value {
         "id": s.config.id,
         "name": s.config.title,
         "url": s.config.base_url(),
-        "time_zone": s.config.time_zone.name(),
+        "time_zone": s.config.time_zone,
         "updated_at": s.json_time(s.updated_at()),
     })
 }

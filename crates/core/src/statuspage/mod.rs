@@ -587,14 +587,14 @@ impl<'c> Snapshot<'c> {
 
     /// Time as the JSON API writes it: ISO 8601 in the page's zone, milliseconds, offset.
     pub fn json_time(&self, at: Timestamp) -> String {
-        at.to_zoned_datetime(self.config.time_zone.tz().clone())
+        at.to_zoned_datetime(self.config.tz())
             .strftime("%Y-%m-%dT%H:%M:%S%.3f%:z")
             .to_string()
     }
 
     /// Time for people, in the page's zone: "Nov 22, 14:05 UTC".
     pub fn human_time(&self, at: Timestamp) -> String {
-        at.to_zoned_datetime(self.config.time_zone.tz().clone())
+        at.to_zoned_datetime(self.config.tz())
             .strftime("%b %-d, %Y %H:%M %Z")
             .to_string()
     }
