@@ -416,6 +416,12 @@ pub async fn seed(store: &dyn Store, config: &Config, clock: &dyn Clock) -> Resu
     Ok(())
 }
 
+/// One public step of the demo's status page story.
+enum PageStep {
+    Publish(warroom_core::statuspage::PublishRequest),
+    Update(warroom_core::statuspage::UpdateRequest),
+}
+
 /// Puts the live incident (and the one resolved yesterday) on the status page, with public
 /// words of their own, so `/status` shows what customers would see.
 async fn publish_to_status_page(
@@ -436,94 +442,63 @@ async fn publish_to_status_page(
         security: true,
     };
     let page = &config.status_page;
+    // Only components the page has: a team's own config may not list these.
     let component = |id: &str, status| {
         page.component(id)
             .map(|c| (c.id.clone(), status))
             .into_iter()
             .collect::<BTreeMap<String, ComponentStatus>>()
     };
-    let now = clock.now();
-    // (incident, minutes ago, entry id, publish or update)
-    let steps: Vec<(
-        &str,
-        i64,
-        Box<
-            dyn Fn(
-                    &warroom_core::Incident,
-                    Option<&PageEntry>,
-                    &PageContext<'_>,
-                ) -> Result<statuspage::PageChange, warroom_core::DomainError>
-                + Send
-                + Sync,
-        >,
-    )> = vec![
+    let update = |status, message: &str| {
+        PageStep::Update(UpdateRequest {
+            status: Some(status),
+            message: message.into(),
+            ..UpdateRequest::default()
+        })
+    };
+    let steps = [
         (
             resolved,
             26 * 60 - 10,
-            Box::new(move |inc, e, ctx| {
-                statuspage::publish(
-                    inc,
-                    e,
-                    &PublishRequest {
-                        title: Some("Checkout failing for some customers".into()),
-                        message: Some(
-                            "Some payments fail at checkout. We are rolling back a recent change."
-                                .into(),
-                        ),
-                        components: component("payments", ComponentStatus::PartialOutage),
-                        ..PublishRequest::default()
-                    },
-                    ctx,
-                )
+            PageStep::Publish(PublishRequest {
+                title: Some("Checkout failing for some customers".into()),
+                message: Some(
+                    "Some payments fail at checkout. We are rolling back a recent change.".into(),
+                ),
+                components: component("payments", ComponentStatus::PartialOutage),
+                ..PublishRequest::default()
             }),
         ),
         (
             resolved,
             26 * 60 - 34,
-            Box::new(|inc, e, ctx| {
-                statuspage::post_update(
-                    inc,
-                    e,
-                    &UpdateRequest {
-                        status: Some(IncidentStatus::Resolved),
-                        message: "Checkout works again for everyone. We are sorry for the trouble."
-                            .into(),
-                        ..UpdateRequest::default()
-                    },
-                    ctx,
-                )
-            }),
+            update(
+                IncidentStatus::Resolved,
+                "Checkout works again for everyone. We are sorry for the trouble.",
+            ),
         ),
         (
             live,
             30,
-            Box::new(move |inc, e, ctx| {
-                statuspage::publish(
-                    inc,
-                    e,
-                    &PublishRequest {
-                        title: Some("Login problems for some customers".into()),
-                        message: Some("Some customers cannot log in. We are investigating.".into()),
-                        components: component("auth", ComponentStatus::DegradedPerformance),
-                        ..PublishRequest::default()
-                    },
-                    ctx,
-                )
+            PageStep::Publish(PublishRequest {
+                title: Some("Login problems for some customers".into()),
+                message: Some("Some customers cannot log in. We are investigating.".into()),
+                components: component("auth", ComponentStatus::DegradedPerformance),
+                ..PublishRequest::default()
             }),
         ),
         (
             live,
             10,
-            Box::new(|inc, e, ctx| {
-                statuspage::post_update(inc, e, &UpdateRequest {
-                status: Some(IncidentStatus::Identified),
-                message: "We identified abusive login traffic and blocked it. A small number of accounts will be asked to reset their password.".into(),
-                ..UpdateRequest::default()
-            }, ctx)
-            }),
+            update(
+                IncidentStatus::Identified,
+                "We identified abusive login traffic and blocked it. A small number of accounts \
+                 will be asked to reset their password.",
+            ),
         ),
     ];
-    for (n, (incident, minutes_ago, rule)) in steps.into_iter().enumerate() {
+    let now = clock.now();
+    for (n, (incident, minutes_ago, step)) in steps.into_iter().enumerate() {
         let id: warroom_core::IncidentId = incident
             .parse()
             .map_err(|e: warroom_core::id::IdError| e.to_string())?;
@@ -541,7 +516,10 @@ async fn publish_to_status_page(
                 new_entry_id: &entry_id,
                 new_update_id: &update_id,
             };
-            rule(inc, existing, &ctx)
+            match &step {
+                PageStep::Publish(req) => statuspage::publish(inc, existing, req, &ctx),
+                PageStep::Update(req) => statuspage::post_update(inc, existing, req, &ctx),
+            }
         };
         store
             .change_incident_page(

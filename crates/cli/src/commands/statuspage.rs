@@ -275,13 +275,15 @@ mod tests {
         let got = component_changes(&["api=major-outage".into(), "web=operational".into()])
             .expect("valid");
         assert_eq!(got["api"], ComponentStatus::MajorOutage);
-        let err = component_changes(&["api".into()]).unwrap_err().to_string();
+        let err = component_changes(&["api".into()])
+            .expect_err("refused")
+            .to_string();
         assert!(
             err.starts_with("--component: expected COMPONENT=STATUS"),
             "{err}"
         );
         let err = component_changes(&["api=down".into()])
-            .unwrap_err()
+            .expect_err("refused")
             .to_string();
         assert!(
             err.starts_with("--component: unknown component status"),

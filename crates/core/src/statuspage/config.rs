@@ -110,9 +110,8 @@ impl StatusPageConfig {
                 "title must not be empty".into(),
             ));
         }
-        if !self.url.is_empty()
-            && !(self.url.starts_with("https://") || self.url.starts_with("http://"))
-        {
+        let web = self.url.starts_with("https://") || self.url.starts_with("http://");
+        if !self.url.is_empty() && !web {
             out.push((
                 vec![PathSeg::Key("url")],
                 format!("url {:?} must start with http:// or https://", self.url),

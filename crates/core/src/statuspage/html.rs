@@ -116,15 +116,15 @@ fn entry_article(out: &mut String, s: &Snapshot<'_>, e: &PageEntry) {
         escape(&e.id),
         escape(&e.name)
     );
-    if e.kind == EntryKind::Maintenance {
-        if let (Some(from), Some(until)) = (e.scheduled_for, e.scheduled_until) {
-            let _ = write!(
-                out,
-                "Scheduled {} to {}. ",
-                time_tag(s, from),
-                time_tag(s, until)
-            );
-        }
+    if e.kind == EntryKind::Maintenance
+        && let (Some(from), Some(until)) = (e.scheduled_for, e.scheduled_until)
+    {
+        let _ = write!(
+            out,
+            "Scheduled {} to {}. ",
+            time_tag(s, from),
+            time_tag(s, until)
+        );
     }
     let _ = write!(out, "Status: <strong>{}</strong>", e.status.label());
     if !e.components.is_empty() {

@@ -476,7 +476,10 @@ mod tests {
             "in-progress".parse::<MaintenanceStatus>(),
             Ok(MaintenanceStatus::InProgress)
         );
-        let err = "down".parse::<ComponentStatus>().unwrap_err().to_string();
+        let err = "down"
+            .parse::<ComponentStatus>()
+            .expect_err("refused")
+            .to_string();
         assert!(err.contains("operational, under_maintenance"), "{err}");
         for s in ComponentStatus::ALL {
             assert_eq!(s.as_str().parse::<ComponentStatus>(), Ok(*s));
