@@ -76,6 +76,7 @@ impl World {
             at: ts(at),
             new_entry_id: "sp_1",
             new_update_id: update,
+            actor: "carol",
         }
     }
 
@@ -226,6 +227,7 @@ fn the_banner_is_the_worst_of_components_and_incidents() {
         status,
         created_at: at,
         updated_at: at,
+        updated_by: None,
     };
     let banner = |states: &[ComponentState], entries: Vec<PageEntry>| {
         let s = Snapshot::new(&page, states, entries, at);
@@ -372,12 +374,14 @@ fn fixed_states() -> Vec<ComponentState> {
             status: ComponentStatus::PartialOutage,
             created_at: at,
             updated_at: ts("2026-11-25T09:05:00Z"),
+            updated_by: Some("carol".into()),
         },
         ComponentState {
             id: "web".into(),
             status: ComponentStatus::Operational,
             created_at: at,
             updated_at: at,
+            updated_by: None,
         },
     ]
 }

@@ -515,6 +515,7 @@ async fn publish_to_status_page(
                 at,
                 new_entry_id: &entry_id,
                 new_update_id: &update_id,
+                actor: "carol",
             };
             match &step {
                 PageStep::Publish(req) => statuspage::publish(inc, existing, req, &ctx),

@@ -857,6 +857,17 @@ async fn answers_carry_etags_and_short_public_caching() {
         )
         .await;
     assert_eq!(s, StatusCode::OK, "{b}");
+    let (_, listed) = app
+        .call(Method::GET, "/api/v1/statuspage/components", None)
+        .await;
+    let web = listed["components"]
+        .as_array()
+        .expect("components")
+        .iter()
+        .find(|c| c["id"] == "web")
+        .expect("web")
+        .clone();
+    assert_eq!(web["updated_by"], "admin", "who changed it is kept: {web}");
     for (path, old) in tags {
         if path.ends_with(".css") {
             continue;

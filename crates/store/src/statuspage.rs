@@ -100,7 +100,7 @@ macro_rules! statuspage_impl {
             }
 
             async fn page_components_in(tx: &mut Tx<'_>) -> Result<Vec<ComponentState>, StoreError> {
-                let rows = sqlx::query("SELECT id, status, created_at, updated_at FROM status_components ORDER BY id")
+                let rows = sqlx::query("SELECT id, status, created_at, updated_at, updated_by FROM status_components ORDER BY id")
                     .fetch_all(&mut **tx)
                     .await?;
                 rows.iter().map(Self::component_from_row).collect()
@@ -113,6 +113,7 @@ macro_rules! statuspage_impl {
                     status: status.parse().map_err(|e: warroom_core::statuspage::UnknownStatus| StoreError::Corrupt(e.to_string()))?,
                     created_at: from_micros(row.try_get("created_at")?)?,
                     updated_at: from_micros(row.try_get("updated_at")?)?,
+                    updated_by: row.try_get("updated_by")?,
                 })
             }
 
@@ -135,13 +136,15 @@ macro_rules! statuspage_impl {
             async fn write_page_change(tx: &mut Tx<'_>, change: &PageChange) -> Result<(), StoreError> {
                 for c in &change.components {
                     sqlx::query(
-                        "INSERT INTO status_components (id, status, created_at, updated_at) VALUES ($1, $2, $3, $4)
-                         ON CONFLICT (id) DO UPDATE SET status = excluded.status, updated_at = excluded.updated_at",
+                        "INSERT INTO status_components (id, status, created_at, updated_at, updated_by) VALUES ($1, $2, $3, $4, $5)
+                         ON CONFLICT (id) DO UPDATE SET status = excluded.status, updated_at = excluded.updated_at,
+                           updated_by = excluded.updated_by",
                     )
                     .bind(&c.id)
                     .bind(c.status.as_str())
                     .bind(micros(c.created_at))
                     .bind(micros(c.updated_at))
+                    .bind(&c.updated_by)
                     .execute(&mut **tx)
                     .await?;
                 }
@@ -188,7 +191,7 @@ macro_rules! statuspage_impl {
             }
 
             async fn component_states(&self) -> Result<Vec<ComponentState>, StoreError> {
-                let rows = sqlx::query("SELECT id, status, created_at, updated_at FROM status_components ORDER BY id")
+                let rows = sqlx::query("SELECT id, status, created_at, updated_at, updated_by FROM status_components ORDER BY id")
                     .fetch_all(&self.pool)
                     .await?;
                 rows.iter().map(Self::component_from_row).collect()

@@ -112,6 +112,7 @@ async fn publish(
             at,
             new_entry_id: entry_id,
             new_update_id: &format!("{entry_id}-u1"),
+            actor: "carol",
         };
         warroom_core::statuspage::publish(inc, existing, &req, &ctx)
     };
@@ -139,6 +140,7 @@ async fn update(
             at,
             new_entry_id: "unused",
             new_update_id: update_id,
+            actor: "carol",
         };
         warroom_core::statuspage::post_update(inc, existing, &req, &ctx)
     };
@@ -419,6 +421,7 @@ async fn maintenance_and_shared_components(url: &str) {
                 at,
                 new_entry_id: "m1",
                 new_update_id: "m1-u1",
+                actor: "carol",
             };
             warroom_core::statuspage::create_maintenance(
                 &MaintenanceRequest {
@@ -441,6 +444,7 @@ async fn maintenance_and_shared_components(url: &str) {
                 at,
                 new_entry_id: "unused",
                 new_update_id: "m1-u2",
+                actor: "carol",
             };
             warroom_core::statuspage::update_maintenance(
                 existing.expect("exists"),

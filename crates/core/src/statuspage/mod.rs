@@ -280,6 +280,9 @@ pub struct PageUpdate {
     /// Components this update changed.
     #[serde(default)]
     pub affected: Vec<AffectedComponent>,
+    /// Who posted it (admin views only; never rendered publicly).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub by: Option<String>,
 }
 
 /// A published incident or a scheduled maintenance, with its updates (newest first).
@@ -349,6 +352,9 @@ pub struct ComponentState {
     pub created_at: Timestamp,
     /// Last changed.
     pub updated_at: Timestamp,
+    /// Who changed it last (`None` for a status nobody has set).
+    #[serde(default)]
+    pub updated_by: Option<String>,
 }
 
 /// A component as shown: its definition, and its status with maintenance taken into account.

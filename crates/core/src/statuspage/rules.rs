@@ -30,6 +30,8 @@ pub struct PageContext<'a> {
     pub new_entry_id: &'a str,
     /// Id for a new update.
     pub new_update_id: &'a str,
+    /// Who asks (recorded on component changes and updates, for the audit trail).
+    pub actor: &'a str,
 }
 
 /// What a change writes: the entry as it now is (with all its updates), the component statuses
@@ -152,6 +154,7 @@ fn change_components(
             status: *status,
             created_at: old.map_or(ctx.at, |c| c.created_at),
             updated_at: ctx.at,
+            updated_by: Some(ctx.actor.to_string()),
         });
     }
     Ok((affected, states))
@@ -235,6 +238,7 @@ pub fn publish(
             body: body.clone(),
             created_at: at,
             affected: affected.clone(),
+            by: Some(ctx.actor.to_string()),
         }],
     };
     Ok(PageChange {
@@ -313,6 +317,7 @@ pub fn post_update(
             body: body.clone(),
             created_at: at,
             affected: affected.clone(),
+            by: Some(ctx.actor.to_string()),
         },
     );
     Ok(PageChange {
@@ -388,6 +393,7 @@ pub fn create_maintenance(
                 body,
                 created_at: ctx.at,
                 affected: Vec::new(),
+                by: Some(ctx.actor.to_string()),
             }],
         }),
         components: Vec::new(),
@@ -424,6 +430,7 @@ pub fn update_maintenance(
             body,
             created_at: ctx.at,
             affected: Vec::new(),
+            by: Some(ctx.actor.to_string()),
         },
     );
     Ok(PageChange {

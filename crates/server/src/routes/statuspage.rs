@@ -56,6 +56,7 @@ pub async fn components(
                 "status": c.status,
                 "stored_status": stored.map_or(ComponentStatus::Operational, |s| s.status),
                 "updated_at": stored.map(|s| s.updated_at),
+                "updated_by": stored.and_then(|s| s.updated_by.clone()),
             })
         })
         .collect();
@@ -92,6 +93,7 @@ pub async fn set_component(
             at,
             new_entry_id: "",
             new_update_id: "",
+            actor: &auth.0.name,
         };
         statuspage::set_component(&component, b.status, &ctx)
     };
@@ -188,6 +190,7 @@ async fn change_incident<R: Send + Sync>(
             at,
             new_entry_id: &entry_id,
             new_update_id: &update_id,
+            actor: &auth.0.name,
         };
         rule(inc, existing, &req, &ctx)
     };
@@ -300,6 +303,7 @@ pub async fn create_maintenance(
             at,
             new_entry_id: &entry_id,
             new_update_id: &update_id,
+            actor: &auth.0.name,
         };
         statuspage::create_maintenance(&req, &ctx)
     };
@@ -343,6 +347,7 @@ pub async fn update_maintenance(
                 at,
                 new_entry_id: "",
                 new_update_id: &update_id,
+                actor: &auth.0.name,
             };
             match existing {
                 Some(entry) => statuspage::update_maintenance(entry, &req, &ctx),

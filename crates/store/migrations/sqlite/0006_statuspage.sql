@@ -3,7 +3,8 @@ CREATE TABLE status_components (
     id TEXT PRIMARY KEY,
     status TEXT NOT NULL,
     created_at INTEGER NOT NULL,          -- microseconds since the Unix epoch, UTC
-    updated_at INTEGER NOT NULL
+    updated_at INTEGER NOT NULL,
+    updated_by TEXT                  -- who set the status last; NULL until someone does
 );
 -- Published incidents and scheduled maintenances, each stored whole (with its public updates)
 -- as JSON in `state`, beside the columns queries filter on. An incident is published at most
