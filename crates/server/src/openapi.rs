@@ -282,7 +282,7 @@ fn schemas() -> Value {
         "PageComponent": { "type": "object", "properties": { "id": { "type": "string" }, "status": component_status.clone(), "updated_at": time } },
         "PageComponentList": { "type": "object", "properties": { "components": { "type": "array", "items": { "type": "object", "properties": {
             "id": { "type": "string" }, "name": { "type": "string" }, "group": { "type": ["string", "null"] },
-            "status": component_status.clone(), "stored_status": component_status.clone(), "updated_at": time } } } } },
+            "status": component_status.clone(), "stored_status": component_status.clone(), "updated_at": time, "updated_by": { "type": ["string", "null"] } } } } } },
         "PageComponentChange": { "type": "object", "additionalProperties": false, "required": ["status"], "properties": { "status": component_status.clone() } },
         "PageEntry": { "type": "object", "properties": {
             "id": { "type": "string" }, "kind": { "type": "string", "enum": ["incident", "maintenance"] },
