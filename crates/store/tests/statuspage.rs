@@ -380,7 +380,8 @@ async fn an_incident_is_published_once_under_concurrency(url: &str) {
             let entry_id = format!("c{i}");
             loop {
                 match publish(&*store, &id, PublishRequest::default(), t0(), &entry_id).await {
-                    // SQLite across two pools may report a busy lock as a conflict; retry.
+                    // A lost race is allowed to surface as a conflict (the unique incident_id); a
+                    // retry must then be refused by the rule, never publish twice.
                     Err(StoreError::Conflict(_)) => continue,
                     other => return other.is_ok(),
                 }

@@ -104,6 +104,9 @@ impl StatusPageConfig {
     /// config loader, which adds file and line.
     pub fn problems(&self) -> Vec<(Vec<PathSeg>, String)> {
         let mut out = Vec::new();
+        if let Err(why) = crate::config::check_id(&self.id) {
+            out.push((vec![PathSeg::Key("id")], why));
+        }
         if self.title.trim().is_empty() {
             out.push((
                 vec![PathSeg::Key("title")],
