@@ -401,6 +401,7 @@ fn the_page_renders_the_same_every_time() {
     assert!(page.contains("Errors &lt;when&gt; paying &amp; &quot;more&quot;"));
     assert!(!page.contains("db-7"));
     insta::assert_snapshot!("html", page);
+    insta::assert_snapshot!("entry", html::render_entry(&s, &s.entries[0]));
     insta::assert_snapshot!("atom", atom::render(&s));
     insta::assert_json_snapshot!("summary", hosted::summary(&s));
     insta::assert_json_snapshot!("incidents", hosted::incidents(&s));

@@ -393,7 +393,8 @@ fn sample_request(
         .replace("{schedule}", "primary")
         .replace("{person}", "alice")
         .replace("{component}", "api")
-        .replace("{maintenance}", token_id);
+        .replace("{maintenance}", token_id)
+        .replace("{entry}", token_id);
     if path.starts_with("/api/v1/statuspage/") && method == "POST" {
         let body = if path.starts_with("/api/v1/statuspage/components/") {
             json!({ "status": "degraded_performance" })
@@ -566,7 +567,16 @@ async fn every_route_enforces_its_role() {
                 .await;
             assert_eq!(s, StatusCode::CREATED, "{b}");
         }
-        let other_id = if route.path.contains("{maintenance}") {
+        let other_id = if route.path.contains("{entry}") {
+            let (s, published) = app
+                .post(
+                    &format!("/api/v1/statuspage/incidents/{id}/publish"),
+                    json!({}),
+                )
+                .await;
+            assert_eq!(s, StatusCode::CREATED, "{published}");
+            published["id"].as_str().expect("id").to_string()
+        } else if route.path.contains("{maintenance}") {
             let (s, created) = app
                 .post(
                     "/api/v1/statuspage/maintenances",

@@ -752,6 +752,10 @@ async fn restricted_incidents_never_appear_anywhere_public() {
         .await;
     assert_eq!(s, StatusCode::CREATED, "{b}");
     assert!(app.everything_public().await.contains("Checkout is slow"));
+    let entry_page = format!("/status/incidents/{}", b["id"].as_str().expect("page id"));
+    let html = app.public(&entry_page).await.text().await.expect("html");
+    assert!(html.contains("Checkout is slow"), "{html}");
+    assert_nothing_internal(&html, &id);
     let (s, b) = app
         .call(
             Method::PATCH,
@@ -760,6 +764,10 @@ async fn restricted_incidents_never_appear_anywhere_public() {
         )
         .await;
     assert_eq!(s, StatusCode::OK, "{b}");
+    assert_eq!(
+        app.public(&entry_page).await.status(),
+        StatusCode::NOT_FOUND
+    );
     let public = app.everything_public().await;
     assert!(
         !public.contains("Checkout is slow"),

@@ -8,6 +8,8 @@ use std::fmt::Write as _;
 
 use super::{EntryKind, GroupDef, PageEntry, ShownComponent, Snapshot, group_status};
 
+/// Where the page is served.
+pub const PAGE_PATH: &str = "/status";
 /// Where the stylesheet and the feed are served, relative to the server.
 pub const STYLESHEET_PATH: &str = "/status/style.css";
 /// The Atom feed's path.
@@ -34,7 +36,7 @@ pub const STYLESHEET: &str = "\
 :root{--ok:#1a7f37;--minor:#9a6700;--major:#bc4c00;--critical:#cf222e;--maint:#0969da;--fg:#1f2328;--muted:#59636e;--line:#d1d9e0}
 *{box-sizing:border-box}
 body{margin:0 auto;max-width:46rem;padding:1rem;font:16px/1.5 system-ui,-apple-system,\"Segoe UI\",Roboto,sans-serif;color:var(--fg);background:#fff}
-h1{font-size:1.5rem;margin:.5rem 0 1rem}
+h1{font-size:1.5rem;margin:.5rem 0 1rem}\nh1 a{color:inherit;text-decoration:none}
 h2{font-size:1.15rem;margin:2rem 0 .5rem;border-bottom:1px solid var(--line);padding-bottom:.25rem}
 h3{font-size:1rem;margin:0}
 .banner{padding:.75rem 1rem;border-radius:.5rem;color:#fff;font-weight:600;background:var(--ok)}
@@ -112,7 +114,8 @@ fn group_item(out: &mut String, s: &Snapshot<'_>, g: &GroupDef) {
 fn entry_article(out: &mut String, s: &Snapshot<'_>, e: &PageEntry) {
     let _ = write!(
         out,
-        "<article id=\"{}\">\n<h3>{}</h3>\n<p class=\"meta\">",
+        "<article id=\"{}\">\n<h3><a href=\"{PAGE_PATH}/incidents/{}\">{}</a></h3>\n<p class=\"meta\">",
+        escape(&e.id),
         escape(&e.id),
         escape(&e.name)
     );
@@ -148,20 +151,52 @@ fn entry_article(out: &mut String, s: &Snapshot<'_>, e: &PageEntry) {
     out.push_str("</ol>\n</article>\n");
 }
 
-/// The whole page.
-pub fn render(s: &Snapshot<'_>) -> String {
+fn head(out: &mut String, s: &Snapshot<'_>, page_title: &str) {
     let title = escape(&s.config.title);
-    let overall = s.overall();
-    let maintenance_now = s.active_maintenances().next().is_some();
-    let mut out = String::with_capacity(8192);
     let _ = write!(
         out,
         "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
-         <title>{title}</title>\n<link rel=\"stylesheet\" href=\"{STYLESHEET_PATH}\">\n\
+         <title>{}</title>\n<link rel=\"stylesheet\" href=\"{STYLESHEET_PATH}\">\n\
          <link rel=\"alternate\" type=\"application/atom+xml\" title=\"{title} history\" href=\"{FEED_PATH}\">\n\
-         </head>\n<body>\n<header><h1>{title}</h1></header>\n<main>\n\
-         <section class=\"banner {}\" aria-label=\"Overall status\"><p>{}</p></section>\n",
+         </head>\n<body>\n<header><h1><a href=\"{PAGE_PATH}\">{title}</a></h1></header>\n<main>\n",
+        escape(page_title)
+    );
+}
+
+fn foot(out: &mut String, s: &Snapshot<'_>) {
+    let _ = write!(
+        out,
+        "</main>\n<footer><p>Last updated {}. \
+         <a href=\"{FEED_PATH}\">Atom feed</a> · <a href=\"/api/v2/summary.json\">JSON</a></p></footer>\n\
+         </body>\n</html>\n",
+        time_tag(s, s.updated_at())
+    );
+}
+
+/// One incident's or maintenance's own page: every public update.
+pub fn render_entry(s: &Snapshot<'_>, e: &PageEntry) -> String {
+    let mut out = String::with_capacity(4096);
+    head(&mut out, s, &format!("{} - {}", e.name, s.config.title));
+    out.push_str("<section>\n");
+    entry_article(&mut out, s, e);
+    let _ = writeln!(
+        out,
+        "<p><a href=\"{PAGE_PATH}\">Current status</a></p>\n</section>"
+    );
+    foot(&mut out, s);
+    out
+}
+
+/// The whole page.
+pub fn render(s: &Snapshot<'_>) -> String {
+    let overall = s.overall();
+    let maintenance_now = s.active_maintenances().next().is_some();
+    let mut out = String::with_capacity(8192);
+    head(&mut out, s, &s.config.title);
+    let _ = writeln!(
+        out,
+        "<section class=\"banner {}\" aria-label=\"Overall status\"><p>{}</p></section>",
         banner_class(overall.indicator, maintenance_now),
         overall.description
     );
@@ -204,13 +239,8 @@ pub fn render(s: &Snapshot<'_>) -> String {
     for e in history {
         entry_article(&mut out, s, e);
     }
-    let _ = write!(
-        out,
-        "</section>\n</main>\n<footer><p>Last updated {}. \
-         <a href=\"{FEED_PATH}\">Atom feed</a> · <a href=\"/api/v2/summary.json\">JSON</a></p></footer>\n\
-         </body>\n</html>\n",
-        time_tag(s, s.updated_at())
-    );
+    out.push_str("</section>\n");
+    foot(&mut out, s);
     out
 }
 

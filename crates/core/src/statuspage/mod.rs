@@ -617,13 +617,13 @@ impl<'c> Snapshot<'c> {
             .unwrap_or_else(|| id.to_string())
     }
 
-    /// Where an entry is shown on the HTML page.
+    /// The entry's own page (`/status/incidents/ID` below the configured address).
     pub fn entry_url(&self, entry: &PageEntry) -> String {
         let base = if self.config.base_url().is_empty() {
             "/status"
         } else {
             self.config.base_url()
         };
-        format!("{base}#{}", entry.id)
+        format!("{base}/incidents/{}", entry.id)
     }
 }

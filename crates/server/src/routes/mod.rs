@@ -124,6 +124,7 @@ routes! {
     GET "/api/v1/integrations" => alerts::integrations, Some(Admin), "Integrations (routing keys are never shown again)", None, 200, "IntegrationList";
     POST "/api/v1/integrations" => alerts::create_integration, Some(Admin), "Create an integration for a service; its routing key is shown once", Some("IntegrationRequest"), 201, "NewIntegration";
     GET "/status" => public_page::page, None, "The public status page (HTML, no JavaScript)", None, 200, "Document";
+    GET "/status/incidents/{entry}" => public_page::entry, None, "One published incident or maintenance with all its updates (HTML)", None, 200, "Document";
     GET "/status/style.css" => public_page::stylesheet, None, "The status page's stylesheet", None, 200, "Document";
     GET "/status/history.atom" => public_page::feed, None, "Atom feed of published incidents and maintenances", None, 200, "Document";
     GET "/api/v2/status.json" => public_page::status, None, "Hosted status page API: overall status", None, 200, "HostedStatus";

@@ -12,6 +12,7 @@ use sha2::{Digest, Sha256};
 use warroom_core::statuspage::{self, Snapshot, atom, hosted, html};
 
 use crate::error::ApiError;
+use crate::json::PathParams;
 use crate::state::AppState;
 
 /// How long browsers and proxies may reuse an answer: short, so an incident shows within
@@ -104,6 +105,27 @@ pub async fn page(State(state): State<AppState>, headers: HeaderMap) -> Result<R
         &headers,
         "text/html; charset=utf-8",
         html::render(&s).into_bytes(),
+        true,
+    ))
+}
+
+/// `GET /status/incidents/{entry}`: one published incident or maintenance with every update.
+/// Entries of restricted incidents are as absent as unknown ones.
+pub async fn entry(
+    State(state): State<AppState>,
+    PathParams(id): PathParams<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let entry = state
+        .store
+        .page_entry(&id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("no such incident on the status page"))?;
+    let s = snapshot(&state).await?;
+    Ok(cached(
+        &headers,
+        "text/html; charset=utf-8",
+        html::render_entry(&s, &entry).into_bytes(),
         true,
     ))
 }
