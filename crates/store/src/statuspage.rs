@@ -117,9 +117,10 @@ macro_rules! statuspage_impl {
                 })
             }
 
-            /// Components listed by unfinished entries other than `except`.
+            /// Components listed by unresolved incidents other than `except`. Maintenances do not
+            /// hold components: they never set a stored status (the view shows them).
             async fn held_components(tx: &mut Tx<'_>, except: Option<&str>) -> Result<PageIdSet<String>, StoreError> {
-                let rows = sqlx::query("SELECT id, state FROM status_entries WHERE finished = FALSE")
+                let rows = sqlx::query("SELECT id, state FROM status_entries WHERE finished = FALSE AND kind = 'incident'")
                     .fetch_all(&mut **tx)
                     .await?;
                 let mut held = PageIdSet::new();

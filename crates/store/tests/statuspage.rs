@@ -513,4 +513,23 @@ async fn maintenance_and_shared_components(url: &str) {
     );
     let entries = store.public_entries(50).await.expect("entries");
     assert_eq!(entries.len(), 3);
+    // Once the last incident holding it resolves, it is operational again: the running
+    // maintenance on it does not hold a stored status.
+    update(
+        &*store,
+        &b.id,
+        UpdateRequest {
+            status: Some(IncidentStatus::Resolved),
+            message: "B fixed".into(),
+            ..UpdateRequest::default()
+        },
+        t0(),
+        "b2",
+    )
+    .await
+    .expect("resolved");
+    assert_eq!(
+        status_of(&*store, "api").await,
+        ComponentStatus::Operational
+    );
 }
