@@ -999,6 +999,8 @@ async fn bad_requests_name_their_field() {
         (json!({ "title": "  " }), "title"),
         (json!({ "title": "x".repeat(201) }), "title"),
         (json!({ "message": "" }), "message"),
+        (json!({ "message": "bell \u{7}" }), "message"),
+        (json!({ "title": "two\nlines" }), "title"),
         (json!({ "colour": "red" }), "colour"),
     ] {
         let (s, b) = app.post(&publish, body.clone()).await;

@@ -105,10 +105,26 @@ fn invalid(field: &str, message: impl Into<String>) -> DomainError {
     }
 }
 
+/// Trimmed, non-empty, not too long, and free of control characters (XML, and so the feed,
+/// cannot carry most of them; line breaks and tabs are fine in update bodies, not in titles).
 fn checked_text(field: &str, text: &str, max: usize) -> Result<String, DomainError> {
     let text = text.trim();
     if text.is_empty() {
         return Err(invalid(field, "must not be empty"));
+    }
+    let multiline = field == "message";
+    if text
+        .chars()
+        .any(|c| c.is_control() && !(multiline && matches!(c, '\n' | '\r' | '\t')))
+    {
+        return Err(invalid(
+            field,
+            if multiline {
+                "must not contain control characters other than line breaks and tabs"
+            } else {
+                "must not contain control characters or line breaks"
+            },
+        ));
     }
     if text.chars().count() > max {
         return Err(invalid(field, format!("at most {max} characters")));
