@@ -192,6 +192,9 @@ pub enum Command {
     /// Schedule overrides: put someone on call instead for a while (commander to change).
     #[command(subcommand)]
     Override(OverrideCommand),
+    /// The public status page: components, published incidents, public updates, maintenance.
+    #[command(subcommand)]
+    Statuspage(StatuspageCommand),
     /// Alerts from monitoring: list, show, acknowledge, resolve.
     #[command(subcommand)]
     Alerts(AlertsCommand),
@@ -270,6 +273,12 @@ impl Command {
                 PlaybookCommand::Attach { incident, .. } | PlaybookCommand::Detach { incident, .. },
             ) => Some(incident),
             Command::Task(cmd) => Some(cmd.incident()),
+            Command::Statuspage(
+                StatuspageCommand::Incident { id, .. } | StatuspageCommand::Update { id, .. },
+            ) => Some(id),
+            Command::Statuspage(
+                StatuspageCommand::Component(_) | StatuspageCommand::Maintenance(_),
+            ) => None,
             Command::Playbook(PlaybookCommand::List | PlaybookCommand::Show { .. })
             | Command::Triage(_)
             | Command::Init { .. }
@@ -699,5 +708,111 @@ pub enum OverrideCommand {
         schedule: String,
         /// Override id (ovr_...).
         id: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum StatuspageCommand {
+    /// Component statuses: list, set.
+    #[command(subcommand)]
+    Component(ComponentCommand),
+    /// Show an incident's status page entry; with --publish, put the incident on the page
+    /// (commander). The public title defaults to a neutral text, never the internal title.
+    Incident {
+        /// Incident id.
+        id: String,
+        /// Put the incident on the status page.
+        #[arg(long)]
+        publish: bool,
+        /// Public title (with --publish).
+        #[arg(long, requires = "publish")]
+        title: Option<String>,
+        /// Public status: investigating, identified, monitoring, resolved (with --publish).
+        #[arg(long, requires = "publish")]
+        status: Option<String>,
+        /// The first public update (with --publish).
+        #[arg(long, requires = "publish")]
+        message: Option<String>,
+        /// COMPONENT=STATUS, e.g. api=major_outage; repeatable (with --publish).
+        #[arg(
+            long = "component",
+            value_name = "COMPONENT=STATUS",
+            requires = "publish"
+        )]
+        components: Vec<String>,
+        /// none, minor, major or critical (default: from the components).
+        #[arg(long, requires = "publish")]
+        impact: Option<String>,
+    },
+    /// Post a public update to a published incident.
+    Update {
+        /// Incident id.
+        id: String,
+        /// New public status: investigating, identified, monitoring, resolved.
+        #[arg(long)]
+        status: Option<String>,
+        /// What the public is told.
+        #[arg(long)]
+        message: String,
+        /// COMPONENT=STATUS, e.g. api=operational; repeatable.
+        #[arg(long = "component", value_name = "COMPONENT=STATUS")]
+        components: Vec<String>,
+        /// none, minor, major or critical.
+        #[arg(long)]
+        impact: Option<String>,
+    },
+    /// Scheduled maintenance: create, list, update.
+    #[command(subcommand)]
+    Maintenance(MaintenanceCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ComponentCommand {
+    /// Every component with its status.
+    #[command(visible_alias = "ls")]
+    List,
+    /// Set a component's status: operational, degraded_performance, partial_outage,
+    /// major_outage, under_maintenance.
+    Set {
+        /// Component id.
+        id: String,
+        /// New status.
+        status: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MaintenanceCommand {
+    /// Announce a maintenance window.
+    Create {
+        /// Public title.
+        #[arg(long)]
+        title: String,
+        /// Component id the work touches; repeatable.
+        #[arg(long = "component", value_name = "COMPONENT")]
+        components: Vec<String>,
+        /// Window start: RFC 3339 time, `now`, or relative to now (`+2h`).
+        #[arg(long, value_name = "TIME", allow_hyphen_values = true)]
+        start: String,
+        /// Window end: RFC 3339 time, `now`, or relative to now (`+4h`).
+        #[arg(long, value_name = "TIME", allow_hyphen_values = true)]
+        end: String,
+        /// First public update.
+        #[arg(long)]
+        message: Option<String>,
+    },
+    /// Maintenances, newest first.
+    #[command(visible_alias = "ls")]
+    List,
+    /// Post progress: scheduled, in_progress, verifying, completed.
+    Update {
+        /// Maintenance id (sm_...).
+        id: String,
+        /// New status.
+        #[arg(long)]
+        status: String,
+        /// What the public is told.
+        #[arg(long)]
+        message: String,
     },
 }

@@ -31,7 +31,7 @@ fn drafts_edits_sends_and_keeps_the_legal_clock() {
     let listed = server.ok_json(&["comms", "templates"]);
     assert_eq!(
         listed["templates"].as_array().map(Vec::len),
-        Some(11),
+        Some(12),
         "{listed}"
     );
 

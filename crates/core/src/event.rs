@@ -50,6 +50,18 @@ pub struct Declared {
     pub links: Option<Links>,
 }
 
+/// A status page component whose status a publication or public update changed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ComponentChange {
+    /// Component id.
+    pub component: String,
+    /// Status before.
+    pub from: String,
+    /// Status after.
+    pub to: String,
+}
+
 /// Every kind of change, with its data.
 // Timelines are hundreds of events, not millions: the flat layout is worth more than the bytes.
 #[allow(clippy::large_enum_variant)]
@@ -396,6 +408,32 @@ pub enum EventKind {
         /// Task ids still open.
         open_tasks: Vec<String>,
     },
+    /// The incident was put on the public status page.
+    StatusPagePublished {
+        /// Public id of the page entry.
+        page_id: String,
+        /// Public title.
+        title: String,
+        /// Public status.
+        status: String,
+        /// The first public update.
+        message: String,
+        /// Component statuses it changed.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        components: Vec<ComponentChange>,
+    },
+    /// A public update was posted on the status page.
+    StatusPageUpdated {
+        /// Public id of the page entry.
+        page_id: String,
+        /// Public status after the update.
+        status: String,
+        /// What the public was told.
+        message: String,
+        /// Component statuses it changed.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        components: Vec<ComponentChange>,
+    },
 }
 
 impl EventKind {
@@ -444,6 +482,8 @@ impl EventKind {
             EventKind::NotificationDead { .. } => "notification_dead",
             EventKind::EscalationExhausted { .. } => "escalation_exhausted",
             EventKind::PhaseDeadlinePassed { .. } => "phase_deadline_passed",
+            EventKind::StatusPagePublished { .. } => "status_page_published",
+            EventKind::StatusPageUpdated { .. } => "status_page_updated",
         }
     }
 
@@ -703,8 +743,38 @@ impl EventKind {
                 if open_tasks.len() == 1 { "" } else { "s" },
                 open_tasks.join(", ")
             ),
+            EventKind::StatusPagePublished {
+                title,
+                status,
+                message,
+                components,
+                ..
+            } => format!(
+                "Published to the status page as \"{title}\" ({status}){}: {message}",
+                describe_component_changes(components)
+            ),
+            EventKind::StatusPageUpdated {
+                status,
+                message,
+                components,
+                ..
+            } => format!(
+                "Status page update ({status}){}: {message}",
+                describe_component_changes(components)
+            ),
         }
     }
+}
+
+fn describe_component_changes(changes: &[ComponentChange]) -> String {
+    if changes.is_empty() {
+        return String::new();
+    }
+    let parts: Vec<String> = changes
+        .iter()
+        .map(|c| format!("{} {} -> {}", c.component, c.from, c.to))
+        .collect();
+    format!(" [{}]", parts.join(", "))
 }
 
 /// Impact in one line; "unknown" when nothing is known yet.

@@ -367,7 +367,9 @@ impl Incident {
             | EventKind::NotificationDead { .. }
             | EventKind::PageRepeated { .. }
             | EventKind::ReviewDue { .. }
-            | EventKind::ChangeRecorded { .. } => {}
+            | EventKind::ChangeRecorded { .. }
+            | EventKind::StatusPagePublished { .. }
+            | EventKind::StatusPageUpdated { .. } => {}
             EventKind::AlertsAttached { count, .. } => {
                 self.alerts = self.alerts.saturating_add(*count);
             }

@@ -28,6 +28,7 @@ pub mod plan;
 pub mod playbook;
 pub mod postmortem;
 pub mod schedule;
+pub mod statuspage;
 pub mod timer;
 pub mod triage;
 

@@ -450,6 +450,128 @@ pub async fn seed(store: &dyn Store, config: &Config, clock: &dyn Clock) -> Resu
         ],
     )
     .await?;
+    publish_to_status_page(store, config, clock, &live, &resolved).await?;
     tracing::info!(%live, %resolved, %closed, "seeded demo incidents");
+    Ok(())
+}
+
+/// One public step of the demo's status page story.
+enum PageStep {
+    Publish(warroom_core::statuspage::PublishRequest),
+    Update(warroom_core::statuspage::UpdateRequest),
+}
+
+/// Puts the live incident (and the one resolved yesterday) on the status page, with public
+/// words of their own, so `/status` shows what customers would see.
+async fn publish_to_status_page(
+    store: &dyn Store,
+    config: &Config,
+    clock: &dyn Clock,
+    live: &str,
+    resolved: &str,
+) -> Result<(), String> {
+    use std::collections::{BTreeMap, BTreeSet};
+    use warroom_core::statuspage::{
+        self, ComponentState, ComponentStatus, IncidentStatus, PageContext, PageEntry,
+        PublishRequest, UpdateRequest,
+    };
+    let everyone = Principal {
+        name: "demo".into(),
+        role: Role::Admin,
+        security: true,
+    };
+    let page = &config.status_page;
+    // Only components the page has: a team's own config may not list these.
+    let component = |id: &str, status| {
+        page.component(id)
+            .map(|c| (c.id.clone(), status))
+            .into_iter()
+            .collect::<BTreeMap<String, ComponentStatus>>()
+    };
+    let update = |status, message: &str| {
+        PageStep::Update(UpdateRequest {
+            status: Some(status),
+            message: message.into(),
+            ..UpdateRequest::default()
+        })
+    };
+    let steps = [
+        (
+            resolved,
+            26 * 60 - 10,
+            PageStep::Publish(PublishRequest {
+                title: Some("Checkout failing for some customers".into()),
+                message: Some(
+                    "Some payments fail at checkout. We are rolling back a recent change.".into(),
+                ),
+                components: component("payments", ComponentStatus::PartialOutage),
+                ..PublishRequest::default()
+            }),
+        ),
+        (
+            resolved,
+            26 * 60 - 34,
+            update(
+                IncidentStatus::Resolved,
+                "Checkout works again for everyone. We are sorry for the trouble.",
+            ),
+        ),
+        (
+            live,
+            30,
+            PageStep::Publish(PublishRequest {
+                title: Some("Login problems for some customers".into()),
+                message: Some("Some customers cannot log in. We are investigating.".into()),
+                components: component("auth", ComponentStatus::DegradedPerformance),
+                ..PublishRequest::default()
+            }),
+        ),
+        (
+            live,
+            10,
+            update(
+                IncidentStatus::Identified,
+                "We identified abusive login traffic and blocked it. A small number of accounts \
+                 will be asked to reset their password.",
+            ),
+        ),
+    ];
+    let now = clock.now();
+    for (n, (incident, minutes_ago, step)) in steps.into_iter().enumerate() {
+        let id: warroom_core::IncidentId = incident
+            .parse()
+            .map_err(|e: warroom_core::id::IdError| e.to_string())?;
+        let at = now - SignedDuration::from_mins(minutes_ago);
+        let (entry_id, update_id) = (format!("sp_demo{}", n / 2), format!("spu_demo{n}"));
+        let plan = |inc: &warroom_core::Incident,
+                    existing: Option<&PageEntry>,
+                    components: &[ComponentState],
+                    held: &BTreeSet<String>| {
+            let ctx = PageContext {
+                config: page,
+                components,
+                held_elsewhere: held,
+                at,
+                new_entry_id: &entry_id,
+                new_update_id: &update_id,
+                actor: "carol",
+            };
+            match &step {
+                PageStep::Publish(req) => statuspage::publish(inc, existing, req, &ctx),
+                PageStep::Update(req) => statuspage::post_update(inc, existing, req, &ctx),
+            }
+        };
+        store
+            .change_incident_page(
+                &everyone,
+                &id,
+                "carol",
+                at,
+                &plan,
+                &|i: &warroom_core::Incident| desired_timers(i, config),
+            )
+            .await
+            .map_err(|e| format!("status page: {e}"))?;
+    }
     Ok(())
 }

@@ -127,7 +127,9 @@ pub fn app(state: AppState) -> axum::Router {
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
         ))
-        .layer(SetResponseHeaderLayer::overriding(
+        // Only the public status page sets its own (short, public) caching; everything else
+        // is private to its caller and never stored.
+        .layer(SetResponseHeaderLayer::if_not_present(
             header::CACHE_CONTROL,
             HeaderValue::from_static("no-store"),
         ))
@@ -240,6 +242,21 @@ pub async fn start_with(
         warroom_core::outbox::event_messages(&paging, incident, events)
     }));
     let created_admin_token = bootstrap_admin(&*store, &*clock, &options.data_dir).await?;
+    // Every configured component gets a row, so its creation time (in the JSON) is stable.
+    let component_ids: Vec<String> = options
+        .config
+        .status_page
+        .components
+        .iter()
+        .map(|c| c.id.clone())
+        .collect();
+    store
+        .sync_components(&component_ids, clock.now())
+        .await
+        .map_err(|source| ServeError::Store {
+            url: "(status page)".into(),
+            source,
+        })?;
     let config = Arc::new(options.config.clone());
     if options.demo {
         demo::seed(&*store, &config, &*clock)

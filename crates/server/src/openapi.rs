@@ -25,6 +25,8 @@ fn schemas() -> Value {
     let status = json!({ "type": "string", "enum": ["triage", "investigating", "contained", "recovering", "resolved", "closed"] });
     let role = json!({ "type": "string", "enum": ["viewer", "responder", "commander", "admin"] });
     let time = json!({ "type": "string", "format": "date-time" });
+    let component_status = json!({ "type": "string", "enum": ["operational", "degraded_performance", "partial_outage", "major_outage", "under_maintenance"] });
+    let incident_status = json!({ "type": "string", "enum": ["investigating", "identified", "monitoring", "resolved"] });
     json!({
         "Error": {
             "type": "object", "required": ["error"],
@@ -284,7 +286,68 @@ fn schemas() -> Value {
             "incident_id": { "type": "string" }, "version": { "type": "integer" }, "sha256": { "type": "string" }, "markdown": { "type": "string" } } },
         "Moment": { "type": "object", "additionalProperties": false, "required": ["moment"], "properties": {
             "moment": { "type": "string", "enum": ["aware", "discovered", "materiality-determined"] },
-            "at": time } }
+            "at": time } },
+        "HostedPage": { "type": "object", "required": ["id", "name", "url", "time_zone", "updated_at"], "properties": {
+            "id": { "type": "string" }, "name": { "type": "string" }, "url": { "type": "string" },
+            "time_zone": { "type": "string" }, "updated_at": time } },
+        "HostedStatusObject": { "type": "object", "required": ["indicator", "description"], "properties": {
+            "indicator": { "type": "string", "enum": ["none", "minor", "major", "critical"] }, "description": { "type": "string" } } },
+        "HostedComponent": { "type": "object", "properties": {
+            "id": { "type": "string" }, "name": { "type": "string" }, "status": component_status.clone(),
+            "created_at": time, "updated_at": time, "position": { "type": "integer" }, "description": { "type": ["string", "null"] },
+            "showcase": { "type": "boolean" }, "start_date": { "type": ["string", "null"] }, "group_id": { "type": ["string", "null"] },
+            "page_id": { "type": "string" }, "group": { "type": "boolean" }, "only_show_if_degraded": { "type": "boolean" },
+            "components": { "type": "array", "items": { "type": "string" }, "description": "member ids, on groups only" } } },
+        "HostedIncident": { "type": "object", "description": "an incident; maintenances add scheduled_for and scheduled_until", "properties": {
+            "id": { "type": "string" }, "name": { "type": "string" },
+            "status": { "type": "string", "enum": ["investigating", "identified", "monitoring", "resolved", "scheduled", "in_progress", "verifying", "completed"] },
+            "impact": { "type": "string", "enum": ["none", "minor", "major", "critical", "maintenance"] },
+            "created_at": time, "updated_at": time, "monitoring_at": time, "resolved_at": time, "started_at": time,
+            "scheduled_for": time, "scheduled_until": time, "shortlink": { "type": "string" }, "page_id": { "type": "string" },
+            "incident_updates": { "type": "array", "items": { "type": "object" } },
+            "components": { "type": "array", "items": { "$ref": "#/components/schemas/HostedComponent" } } } },
+        "HostedStatus": { "type": "object", "properties": { "page": { "$ref": "#/components/schemas/HostedPage" }, "status": { "$ref": "#/components/schemas/HostedStatusObject" } } },
+        "HostedComponents": { "type": "object", "properties": { "page": { "$ref": "#/components/schemas/HostedPage" },
+            "components": { "type": "array", "items": { "$ref": "#/components/schemas/HostedComponent" } } } },
+        "HostedIncidents": { "type": "object", "properties": { "page": { "$ref": "#/components/schemas/HostedPage" },
+            "incidents": { "type": "array", "items": { "$ref": "#/components/schemas/HostedIncident" } } } },
+        "HostedMaintenances": { "type": "object", "properties": { "page": { "$ref": "#/components/schemas/HostedPage" },
+            "scheduled_maintenances": { "type": "array", "items": { "$ref": "#/components/schemas/HostedIncident" } } } },
+        "HostedSummary": { "type": "object", "properties": { "page": { "$ref": "#/components/schemas/HostedPage" },
+            "status": { "$ref": "#/components/schemas/HostedStatusObject" },
+            "components": { "type": "array", "items": { "$ref": "#/components/schemas/HostedComponent" } },
+            "incidents": { "type": "array", "items": { "$ref": "#/components/schemas/HostedIncident" } },
+            "scheduled_maintenances": { "type": "array", "items": { "$ref": "#/components/schemas/HostedIncident" } } } },
+        "PageComponent": { "type": "object", "properties": { "id": { "type": "string" }, "status": component_status.clone(), "updated_at": time } },
+        "PageComponentList": { "type": "object", "properties": { "components": { "type": "array", "items": { "type": "object", "properties": {
+            "id": { "type": "string" }, "name": { "type": "string" }, "group": { "type": ["string", "null"] },
+            "status": component_status.clone(), "stored_status": component_status.clone(), "updated_at": time, "updated_by": { "type": ["string", "null"] } } } } } },
+        "PageComponentChange": { "type": "object", "additionalProperties": false, "required": ["status"], "properties": { "status": component_status.clone() } },
+        "PageEntry": { "type": "object", "properties": {
+            "id": { "type": "string" }, "kind": { "type": "string", "enum": ["incident", "maintenance"] },
+            "incident_id": { "type": ["string", "null"] }, "name": { "type": "string" }, "status": { "type": "string" },
+            "impact": { "type": "string" }, "components": { "type": "array", "items": { "type": "string" } },
+            "created_at": time, "updated_at": time, "monitoring_at": time, "resolved_at": time,
+            "scheduled_for": time, "scheduled_until": time,
+            "updates": { "type": "array", "items": { "type": "object", "properties": {
+                "id": { "type": "string" }, "status": { "type": "string" }, "body": { "type": "string" }, "created_at": time,
+                "affected": { "type": "array", "items": { "type": "object" } } } } } } },
+        "PageEntryList": { "type": "object", "properties": { "incidents": { "type": "array", "items": { "$ref": "#/components/schemas/PageEntry" } } } },
+        "PageMaintenanceList": { "type": "object", "properties": { "maintenances": { "type": "array", "items": { "$ref": "#/components/schemas/PageEntry" } } } },
+        "PagePublish": { "type": "object", "additionalProperties": false, "properties": {
+            "title": { "type": "string", "description": "public title; default a neutral text, never the internal title" },
+            "status": incident_status.clone(), "message": { "type": "string" },
+            "components": { "type": "object", "additionalProperties": component_status.clone() },
+            "impact": { "type": "string", "enum": ["none", "minor", "major", "critical"] } } },
+        "PageUpdateRequest": { "type": "object", "additionalProperties": false, "required": ["message"], "properties": {
+            "status": incident_status.clone(), "message": { "type": "string" },
+            "components": { "type": "object", "additionalProperties": component_status.clone() },
+            "impact": { "type": "string", "enum": ["none", "minor", "major", "critical"] } } },
+        "PageMaintenanceRequest": { "type": "object", "additionalProperties": false, "required": ["title", "scheduled_for", "scheduled_until"], "properties": {
+            "title": { "type": "string" }, "components": { "type": "array", "items": { "type": "string" } },
+            "scheduled_for": time, "scheduled_until": time, "message": { "type": "string" } } },
+        "PageMaintenanceUpdate": { "type": "object", "additionalProperties": false, "required": ["status", "message"], "properties": {
+            "status": { "type": "string", "enum": ["scheduled", "in_progress", "verifying", "completed"] }, "message": { "type": "string" } } }
     })
 }
 

@@ -393,7 +393,24 @@ fn sample_request(
         .replace("{schedule}", "primary")
         .replace("{person}", "alice")
         .replace("{template}", "internal-update")
-        .replace("{section}", "summary");
+        .replace("{section}", "summary")
+        .replace("{component}", "api")
+        .replace("{maintenance}", token_id)
+        .replace("{entry}", token_id);
+    if path.starts_with("/api/v1/statuspage/") && method == "POST" {
+        let body = if path.starts_with("/api/v1/statuspage/components/") {
+            json!({ "status": "degraded_performance" })
+        } else if path == "/api/v1/statuspage/maintenances" {
+            json!({ "title": "Probe", "scheduled_for": "2026-11-23T10:00:00Z", "scheduled_until": "2026-11-23T11:00:00Z" })
+        } else if path.starts_with("/api/v1/statuspage/maintenances/") {
+            json!({ "status": "in_progress", "message": "probe" })
+        } else if path.ends_with("/updates") {
+            json!({ "message": "probe" })
+        } else {
+            json!({})
+        };
+        return (Method::POST, path, Some(body));
+    }
     if path.ends_with("/playbooks") && method == "POST" {
         return (Method::POST, path, Some(json!({ "playbook": "manual" })));
     }
@@ -548,7 +565,36 @@ async fn every_route_enforces_its_role() {
             .as_str()
             .expect("id")
             .to_string();
-        let other_id = if route.path.starts_with("/api/v1/alerts/{id}") {
+        if route.path.starts_with("/api/v1/statuspage/incidents/{id}")
+            && !route.path.ends_with("/publish")
+        {
+            let (s, b) = app
+                .post(
+                    &format!("/api/v1/statuspage/incidents/{id}/publish"),
+                    json!({}),
+                )
+                .await;
+            assert_eq!(s, StatusCode::CREATED, "{b}");
+        }
+        let other_id = if route.path.contains("{entry}") {
+            let (s, published) = app
+                .post(
+                    &format!("/api/v1/statuspage/incidents/{id}/publish"),
+                    json!({}),
+                )
+                .await;
+            assert_eq!(s, StatusCode::CREATED, "{published}");
+            published["id"].as_str().expect("id").to_string()
+        } else if route.path.contains("{maintenance}") {
+            let (s, created) = app
+                .post(
+                    "/api/v1/statuspage/maintenances",
+                    json!({ "title": "Probe", "scheduled_for": "2026-11-23T10:00:00Z", "scheduled_until": "2026-11-23T11:00:00Z" }),
+                )
+                .await;
+            assert_eq!(s, StatusCode::CREATED, "{created}");
+            created["id"].as_str().expect("id").to_string()
+        } else if route.path.starts_with("/api/v1/alerts/{id}") {
             // A fresh alert for each alert route, so resolving one does not affect the next.
             let (s, b) = app
                 .call(

@@ -12,6 +12,7 @@ mod filter;
 mod migrate;
 mod postgres;
 mod sqlite;
+mod statuspage;
 #[cfg(any(test, feature = "test-support"))]
 pub mod testing;
 mod types;
@@ -31,6 +32,7 @@ pub use alerts::{
 pub use filter::{Cursor, IncidentFilter, Page, StatusFilter};
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
+pub use statuspage::{IncidentPagePlan, PagePlan, StatusPageStore};
 pub use types::{NewOverride, NewToken, TokenRecord, VerifyReport};
 
 /// Why a store operation failed.
@@ -155,7 +157,7 @@ pub enum Backend {
 
 /// Everything Warroom persists. Implementations must pass `tests/conformance.rs`.
 #[async_trait]
-pub trait Store: AlertStore + Send + Sync + 'static {
+pub trait Store: AlertStore + StatusPageStore + Send + Sync + 'static {
     /// Which backend this is.
     fn backend(&self) -> Backend;
 

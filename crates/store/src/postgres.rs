@@ -68,3 +68,12 @@ crate::alerts::alerts_impl!(
     "SELECT pg_advisory_xact_lock(hashtext($1))",
     "SELECT pg_advisory_xact_lock(1, h)"
 );
+
+// Page changes take one transaction lock, so two publishers never judge component statuses on
+// a stale read.
+crate::statuspage::statuspage_impl!(
+    PostgresStore,
+    sqlx::Postgres,
+    " FOR UPDATE",
+    "SELECT pg_advisory_xact_lock(hashtext('warroom.statuspage'))"
+);

@@ -15,6 +15,7 @@ mod overrides;
 mod playbook;
 mod postmortem;
 mod serve;
+mod statuspage;
 mod task;
 mod triage;
 mod update;
@@ -95,6 +96,7 @@ async fn client_command(command: Command, api: &Api, out: Out) -> Result<()> {
         Command::Whoami => admin::whoami(api, out).await,
         Command::Oncall { at } => admin::oncall(api, out, at).await,
         Command::Override(cmd) => overrides::run(api, out, cmd).await,
+        Command::Statuspage(cmd) => statuspage::run(api, out, cmd).await,
         Command::Alerts(cmd) => alerts::run(api, out, cmd).await,
         Command::Integration(cmd) => alerts::integration(api, out, cmd).await,
         Command::Comms(cmd) => comms::run(api, out, cmd).await,

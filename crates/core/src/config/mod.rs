@@ -5,8 +5,9 @@
 //! A config directory holds YAML files (also one level of subdirectories, e.g. `playbooks/`);
 //! each file may define any of the top-level sections (`severities`, `roles`, `incident_types`,
 //! `services`, `triage_questions`, `people`, `teams`, `schedules`, `escalation_policies`,
-//! `business_hours`, `routing_rules`, `alerts`, `comms` at most once across the
-//! directory; `playbooks` and `message_templates` in as many files as you like). A section no file defines comes from the
+//! `business_hours`, `routing_rules`, `alerts`, `comms`, `status_page` at most once across the
+//! directory; `playbooks` and `message_templates` in as many files as you like). A section no
+//! file defines comes from the
 //! built-in default (the repository's `config/` directory, embedded), except that the built-in
 //! `people`, `teams` and `schedules` are one example set used only when no file defines any of
 //! those three. [`load`] gathers every problem at once, each with file, line and column, so one
@@ -24,6 +25,7 @@ mod model;
 mod sources;
 
 pub use model::{IncidentTypeDef, RoleDef, ServiceDef, Severity, TriageEffect, TriageQuestion};
+pub(crate) use sources::check_id;
 pub use sources::{BUILTIN_FILES, ConfigError, ConfigProblem, SourceFile, load};
 
 use serde::{Deserialize, Serialize};
@@ -76,6 +78,9 @@ pub struct Config {
     /// Organisation, message channels and notification clocks.
     #[serde(default)]
     pub comms: crate::comms::CommsConfig,
+    /// The public status page: title, address, components (see [`crate::statuspage`]).
+    #[serde(default)]
+    pub status_page: crate::statuspage::StatusPageConfig,
     /// Things worth knowing that do not stop the config from loading. Not serialised, and not
     /// part of equality.
     #[serde(skip)]
@@ -101,6 +106,7 @@ impl PartialEq for Config {
             alerts,
             message_templates,
             comms,
+            status_page,
             warnings: _,
         } = self;
         *severities == other.severities
@@ -118,6 +124,7 @@ impl PartialEq for Config {
             && *alerts == other.alerts
             && *message_templates == other.message_templates
             && *comms == other.comms
+            && *status_page == other.status_page
     }
 }
 

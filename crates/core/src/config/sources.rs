@@ -23,6 +23,8 @@ use crate::playbook::{Playbook, TimeBox, placeholder_known, placeholders, severi
 use crate::schedule::{
     Day, Layer, LocalTime, Restriction, Rotation, RotationKind, Schedule, TimeZoneName,
 };
+use crate::statuspage::StatusPageConfig;
+use crate::statuspage::config::PathSeg;
 
 /// One config file's name (as shown in errors) and text.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -119,6 +121,7 @@ struct FileSections {
     message_templates: Option<Vec<crate::comms::MessageTemplate>>,
     #[serde(default)]
     comms: Option<comms::CommsText>,
+    status_page: Option<StatusPageConfig>,
 }
 
 /// The built-in configuration as files (path relative to a config directory, text): what
@@ -154,13 +157,15 @@ pub const BUILTIN_FILES: &[(&str, &str)] = &[
         include_str!("../../../../config/alerts.yaml"),
     ),
     ("comms.yaml", include_str!("../../../../config/comms.yaml")),
-    (
-        "templates/internal.yaml",
-        include_str!("../../../../config/templates/internal.yaml"),
-    ),
+    // Templates in the order a config directory lists them (by path), so the directory
+    // `warroom init` writes loads exactly as the built-in config.
     (
         "templates/customers.yaml",
         include_str!("../../../../config/templates/customers.yaml"),
+    ),
+    (
+        "templates/internal.yaml",
+        include_str!("../../../../config/templates/internal.yaml"),
     ),
     (
         "templates/legal.yaml",
@@ -169,6 +174,10 @@ pub const BUILTIN_FILES: &[(&str, &str)] = &[
     (
         "templates/postmortem.yaml",
         include_str!("../../../../config/templates/postmortem.yaml"),
+    ),
+    (
+        "status_page.yaml",
+        include_str!("../../../../config/status_page.yaml"),
     ),
     (
         "people.yaml",
@@ -280,6 +289,9 @@ pub fn load(files: &[SourceFile]) -> Result<Config, ConfigError> {
         .map(|(f, i, t)| (f + offset, i, t))
         .collect();
     let (user_comms, builtin_comms) = (user.comms, defaults.comms.map(|(f, c)| (f + offset, c)));
+    let status_page = user
+        .status_page
+        .or(defaults.status_page.map(|(f, p)| (f + offset, p)));
     // The built-in people, teams and schedules are one example set that refers to itself: it
     // applies only when no file defines any of the three, so a team's own people never meet
     // dangling example schedules (and `people: []` turns the example off).
@@ -355,6 +367,7 @@ pub fn load(files: &[SourceFile]) -> Result<Config, ConfigError> {
         alerts: AlertPolicy::default(),
         message_templates: Vec::new(),
         comms: Default::default(),
+        status_page: StatusPageConfig::default(),
         warnings: Vec::new(),
     };
     let mut warnings = Vec::new();
@@ -449,6 +462,9 @@ pub fn load(files: &[SourceFile]) -> Result<Config, ConfigError> {
     let business_hours = business_hours
         .and_then(|(file, text)| v.business_hours(file, text))
         .unwrap_or_default();
+    let status_page = status_page
+        .map(|(file, page)| v.status_page(file, page))
+        .unwrap_or_default();
     for (i, svc) in services.iter().enumerate() {
         if let Some(policy) = &svc.escalation_policy
             && !escalation_policies.iter().any(|p| &p.id == policy)
@@ -499,6 +515,7 @@ pub fn load(files: &[SourceFile]) -> Result<Config, ConfigError> {
             alerts,
             message_templates,
             comms,
+            status_page,
             warnings,
         })
     } else {
@@ -526,6 +543,8 @@ struct Merged {
     message_templates: Vec<comms::PlacedTemplate>,
     /// (file, section)
     comms: Option<(usize, comms::CommsText)>,
+    /// (file, page)
+    status_page: Option<(usize, StatusPageConfig)>,
     /// (file, position in that file's list, playbook)
     playbooks: Vec<(usize, usize, Playbook)>,
     /// Some file has a `playbooks` key, even an empty one.
@@ -618,6 +637,9 @@ fn parse_all(files: &[SourceFile], problems: &mut Vec<ConfigProblem>) -> Merged 
         }
         if claim("comms", sections.comms.is_some()) {
             merged.comms = sections.comms.map(|c| (index, c));
+        }
+        if claim("status_page", sections.status_page.is_some()) {
+            merged.status_page = sections.status_page.map(|p| (index, p));
         }
         if claim("schedules", sections.schedules.is_some()) {
             merged.schedules = sections
@@ -1355,6 +1377,20 @@ impl Validator<'_> {
         (self.problems.len() == before).then_some(calendar)
     }
 
+    /// Reports the status page section's problems at their lines; the section is kept as
+    /// written (an invalid config never loads anyway).
+    fn status_page(&mut self, file: usize, page: StatusPageConfig) -> StatusPageConfig {
+        for (path, message) in page.problems() {
+            let mut at = vec![Seg::Key("status_page")];
+            at.extend(path.iter().map(|p| match p {
+                PathSeg::Key(k) => Seg::Key(k),
+                PathSeg::Index(i) => Seg::Index(*i),
+            }));
+            self.report(file, &at, message);
+        }
+        page
+    }
+
     fn restriction(
         &mut self,
         file: usize,
@@ -1619,7 +1655,7 @@ fn parse_date(text: &str) -> Result<jiff::civil::Date, String> {
 }
 
 /// Ids appear in URLs, commands and labels: keep them plain.
-fn check_id(id: &str) -> Result<(), String> {
+pub(crate) fn check_id(id: &str) -> Result<(), String> {
     let ok_chars = id
         .chars()
         .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
