@@ -128,6 +128,9 @@ pub struct Incident {
     /// Playbooks detached by hand; they do not re-attach by themselves.
     #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
     pub detached_playbooks: BTreeSet<String>,
+    /// Follow-up action items, in order of creation.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub actions: Vec<crate::action::ActionItem>,
 }
 
 /// The log cannot be folded: it does not start with a declaration, or declares twice, or skips
@@ -217,6 +220,7 @@ impl Incident {
                 update_reminded_at: None,
                 escalation: None,
                 detached_playbooks: BTreeSet::new(),
+                actions: Vec::new(),
             },
             (None, _) => {
                 return Err(FoldError::NotDeclared {
@@ -350,7 +354,10 @@ impl Incident {
             EventKind::AlertsAttached { count, .. } => {
                 self.alerts = self.alerts.saturating_add(*count);
             }
-            EventKind::AlertsResolved { .. } => {}
+            EventKind::AlertsResolved { .. } | EventKind::ActionItemDue { .. } => {}
+            EventKind::ActionItemCreated { .. } | EventKind::ActionItemUpdated { .. } => {
+                crate::action::apply(&mut self.actions, kind, at, actor)
+            }
             EventKind::UpdatePosted { audience, .. } => {
                 if audience == crate::command::INTERNAL_AUDIENCE {
                     self.last_update_at = Some(at);
