@@ -37,6 +37,11 @@ pub(crate) const SQLITE: &[Migration] = &[
         name: "alerts",
         sql: include_str!("../migrations/sqlite/0005_alerts.sql"),
     },
+    Migration {
+        version: 7,
+        name: "action_items",
+        sql: include_str!("../migrations/sqlite/0007_action_items.sql"),
+    },
 ];
 
 pub(crate) const POSTGRES: &[Migration] = &[
@@ -64,6 +69,11 @@ pub(crate) const POSTGRES: &[Migration] = &[
         version: 5,
         name: "alerts",
         sql: include_str!("../migrations/postgres/0005_alerts.sql"),
+    },
+    Migration {
+        version: 7,
+        name: "action_items",
+        sql: include_str!("../migrations/postgres/0007_action_items.sql"),
     },
 ];
 
