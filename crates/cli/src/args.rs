@@ -325,6 +325,10 @@ pub struct ServeArgs {
     /// minutes are refused).
     #[arg(long, value_name = "HEADER")]
     pub grafana_timestamp_header: Option<String>,
+    /// Serve /metrics without a token, for a Prometheus on a trusted network (it shows only
+    /// counts by severity and status, never an incident's title or labels).
+    #[arg(long)]
+    pub metrics_public: bool,
 }
 
 #[derive(Debug, Args)]

@@ -85,6 +85,7 @@ async fn spawn_on(database_url: Option<String>) -> TestApp {
             demo: false,
             engine: false,
             grafana_signature: None,
+            metrics_public: false,
         },
         clock.clone(),
     )
@@ -1021,6 +1022,7 @@ async fn admin_token_is_private_and_made_once() {
             demo: false,
             engine: false,
             grafana_signature: None,
+            metrics_public: false,
         },
         clock,
     )
@@ -1073,6 +1075,7 @@ async fn demo_seed_is_valid_and_runs_once() {
         demo: true,
         engine: false,
         grafana_signature: None,
+        metrics_public: false,
     };
     let running = warroom_server::start(options.clone(), clock.clone())
         .await

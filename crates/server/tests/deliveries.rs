@@ -67,6 +67,7 @@ async fn start(
             demo: false,
             engine: false,
             grafana_signature: None,
+            metrics_public: false,
         },
         clock,
     )
