@@ -392,7 +392,8 @@ fn sample_request(
         .replace("{playbook}", "probe")
         .replace("{task}", "check")
         .replace("{schedule}", "primary")
-        .replace("{person}", "alice");
+        .replace("{person}", "alice")
+        .replace("{action}", "A1");
     if path.ends_with("/playbooks") && method == "POST" {
         return (Method::POST, path, Some(json!({ "playbook": "manual" })));
     }
@@ -436,6 +437,9 @@ fn sample_request(
         ("POST", "status") => Some(json!({ "status": "contained" })),
         ("POST", "roles") => Some(json!({ "role": "scribe", "person": "zed" })),
         ("POST", "notes") => Some(json!({ "text": "probe" })),
+        ("POST", "actions") => {
+            Some(json!({ "title": "probe", "owner": "alice", "due": "2026-12-01" }))
+        }
         ("POST", "updates") => Some(json!({ "text": "probe", "audience": "internal" })),
         ("POST", "resolve") => Some(json!({ "summary": "probe" })),
         ("POST", "reopen") => Some(json!({ "reason": "probe" })),
@@ -514,6 +518,15 @@ async fn every_route_enforces_its_role() {
                 .await;
             }
             _ => {}
+        }
+        if route.path.contains("{action}") {
+            let (s, b) = app
+                .post(
+                    &format!("/api/v1/incidents/{id}/actions"),
+                    json!({ "title": "first", "owner": "alice", "due": "2026-12-01" }),
+                )
+                .await;
+            assert_eq!(s, StatusCode::CREATED, "{b}");
         }
         if route.path.ends_with("/reopen") && !task_route {
             app.post(&format!("/api/v1/incidents/{id}/close"), json!({}))
