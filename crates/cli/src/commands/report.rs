@@ -57,13 +57,12 @@ fn metrics_text(m: &Value) -> String {
         ),
     ];
     if let Some(statuses) = m.get("time_in_status_secs").and_then(Value::as_object) {
-        let parts: Vec<String> = statuses
+        // In lifecycle order, not the JSON object's alphabetical one.
+        let parts: Vec<String> = warroom_core::Status::ALL
             .iter()
-            .map(|(s, v)| {
-                format!(
-                    "{s} {}",
-                    warroom_core::report::human_secs(v.as_i64().unwrap_or(0))
-                )
+            .filter_map(|s| {
+                let secs = statuses.get(s.as_str())?.as_i64()?;
+                Some(format!("{s} {}", warroom_core::report::human_secs(secs)))
             })
             .collect();
         lines.push(format!("Time in status:      {}", parts.join(", ")));
