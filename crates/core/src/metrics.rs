@@ -183,10 +183,11 @@ pub fn compute(events: &[Event], config: &Config, now: Timestamp) -> Option<Inci
             }
             EventKind::Paged { .. } => pages += 1,
             EventKind::AcknowledgeTargetMissed { .. } => breached = true,
-            EventKind::AlertsAttached { first_seen, .. } => {
-                if let Some(seen) = first_seen {
-                    first_alert_at = Some(first_alert_at.map_or(*seen, |f| f.min(*seen)));
-                }
+            EventKind::AlertsAttached {
+                first_seen: Some(seen),
+                ..
+            } => {
+                first_alert_at = Some(first_alert_at.map_or(*seen, |f| f.min(*seen)));
             }
             EventKind::UpdatePosted { audience, .. }
                 if audience == INTERNAL_AUDIENCE && status.is_open() =>

@@ -362,7 +362,7 @@ proptest! {
         }
         if let Some(r) = m.time_to_resolve_secs {
             prop_assert!(m.time_to_contain_secs.is_some());
-            prop_assert_eq!(Some(r >= 0 && r <= 4 * 3_600), m.rto_met);
+            prop_assert_eq!(Some((0..=4 * 3_600).contains(&r)), m.rto_met);
         }
         prop_assert_eq!(m.acknowledged_at, log.incident.acknowledged_at);
         prop_assert_eq!(m.update_cadence_kept, m.updates_missed == 0);
