@@ -335,3 +335,33 @@ fn json_report_round_trips() {
     let back: warroom_core::report::Report = serde_json::from_str(&text).expect("parses");
     assert_eq!(back, r);
 }
+
+mod props {
+    use proptest::prelude::*;
+    use warroom_core::report::{percentile, summarize};
+
+    proptest! {
+        #[test]
+        fn percentiles_are_observed_values_in_order(
+            mut values in prop::collection::vec(-1_000_000i64..1_000_000, 1..200),
+            p in 1u32..=100,
+        ) {
+            values.sort_unstable();
+            let v = percentile(&values, p).expect("non-empty");
+            prop_assert!(values.contains(&v));
+            // Nearest rank: at least p% of the values are at or below it, and fewer below it.
+            let at_or_below = values.iter().filter(|x| **x <= v).count() as u64;
+            let below = values.iter().filter(|x| **x < v).count() as u64;
+            let n = values.len() as u64;
+            prop_assert!(at_or_below * 100 >= u64::from(p) * n);
+            prop_assert!(below * 100 < u64::from(p) * n);
+            if p < 100 {
+                prop_assert!(percentile(&values, p + 1).expect("non-empty") >= v);
+            }
+            let s = summarize(values.clone());
+            let (min, max) = (values[0], values[values.len() - 1]);
+            prop_assert!(s.mean_secs.is_some_and(|m| (min..=max).contains(&m)));
+            prop_assert!(s.median_secs <= s.p90_secs);
+        }
+    }
+}
