@@ -585,3 +585,38 @@ async fn prometheus_metrics_need_a_token_and_count_what_happened() {
     assert_eq!(s, StatusCode::OK, "{text}");
     public.stop().await;
 }
+
+#[tokio::test]
+async fn time_to_detect_runs_from_the_first_alert_to_the_declaration() {
+    let app = spawn().await;
+    let (s, integration) = app
+        .post("/api/v1/integrations", json!({ "service": "api" }))
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{integration}");
+    let key = integration["routing_key"]
+        .as_str()
+        .expect("key")
+        .to_string();
+    let (s, b) = app
+        .call(
+            Method::POST,
+            "/api/v1/events",
+            Some(&key),
+            Some(json!({ "summary": "5xx on /checkout", "severity": "critical" })),
+        )
+        .await;
+    assert_eq!(s, StatusCode::ACCEPTED, "{b}");
+    // The engine links it three minutes later and declares the incident then.
+    app.advance(3);
+    app.engine().process_alerts().await.expect("alerts linked");
+    let (_, list) = app.get("/api/v1/incidents").await;
+    let id = list["incidents"][0]["id"]
+        .as_str()
+        .expect("an incident was declared")
+        .to_string();
+    let (s, m) = app.get(&format!("/api/v1/incidents/{id}/metrics")).await;
+    assert_eq!(s, StatusCode::OK, "{m}");
+    assert_eq!(m["first_alert_at"], "2026-11-22T10:00:00Z", "{m}");
+    assert_eq!(m["time_to_detect_secs"], 180, "{m}");
+    app.stop().await;
+}
