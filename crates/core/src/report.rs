@@ -275,27 +275,36 @@ pub fn build(
         }
     }
 
-    let mut weeks = Vec::new();
-    let mut day = since.to_zoned_datetime(jiff::tz::TimeZone::UTC).date();
+    // Each incident's week is worked out once; then every week of the window gets a row,
+    // stepping a week at a time so a long window costs one step per week.
+    let mut by_week: BTreeMap<String, Vec<&Entry<'_>>> = BTreeMap::new();
+    for e in &entries {
+        by_week
+            .entry(iso_week(e.metrics.declared_at))
+            .or_default()
+            .push(e);
+    }
+    let mut week_keys = Vec::new();
     let last = until.to_zoned_datetime(jiff::tz::TimeZone::UTC).date();
-    let mut seen = Vec::new();
+    let mut day = since.to_zoned_datetime(jiff::tz::TimeZone::UTC).date();
     while day <= last {
-        let week = iso_week_of_date(day);
-        if !seen.contains(&week) {
-            seen.push(week);
-        }
-        match day.checked_add(jiff::Span::new().days(1)) {
+        week_keys.push(iso_week_of_date(day));
+        match day.checked_add(jiff::Span::new().days(7)) {
             Ok(next) => day = next,
             Err(_) => break,
         }
     }
-    for week in seen {
-        let list: Vec<&Entry<'_>> = entries
-            .iter()
-            .filter(|e| iso_week(e.metrics.declared_at) == week)
-            .collect();
-        weeks.push(GroupStats::of(week, &list, until));
+    let last_week = iso_week_of_date(last);
+    if week_keys.last() != Some(&last_week) {
+        week_keys.push(last_week);
     }
+    let weeks = week_keys
+        .into_iter()
+        .map(|week| {
+            let list = by_week.get(&week).cloned().unwrap_or_default();
+            GroupStats::of(week, &list, until)
+        })
+        .collect();
     Report {
         since,
         until,

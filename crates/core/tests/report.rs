@@ -365,3 +365,19 @@ mod props {
         }
     }
 }
+
+#[test]
+fn weeks_are_consecutive_iso_weeks_across_a_year_end() {
+    let r = build(
+        &[],
+        &Config::builtin(),
+        None,
+        ts("2026-12-20T23:00:00Z"),
+        ts("2027-01-12T08:00:00Z"),
+    );
+    let weeks: Vec<&str> = r.weeks.iter().map(|w| w.key.as_str()).collect();
+    assert_eq!(
+        weeks,
+        ["2026-W51", "2026-W52", "2026-W53", "2027-W01", "2027-W02"]
+    );
+}
