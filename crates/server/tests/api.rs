@@ -1122,6 +1122,9 @@ async fn demo_seed_is_valid_and_runs_once() {
             .map(|p| p.len()),
         Some(4)
     );
+    // The resolved outage left a follow-up action item, due in a week.
+    assert_eq!(incidents[1]["actions"][0]["id"], "A1", "{}", incidents[1]);
+    assert_eq!(incidents[1]["actions"][0]["status"], "open");
     let report: Value = http
         .get(format!("{base}/api/v1/verify"))
         .bearer_auth(&token)
