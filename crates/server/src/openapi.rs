@@ -63,7 +63,8 @@ fn schemas() -> Value {
                 "reporter": { "type": "string" },
                 "participants": { "type": "array", "items": { "type": "string" } },
                 "declared_at": time, "acknowledged_at": time, "acknowledged_by": { "type": "string" },
-                "contained_at": time, "resolved_at": time, "closed_at": time, "updated_at": time
+                "contained_at": time, "resolved_at": time, "closed_at": time, "updated_at": time,
+                "actions": { "type": "array", "items": { "$ref": "#/components/schemas/ActionItem" } }
             }
         },
         "IncidentPage": { "type": "object", "properties": {
