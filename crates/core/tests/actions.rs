@@ -343,3 +343,31 @@ fn action_events_round_trip_through_their_stored_form() {
     let old: warroom_core::Incident = serde_json::from_value(json).expect("parses");
     assert!(old.actions.is_empty());
 }
+
+mod props {
+    use jiff::civil::Date;
+    use proptest::prelude::*;
+    use warroom_core::Config;
+    use warroom_core::action::due_instant;
+
+    proptest! {
+        // Zone conversions are slow in debug builds; 64 dates over 55 years are plenty.
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        /// The due instant is the first moment of the next day where the owner lives: the
+        /// owner's whole due date is still before it.
+        #[test]
+        fn due_instant_ends_the_owners_due_date(days in 0i32..20_000, who in 0usize..8) {
+            let config = Config::builtin();
+            let person = &config.people[who % config.people.len()];
+            let due = Date::constant(2000, 1, 1)
+                .checked_add(jiff::Span::new().days(days))
+                .expect("in range");
+            let at = due_instant(&config, &person.id, due).expect("in range");
+            let tz = person.time_zone.tz().clone();
+            prop_assert_eq!(at.to_zoned_datetime(tz.clone()).date(), due.tomorrow().expect("in range"));
+            let before = at.checked_sub(jiff::SignedDuration::from_micros(1)).expect("in range");
+            prop_assert_eq!(before.to_zoned_datetime(tz).date(), due);
+        }
+    }
+}
