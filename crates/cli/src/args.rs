@@ -210,6 +210,25 @@ pub enum Command {
     /// Integrations: the routing keys monitoring tools send alerts with (admin).
     #[command(subcommand)]
     Integration(IntegrationCommand),
+    /// Messages from templates: list templates, render a draft, send it.
+    #[command(subcommand)]
+    Comms(CommsCommand),
+    /// An incident's notification deadlines with time left, and its update cadence.
+    Deadlines {
+        /// Incident id.
+        id: String,
+    },
+    /// Record when the company became aware of, discovered, or determined the materiality of
+    /// an incident: notification clocks start from these moments.
+    Moment {
+        /// Incident id.
+        id: String,
+        /// aware, discovered or materiality-determined.
+        moment: String,
+        /// When (RFC 3339, e.g. 2026-11-22T10:00:00Z); now if not given.
+        #[arg(long, value_name = "TIME")]
+        at: Option<String>,
+    },
     /// Check or show the configuration.
     #[command(subcommand)]
     Config(ConfigCommand),
@@ -251,6 +270,9 @@ impl Command {
             | Command::Reopen { id, .. }
             | Command::Show { id, .. }
             | Command::Timeline { id }
+            | Command::Deadlines { id }
+            | Command::Moment { id, .. }
+            | Command::Comms(CommsCommand::Render { id, .. } | CommsCommand::Send { id, .. })
             | Command::Deliveries { id }
             | Command::Metrics { id } => Some(id),
             Command::Actions(
@@ -277,6 +299,7 @@ impl Command {
             | Command::Override(_)
             | Command::Alerts(_)
             | Command::Integration(_)
+            | Command::Comms(CommsCommand::Templates)
             | Command::Config(_) => None,
         }
     }
@@ -685,6 +708,38 @@ pub enum AlertsCommand {
     Resolve {
         /// Alert id (alr_...).
         id: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CommsCommand {
+    /// The message templates: id, audience, name.
+    Templates,
+    /// Print the draft a template makes for an incident as it is now.
+    Render {
+        /// Incident id.
+        id: String,
+        /// Template id (see `warroom comms templates`).
+        template: String,
+    },
+    /// Send a template's draft through the notification channels; recorded on the timeline
+    /// with what was sent, to whom and by whom.
+    Send {
+        /// Incident id.
+        id: String,
+        /// Template id.
+        template: String,
+        /// Recipient: a channel id from `comms.channels`, a person's handle, or
+        /// email:ADDRESS (repeatable, or comma-separated).
+        #[arg(long, required = true, value_delimiter = ',')]
+        to: Vec<String>,
+        /// Edit the draft in $VISUAL or $EDITOR before sending (first line: the subject).
+        #[arg(long)]
+        edit: bool,
+        /// The notification deadline this message meets (repeatable); by default every
+        /// started, unmet deadline of its audience and template.
+        #[arg(long, value_delimiter = ',')]
+        meets: Vec<String>,
     },
 }
 

@@ -83,7 +83,7 @@ pub fn load_config(dir: Option<&Path>) -> Result<Config> {
 /// `config OK: ...` line of `warroom config check`.
 pub fn summary(config: &Config) -> String {
     format!(
-        "config OK: {} severities, {} roles, {} incident types, {} services, {} playbooks, {} triage questions, {} people, {} schedules, {} escalation policies, {} routing rules",
+        "config OK: {} severities, {} roles, {} incident types, {} services, {} playbooks, {} triage questions, {} people, {} schedules, {} escalation policies, {} routing rules, {} message templates, {} channels, {} notification deadlines",
         config.severities.len(),
         config.roles.len(),
         config.incident_types.len(),
@@ -93,7 +93,10 @@ pub fn summary(config: &Config) -> String {
         config.people.len(),
         config.schedules.len(),
         config.escalation_policies.len(),
-        config.routing_rules.len()
+        config.routing_rules.len(),
+        config.message_templates.len(),
+        config.comms.channels.len(),
+        config.comms.deadlines.len()
     )
 }
 

@@ -4,6 +4,8 @@
 
 use std::collections::BTreeMap;
 
+use jiff::Timestamp;
+
 use serde::{Deserialize, Serialize};
 
 use crate::access::Role;
@@ -121,10 +123,26 @@ pub struct IncidentPatch {
 }
 
 /// Who a status update can be for.
-pub const AUDIENCES: &[&str] = &["internal", "executives", "customers", "regulators"];
+pub use crate::comms::AUDIENCES;
 
 /// The audience whose updates the severity's `update_every` cadence counts.
 pub const INTERNAL_AUDIENCE: &str = "internal";
+
+/// A rendered (and perhaps edited) message, ready to send.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutgoingDraft {
+    /// Template it came from.
+    pub template: String,
+    /// Subject line.
+    pub subject: String,
+    /// Text.
+    pub text: String,
+    /// Recipients: channel ids, people's handles, `email:` addresses.
+    pub to: Vec<String>,
+    /// Notification clocks it meets; `None` means every started, unmet clock it matches.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub meets: Option<Vec<String>>,
+}
 
 /// Every change a responder can ask for on an existing incident.
 // Commands are short-lived single values; boxing the patch would only add noise.
@@ -170,6 +188,16 @@ pub enum Command {
         audience: String,
         /// What it says.
         text: String,
+    },
+    /// Record a message Warroom sends from a template: the event names the recipients, and
+    /// the outbox messages derive from it in the same transaction.
+    SendMessage(OutgoingDraft),
+    /// Record when a moment a notification clock starts from happened.
+    RecordMoment {
+        /// `aware`, `discovered` or `materiality-determined`.
+        moment: String,
+        /// When it happened.
+        at: Timestamp,
     },
     /// Change descriptive fields.
     Update(IncidentPatch),
@@ -241,6 +269,8 @@ impl Command {
             | Command::ChangeStatus { .. }
             | Command::AddNote { .. }
             | Command::PostUpdate { .. }
+            | Command::SendMessage(_)
+            | Command::RecordMoment { .. }
             | Command::Resolve { .. }
             | Command::CompleteTask { .. }
             | Command::SkipTask { .. }
@@ -547,9 +577,40 @@ fn decide_change(
             if text.is_empty() {
                 return Err(invalid("text", "an update must not be empty"));
             }
+            // Recorded by hand, it met the clocks that take any message to its audience.
+            let meets = crate::comms::deadline::met_by_message(
+                inc,
+                &config.comms.deadlines,
+                audience,
+                None,
+            );
             Ok(vec![EventKind::UpdatePosted {
                 audience: audience.clone(),
                 text,
+                template: None,
+                subject: None,
+                to: Vec::new(),
+                meets,
+            }])
+        }
+        Command::SendMessage(draft) => {
+            refuse_if_closed()?;
+            send_message(inc, draft, config)
+        }
+        Command::RecordMoment { moment, at } => {
+            refuse_if_closed()?;
+            if !crate::comms::deadline::MOMENTS.contains(&moment.as_str()) {
+                return Err(invalid(
+                    "moment",
+                    format!(
+                        "unknown moment {moment:?}; expected one of {}",
+                        crate::comms::deadline::MOMENTS.join(", ")
+                    ),
+                ));
+            }
+            Ok(vec![EventKind::MomentRecorded {
+                moment: moment.clone(),
+                at: *at,
             }])
         }
         Command::Update(patch) => {
@@ -819,6 +880,81 @@ pub(crate) fn check_title(field: &str, title: &str) -> Result<String, DomainErro
         ));
     }
     Ok(title.to_string())
+}
+
+/// Most recipients one message may name.
+pub const MAX_RECIPIENTS: usize = 20;
+
+fn send_message(
+    inc: &Incident,
+    draft: &OutgoingDraft,
+    config: &Config,
+) -> Result<Vec<EventKind>, DomainError> {
+    let template = config.template(&draft.template).ok_or_else(|| {
+        invalid(
+            "template",
+            format!(
+                "unknown template {:?} (`warroom comms templates` lists them)",
+                draft.template
+            ),
+        )
+    })?;
+    let subject = check_text("subject", &draft.subject)?;
+    if subject.is_empty() || subject.contains('\n') {
+        return Err(invalid("subject", "a subject is one line of text"));
+    }
+    let text = check_text("text", &draft.text)?;
+    if text.is_empty() {
+        return Err(invalid("text", "a message must not be empty"));
+    }
+    if draft.to.is_empty() {
+        return Err(invalid("to", "name at least one recipient"));
+    }
+    if draft.to.len() > MAX_RECIPIENTS {
+        return Err(invalid(
+            "to",
+            format!("at most {MAX_RECIPIENTS} recipients"),
+        ));
+    }
+    let mut to = Vec::new();
+    for recipient in &draft.to {
+        crate::comms::recipient::resolve(recipient, config)
+            .map_err(|e| invalid("to", e.to_string()))?;
+        let recipient = recipient.trim().to_string();
+        if !to.contains(&recipient) {
+            to.push(recipient);
+        }
+    }
+    let rules = &config.comms.deadlines;
+    let matching =
+        crate::comms::deadline::met_by_message(inc, rules, &template.audience, Some(&template.id));
+    let meets = match &draft.meets {
+        None => matching,
+        Some(asked) => {
+            for rule in asked {
+                if !matching.contains(rule) {
+                    return Err(invalid(
+                        "meets",
+                        format!(
+                            "{rule:?} is not an open notification deadline of this incident that a message to {} from template {} can meet (`warroom deadlines {}` lists them)",
+                            template.audience, template.id, inc.id
+                        ),
+                    ));
+                }
+            }
+            let mut asked = asked.clone();
+            asked.dedup();
+            asked
+        }
+    };
+    Ok(vec![EventKind::UpdatePosted {
+        audience: template.audience.clone(),
+        text,
+        template: Some(template.id.clone()),
+        subject: Some(subject),
+        to,
+        meets,
+    }])
 }
 
 fn check_text(field: &str, text: &str) -> Result<String, DomainError> {

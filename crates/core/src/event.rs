@@ -265,12 +265,53 @@ pub enum EventKind {
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         links: Vec<String>,
     },
-    /// A status update went to an audience (internal, executives, customers, regulators).
+    /// A status update went to an audience (internal, executives, customers, regulators...).
+    /// Recorded by hand it has only the audience and text; sent by Warroom it also names the
+    /// template, subject and recipients (the outbox messages derive from it) and the
+    /// notification clocks it met.
     UpdatePosted {
         /// Who it was for.
         audience: String,
         /// What it said.
         text: String,
+        /// Template it was drafted from.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        template: Option<String>,
+        /// Subject line.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        subject: Option<String>,
+        /// Where Warroom sent it: channel ids, people's handles, `email:` addresses.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        to: Vec<String>,
+        /// Notification clocks (deadline rule ids) this message met.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        meets: Vec<String>,
+    },
+    /// A moment a notification clock can start from was recorded (`aware`, `discovered`,
+    /// `materiality-determined`); recording it again corrects it.
+    MomentRecorded {
+        /// Which moment.
+        moment: String,
+        /// When it was.
+        at: Timestamp,
+    },
+    /// A notification clock is close to running out.
+    DeadlineApproaching {
+        /// Deadline rule id.
+        rule: String,
+        /// Its name.
+        name: String,
+        /// When it is due.
+        due_at: Timestamp,
+    },
+    /// A notification clock ran out before a matching notification was recorded.
+    DeadlineMissed {
+        /// Deadline rule id.
+        rule: String,
+        /// Its name.
+        name: String,
+        /// When it was due.
+        due_at: Timestamp,
     },
     /// The severity's update cadence passed without an internal status update.
     UpdateDue {
@@ -422,6 +463,9 @@ impl EventKind {
             EventKind::Paged { .. } => "paged",
             EventKind::PageRepeated { .. } => "page_repeated",
             EventKind::UpdatePosted { .. } => "update_posted",
+            EventKind::MomentRecorded { .. } => "moment_recorded",
+            EventKind::DeadlineApproaching { .. } => "deadline_approaching",
+            EventKind::DeadlineMissed { .. } => "deadline_missed",
             EventKind::AlertsAttached { .. } => "alerts_attached",
             EventKind::AlertsResolved { .. } => "alerts_resolved",
             EventKind::ChangeRecorded { .. } => "change_recorded",
@@ -569,7 +613,37 @@ impl EventKind {
                     people.join(", ")
                 }
             ),
-            EventKind::UpdatePosted { audience, text } => format!("Update to {audience}: {text}"),
+            EventKind::UpdatePosted {
+                audience,
+                text,
+                template,
+                subject,
+                to,
+                meets,
+            } => {
+                let mut line = match (template, subject) {
+                    (Some(t), Some(subject)) => {
+                        format!("Message to {audience} ({t}): {subject}")
+                    }
+                    _ => format!("Update to {audience}: {text}"),
+                };
+                if !to.is_empty() {
+                    line.push_str(&format!(" — sent to {}", to.join(", ")));
+                }
+                if !meets.is_empty() {
+                    line.push_str(&format!(" — meets {}", meets.join(", ")));
+                }
+                line
+            }
+            EventKind::MomentRecorded { moment, at } => {
+                format!("Moment recorded: {moment} at {at}")
+            }
+            EventKind::DeadlineApproaching { name, due_at, .. } => {
+                format!("Notification deadline approaching: {name}, due {due_at}")
+            }
+            EventKind::DeadlineMissed { name, due_at, .. } => {
+                format!("Notification deadline missed: {name} was due {due_at}")
+            }
             EventKind::AlertsAttached {
                 service,
                 count,

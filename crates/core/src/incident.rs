@@ -128,6 +128,13 @@ pub struct Incident {
     /// Playbooks detached by hand; they do not re-attach by themselves.
     #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
     pub detached_playbooks: BTreeSet<String>,
+    /// Moments notification clocks start from (`aware`, `discovered`,
+    /// `materiality-determined`), as last recorded.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub moments: BTreeMap<String, Timestamp>,
+    /// Notification clocks (deadline rule ids) met, with when.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub deadlines_met: BTreeMap<String, Timestamp>,
     /// Follow-up action items, in order of creation.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub actions: Vec<crate::action::ActionItem>,
@@ -220,6 +227,8 @@ impl Incident {
                 update_reminded_at: None,
                 escalation: None,
                 detached_playbooks: BTreeSet::new(),
+                moments: BTreeMap::new(),
+                deadlines_met: BTreeMap::new(),
                 actions: Vec::new(),
             },
             (None, _) => {
@@ -358,12 +367,21 @@ impl Incident {
             EventKind::ActionItemCreated { .. } | EventKind::ActionItemUpdated { .. } => {
                 crate::action::apply(&mut self.actions, kind, at, actor)
             }
-            EventKind::UpdatePosted { audience, .. } => {
+            EventKind::UpdatePosted {
+                audience, meets, ..
+            } => {
                 if audience == crate::command::INTERNAL_AUDIENCE {
                     self.last_update_at = Some(at);
                     self.update_reminded_at = None;
                 }
+                for rule in meets {
+                    self.deadlines_met.entry(rule.clone()).or_insert(at);
+                }
             }
+            EventKind::MomentRecorded { moment, at } => {
+                self.moments.insert(moment.clone(), *at);
+            }
+            EventKind::DeadlineApproaching { .. } | EventKind::DeadlineMissed { .. } => {}
             EventKind::UpdateDue { .. } => self.update_reminded_at = Some(at),
             EventKind::EscalationExhausted { .. } => {
                 if let Some(state) = self.escalation.as_mut() {

@@ -13,6 +13,7 @@ pub mod alert_incident;
 pub mod calendar;
 pub mod clock;
 pub mod command;
+pub mod comms;
 pub mod config;
 pub mod duration;
 pub mod escalation;

@@ -356,7 +356,7 @@ pub fn notifications(
             person
                 .contact_methods
                 .iter()
-                .filter_map(contact_channel)
+                .filter_map(|m| contact_channel(m.kind, &m.address))
                 .collect::<Vec<_>>()
         })
         .find(|c| !c.is_empty());
@@ -370,7 +370,7 @@ pub fn notifications(
                     .map(|p| {
                         p.contact_methods
                             .iter()
-                            .filter_map(contact_channel)
+                            .filter_map(|m| contact_channel(m.kind, &m.address))
                             .collect()
                     })
                     .unwrap_or_default();
@@ -396,6 +396,26 @@ pub fn notifications(
                 format!(
                     "[{}] {} {}: the post-incident review is due",
                     incident.severity, incident.id, incident.title
+                )
+            }
+            EventKind::DeadlineApproaching { name, due_at, .. } => {
+                to = role_holder.as_deref().unwrap_or(channels);
+                format!(
+                    "[{}] {} {}: notification deadline approaching: {name}, due {}",
+                    incident.severity,
+                    incident.id,
+                    incident.title,
+                    crate::comms::context::time_text(*due_at)
+                )
+            }
+            EventKind::DeadlineMissed { name, due_at, .. } => {
+                to = role_holder.as_deref().unwrap_or(channels);
+                format!(
+                    "[{}] {} {}: notification deadline MISSED: {name} was due {}",
+                    incident.severity,
+                    incident.id,
+                    incident.title,
+                    crate::comms::context::time_text(*due_at)
                 )
             }
             EventKind::AcknowledgeTargetMissed {
@@ -441,6 +461,72 @@ pub fn notifications(
                     "status": incident.status.as_str(),
                     "event": name,
                     "data": data,
+                }),
+            });
+        }
+    }
+    out
+}
+
+/// Everything a batch of newly written events sends: the pages ([`page_messages`]) and the
+/// messages sent from templates ([`message_sends`]).
+pub fn event_messages(
+    config: &Config,
+    incident: &Incident,
+    events: &[Event],
+) -> Vec<OutgoingMessage> {
+    let mut out = page_messages(config, incident, events);
+    out.extend(message_sends(config, incident, events));
+    out
+}
+
+/// The messages `update_posted` events sent from templates: one per channel each recipient
+/// resolves to now (recipients were checked when the event was decided). Ids derive from the
+/// event and the channel, so each is written once.
+pub fn message_sends(
+    config: &Config,
+    incident: &Incident,
+    events: &[Event],
+) -> Vec<OutgoingMessage> {
+    let mut out = Vec::new();
+    for event in events {
+        let EventKind::UpdatePosted {
+            audience,
+            text,
+            template,
+            subject,
+            to,
+            ..
+        } = &event.kind
+        else {
+            continue;
+        };
+        let subject = subject.clone().unwrap_or_else(|| {
+            format!("[{}] {} {}", incident.severity, incident.id, incident.title)
+        });
+        let mut channels: Vec<Channel> = Vec::new();
+        for recipient in to {
+            for channel in crate::comms::recipient::resolve(recipient, config).unwrap_or_default() {
+                if !channels.contains(&channel) {
+                    channels.push(channel);
+                }
+            }
+        }
+        for channel in channels {
+            out.push(OutgoingMessage {
+                id: message_id(&event_cause(event), &channel),
+                incident_id: incident.id.to_string(),
+                channel,
+                subject: subject.clone(),
+                text: text.clone(),
+                payload: serde_json::json!({
+                    "incident_id": incident.id.as_str(),
+                    "event": "message",
+                    "audience": audience,
+                    "template": template,
+                    "subject": subject,
+                    "text": text,
+                    "sent_by": event.actor,
                 }),
             });
         }
@@ -540,16 +626,17 @@ struct Page<'a> {
 }
 
 /// The channel a contact method is reached by; none for a phone number, kept for display only.
-fn contact_channel(method: &ContactMethod) -> Option<Channel> {
-    Some(match method.kind {
+/// The outbox channel for a contact address; none for a phone number, kept for display only.
+pub(crate) fn contact_channel(kind: ContactKind, address: &str) -> Option<Channel> {
+    Some(match kind {
         ContactKind::Email => Channel::Email {
-            to: method.address.clone(),
+            to: address.to_string(),
         },
         ContactKind::Slack => Channel::Slack {
-            webhook_url: method.address.clone(),
+            webhook_url: address.to_string(),
         },
         ContactKind::Webhook => Channel::Webhook {
-            url: method.address.clone(),
+            url: address.to_string(),
             secret: None,
         },
         ContactKind::Phone => return None,
@@ -560,7 +647,7 @@ impl Page<'_> {
     /// The message to `person_id` by `method`; none for a phone number.
     fn message(&self, person_id: &str, method: &ContactMethod) -> Option<OutgoingMessage> {
         let incident = self.incident;
-        let channel = contact_channel(method)?;
+        let channel = contact_channel(method.kind, &method.address)?;
         let subject = format!(
             "[{}] PAGE{} {}: {}",
             incident.severity,

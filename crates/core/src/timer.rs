@@ -43,6 +43,16 @@ pub enum TimerKind {
     UpdateReminder,
     /// The post-incident review is due, [`REVIEW_DUE_AFTER`] after resolution.
     ReviewReminder,
+    /// A notification clock enters its reminder window.
+    DeadlineReminder {
+        /// Deadline rule id.
+        rule: String,
+    },
+    /// A notification clock runs out.
+    DeadlineDue {
+        /// Deadline rule id.
+        rule: String,
+    },
     /// The end of a playbook phase's time box.
     PhaseDeadline {
         /// Playbook id.
@@ -122,6 +132,7 @@ pub fn desired_timers(inc: &Incident, config: &Config) -> Vec<TimerSpec> {
             kind: TimerKind::ReviewReminder,
         });
     }
+    out.extend(deadline_timers(inc, config));
     // Follow-up work outlives the incident: items are reminded of even when it is closed.
     for item in inc.actions.iter().filter(|a| a.status.is_open()) {
         out.push(TimerSpec {
@@ -195,6 +206,48 @@ fn next_update_reminder(inc: &Incident, config: &Config) -> Option<Timestamp> {
         }
         _ => Some(due),
     }
+}
+
+/// A reminder before each running notification clock that is not met, and its end. Both
+/// keys hold the due time, so a corrected starting moment makes new timers. Clocks keep
+/// running after resolution: the law does not stop when the service is back.
+fn deadline_timers(inc: &Incident, config: &Config) -> Vec<TimerSpec> {
+    let id = inc.id.as_str();
+    let mut out = Vec::new();
+    for rule in &config.comms.deadlines {
+        if !rule.when.hold_for(inc) || inc.deadlines_met.contains_key(&rule.id) {
+            continue;
+        }
+        let (Some(start), Some(within)) = (rule.started_at(inc), rule.within) else {
+            continue;
+        };
+        let Some(due_at) = within.due(start, &config.business_hours) else {
+            continue;
+        };
+        let micros = due_at.as_microsecond();
+        if let Some(remind_at) = rule
+            .remind_before
+            .and_then(|b| due_at.checked_sub(b.as_signed()).ok())
+        {
+            out.push(TimerSpec {
+                key: format!("deadline-remind:{id}:{}:{micros}", rule.id),
+                incident_id: id.to_string(),
+                due_at: remind_at,
+                kind: TimerKind::DeadlineReminder {
+                    rule: rule.id.clone(),
+                },
+            });
+        }
+        out.push(TimerSpec {
+            key: format!("deadline-due:{id}:{}:{micros}", rule.id),
+            incident_id: id.to_string(),
+            due_at,
+            kind: TimerKind::DeadlineDue {
+                rule: rule.id.clone(),
+            },
+        });
+    }
+    out
 }
 
 /// The delayed notification rules of everyone the current escalation step paged, while nobody
@@ -307,6 +360,23 @@ pub fn fire(
         TimerKind::ReviewReminder => vec![EventKind::ReviewDue {
             due_at: timer.due_at,
         }],
+        TimerKind::DeadlineReminder { rule } | TimerKind::DeadlineDue { rule } => {
+            let Some(r) = config.comms.deadlines.iter().find(|r| &r.id == rule) else {
+                return Vec::new();
+            };
+            // The key holds the due time; the timer's own due time is the reminder's.
+            let due_at = r
+                .started_at(inc)
+                .zip(r.within)
+                .and_then(|(start, within)| within.due(start, &config.business_hours))
+                .unwrap_or(timer.due_at);
+            let (rule, name) = (rule.clone(), r.name.clone());
+            if matches!(timer.kind, TimerKind::DeadlineDue { .. }) {
+                vec![EventKind::DeadlineMissed { rule, name, due_at }]
+            } else {
+                vec![EventKind::DeadlineApproaching { rule, name, due_at }]
+            }
+        }
         TimerKind::NotificationRule { step, person, rule } => config
             .person(person)
             .and_then(|p| p.notification_rules.get(*rule))

@@ -300,6 +300,11 @@ fn command() -> impl Strategy<Value = Command> {
         2 => text().prop_map(|text| Command::AddNote { text }),
         2 => (select(vec!["internal", "customers", "press"]), text())
             .prop_map(|(audience, text)| Command::PostUpdate { audience: audience.into(), text }),
+        1 => (select(vec!["aware", "discovered", "noticed"]), 0i64..1_000_000)
+            .prop_map(|(moment, secs)| Command::RecordMoment {
+                moment: moment.into(),
+                at: jiff::Timestamp::from_second(1_790_000_000 + secs).expect("in range"),
+            }),
         2 => patch().prop_map(Command::Update),
         3 => text().prop_map(|summary| Command::Resolve { summary }),
         2 => Just(Command::Close),
@@ -639,7 +644,7 @@ fn predict(inc: &Incident, model: &PlaybookModel, cmd: &Command) -> Result<(), R
             if closed {
                 return Err(Refusal::Conflict);
             }
-            if !["internal", "executives", "customers", "regulators"].contains(&audience.as_str()) {
+            if !warroom_core::comms::AUDIENCES.contains(&audience.as_str()) {
                 return invalid("audience");
             }
             if !text_ok(text) || text_blank(text) {
@@ -647,6 +652,17 @@ fn predict(inc: &Incident, model: &PlaybookModel, cmd: &Command) -> Result<(), R
             }
             Ok(())
         }
+        Command::RecordMoment { moment, .. } => {
+            if closed {
+                return Err(Refusal::Conflict);
+            }
+            if !warroom_core::comms::deadline::MOMENTS.contains(&moment.as_str()) {
+                return invalid("moment");
+            }
+            Ok(())
+        }
+        // Not generated: sending needs recipients from config (tests/comms.rs covers it).
+        Command::SendMessage(_) => Ok(()),
         Command::Update(p) => {
             if closed {
                 return Err(Refusal::Conflict);
@@ -938,19 +954,34 @@ fn check_effect(
             prop_assert_eq!(after.roles.len() + 1, before.roles.len());
         }
         Command::PostUpdate { audience, text } => {
-            prop_assert_eq!(
-                &new[0].kind,
-                &EventKind::UpdatePosted {
-                    audience: audience.clone(),
-                    text: text.trim().to_string()
-                }
-            );
+            let EventKind::UpdatePosted {
+                audience: posted_to,
+                text: posted,
+                template,
+                to,
+                ..
+            } = &new[0].kind
+            else {
+                return Err(TestCaseError::fail(format!(
+                    "not an update: {:?}",
+                    new[0].kind
+                )));
+            };
+            prop_assert_eq!(posted_to, audience);
+            prop_assert_eq!(posted, text.trim());
+            prop_assert!(template.is_none() && to.is_empty());
             if audience == "internal" {
                 prop_assert_eq!(after.last_update_at, Some(at));
                 prop_assert_eq!(after.update_reminded_at, None);
             } else {
                 prop_assert_eq!(after.last_update_at, before.last_update_at);
             }
+        }
+        Command::RecordMoment { moment, at: when } => {
+            prop_assert_eq!(after.moments.get(moment), Some(when));
+        }
+        Command::SendMessage(_) => {
+            return Err(TestCaseError::fail("sending is not generated here"));
         }
         Command::AddNote { text } => {
             prop_assert_eq!(

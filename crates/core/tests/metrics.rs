@@ -39,6 +39,10 @@ fn internal_update() -> EventKind {
     EventKind::UpdatePosted {
         audience: "internal".into(),
         text: "still on it".into(),
+        template: None,
+        subject: None,
+        to: Vec::new(),
+        meets: Vec::new(),
     }
 }
 
@@ -144,6 +148,10 @@ fn a_silence_longer_than_the_cadence_is_counted_once() {
         EventKind::UpdatePosted {
             audience: "customers".into(),
             text: "we are on it".into(),
+            template: None,
+            subject: None,
+            to: Vec::new(),
+            meets: Vec::new(),
         },
         ts("2026-11-22T11:20:00Z"),
         "bob",

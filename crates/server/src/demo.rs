@@ -4,7 +4,9 @@
 //! timeline is a valid, verifiable chain. It only runs on an empty database.
 
 use jiff::SignedDuration;
-use warroom_core::command::{Declaration, decide, declaration_events, page_for_declaration};
+use warroom_core::command::{
+    Declaration, OutgoingDraft, decide, declaration_events, page_for_declaration,
+};
 use warroom_core::timer::desired_timers;
 use warroom_core::{
     Clock, Command, Config, Impact, IncidentPatch, Links, NewEvent, Principal, Role, Status,
@@ -302,6 +304,43 @@ pub async fn seed(store: &dyn Store, config: &Config, clock: &dyn Clock) -> Resu
         Step { minutes_ago: 12, actor: "bob", command: Command::ChangeStatus { status: Status::Contained, reason: Some("rate limits and IP blocks hold; no new takeovers for 10 minutes".into()) } },
         note(5, "carol", "Drafted the customer notice for affected accounts; legal is reviewing."),
     ]);
+    // Personal data of EU customers: the GDPR clock starts (see `warroom deadlines`).
+    steps.push(Step {
+        minutes_ago: 22,
+        actor: "sam",
+        command: Command::Update(IncidentPatch {
+            labels: Some(
+                [("personal-data", "yes"), ("jurisdiction", "EU")]
+                    .into_iter()
+                    .map(|(k, v)| (k.to_string(), Some(v.to_string())))
+                    .collect(),
+            ),
+            ..IncidentPatch::default()
+        }),
+    });
+    if config.template("internal-update").is_some()
+        && config
+            .comms
+            .channels
+            .iter()
+            .any(|c| c.id == "incident-room")
+    {
+        steps.push(Step {
+            minutes_ago: 10,
+            actor: "carol",
+            command: Command::SendMessage(OutgoingDraft {
+                template: "internal-update".into(),
+                subject: "Credential stuffing contained; forced password resets under way".into(),
+                text: "Status: contained. About 1,200 accounts were taken over with reused passwords; \
+                       rate limits and IP blocks hold. Next: force resets for affected accounts, \
+                       customer notice with legal."
+                    .into(),
+                to: vec!["incident-room".into()],
+                meets: None,
+            }),
+        });
+    }
+    steps.sort_by_key(|s| std::cmp::Reverse(s.minutes_ago));
     let mut d = Declaration {
         title: "Credential stuffing against customer logins".into(),
         incident_type: config

@@ -236,10 +236,11 @@ pub async fn start_with(
     delivery: DeliveryOptions,
 ) -> Result<Running, ServeError> {
     let store = open_store(&options).await?;
-    // Pages are written to the outbox in the same transaction as the `paged` events.
+    // Pages and sent messages are written to the outbox in the same transaction as the
+    // `paged` and `update_posted` events that cause them.
     let paging = Arc::new(options.config.clone());
     store.set_notifier(Arc::new(move |incident, events| {
-        warroom_core::outbox::page_messages(&paging, incident, events)
+        warroom_core::outbox::event_messages(&paging, incident, events)
     }));
     let created_admin_token = bootstrap_admin(&*store, &*clock, &options.data_dir).await?;
     let config = Arc::new(options.config.clone());

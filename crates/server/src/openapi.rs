@@ -292,7 +292,35 @@ fn schemas() -> Value {
             "id": { "type": "string" }, "name": { "type": "string" }, "service": { "type": "string" },
             "created_at": time, "created_by": { "type": "string" },
             "routing_key": { "type": "string", "description": "shown once; stored hashed" } } },
-        "IntegrationList": { "type": "object", "properties": { "integrations": { "type": "array", "items": { "$ref": "#/components/schemas/Integration" } } } }
+        "IntegrationList": { "type": "object", "properties": { "integrations": { "type": "array", "items": { "$ref": "#/components/schemas/Integration" } } } },
+        "TemplateList": { "type": "object", "properties": { "templates": { "type": "array", "items": { "type": "object", "properties": {
+            "id": { "type": "string" }, "name": { "type": "string" },
+            "audience": { "type": "string", "enum": ["internal", "executives", "customers", "regulators", "affected-people", "public"] },
+            "description": { "type": "string" } } } } } },
+        "Draft": { "type": "object", "properties": {
+            "template": { "type": "string" }, "audience": { "type": "string" }, "subject": { "type": "string" }, "body": { "type": "string" } } },
+        "MessageRequest": { "type": "object", "additionalProperties": false, "required": ["template", "to"], "properties": {
+            "template": { "type": "string" },
+            "to": { "type": "array", "items": { "type": "string" }, "description": "channel ids, people's handles, or email:ADDRESS" },
+            "subject": { "type": "string", "description": "edited subject; the draft's when absent" },
+            "text": { "type": "string", "description": "edited text; the draft's when absent" },
+            "meets": { "type": "array", "items": { "type": "string" }, "description": "deadline rules this message meets; every started, unmet, matching one when absent" } } },
+        "SentMessage": { "type": "object", "properties": {
+            "incident": { "$ref": "#/components/schemas/Incident" }, "event": { "type": "object" } } },
+        "Deadline": { "type": "object", "properties": {
+            "rule": { "type": "string" }, "name": { "type": "string" }, "reference": { "type": "string" }, "audience": { "type": "string" },
+            "starts_from": { "type": "string" }, "started_at": time, "within": { "type": "string" }, "due_at": time, "remind_at": time,
+            "guidance": { "type": "string" }, "met_at": time,
+            "state": { "type": "string", "enum": ["not_started", "open", "due_soon", "overdue", "met", "met_late"] },
+            "seconds_left": { "type": "integer" } } },
+        "Deadlines": { "type": "object", "properties": {
+            "incident_id": { "type": "string" }, "now": time,
+            "updates": { "type": "object", "properties": { "every": { "type": "string" }, "last_update_at": time, "next_update_due": time, "overdue": { "type": "boolean" } } },
+            "deadlines": { "type": "array", "items": { "$ref": "#/components/schemas/Deadline" } },
+            "moments": { "type": "object", "additionalProperties": time } } },
+        "Moment": { "type": "object", "additionalProperties": false, "required": ["moment"], "properties": {
+            "moment": { "type": "string", "enum": ["aware", "discovered", "materiality-determined"] },
+            "at": time } }
     })
 }
 

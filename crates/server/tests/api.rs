@@ -393,6 +393,7 @@ fn sample_request(
         .replace("{task}", "check")
         .replace("{schedule}", "primary")
         .replace("{person}", "alice")
+        .replace("{template}", "internal-update")
         .replace("{action}", "A1");
     if path.ends_with("/playbooks") && method == "POST" {
         return (Method::POST, path, Some(json!({ "playbook": "manual" })));
@@ -441,6 +442,10 @@ fn sample_request(
             Some(json!({ "title": "probe", "owner": "alice", "due": "2026-12-01" }))
         }
         ("POST", "updates") => Some(json!({ "text": "probe", "audience": "internal" })),
+        ("POST", "messages") => {
+            Some(json!({ "template": "internal-update", "to": ["incident-room"] }))
+        }
+        ("POST", "moments") => Some(json!({ "moment": "aware" })),
         ("POST", "resolve") => Some(json!({ "summary": "probe" })),
         ("POST", "reopen") => Some(json!({ "reason": "probe" })),
         ("POST", "tokens") => Some(json!({ "name": "probe", "role": "viewer" })),

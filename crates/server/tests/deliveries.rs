@@ -1,6 +1,8 @@
 //! `GET /api/v1/incidents/{id}/deliveries` through the real server: the outbox as the API shows
 //! it, with restricted incidents as invisible as everywhere else.
 
+mod common;
+
 use std::sync::Arc;
 
 use reqwest::StatusCode;
@@ -210,41 +212,10 @@ async fn deliveries_are_listed_for_those_who_may_see_the_incident() {
     running.stop().await;
 }
 
-/// A real HTTP receiver on 127.0.0.1 that accepts everything and remembers the idempotency keys.
-async fn receiver() -> (Arc<std::sync::Mutex<Vec<(String, Value)>>>, String) {
-    let log: Arc<std::sync::Mutex<Vec<(String, Value)>>> = Arc::default();
-    let seen = log.clone();
-    let app = axum::Router::new().route(
-        "/hook",
-        axum::routing::post(
-            move |headers: axum::http::HeaderMap, axum::Json(body): axum::Json<Value>| {
-                let seen = seen.clone();
-                async move {
-                    let key = headers
-                        .get("x-warroom-idempotency-key")
-                        .and_then(|v| v.to_str().ok())
-                        .unwrap_or_default()
-                        .to_string();
-                    seen.lock().expect("log").push((key, body));
-                    StatusCode::NO_CONTENT
-                }
-            },
-        ),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let url = format!("http://{}/hook", listener.local_addr().expect("addr"));
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
-    (log, url)
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn declaring_a_paging_incident_pages_the_on_call_person_once() {
     let _ = rustls::crypto::ring::default_provider().install_default();
-    let (log, hook_url) = receiver().await;
+    let (log, hook_url) = common::receiver().await;
     let yaml = format!(
         r#"
 people:
@@ -327,7 +298,7 @@ escalation_policies:
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn delayed_notification_rules_follow_up_until_someone_acknowledges() {
     let _ = rustls::crypto::ring::default_provider().install_default();
-    let (log, hook_url) = receiver().await;
+    let (log, hook_url) = common::receiver().await;
     // Dave gets the page on his webhook at once and, five minutes on, on a second one (the
     // receiver tells them apart by query string); the step itself waits 15 minutes.
     let yaml = format!(

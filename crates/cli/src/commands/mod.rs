@@ -5,6 +5,7 @@ mod actions;
 mod admin;
 mod alerts;
 mod checklist;
+mod comms;
 mod config;
 mod deliveries;
 mod docs;
@@ -100,6 +101,9 @@ async fn client_command(command: Command, api: &Api, out: Out) -> Result<()> {
         Command::Override(cmd) => overrides::run(api, out, cmd).await,
         Command::Alerts(cmd) => alerts::run(api, out, cmd).await,
         Command::Integration(cmd) => alerts::integration(api, out, cmd).await,
+        Command::Comms(cmd) => comms::run(api, out, cmd).await,
+        Command::Deadlines { id } => comms::deadlines(api, out, &id).await,
+        Command::Moment { id, moment, at } => comms::moment(api, out, &id, &moment, at).await,
         Command::Playbook(cmd) => playbook::run(api, out, cmd).await,
         Command::Task(cmd) => task::run(api, out, cmd).await,
         Command::Triage(args) => triage::run(api, out, args).await,

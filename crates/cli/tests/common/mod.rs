@@ -103,7 +103,13 @@ impl Server {
 
     /// Runs `warroom` against this server with the admin token from the data directory.
     pub fn run(&self, args: &[&str]) -> Output {
+        self.run_with_env(args, &[])
+    }
+
+    /// [`Server::run`] with extra environment variables.
+    pub fn run_with_env(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
         Command::new(BIN)
+            .envs(env.iter().copied())
             .arg("--data-dir")
             .arg(&self.data_dir)
             .args(args)

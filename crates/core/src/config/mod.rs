@@ -5,8 +5,8 @@
 //! A config directory holds YAML files (also one level of subdirectories, e.g. `playbooks/`);
 //! each file may define any of the top-level sections (`severities`, `roles`, `incident_types`,
 //! `services`, `triage_questions`, `people`, `teams`, `schedules`, `escalation_policies`,
-//! `business_hours`, `routing_rules`, `alerts` at most once across the
-//! directory; `playbooks` in as many files as you like). A section no file defines comes from the
+//! `business_hours`, `routing_rules`, `alerts`, `comms` at most once across the
+//! directory; `playbooks` and `message_templates` in as many files as you like). A section no file defines comes from the
 //! built-in default (the repository's `config/` directory, embedded), except that the built-in
 //! `people`, `teams` and `schedules` are one example set used only when no file defines any of
 //! those three. [`load`] gathers every problem at once, each with file, line and column, so one
@@ -70,6 +70,12 @@ pub struct Config {
     /// What alerts do where no routing rule decides (see [`crate::alert::AlertPolicy`]).
     #[serde(default)]
     pub alerts: crate::alert::AlertPolicy,
+    /// Message templates: the built-in ones, each replaceable by id, and the team's own.
+    #[serde(default)]
+    pub message_templates: Vec<crate::comms::MessageTemplate>,
+    /// Organisation, message channels and notification clocks.
+    #[serde(default)]
+    pub comms: crate::comms::CommsConfig,
     /// Things worth knowing that do not stop the config from loading. Not serialised, and not
     /// part of equality.
     #[serde(skip)]
@@ -93,6 +99,8 @@ impl PartialEq for Config {
             business_hours,
             routing_rules,
             alerts,
+            message_templates,
+            comms,
             warnings: _,
         } = self;
         *severities == other.severities
@@ -108,6 +116,8 @@ impl PartialEq for Config {
             && *business_hours == other.business_hours
             && *routing_rules == other.routing_rules
             && *alerts == other.alerts
+            && *message_templates == other.message_templates
+            && *comms == other.comms
     }
 }
 
@@ -143,7 +153,12 @@ impl Config {
         self.incident_types.iter().find(|t| t.id == id)
     }
 
-    /// The person with this id (handle).
+    /// The message template with this id.
+    pub fn template(&self, id: &str) -> Option<&crate::comms::MessageTemplate> {
+        self.message_templates.iter().find(|t| t.id == id)
+    }
+
+    /// A person by handle.
     pub fn person(&self, id: &str) -> Option<&crate::people::Person> {
         self.people.iter().find(|p| p.id == id)
     }

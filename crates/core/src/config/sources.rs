@@ -1,5 +1,7 @@
 //! Reading config files: parse each, merge sections, fill defaults, validate everything.
 
+mod comms;
+
 use std::collections::{BTreeMap, HashSet};
 use std::fmt;
 
@@ -113,6 +115,10 @@ struct FileSections {
     routing_rules: Option<Vec<RawRule>>,
     #[serde(default)]
     alerts: Option<AlertsText>,
+    #[serde(default)]
+    message_templates: Option<Vec<crate::comms::MessageTemplate>>,
+    #[serde(default)]
+    comms: Option<comms::CommsText>,
 }
 
 /// The built-in configuration as files (path relative to a config directory, text): what
@@ -146,6 +152,19 @@ pub const BUILTIN_FILES: &[(&str, &str)] = &[
     (
         "alerts.yaml",
         include_str!("../../../../config/alerts.yaml"),
+    ),
+    ("comms.yaml", include_str!("../../../../config/comms.yaml")),
+    (
+        "templates/internal.yaml",
+        include_str!("../../../../config/templates/internal.yaml"),
+    ),
+    (
+        "templates/customers.yaml",
+        include_str!("../../../../config/templates/customers.yaml"),
+    ),
+    (
+        "templates/legal.yaml",
+        include_str!("../../../../config/templates/legal.yaml"),
     ),
     (
         "people.yaml",
@@ -251,6 +270,12 @@ pub fn load(files: &[SourceFile]) -> Result<Config, ConfigError> {
     let alerts = user
         .alerts
         .or(defaults.alerts.map(|(f, a)| (f + offset, a)));
+    let builtin_templates: Vec<comms::PlacedTemplate> = defaults
+        .message_templates
+        .into_iter()
+        .map(|(f, i, t)| (f + offset, i, t))
+        .collect();
+    let (user_comms, builtin_comms) = (user.comms, defaults.comms.map(|(f, c)| (f + offset, c)));
     // The built-in people, teams and schedules are one example set that refers to itself: it
     // applies only when no file defines any of the three, so a team's own people never meet
     // dangling example schedules (and `people: []` turns the example off).
@@ -324,6 +349,8 @@ pub fn load(files: &[SourceFile]) -> Result<Config, ConfigError> {
         business_hours: Default::default(),
         routing_rules: RoutingRules::default(),
         alerts: AlertPolicy::default(),
+        message_templates: Vec::new(),
+        comms: Default::default(),
         warnings: Vec::new(),
     };
     let mut warnings = Vec::new();
@@ -398,6 +425,9 @@ pub fn load(files: &[SourceFile]) -> Result<Config, ConfigError> {
     let alerts = alerts
         .and_then(|(file, text)| v.alerts(file, text, &severity_levels, file >= offset))
         .unwrap_or_default();
+    let message_templates = v.message_templates(user.message_templates, builtin_templates);
+    let type_ids: Vec<String> = incident_types.iter().map(|t| t.id.clone()).collect();
+    let comms = v.comms(user_comms, builtin_comms, &type_ids, &message_templates);
     // People who failed a check are still known by id, so a bad time zone is reported once
     // rather than again at every team and schedule that lists the person.
     let person_ids: Vec<String> = people
@@ -463,6 +493,8 @@ pub fn load(files: &[SourceFile]) -> Result<Config, ConfigError> {
             business_hours,
             routing_rules,
             alerts,
+            message_templates,
+            comms,
             warnings,
         })
     } else {
@@ -486,6 +518,10 @@ struct Merged {
     routing_rules: Option<Placed<RawRule>>,
     /// (file, policy)
     alerts: Option<(usize, AlertsText)>,
+    /// Templates merge across files like playbooks.
+    message_templates: Vec<comms::PlacedTemplate>,
+    /// (file, section)
+    comms: Option<(usize, comms::CommsText)>,
     /// (file, position in that file's list, playbook)
     playbooks: Vec<(usize, usize, Playbook)>,
     /// Some file has a `playbooks` key, even an empty one.
@@ -572,6 +608,12 @@ fn parse_all(files: &[SourceFile], problems: &mut Vec<ConfigProblem>) -> Merged 
         }
         if claim("alerts", sections.alerts.is_some()) {
             merged.alerts = sections.alerts.map(|a| (index, a));
+        }
+        for (i, t) in sections.message_templates.into_iter().flatten().enumerate() {
+            merged.message_templates.push((index, i, t));
+        }
+        if claim("comms", sections.comms.is_some()) {
+            merged.comms = sections.comms.map(|c| (index, c));
         }
         if claim("schedules", sections.schedules.is_some()) {
             merged.schedules = sections

@@ -40,6 +40,18 @@ pub(crate) async fn execute(
     id: &IncidentId,
     cmd: Command,
 ) -> Result<Incident, ApiError> {
+    execute_events(state, auth, id, cmd)
+        .await
+        .map(|(inc, _)| inc)
+}
+
+/// [`execute`], also returning the events the command recorded.
+pub(crate) async fn execute_events(
+    state: &AppState,
+    auth: &Auth,
+    id: &IncidentId,
+    cmd: Command,
+) -> Result<(Incident, Vec<warroom_core::Event>), ApiError> {
     auth.require(cmd.required_role())?;
     let config = state.config.clone();
     let clock = state.clock.clone();
@@ -67,7 +79,7 @@ pub(crate) async fn execute(
         .update(&auth.0, id, &decide_events, &timers)
         .await
     {
-        Ok((inc, _)) => Ok(inc),
+        Ok(done) => Ok(done),
         Err(StoreError::NotFound) => Err(not_found(id)),
         Err(e) => Err(e.into()),
     }

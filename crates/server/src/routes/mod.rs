@@ -2,6 +2,7 @@
 
 pub mod actions;
 pub mod alerts;
+pub mod comms;
 pub mod incidents;
 pub mod ingest;
 pub mod oncall;
@@ -94,6 +95,11 @@ routes! {
     POST "/api/v1/incidents/{id}/resolve" => incidents::resolve, Some(Responder), "Resolve with a summary", Some("Resolution"), 200, "Incident";
     POST "/api/v1/incidents/{id}/close" => incidents::close, Some(Commander), "Close a resolved incident", None, 200, "Incident";
     POST "/api/v1/incidents/{id}/reopen" => incidents::reopen, Some(Commander), "Reopen a resolved or closed incident", Some("Reopen"), 200, "Incident";
+    GET "/api/v1/templates" => comms::templates, Some(Viewer), "Message templates (id, name, audience)", None, 200, "TemplateList";
+    GET "/api/v1/incidents/{id}/messages/{template}/draft" => comms::render, Some(Viewer), "A message drafted from a template for the incident as it is now", None, 200, "Draft";
+    POST "/api/v1/incidents/{id}/messages" => comms::send, Some(Responder), "Send a message from a template (or an edited draft) to channels, people or email addresses; recorded as update_posted", Some("MessageRequest"), 201, "SentMessage";
+    GET "/api/v1/incidents/{id}/deadlines" => comms::deadlines, Some(Viewer), "Notification clocks with time left, and the update cadence", None, 200, "Deadlines";
+    POST "/api/v1/incidents/{id}/moments" => comms::moment, Some(Responder), "Record when the company became aware, discovered or determined materiality", Some("Moment"), 201, "Incident";
     GET "/api/v1/playbooks" => playbooks::list, Some(Viewer), "The configured playbooks", None, 200, "PlaybookList";
     GET "/api/v1/playbooks/{playbook}" => playbooks::get, Some(Viewer), "One playbook", None, 200, "Playbook";
     POST "/api/v1/incidents/{id}/playbooks" => playbooks::attach, Some(Commander), "Attach a playbook by hand", Some("PlaybookAttachment"), 201, "Incident";
