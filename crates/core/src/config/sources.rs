@@ -154,13 +154,15 @@ pub const BUILTIN_FILES: &[(&str, &str)] = &[
         include_str!("../../../../config/alerts.yaml"),
     ),
     ("comms.yaml", include_str!("../../../../config/comms.yaml")),
-    (
-        "templates/internal.yaml",
-        include_str!("../../../../config/templates/internal.yaml"),
-    ),
+    // In file-name order, the order a config directory written by `warroom init` loads in, so
+    // both give the templates in the same order.
     (
         "templates/customers.yaml",
         include_str!("../../../../config/templates/customers.yaml"),
+    ),
+    (
+        "templates/internal.yaml",
+        include_str!("../../../../config/templates/internal.yaml"),
     ),
     (
         "templates/legal.yaml",
