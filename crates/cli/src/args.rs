@@ -176,6 +176,18 @@ pub enum Command {
         /// Incident id.
         id: String,
     },
+    /// Response metrics of one incident: times to detect, acknowledge, contain and resolve,
+    /// time in each status, escalations, target and RTO breaches, update cadence.
+    Metrics {
+        /// Incident id.
+        id: String,
+    },
+    /// Follow-up action items: add, update, list across incidents.
+    #[command(subcommand)]
+    Actions(ActionsCommand),
+    /// Incident report over a window: counts, MTTA, MTTR, time to contain, breaches, action
+    /// items, trend per week.
+    Report(ReportArgs),
     /// Check every incident's hash chain (admin).
     Verify,
     /// Manage API tokens (admin).
@@ -267,7 +279,11 @@ impl Command {
             | Command::Postmortem(PostmortemArgs { id, .. })
             | Command::Moment { id, .. }
             | Command::Comms(CommsCommand::Render { id, .. } | CommsCommand::Send { id, .. })
-            | Command::Deliveries { id } => Some(id),
+            | Command::Deliveries { id }
+            | Command::Metrics { id } => Some(id),
+            Command::Actions(
+                ActionsCommand::Add { incident, .. } | ActionsCommand::Update { incident, .. },
+            ) => Some(incident),
             Command::Update(args) => Some(&args.id),
             Command::Playbook(
                 PlaybookCommand::Attach { incident, .. } | PlaybookCommand::Detach { incident, .. },
@@ -287,6 +303,8 @@ impl Command {
             | Command::Declare(_)
             | Command::List(_)
             | Command::Verify
+            | Command::Actions(ActionsCommand::List(_))
+            | Command::Report(_)
             | Command::Token(_)
             | Command::Whoami
             | Command::Oncall { .. }
@@ -360,6 +378,105 @@ pub struct ServeArgs {
     /// minutes are refused).
     #[arg(long, value_name = "HEADER")]
     pub grafana_timestamp_header: Option<String>,
+    /// Serve /metrics without a token, for a Prometheus on a trusted network (it shows only
+    /// counts by severity and status, never an incident's title or labels).
+    #[arg(long)]
+    pub metrics_public: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ActionsCommand {
+    /// Add an action item to an incident (also once it is closed).
+    Add {
+        /// Incident id.
+        incident: String,
+        /// What to do.
+        #[arg(long)]
+        title: String,
+        /// Owner: a person's handle from the configuration.
+        #[arg(long)]
+        owner: String,
+        /// Due date, YYYY-MM-DD (the item is overdue once that day ends where the owner lives).
+        #[arg(long, value_name = "DATE")]
+        due: String,
+        /// p1 (most urgent) to p4; p3 when absent.
+        #[arg(long, value_name = "P")]
+        priority: Option<String>,
+        /// Link to the ticket tracking it.
+        #[arg(long, value_name = "URL")]
+        ticket: Option<String>,
+    },
+    /// Change an action item (at least one field).
+    Update {
+        /// Incident id.
+        incident: String,
+        /// Action item id (A1, A2...).
+        action: String,
+        /// open, in_progress, done or cancelled.
+        #[arg(long)]
+        status: Option<String>,
+        /// New title.
+        #[arg(long)]
+        title: Option<String>,
+        /// New owner.
+        #[arg(long)]
+        owner: Option<String>,
+        /// New due date, YYYY-MM-DD.
+        #[arg(long, value_name = "DATE")]
+        due: Option<String>,
+        /// New priority, p1 to p4.
+        #[arg(long, value_name = "P")]
+        priority: Option<String>,
+        /// New ticket link; an empty string removes it.
+        #[arg(long, value_name = "URL")]
+        ticket: Option<String>,
+    },
+    /// List action items across incidents, by due time.
+    #[command(visible_alias = "ls")]
+    List(ActionListArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ActionListArgs {
+    /// Only this person's items.
+    #[arg(long)]
+    pub owner: Option<String>,
+    /// Only open items past their due date.
+    #[arg(long)]
+    pub overdue: bool,
+    /// Only open or in-progress items.
+    #[arg(long)]
+    pub open: bool,
+    /// Only this incident's items.
+    #[arg(long, value_name = "ID")]
+    pub incident: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Incidents declared this long ago or later (90d, 4w) or since an RFC 3339 time.
+    #[arg(long, default_value = "90d", value_name = "WHEN")]
+    pub since: String,
+    /// Group by severity, service or type.
+    #[arg(long, value_enum)]
+    pub by: Option<ReportGroup>,
+    /// md (default), json or csv; --json means json.
+    #[arg(long, value_enum)]
+    pub format: Option<ReportFormatArg>,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ReportGroup {
+    Severity,
+    Service,
+    Type,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormatArg {
+    Md,
+    Json,
+    Csv,
 }
 
 #[derive(Debug, Args)]

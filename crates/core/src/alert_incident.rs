@@ -132,6 +132,7 @@ pub fn link_events(
                 severity: a.alert.severity,
             })
             .collect(),
+        first_seen: alerts.iter().map(|a| a.alert.first_seen).min(),
     };
     state = apply_scratch(state, &attached, now)?;
     events.push(attached);

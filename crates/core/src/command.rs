@@ -271,6 +271,15 @@ pub enum Command {
         /// Task id.
         task: String,
     },
+    /// Create a follow-up action item (allowed on closed incidents too).
+    AddAction(crate::action::NewAction),
+    /// Change an action item (allowed on closed incidents too).
+    UpdateAction {
+        /// Item id (`A1`...).
+        action: String,
+        /// What changes.
+        patch: crate::action::ActionPatch,
+    },
 }
 
 impl Command {
@@ -289,6 +298,8 @@ impl Command {
             | Command::CompleteTask { .. }
             | Command::SkipTask { .. }
             | Command::ReopenTask { .. }
+            | Command::AddAction(_)
+            | Command::UpdateAction { .. }
             | Command::Escalate => Role::Responder,
             Command::Update(patch) if patch.restricted.is_none() => Role::Responder,
             Command::Update(_)
@@ -496,6 +507,10 @@ fn decide_change(
         }
     };
     match cmd {
+        Command::AddAction(new) => Ok(vec![crate::action::create(inc, new, config)?]),
+        Command::UpdateAction { action, patch } => {
+            Ok(vec![crate::action::update(inc, action, patch, config)?])
+        }
         Command::Acknowledge => {
             if !inc.status.is_open() {
                 return Err(DomainError::Conflict(format!(
@@ -933,7 +948,7 @@ fn has_control(text: &str, allow_newlines: bool) -> bool {
         .any(|c| c.is_control() && !(allow_newlines && (c == '\n' || c == '\t' || c == '\r')))
 }
 
-fn check_title(field: &str, title: &str) -> Result<String, DomainError> {
+pub(crate) fn check_title(field: &str, title: &str) -> Result<String, DomainError> {
     let title = title.trim();
     if title.is_empty() {
         return Err(invalid(field, "must not be empty"));

@@ -251,6 +251,10 @@ pub enum EventKind {
         count: u64,
         /// The first few of them (at most [`crate::alert_incident::LISTED_ALERTS`]).
         alerts: Vec<crate::alert_incident::AlertRef>,
+        /// When the earliest of these alerts was first seen (the detection time for metrics);
+        /// absent in logs written before it was recorded.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        first_seen: Option<Timestamp>,
     },
     /// Every alert attached to the incident is resolved.
     AlertsResolved {
@@ -434,6 +438,59 @@ pub enum EventKind {
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         components: Vec<ComponentChange>,
     },
+    /// A follow-up action item was created.
+    ActionItemCreated {
+        /// Item id within the incident (`A1`...).
+        action: String,
+        /// What to do.
+        title: String,
+        /// Who owns it.
+        owner: String,
+        /// Due date in the owner's calendar.
+        due: jiff::civil::Date,
+        /// When it becomes overdue (end of the due date in the owner's time zone).
+        due_at: Timestamp,
+        /// How urgent.
+        priority: crate::action::Priority,
+        /// External ticket link.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        ticket: Option<String>,
+    },
+    /// An action item changed; only the fields that changed are present.
+    ActionItemUpdated {
+        /// Item id.
+        action: String,
+        /// New title.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        title: Option<String>,
+        /// New owner.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        owner: Option<String>,
+        /// New due date.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        due: Option<jiff::civil::Date>,
+        /// New overdue instant (follows the due date and the owner's zone).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        due_at: Option<Timestamp>,
+        /// New priority.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        priority: Option<crate::action::Priority>,
+        /// New status.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        status: Option<crate::action::ActionStatus>,
+        /// New ticket link; empty means removed.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        ticket: Option<String>,
+    },
+    /// An open action item reached its due instant; its owner is reminded.
+    ActionItemDue {
+        /// Item id.
+        action: String,
+        /// Owner reminded.
+        owner: String,
+        /// When it fell due.
+        due_at: Timestamp,
+    },
 }
 
 impl EventKind {
@@ -484,6 +541,9 @@ impl EventKind {
             EventKind::PhaseDeadlinePassed { .. } => "phase_deadline_passed",
             EventKind::StatusPagePublished { .. } => "status_page_published",
             EventKind::StatusPageUpdated { .. } => "status_page_updated",
+            EventKind::ActionItemCreated { .. } => "action_item_created",
+            EventKind::ActionItemUpdated { .. } => "action_item_updated",
+            EventKind::ActionItemDue { .. } => "action_item_due",
         }
     }
 
@@ -669,6 +729,7 @@ impl EventKind {
                 service,
                 count,
                 alerts,
+                ..
             } => {
                 let first = alerts
                     .first()
@@ -762,6 +823,52 @@ impl EventKind {
                 "Status page update ({status}){}: {message}",
                 describe_component_changes(components)
             ),
+            EventKind::ActionItemCreated {
+                action,
+                title,
+                owner,
+                due,
+                priority,
+                ..
+            } => format!("Action item {action} ({priority}, {owner}, due {due}): {title}"),
+            EventKind::ActionItemUpdated {
+                action,
+                title,
+                owner,
+                due,
+                priority,
+                status,
+                ticket,
+                ..
+            } => {
+                let mut parts = Vec::new();
+                if let Some(v) = status {
+                    parts.push(format!("status {v}"));
+                }
+                if let Some(v) = owner {
+                    parts.push(format!("owner {v}"));
+                }
+                if let Some(v) = due {
+                    parts.push(format!("due {v}"));
+                }
+                if let Some(v) = priority {
+                    parts.push(format!("priority {v}"));
+                }
+                if let Some(v) = ticket {
+                    parts.push(if v.is_empty() {
+                        "ticket removed".to_string()
+                    } else {
+                        format!("ticket {v}")
+                    });
+                }
+                if let Some(v) = title {
+                    parts.push(format!("title {v}"));
+                }
+                format!("Action item {action}: {}", parts.join(", "))
+            }
+            EventKind::ActionItemDue { action, owner, .. } => {
+                format!("Action item {action} is due (owner {owner})")
+            }
         }
     }
 }

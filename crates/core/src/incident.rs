@@ -144,6 +144,9 @@ pub struct Incident {
     /// Published versions of the review (the text is in their events).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub postmortems: Vec<crate::postmortem::Published>,
+    /// Follow-up action items, in order of creation.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub actions: Vec<crate::action::ActionItem>,
 }
 
 /// The log cannot be folded: it does not start with a declaration, or declares twice, or skips
@@ -238,6 +241,7 @@ impl Incident {
                 postmortem_sections: BTreeMap::new(),
                 key_moments: BTreeSet::new(),
                 postmortems: Vec::new(),
+                actions: Vec::new(),
             },
             (None, _) => {
                 return Err(FoldError::NotDeclared {
@@ -373,7 +377,10 @@ impl Incident {
             EventKind::AlertsAttached { count, .. } => {
                 self.alerts = self.alerts.saturating_add(*count);
             }
-            EventKind::AlertsResolved { .. } => {}
+            EventKind::AlertsResolved { .. } | EventKind::ActionItemDue { .. } => {}
+            EventKind::ActionItemCreated { .. } | EventKind::ActionItemUpdated { .. } => {
+                crate::action::apply(&mut self.actions, kind, at, actor)
+            }
             EventKind::UpdatePosted {
                 audience, meets, ..
             } => {

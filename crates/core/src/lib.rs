@@ -7,6 +7,7 @@
 //! reads the system clock except through [`clock::SystemClock`]; time always enters as a value.
 
 pub mod access;
+pub mod action;
 pub mod alert;
 pub mod alert_incident;
 pub mod calendar;
@@ -22,11 +23,13 @@ pub mod ical;
 pub mod id;
 pub mod incident;
 pub mod lifecycle;
+pub mod metrics;
 pub mod outbox;
 pub mod people;
 pub mod plan;
 pub mod playbook;
 pub mod postmortem;
+pub mod report;
 pub mod schedule;
 pub mod statuspage;
 pub mod timer;

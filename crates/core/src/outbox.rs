@@ -338,7 +338,8 @@ pub const REMINDED_ROLES: &[&str] = &["communications-lead", "incident-commander
 /// (for a timer: its key, which fires once). Only events someone must act on are sent: a missed
 /// acknowledgement target and a passed phase deadline go to `channels`; a due status update or
 /// review goes to the holder of the first of [`REMINDED_ROLES`] who is a configured person with
-/// a contact method, else to `channels`.
+/// a contact method, else to `channels`; a due action item goes to its owner's contact methods,
+/// else to `channels`.
 pub fn notifications(
     cause: &str,
     config: &Config,
@@ -361,7 +362,28 @@ pub fn notifications(
         .find(|c| !c.is_empty());
     for (i, kind) in events.iter().enumerate() {
         let mut to = channels;
+        let owner_channels: Vec<Channel>;
         let subject = match kind {
+            EventKind::ActionItemDue { action, owner, .. } => {
+                owner_channels = config
+                    .person(owner)
+                    .map(|p| {
+                        p.contact_methods
+                            .iter()
+                            .filter_map(|m| contact_channel(m.kind, &m.address))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                if !owner_channels.is_empty() {
+                    to = &owner_channels;
+                }
+                let title = incident
+                    .actions
+                    .iter()
+                    .find(|a| &a.id == action)
+                    .map_or("", |a| a.title.as_str());
+                format!("{} action item {action} is due: {title}", incident.id)
+            }
             EventKind::UpdateDue { cadence, .. } => {
                 to = role_holder.as_deref().unwrap_or(channels);
                 format!(

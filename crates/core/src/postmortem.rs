@@ -181,9 +181,30 @@ pub(crate) fn extend(
             }),
         );
         map.insert("metrics".into(), measures(inc, events, config));
-        // Filled from the action items once they are tracked on the incident.
-        map.entry("action_items")
-            .or_insert_with(|| Value::Array(Vec::new()));
+        let person_name = |id: &str| {
+            config
+                .person(id)
+                .map_or_else(|| id.to_string(), |p| p.name.clone())
+        };
+        let actions: Vec<Value> = inc
+            .actions
+            .iter()
+            .filter(|a| a.status != crate::action::ActionStatus::Cancelled)
+            .map(|a| {
+                json!({
+                    "id": a.id,
+                    "title": a.title,
+                    "owner": person_name(&a.owner),
+                    "due": a.due.to_string(),
+                    "priority": a.priority.as_str(),
+                    "status": a.status.as_str(),
+                    "ticket": a.ticket.clone().unwrap_or_default(),
+                    "done": a.status == crate::action::ActionStatus::Done,
+                    "overdue": a.is_overdue(now),
+                })
+            })
+            .collect();
+        map.insert("action_items".into(), Value::Array(actions));
     }
 }
 

@@ -60,6 +60,11 @@ pub enum TimerKind {
         /// Phase id.
         phase: String,
     },
+    /// An open action item reaches its due instant.
+    ActionDue {
+        /// Item id (`A1`...).
+        action: String,
+    },
 }
 
 /// A timer an incident needs.
@@ -128,6 +133,17 @@ pub fn desired_timers(inc: &Incident, config: &Config) -> Vec<TimerSpec> {
         });
     }
     out.extend(deadline_timers(inc, config));
+    // Follow-up work outlives the incident: items are reminded of even when it is closed.
+    for item in inc.actions.iter().filter(|a| a.status.is_open()) {
+        out.push(TimerSpec {
+            key: format!("action:{id}:{}:{}", item.id, item.due_at.as_microsecond()),
+            incident_id: id.to_string(),
+            due_at: item.due_at,
+            kind: TimerKind::ActionDue {
+                action: item.id.clone(),
+            },
+        });
+    }
     for attached in &inc.playbooks {
         for phase in &attached.playbook.phases {
             let Ok(time_box) = TimeBox::parse(&phase.time_box) else {
@@ -331,6 +347,16 @@ pub fn fire(
                 cadence,
             }]
         }
+        TimerKind::ActionDue { action } => inc
+            .actions
+            .iter()
+            .filter(|a| &a.id == action)
+            .map(|a| EventKind::ActionItemDue {
+                action: a.id.clone(),
+                owner: a.owner.clone(),
+                due_at: a.due_at,
+            })
+            .collect(),
         TimerKind::ReviewReminder => vec![EventKind::ReviewDue {
             due_at: timer.due_at,
         }],

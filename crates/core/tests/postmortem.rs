@@ -116,6 +116,18 @@ fn the_review_is_written_from_the_timeline_and_its_sections() {
         );
     }
     log.must(
+        &Command::AddAction(warroom_core::action::NewAction {
+            title: "Exercise retries in the canary".into(),
+            owner: "alice".into(),
+            due: "2026-12-04".parse().expect("date"),
+            priority: None,
+            ticket: Some("https://tracker.example.com/PAY-231".into()),
+        }),
+        &config,
+        "2026-11-25T10:00:30Z",
+        "bob",
+    );
+    log.must(
         &Command::MarkKeyMoment {
             seq: error_note,
             marked: true,

@@ -411,6 +411,26 @@ pub async fn seed(store: &dyn Store, config: &Config, clock: &dyn Clock) -> Resu
                     summary: "Rolled back release 2026.11.3; error rate back to baseline.".into(),
                 },
             },
+            Step {
+                minutes_ago: 26 * 60 - 40,
+                actor: "dave",
+                command: Command::AddAction(warroom_core::action::NewAction {
+                    title: "Check renamed config keys in the release pipeline".into(),
+                    // The team's own people when it configured some, so the seed always fits.
+                    owner: config
+                        .people
+                        .first()
+                        .map_or_else(|| "dave".to_string(), |p| p.id.clone()),
+                    due: clock
+                        .now()
+                        .to_zoned_datetime(jiff::tz::TimeZone::UTC)
+                        .date()
+                        .checked_add(jiff::Span::new().days(7))
+                        .map_err(|e| e.to_string())?,
+                    priority: Some(warroom_core::action::Priority::P2),
+                    ticket: None,
+                }),
+            },
         ],
     )
     .await?;

@@ -45,6 +45,16 @@ struct Job {
 #[derive(Clone)]
 pub struct Ingestor {
     queue: mpsc::Sender<Job>,
+    counters: Arc<IngestCounters>,
+}
+
+/// What went through ingestion since the process started (for `/metrics`).
+#[derive(Debug, Default)]
+pub struct IngestCounters {
+    /// Alert events handed to ingestion by the receivers (admitted or not).
+    pub received: std::sync::atomic::AtomicU64,
+    /// Alert events committed and recorded (not ignored or dropped by a rule).
+    pub ingested: std::sync::atomic::AtomicU64,
 }
 
 impl Ingestor {
@@ -75,7 +85,15 @@ impl Ingestor {
                 committed.clone(),
             ));
         }
-        Self { queue }
+        Self {
+            queue,
+            counters: Arc::default(),
+        }
+    }
+
+    /// Counts of received and ingested events.
+    pub fn counters(&self) -> &IngestCounters {
+        &self.counters
     }
 
     /// Free places in the queue.
@@ -88,6 +106,10 @@ impl Ingestor {
         if items.is_empty() {
             return Ok(Vec::new());
         }
+        use std::sync::atomic::Ordering::Relaxed;
+        self.counters
+            .received
+            .fetch_add(items.len() as u64, Relaxed);
         if items.len() > self.queue.max_capacity() {
             return Err(SubmitError::Busy);
         }
@@ -108,6 +130,11 @@ impl Ingestor {
                 .map_err(|_| SubmitError::Failed("the ingestion writer stopped".into()))??;
             outcomes.push(outcome);
         }
+        let recorded = outcomes
+            .iter()
+            .filter(|o| !matches!(o, IngestOutcome::Ignored(_) | IngestOutcome::Dropped))
+            .count();
+        self.counters.ingested.fetch_add(recorded as u64, Relaxed);
         Ok(outcomes)
     }
 }

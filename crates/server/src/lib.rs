@@ -14,6 +14,7 @@ pub mod json;
 pub mod openapi;
 pub mod routes;
 pub mod state;
+pub mod telemetry;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -52,6 +53,8 @@ pub struct ServeOptions {
     pub engine: bool,
     /// Check Grafana webhook signatures with this secret and header.
     pub grafana_signature: Option<warroom_core::alert::grafana::SignatureConfig>,
+    /// Serve `/metrics` without a token (for scrapers on a trusted network).
+    pub metrics_public: bool,
 }
 
 /// Why the server could not start or stopped.
@@ -287,13 +290,14 @@ pub async fn start_with(
                 .await;
         }
     });
-    let state = AppState::new(
+    let mut state = AppState::new(
         store,
         config,
         clock,
         engine.clone(),
         options.grafana_signature.clone(),
     );
+    state.metrics_public = options.metrics_public;
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let task = tokio::spawn(async move {
         axum::serve(listener, app(state))

@@ -27,6 +27,12 @@ fn schemas() -> Value {
     let time = json!({ "type": "string", "format": "date-time" });
     let component_status = json!({ "type": "string", "enum": ["operational", "degraded_performance", "partial_outage", "major_outage", "under_maintenance"] });
     let incident_status = json!({ "type": "string", "enum": ["investigating", "identified", "monitoring", "resolved"] });
+    let priority = json!({ "type": "string", "enum": ["p1", "p2", "p3", "p4"] });
+    let action_status =
+        json!({ "type": "string", "enum": ["open", "in_progress", "done", "cancelled"] });
+    let summary = json!({ "type": "object", "description": "mean rounded down; median and p90 by nearest rank", "properties": {
+        "count": { "type": "integer" }, "mean_secs": { "type": "integer" },
+        "median_secs": { "type": "integer" }, "p90_secs": { "type": "integer" } } });
     json!({
         "Error": {
             "type": "object", "required": ["error"],
@@ -59,7 +65,8 @@ fn schemas() -> Value {
                 "reporter": { "type": "string" },
                 "participants": { "type": "array", "items": { "type": "string" } },
                 "declared_at": time, "acknowledged_at": time, "acknowledged_by": { "type": "string" },
-                "contained_at": time, "resolved_at": time, "closed_at": time, "updated_at": time
+                "contained_at": time, "resolved_at": time, "closed_at": time, "updated_at": time,
+                "actions": { "type": "array", "items": { "$ref": "#/components/schemas/ActionItem" } }
             }
         },
         "IncidentPage": { "type": "object", "properties": {
@@ -169,6 +176,46 @@ fn schemas() -> Value {
                 "last_error": { "type": "string" }
             }
         },
+        "NewAction": { "type": "object", "additionalProperties": false, "required": ["title", "owner", "due"], "properties": {
+            "title": { "type": "string", "maxLength": 200 }, "owner": { "type": "string", "description": "a configured person's handle" },
+            "due": { "type": "string", "format": "date" }, "priority": priority,
+            "ticket": { "type": "string", "description": "http:// or https:// URL" } } },
+        "ActionPatch": { "type": "object", "additionalProperties": false, "properties": {
+            "title": { "type": "string" }, "owner": { "type": "string" }, "due": { "type": "string", "format": "date" },
+            "priority": priority, "status": action_status,
+            "ticket": { "type": "string", "description": "empty removes the link" } } },
+        "ActionItem": { "type": "object", "properties": {
+            "incident_id": { "type": "string" }, "id": { "type": "string", "description": "A1, A2... within the incident" },
+            "title": { "type": "string" }, "owner": { "type": "string" }, "due": { "type": "string", "format": "date" },
+            "due_at": { "type": "string", "format": "date-time", "description": "end of the due date in the owner's time zone" },
+            "priority": priority, "status": action_status, "ticket": { "type": "string" },
+            "created_at": time, "created_by": { "type": "string" }, "updated_at": time,
+            "overdue": { "type": "boolean", "description": "in lists only" } } },
+        "ActionList": { "type": "object", "properties": {
+            "actions": { "type": "array", "items": { "$ref": "#/components/schemas/ActionItem" } } } },
+        "IncidentMetrics": { "type": "object", "description": "durations in whole seconds from the declaration; see ARCHITECTURE.md, Metrics and reports", "properties": {
+            "incident_id": { "type": "string" }, "severity": { "type": "string" }, "type": { "type": "string" },
+            "services": { "type": "array", "items": { "type": "string" } }, "status": status,
+            "declared_at": time, "first_alert_at": time, "acknowledged_at": time, "contained_at": time, "resolved_at": time,
+            "time_to_detect_secs": { "type": "integer" }, "time_to_acknowledge_secs": { "type": "integer" },
+            "time_to_contain_secs": { "type": "integer" }, "time_to_resolve_secs": { "type": "integer" },
+            "time_in_status_secs": { "type": "object", "additionalProperties": { "type": "integer" } },
+            "pages": { "type": "integer" }, "escalations": { "type": "integer" }, "reopened": { "type": "integer" },
+            "response_target_breached": { "type": "boolean" }, "rto_secs": { "type": "integer" }, "rto_met": { "type": "boolean" },
+            "update_cadence_kept": { "type": "boolean" }, "updates_missed": { "type": "integer" },
+            "longest_update_gap_secs": { "type": "integer" } } },
+        "Report": { "type": "object", "description": "JSON by default; text/markdown or text/csv with ?format=md|csv", "properties": {
+            "since": time, "until": time, "by": { "type": "string", "enum": ["severity", "service", "type"] },
+            "total": { "$ref": "#/components/schemas/ReportGroup" },
+            "groups": { "type": "array", "items": { "$ref": "#/components/schemas/ReportGroup" } },
+            "weeks": { "type": "array", "items": { "$ref": "#/components/schemas/ReportGroup" } } } },
+        "ReportGroup": { "type": "object", "properties": {
+            "key": { "type": "string" }, "incidents": { "type": "integer" }, "open": { "type": "integer" },
+            "resolved": { "type": "integer" }, "reopened": { "type": "integer" }, "unacknowledged": { "type": "integer" },
+            "time_to_acknowledge": summary, "time_to_contain": summary, "time_to_resolve": summary, "time_to_detect": summary,
+            "response_target_breaches": { "type": "integer" }, "rto_missed": { "type": "integer" },
+            "update_cadence_missed": { "type": "integer" }, "escalations": { "type": "integer" },
+            "actions_open": { "type": "integer" }, "actions_overdue": { "type": "integer" } } },
         "DeliveryList": { "type": "object", "properties": {
             "incident_id": { "type": "string" },
             "deliveries": { "type": "array", "items": { "$ref": "#/components/schemas/Delivery" } } } },
@@ -381,6 +428,36 @@ fn parameters(path: &str) -> Vec<Value> {
     }
     if path.ends_with("/tasks") {
         params.push(json!({ "name": "param", "in": "query", "required": false, "description": "name=value for command placeholders; repeatable", "schema": { "type": "string" } }));
+    }
+    let query = |params: &mut Vec<Value>, list: &[(&str, &str)]| {
+        for (name, description) in list {
+            params.push(json!({ "name": name, "in": "query", "required": false, "description": description, "schema": { "type": "string" } }));
+        }
+    };
+    if path == "/api/v1/actions" {
+        query(
+            &mut params,
+            &[
+                ("owner", "Owned by this person"),
+                ("overdue", "true: only open items past their due instant"),
+                ("open", "true: only open or in-progress items"),
+                ("incident", "Only this incident's items"),
+                ("limit", "1-1000 (default 200)"),
+            ],
+        );
+    }
+    if path == "/api/v1/reports" {
+        query(
+            &mut params,
+            &[
+                (
+                    "since",
+                    "Incidents declared at or after: RFC 3339 time or a duration ago (default 90d)",
+                ),
+                ("by", "severity, service or type"),
+                ("format", "json (default), md or csv"),
+            ],
+        );
     }
     if path.ends_with("/export") {
         params.push(json!({ "name": "format", "in": "query", "required": false, "schema": { "type": "string", "enum": ["md", "csv", "json"] } }));

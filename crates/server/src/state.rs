@@ -24,6 +24,10 @@ pub struct AppState {
     pub grafana_signature: Option<Arc<SignatureConfig>>,
     /// The engine, to wake it when alerts need linking.
     pub engine: warroom_engine::Engine,
+    /// Request durations for `/metrics`.
+    pub http: Arc<crate::telemetry::HttpMetrics>,
+    /// `/metrics` answers without a token (`serve --metrics-public`).
+    pub metrics_public: bool,
 }
 
 impl AppState {
@@ -47,6 +51,8 @@ impl AppState {
             integrations: IntegrationCache::default(),
             grafana_signature: grafana_signature.map(Arc::new),
             engine,
+            http: Arc::default(),
+            metrics_public: false,
         }
     }
 

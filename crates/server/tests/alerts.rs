@@ -54,6 +54,7 @@ async fn spawn_with(config: Config, database_url: Option<String>, grafana: Optio
             demo: false,
             engine: false,
             grafana_signature: grafana.map(warroom_core::alert::grafana::SignatureConfig::new),
+            metrics_public: false,
         },
         clock.clone(),
     )

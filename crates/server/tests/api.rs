@@ -85,6 +85,7 @@ async fn spawn_on(database_url: Option<String>) -> TestApp {
             demo: false,
             engine: false,
             grafana_signature: None,
+            metrics_public: false,
         },
         clock.clone(),
     )
@@ -396,7 +397,8 @@ fn sample_request(
         .replace("{section}", "summary")
         .replace("{component}", "api")
         .replace("{maintenance}", token_id)
-        .replace("{entry}", token_id);
+        .replace("{entry}", token_id)
+        .replace("{action}", "A1");
     if path.starts_with("/api/v1/statuspage/") && method == "POST" {
         let body = if path.starts_with("/api/v1/statuspage/components/") {
             json!({ "status": "degraded_performance" })
@@ -454,6 +456,9 @@ fn sample_request(
         ("POST", "status") => Some(json!({ "status": "contained" })),
         ("POST", "roles") => Some(json!({ "role": "scribe", "person": "zed" })),
         ("POST", "notes") => Some(json!({ "text": "probe" })),
+        ("POST", "actions") => {
+            Some(json!({ "title": "probe", "owner": "alice", "due": "2026-12-01" }))
+        }
         ("POST", "updates") => Some(json!({ "text": "probe", "audience": "internal" })),
         ("POST", "messages") => {
             Some(json!({ "template": "internal-update", "to": ["incident-room"] }))
@@ -539,6 +544,15 @@ async fn every_route_enforces_its_role() {
                 .await;
             }
             _ => {}
+        }
+        if route.path.contains("{action}") {
+            let (s, b) = app
+                .post(
+                    &format!("/api/v1/incidents/{id}/actions"),
+                    json!({ "title": "first", "owner": "alice", "due": "2026-12-01" }),
+                )
+                .await;
+            assert_eq!(s, StatusCode::CREATED, "{b}");
         }
         if route.path.ends_with("/reopen") && !task_route {
             app.post(&format!("/api/v1/incidents/{id}/close"), json!({}))
@@ -1086,6 +1100,7 @@ async fn admin_token_is_private_and_made_once() {
             demo: false,
             engine: false,
             grafana_signature: None,
+            metrics_public: false,
         },
         clock,
     )
@@ -1138,6 +1153,7 @@ async fn demo_seed_is_valid_and_runs_once() {
         demo: true,
         engine: false,
         grafana_signature: None,
+        metrics_public: false,
     };
     let running = warroom_server::start(options.clone(), clock.clone())
         .await
@@ -1171,6 +1187,9 @@ async fn demo_seed_is_valid_and_runs_once() {
             .map(|p| p.len()),
         Some(4)
     );
+    // The resolved outage left a follow-up action item, due in a week.
+    assert_eq!(incidents[1]["actions"][0]["id"], "A1", "{}", incidents[1]);
+    assert_eq!(incidents[1]["actions"][0]["status"], "open");
     let report: Value = http
         .get(format!("{base}/api/v1/verify"))
         .bearer_auth(&token)

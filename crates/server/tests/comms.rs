@@ -122,6 +122,7 @@ async fn messages_are_drafted_sent_delivered_and_meet_their_clocks() {
             demo: false,
             engine: false,
             grafana_signature: None,
+            metrics_public: false,
         },
         clock.clone(),
     )
@@ -391,6 +392,7 @@ async fn restricted_incidents_keep_their_messages_and_clocks_to_themselves() {
             demo: false,
             engine: false,
             grafana_signature: None,
+            metrics_public: false,
         },
         clock,
     )

@@ -69,6 +69,7 @@ async fn start(
             demo: false,
             engine: false,
             grafana_signature: None,
+            metrics_public: false,
         },
         clock,
     )

@@ -49,6 +49,7 @@ async fn spawn_with(demo: bool, database_url: Option<String>) -> App {
             demo,
             engine: false,
             grafana_signature: None,
+            metrics_public: false,
         },
         clock.clone(),
     )

@@ -66,7 +66,7 @@ macro_rules! store_impl {
 
         use crate::backend::{conflict_or, contains_pattern, from_micros, micros, parse_role};
         use crate::filter::{Cursor, IncidentFilter, Page, StatusFilter};
-        use crate::types::{NewOverride, NewToken, TokenRecord, VerifyReport};
+        use crate::types::{ActionFilter, ActionRecord, NewOverride, NewToken, OperationalStats, TokenRecord, VerifyReport};
         use warroom_core::Override;
         use crate::{Backend, Claimed, FireTimer, FiredTimer, Notifier, Store, TimerPlan};
         use warroom_core::outbox::{Channel, Delivery, OutgoingMessage, Outcome};
@@ -139,6 +139,7 @@ macro_rules! store_impl {
                 let incident = state.ok_or_else(|| StoreError::Corrupt("an incident needs a declaration".into()))?;
                 Self::insert_events(tx, &sealed).await?;
                 Self::write_projection(tx, &incident, &prev, None).await?;
+                Self::write_actions(tx, &incident, &sealed).await?;
                 Self::schedule_timers(tx, &incident, timers).await?;
                 Self::notify(tx, &incident, &sealed, notifier).await?;
                 Ok((incident, sealed))
@@ -282,6 +283,7 @@ macro_rules! store_impl {
                 }
                 Self::insert_events(tx, &sealed).await?;
                 Self::write_projection(tx, &incident, &prev, Some(expected_version)).await?;
+                Self::write_actions(tx, &incident, &sealed).await?;
                 Self::schedule_timers(tx, &incident, timers).await?;
                 Self::notify(tx, &incident, &sealed, notifier).await?;
                 Ok((incident, sealed))
@@ -313,6 +315,60 @@ macro_rules! store_impl {
                     tx.commit().await?;
                 }
                 Ok(written)
+            }
+
+            /// Rewrites the projection rows of the action items `sealed` touched.
+            async fn write_actions(tx: &mut Tx<'_>, incident: &Incident, sealed: &[Event]) -> Result<(), StoreError> {
+                for e in sealed {
+                    let action = match &e.kind {
+                        EventKind::ActionItemCreated { action, .. } | EventKind::ActionItemUpdated { action, .. } => action,
+                        _ => continue,
+                    };
+                    let Some(item) = incident.actions.iter().find(|a| &a.id == action) else { continue };
+                    sqlx::query(
+                        "INSERT INTO action_items (incident_id, action_id, title, owner, due, due_at, priority, status,
+                           ticket, created_by, created_at, updated_at)
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+                         ON CONFLICT (incident_id, action_id) DO UPDATE SET title = $3, owner = $4, due = $5,
+                           due_at = $6, priority = $7, status = $8, ticket = $9, updated_at = $12",
+                    )
+                    .bind(incident.id.as_str())
+                    .bind(&item.id)
+                    .bind(&item.title)
+                    .bind(&item.owner)
+                    .bind(item.due.to_string())
+                    .bind(micros(item.due_at))
+                    .bind(item.priority.as_str())
+                    .bind(item.status.as_str())
+                    .bind(&item.ticket)
+                    .bind(&item.created_by)
+                    .bind(micros(item.created_at))
+                    .bind(micros(item.updated_at))
+                    .execute(&mut **tx)
+                    .await?;
+                }
+                Ok(())
+            }
+
+            fn action_from_row(row: &<$db as sqlx::Database>::Row) -> Result<ActionRecord, StoreError> {
+                let corrupt = |what: &str, e: String| StoreError::Corrupt(format!("action item {what}: {e}"));
+                let text = |col: &str| -> Result<String, StoreError> { Ok(row.try_get::<String, _>(col)?) };
+                Ok(ActionRecord {
+                    incident_id: text("incident_id")?,
+                    item: warroom_core::action::ActionItem {
+                        id: text("action_id")?,
+                        title: text("title")?,
+                        owner: text("owner")?,
+                        due: text("due")?.parse().map_err(|e: jiff::Error| corrupt("due", e.to_string()))?,
+                        due_at: from_micros(row.try_get("due_at")?)?,
+                        priority: text("priority")?.parse().map_err(|e| corrupt("priority", e))?,
+                        status: text("status")?.parse().map_err(|e| corrupt("status", e))?,
+                        ticket: row.try_get("ticket")?,
+                        created_by: text("created_by")?,
+                        created_at: from_micros(row.try_get("created_at")?)?,
+                        updated_at: from_micros(row.try_get("updated_at")?)?,
+                    },
+                })
             }
 
             /// Inserts the timers `incident` needs; existing keys are left alone, so a timer that
@@ -782,6 +838,59 @@ macro_rules! store_impl {
                 }
                 let stored = self.stored_events(id.as_str()).await?;
                 stored.iter().map(to_event).collect::<Result<Vec<_>, _>>().map(Some)
+            }
+
+            async fn list_actions(&self, viewer: &Principal, f: &ActionFilter) -> Result<Vec<ActionRecord>, StoreError> {
+                let mut qb = QueryBuilder::<$db>::new(
+                    "SELECT a.* FROM action_items a JOIN incidents i ON i.id = a.incident_id WHERE 1 = 1",
+                );
+                Self::push_visibility(&mut qb, viewer);
+                if let Some(owner) = &f.owner {
+                    qb.push(" AND a.owner = ");
+                    qb.push_bind(owner.clone());
+                }
+                if f.open_only || f.overdue_at.is_some() {
+                    qb.push(" AND a.status IN ('open', 'in_progress')");
+                }
+                if let Some(at) = f.overdue_at {
+                    qb.push(" AND a.due_at <= ");
+                    qb.push_bind(micros(at));
+                }
+                if let Some(id) = &f.incident {
+                    qb.push(" AND a.incident_id = ");
+                    qb.push_bind(id.clone());
+                }
+                qb.push(" ORDER BY a.due_at, a.incident_id, a.action_id LIMIT ");
+                qb.push_bind(i64::from(f.limit.clamp(1, 1000)));
+                let rows = qb.build().fetch_all(&self.pool).await?;
+                rows.iter().map(Self::action_from_row).collect()
+            }
+
+            async fn operational_stats(&self, now: Timestamp) -> Result<OperationalStats, StoreError> {
+                let count = |n: i64| u64::try_from(n).unwrap_or(0);
+                let rows = sqlx::query(
+                    "SELECT severity, status, COUNT(*) AS n FROM incidents
+                     WHERE status NOT IN ('resolved', 'closed') GROUP BY severity, status ORDER BY severity, status",
+                )
+                .fetch_all(&self.pool)
+                .await?;
+                let mut open_incidents = Vec::with_capacity(rows.len());
+                for r in &rows {
+                    open_incidents.push((r.try_get("severity")?, r.try_get("status")?, count(r.try_get("n")?)));
+                }
+                let rows = sqlx::query("SELECT status, COUNT(*) AS n FROM outbox GROUP BY status ORDER BY status")
+                    .fetch_all(&self.pool)
+                    .await?;
+                let mut outbox = Vec::with_capacity(rows.len());
+                for r in &rows {
+                    outbox.push((r.try_get("status")?, count(r.try_get("n")?)));
+                }
+                let oldest: Option<i64> =
+                    sqlx::query_scalar("SELECT MIN(due_at) FROM timers WHERE fired_at IS NULL AND due_at <= $1")
+                        .bind(micros(now))
+                        .fetch_one(&self.pool)
+                        .await?;
+                Ok(OperationalStats { open_incidents, outbox, oldest_due_timer: oldest.map(from_micros).transpose()? })
             }
 
             async fn list(&self, viewer: &Principal, f: &IncidentFilter) -> Result<Page, StoreError> {

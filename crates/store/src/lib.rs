@@ -33,7 +33,9 @@ pub use filter::{Cursor, IncidentFilter, Page, StatusFilter};
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
 pub use statuspage::{IncidentPagePlan, PagePlan, StatusPageStore};
-pub use types::{NewOverride, NewToken, TokenRecord, VerifyReport};
+pub use types::{
+    ActionFilter, ActionRecord, NewOverride, NewToken, OperationalStats, TokenRecord, VerifyReport,
+};
 
 /// Why a store operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -259,6 +261,17 @@ pub trait Store: AlertStore + StatusPageStore + Send + Sync + 'static {
         viewer: &Principal,
         id: &IncidentId,
     ) -> Result<Option<Vec<Event>>, StoreError>;
+
+    /// Action items matching `filter` on incidents `viewer` may see, by due time.
+    async fn list_actions(
+        &self,
+        viewer: &Principal,
+        filter: &ActionFilter,
+    ) -> Result<Vec<ActionRecord>, StoreError>;
+
+    /// Counts for metrics: open incidents by severity and status, outbox messages by status,
+    /// and the oldest timer due at `now` that has not fired.
+    async fn operational_stats(&self, now: Timestamp) -> Result<OperationalStats, StoreError>;
 
     /// Incidents matching `filter` that `viewer` may see, newest first, one page.
     async fn list(&self, viewer: &Principal, filter: &IncidentFilter) -> Result<Page, StoreError>;

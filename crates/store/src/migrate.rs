@@ -42,6 +42,11 @@ pub(crate) const SQLITE: &[Migration] = &[
         name: "statuspage",
         sql: include_str!("../migrations/sqlite/0006_statuspage.sql"),
     },
+    Migration {
+        version: 7,
+        name: "action_items",
+        sql: include_str!("../migrations/sqlite/0007_action_items.sql"),
+    },
 ];
 
 pub(crate) const POSTGRES: &[Migration] = &[
@@ -74,6 +79,11 @@ pub(crate) const POSTGRES: &[Migration] = &[
         version: 6,
         name: "statuspage",
         sql: include_str!("../migrations/postgres/0006_statuspage.sql"),
+    },
+    Migration {
+        version: 7,
+        name: "action_items",
+        sql: include_str!("../migrations/postgres/0007_action_items.sql"),
     },
 ];
 

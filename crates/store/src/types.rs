@@ -78,3 +78,40 @@ pub struct NewOverride {
     /// When it was created.
     pub created_at: Timestamp,
 }
+
+/// An action item with the incident it belongs to, as listed across incidents.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ActionRecord {
+    /// Incident the item belongs to.
+    pub incident_id: String,
+    /// The item.
+    #[serde(flatten)]
+    pub item: warroom_core::action::ActionItem,
+}
+
+/// Which action items to list; all given conditions must hold.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ActionFilter {
+    /// Owned by this person.
+    pub owner: Option<String>,
+    /// Only items still open or in progress.
+    pub open_only: bool,
+    /// Only open items whose due instant is at or before this time (overdue at it).
+    pub overdue_at: Option<Timestamp>,
+    /// Only this incident's items.
+    pub incident: Option<String>,
+    /// At most this many (clamped to 1..=1000).
+    pub limit: u32,
+}
+
+/// Counts for the Prometheus scrape, read at scrape time. Restricted incidents are counted
+/// (nothing about them but severity and status is exposed).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OperationalStats {
+    /// Open incidents per (severity, status).
+    pub open_incidents: Vec<(String, String, u64)>,
+    /// Outbox messages per delivery status.
+    pub outbox: Vec<(String, u64)>,
+    /// Due time of the oldest timer that is due at the time asked and has not fired.
+    pub oldest_due_timer: Option<Timestamp>,
+}

@@ -61,6 +61,8 @@ conformance!(
     overrides_are_an_append_only_log,
     alert_dedup_holds_across_processes,
     alert_links_open_one_incident_per_service_across_processes,
+    action_items_are_projected_listed_and_reminded,
+    operational_stats_count_open_incidents_outbox_and_timer_lag,
 );
 
 fn no_timers(_: &Incident) -> Vec<warroom_core::timer::TimerSpec> {
@@ -1693,4 +1695,246 @@ async fn alert_links_open_one_incident_per_service_across_processes(url: &str) {
     assert_eq!(linked.len(), 40);
     assert!(linked.iter().all(|a| a.link == "done"));
     assert!(first.verify().await.expect("verify").ok);
+}
+
+fn add_action(owner: &str, due: &str) -> Command {
+    Command::AddAction(warroom_core::action::NewAction {
+        title: format!("follow-up for {owner}"),
+        owner: owner.into(),
+        due: due.parse().expect("date"),
+        priority: None,
+        ticket: None,
+    })
+}
+
+async fn action_items_are_projected_listed_and_reminded(url: &str) {
+    use warroom_core::action::{ActionPatch, ActionStatus};
+    use warroom_store::ActionFilter;
+    let store = open(url).await;
+    let public = declare_with_timers(&*store, "Public", "P2", t0()).await;
+    let mut secret_decl = declaration("Secret", "P2");
+    secret_decl.restricted = true;
+    let kind = declare(&secret_decl, &Config::builtin()).expect("valid");
+    let (secret, _) = store
+        .create_incident(
+            vec![NewEvent {
+                at: t0(),
+                actor: "sec".into(),
+                kind,
+            }],
+            &plan,
+        )
+        .await
+        .expect("declared");
+
+    // Alice (Europe/Berlin) due 24 Nov -> 23:00Z; bob (London) due 30 Nov -> 1 Dec 00:00Z.
+    let add = |id: IncidentId, cmd: Command| {
+        let store = store.clone();
+        async move {
+            let config = timer_config();
+            let decide_events = move |inc: &Incident| {
+                decide(inc, &cmd, &config).map(|kinds| {
+                    kinds
+                        .into_iter()
+                        .map(|kind| NewEvent {
+                            at: t0(),
+                            actor: "sec".into(),
+                            kind,
+                        })
+                        .collect()
+                })
+            };
+            store
+                .update(&admin(), &id, &decide_events, &plan)
+                .await
+                .expect("accepted")
+                .0
+        }
+    };
+    add(public.id.clone(), add_action("alice", "2026-11-24")).await;
+    add(public.id.clone(), add_action("bob", "2026-11-30")).await;
+    add(secret.id.clone(), add_action("alice", "2026-11-23")).await;
+
+    let all = ActionFilter {
+        limit: 100,
+        ..ActionFilter::default()
+    };
+    let listed = store.list_actions(&admin(), &all).await.expect("list");
+    let keys: Vec<(String, String)> = listed
+        .iter()
+        .map(|a| (a.incident_id.clone(), a.item.id.clone()))
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            (secret.id.to_string(), "A1".to_string()),
+            (public.id.to_string(), "A1".to_string()),
+            (public.id.to_string(), "A2".to_string()),
+        ],
+        "by due time"
+    );
+    // The projection equals the fold.
+    let folded = store
+        .incident(&admin(), &public.id)
+        .await
+        .expect("read")
+        .expect("exists");
+    assert_eq!(listed[1].item, folded.actions[0]);
+
+    // Restricted incidents' items are invisible to outsiders, as the incidents are.
+    let outsider = store
+        .list_actions(&person("carol"), &all)
+        .await
+        .expect("list");
+    assert_eq!(outsider.len(), 2);
+    assert!(outsider.iter().all(|a| a.incident_id == public.id.as_str()));
+
+    let by_owner = ActionFilter {
+        owner: Some("alice".into()),
+        limit: 100,
+        ..ActionFilter::default()
+    };
+    assert_eq!(
+        store
+            .list_actions(&person("carol"), &by_owner)
+            .await
+            .expect("list")
+            .len(),
+        1
+    );
+    let overdue = |at: &str| ActionFilter {
+        overdue_at: Some(at.parse().expect("time")),
+        limit: 100,
+        ..ActionFilter::default()
+    };
+    assert!(
+        store
+            .list_actions(&admin(), &overdue("2026-11-22T23:59:59Z"))
+            .await
+            .expect("list")
+            .is_empty()
+    );
+    let due = store
+        .list_actions(&admin(), &overdue("2026-11-24T23:00:00Z"))
+        .await
+        .expect("list");
+    assert_eq!(due.len(), 2, "alice's two items");
+
+    // Done items are no longer overdue, nor open; the projection follows the update.
+    let done = Command::UpdateAction {
+        action: "A1".into(),
+        patch: ActionPatch {
+            status: Some(ActionStatus::Done),
+            ..ActionPatch::default()
+        },
+    };
+    add(secret.id.clone(), done).await;
+    let due = store
+        .list_actions(&admin(), &overdue("2026-11-24T23:00:00Z"))
+        .await
+        .expect("list");
+    assert_eq!(due.len(), 1);
+    let open_only = ActionFilter {
+        open_only: true,
+        limit: 100,
+        ..ActionFilter::default()
+    };
+    assert_eq!(
+        store
+            .list_actions(&admin(), &open_only)
+            .await
+            .expect("list")
+            .len(),
+        2
+    );
+
+    // The due timer fires once, at the due instant, and records the reminder.
+    let fired = fire_at(&*store, "2026-11-24T23:00:00Z".parse().expect("time")).await;
+    let reminders: usize = fired
+        .iter()
+        .filter(|f| {
+            matches!(
+                f.timer.kind,
+                warroom_core::timer::TimerKind::ActionDue { .. }
+            )
+        })
+        .map(|f| f.events)
+        .sum();
+    assert_eq!(reminders, 1, "alice's open item only: {fired:?}");
+    let events = store
+        .events(&admin(), &public.id)
+        .await
+        .expect("events")
+        .expect("exists");
+    assert_eq!(count_kind(&events, "action_item_due"), 1);
+    let again = fire_at(&*store, "2026-11-25T00:00:00Z".parse().expect("time")).await;
+    assert!(again.iter().all(|f| f.events == 0
+        || !matches!(
+            f.timer.kind,
+            warroom_core::timer::TimerKind::ActionDue { .. }
+        )));
+    let report = store.verify().await.expect("verify");
+    assert!(report.ok, "{report:?}");
+}
+
+async fn operational_stats_count_open_incidents_outbox_and_timer_lag(url: &str) {
+    let store = open(url).await;
+    let empty = store.operational_stats(t0()).await.expect("stats");
+    assert_eq!(empty, warroom_store::OperationalStats::default());
+    let a = declare_with_timers(&*store, "A", "P1", t0()).await;
+    declare_with_timers(&*store, "B", "P1", t0()).await;
+    let mut restricted = declaration("C", "P2");
+    restricted.restricted = true;
+    let kind = declare(&restricted, &Config::builtin()).expect("valid");
+    store
+        .create_incident(
+            vec![NewEvent {
+                at: t0(),
+                actor: "sec".into(),
+                kind,
+            }],
+            &no_timers,
+        )
+        .await
+        .expect("declared");
+    run(
+        &*store,
+        "bob",
+        &a.id,
+        Command::Resolve {
+            summary: "done".into(),
+        },
+        t0(),
+    )
+    .await;
+    store
+        .enqueue_messages(vec![message("stats", 1), message("stats", 2)], t0())
+        .await
+        .expect("enqueue");
+
+    // P1's acknowledgement target is 30 minutes: at 10:45 the oldest unfired due timer is
+    // 15 minutes late.
+    let now: Timestamp = "2026-11-22T10:45:00Z".parse().expect("time");
+    let stats = store.operational_stats(now).await.expect("stats");
+    assert_eq!(
+        stats.open_incidents,
+        [
+            ("P1".to_string(), "triage".to_string(), 1),
+            ("P2".to_string(), "triage".to_string(), 1)
+        ]
+    );
+    assert_eq!(stats.outbox, [("pending".to_string(), 2)]);
+    assert_eq!(
+        stats.oldest_due_timer,
+        Some("2026-11-22T10:30:00Z".parse().expect("time"))
+    );
+    fire_at(&*store, now).await;
+    assert_eq!(
+        store
+            .operational_stats(now)
+            .await
+            .expect("stats")
+            .oldest_due_timer,
+        None
+    );
 }

@@ -1,6 +1,7 @@
 //! One function per subcommand; `run` picks it. Client commands share an [`Api`] and print
 //! either the API's JSON (`--json`) or a human view.
 
+mod actions;
 mod admin;
 mod alerts;
 mod checklist;
@@ -14,6 +15,7 @@ mod list;
 mod overrides;
 mod playbook;
 mod postmortem;
+mod report;
 mod serve;
 mod statuspage;
 mod task;
@@ -91,6 +93,9 @@ async fn client_command(command: Command, api: &Api, out: Out) -> Result<()> {
         Command::List(args) => list::run(api, out, args).await,
         Command::Timeline { id } => list::timeline(api, out, &id).await,
         Command::Deliveries { id } => deliveries::run(api, out, &id).await,
+        Command::Metrics { id } => report::metrics(api, out, &id).await,
+        Command::Actions(cmd) => actions::run(api, out, cmd).await,
+        Command::Report(args) => report::run(api, out, args).await,
         Command::Verify => admin::verify(api, out).await,
         Command::Token(cmd) => admin::token(api, out, cmd).await,
         Command::Whoami => admin::whoami(api, out).await,

@@ -34,6 +34,7 @@ pub async fn run(args: ServeArgs, data_dir: PathBuf) -> Result<()> {
             timestamp_header: args.grafana_timestamp_header,
             ..SignatureConfig::new(secret)
         }),
+        metrics_public: args.metrics_public,
     };
     let delivery = DeliveryOptions {
         smtp: args.smtp_url.map(|url| SmtpSettings {

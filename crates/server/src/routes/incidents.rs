@@ -244,7 +244,11 @@ fn list_values(v: &str) -> Vec<String> {
 }
 
 /// A time bound: RFC 3339, or a duration meaning "that long ago" (`24h`, `7d`).
-fn parse_time(field: &str, v: &str, now: jiff::Timestamp) -> Result<jiff::Timestamp, ApiError> {
+pub(crate) fn parse_time(
+    field: &str,
+    v: &str,
+    now: jiff::Timestamp,
+) -> Result<jiff::Timestamp, ApiError> {
     if let Ok(ts) = v.parse::<jiff::Timestamp>() {
         return Ok(ts);
     }

@@ -1,5 +1,6 @@
 //! The route table: the router and the documentation of every route come from here.
 
+pub mod actions;
 pub mod alerts;
 pub mod comms;
 pub mod incidents;
@@ -9,6 +10,7 @@ pub mod overrides;
 pub mod playbooks;
 pub mod postmortem;
 pub mod public_page;
+pub mod reports;
 pub mod statuspage;
 pub mod system;
 pub mod tokens;
@@ -122,6 +124,12 @@ routes! {
     POST "/api/v1/schedules/{schedule}/overrides" => overrides::create, Some(Commander), "Put someone on call instead for a while (at most 90 days)", Some("OverrideRequest"), 201, "Override";
     DELETE "/api/v1/schedules/{schedule}/overrides/{id}" => overrides::remove, Some(Commander), "Remove an override (recorded, never deleted)", None, 200, "RemovedOverride";
     GET "/api/v1/people/{person}/calendar.ics" => oncall::person_feed, Some(Viewer), "iCalendar feed of one person's shifts", None, 200, "Document";
+    GET "/api/v1/incidents/{id}/metrics" => reports::incident_metrics, Some(Viewer), "Response metrics of one incident, derived from its timeline", None, 200, "IncidentMetrics";
+    POST "/api/v1/incidents/{id}/actions" => actions::create, Some(Responder), "Create a follow-up action item (also on closed incidents)", Some("NewAction"), 201, "ActionItem";
+    PATCH "/api/v1/incidents/{id}/actions/{action}" => actions::update, Some(Responder), "Change an action item's title, owner, due date, priority, status or ticket", Some("ActionPatch"), 200, "ActionItem";
+    GET "/api/v1/actions" => actions::list, Some(Viewer), "Action items across incidents (?owner, ?overdue=true, ?open=true, ?incident, ?limit), by due time", None, 200, "ActionList";
+    GET "/api/v1/reports" => reports::report, Some(Viewer), "Incident report (?since=90d, ?by=severity|service|type, ?format=json|md|csv)", None, 200, "Report";
+    GET "/metrics" => crate::telemetry::scrape, Some(Viewer), "Prometheus metrics (no token needed with serve --metrics-public)", None, 200, "Document";
     GET "/api/v1/verify" => system::verify, Some(Admin), "Recompute every hash chain", None, 200, "VerifyReport";
     POST "/v2/enqueue" => ingest::enqueue, None, "PagerDuty Events API v2: trigger, acknowledge or resolve an alert (routing key in the body)", Some("PagerDutyEvent"), 202, "PagerDutyResponse";
     POST "/v2/change/enqueue" => ingest::change_enqueue, None, "PagerDuty change event: shown on the service's open incidents (routing key in the body)", Some("PagerDutyChange"), 202, "PagerDutyResponse";
@@ -171,6 +179,10 @@ pub const INTEGRATION_ROUTES: &[&str] = &[
 /// The application's router with its state.
 pub fn router(state: AppState) -> Router {
     register(Router::new())
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::telemetry::track,
+        ))
         .fallback(|| async { ApiError::not_found("no such route") })
         .method_not_allowed_fallback(|| async {
             ApiError::new(
