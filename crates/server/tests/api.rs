@@ -1495,7 +1495,16 @@ async fn the_engine_records_missed_targets_and_phase_deadlines() {
     let events = events["events"].as_array().expect("events").clone();
     let events: Vec<Value> = events
         .into_iter()
-        .filter(|e| e["kind"] != "update_due" && e["kind"] != "page_repeated")
+        // Whether the example people's webhook (127.0.0.1:9099) answers depends on the machine;
+        // delivery outcomes are tested elsewhere.
+        .filter(|e| {
+            !matches!(
+                e["kind"].as_str(),
+                Some(
+                    "update_due" | "page_repeated" | "notification_delivered" | "notification_dead"
+                )
+            )
+        })
         .collect();
     let kinds: Vec<&str> = events.iter().filter_map(|e| e["kind"].as_str()).collect();
     assert_eq!(
