@@ -38,6 +38,7 @@ pub fn render(config: &Config) -> String {
         sections.push("Triage: choosing a severity");
     }
     sections.push("Alerts: routing rules");
+    sections.push("Communications: messages and notification deadlines");
     sections.push("Playbooks");
     for (i, s) in sections.iter().enumerate() {
         let _ = writeln!(out, "{}. {s}", i + 1);
@@ -160,6 +161,7 @@ pub fn render(config: &Config) -> String {
     }
 
     alerts(&mut out, config);
+    communications(&mut out, config);
 
     out.push_str("\n## Playbooks\n\n| Playbook | Id | Attaches when |\n|---|---|---|\n");
     for pb in &config.playbooks {
@@ -283,6 +285,78 @@ fn on_call(out: &mut String, config: &Config) {
 }
 
 /// The routing rules in order, then the policy that applies where they say nothing.
+/// Which messages exist for whom, where they go, and the legal clocks with what starts them:
+/// the part of the plan a communications lead and counsel read first.
+fn communications(out: &mut String, config: &Config) {
+    out.push_str("\n## Communications: messages and notification deadlines\n\n");
+    out.push_str(
+        "Every message is drafted from the incident with `warroom comms render ID TEMPLATE` and \
+         sent with `warroom comms send ID TEMPLATE --to CHANNEL`; internal updates are due on \
+         the severity's cadence above.\n\n",
+    );
+    if !config.message_templates.is_empty() {
+        out.push_str("| Template | Id | Audience | Use it |\n|---|---|---|---|\n");
+        for t in &config.message_templates {
+            let _ = writeln!(
+                out,
+                "| {} | `{}` | {} | {} |",
+                cell(&t.name),
+                t.id,
+                t.audience,
+                cell(&t.description)
+            );
+        }
+    }
+    if !config.comms.channels.is_empty() {
+        out.push_str("\n| Channel | Id | Kind | Goes to | Audiences |\n|---|---|---|---|---|\n");
+        for c in &config.comms.channels {
+            // Slack and webhook URLs are credentials: the plan shows where, never the secret.
+            let destination = c.channel().map(|ch| ch.destination()).unwrap_or_default();
+            let _ = writeln!(
+                out,
+                "| {} | `{}` | {} | {} | {} |",
+                cell(&c.name),
+                c.id,
+                c.kind,
+                cell(&destination),
+                c.audiences.join(", ")
+            );
+        }
+    }
+    if config.comms.deadlines.is_empty() {
+        out.push_str("\nNo notification deadlines are configured.\n");
+        return;
+    }
+    out.push_str(
+        "\nNotification deadlines apply when an incident's type and labels match; record the \
+         moment you became aware, discovered or determined materiality with `warroom moment`, \
+         and see the clocks with `warroom deadlines ID`.\n\n\
+         | Deadline | Applies when | Clock starts | Due | Notify | Reference |\n|---|---|---|---|---|---|\n",
+    );
+    for d in &config.comms.deadlines {
+        let mut when: Vec<String> = Vec::new();
+        if !d.when.types.is_empty() {
+            when.push(format!("type {}", d.when.types.join(" or ")));
+        }
+        for (k, v) in &d.when.labels {
+            when.push(format!("{k}={}", v.join("|")));
+        }
+        let due = d
+            .within
+            .map_or_else(|| d.guidance.clone(), |w| format!("within {w}"));
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {} |",
+            cell(&d.name),
+            cell(&when.join(", ")),
+            d.starts_at,
+            cell(&due),
+            d.audience,
+            cell(&d.reference)
+        );
+    }
+}
+
 fn alerts(out: &mut String, config: &Config) {
     let policy = &config.alerts;
     out.push_str("\n## Alerts: routing rules\n\n");
