@@ -15,7 +15,7 @@ use warroom_core::{Event, Incident, IncidentId, Role};
 use crate::auth::Auth;
 use crate::error::ApiError;
 use crate::json::{JsonBody, PathParams};
-use crate::routes::incidents::{execute, execute_events, not_found, parse_id};
+use crate::routes::incidents::{execute, execute_events, incident_with_events, parse_id};
 use crate::state::AppState;
 
 /// `GET /api/v1/templates`: every message template, without the text.
@@ -40,25 +40,6 @@ pub async fn templates(
     Ok(Json(json!({ "templates": list })))
 }
 
-/// The incident and its events, if the caller may see it.
-async fn read(
-    state: &AppState,
-    auth: &Auth,
-    id: &IncidentId,
-) -> Result<(Incident, Vec<Event>), ApiError> {
-    let inc = state
-        .store
-        .incident(&auth.0, id)
-        .await?
-        .ok_or_else(|| not_found(id))?;
-    let events = state
-        .store
-        .events(&auth.0, id)
-        .await?
-        .ok_or_else(|| not_found(id))?;
-    Ok((inc, events))
-}
-
 fn template_failed(err: TemplateError) -> ApiError {
     ApiError::new(
         StatusCode::UNPROCESSABLE_ENTITY,
@@ -80,7 +61,7 @@ async fn draft(
             "no template {template:?} (GET /api/v1/templates lists them)"
         ))
     })?;
-    let (inc, events) = read(state, auth, id).await?;
+    let (inc, events) = incident_with_events(state, auth, id).await?;
     let ctx = context::full(&inc, &events, &state.config, state.clock.now());
     t.render(&ctx).map_err(template_failed)
 }
@@ -171,7 +152,7 @@ pub async fn deadlines(
 ) -> Result<Json<serde_json::Value>, ApiError> {
     auth.require(Role::Viewer)?;
     let id = parse_id(&id)?;
-    let (inc, _) = read(&state, &auth, &id).await?;
+    let (inc, _) = incident_with_events(&state, &auth, &id).await?;
     let now = state.clock.now();
     let list: Vec<Deadline> = deadline::deadlines(
         &inc,

@@ -32,6 +32,25 @@ pub(crate) fn not_found(id: &IncidentId) -> ApiError {
     ApiError::not_found(format!("no incident {id}"))
 }
 
+/// The incident and its timeline, if the caller may see it (404 otherwise, as everywhere).
+pub(crate) async fn incident_with_events(
+    state: &AppState,
+    auth: &Auth,
+    id: &IncidentId,
+) -> Result<(Incident, Vec<warroom_core::Event>), ApiError> {
+    let inc = state
+        .store
+        .incident(&auth.0, id)
+        .await?
+        .ok_or_else(|| not_found(id))?;
+    let events = state
+        .store
+        .events(&auth.0, id)
+        .await?
+        .ok_or_else(|| not_found(id))?;
+    Ok((inc, events))
+}
+
 /// Decides and appends under the incident's lock, so concurrent commands queue rather than
 /// conflict, and each is judged against the state it actually applies to.
 pub(crate) async fn execute(
@@ -207,16 +226,7 @@ pub async fn export(
             }
         }
     }
-    let inc = state
-        .store
-        .incident(&auth.0, &id)
-        .await?
-        .ok_or_else(|| not_found(&id))?;
-    let events = state
-        .store
-        .events(&auth.0, &id)
-        .await?
-        .ok_or_else(|| not_found(&id))?;
+    let (inc, events) = incident_with_events(&state, &auth, &id).await?;
     let body = render(format, &inc, &events, state.clock.now());
     Ok(([(header::CONTENT_TYPE, format.content_type())], body).into_response())
 }

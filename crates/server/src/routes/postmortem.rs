@@ -13,7 +13,9 @@ use warroom_core::{Command, EventKind, Incident, Role};
 use crate::auth::Auth;
 use crate::error::ApiError;
 use crate::json::{JsonBody, PathParams};
-use crate::routes::incidents::{execute, execute_events, not_found, parse_id};
+use crate::routes::incidents::{
+    execute, execute_events, incident_with_events, not_found, parse_id,
+};
 use crate::state::AppState;
 
 fn failed(err: PostmortemError) -> ApiError {
@@ -47,16 +49,7 @@ pub async fn get(
             other => return Err(ApiError::unknown_query_param(other)),
         }
     }
-    let inc = state
-        .store
-        .incident(&auth.0, &id)
-        .await?
-        .ok_or_else(|| not_found(&id))?;
-    let events = state
-        .store
-        .events(&auth.0, &id)
-        .await?
-        .ok_or_else(|| not_found(&id))?;
+    let (inc, events) = incident_with_events(&state, &auth, &id).await?;
     let now = state.clock.now();
     let due = postmortem::review_due(&inc);
     let (markdown, sha256) = match version {
@@ -162,16 +155,7 @@ pub async fn publish(
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     auth.require(Role::Commander)?;
     let id = parse_id(&id)?;
-    let inc = state
-        .store
-        .incident(&auth.0, &id)
-        .await?
-        .ok_or_else(|| not_found(&id))?;
-    let events = state
-        .store
-        .events(&auth.0, &id)
-        .await?
-        .ok_or_else(|| not_found(&id))?;
+    let (inc, events) = incident_with_events(&state, &auth, &id).await?;
     let draft =
         postmortem::render(&inc, &events, &state.config, state.clock.now()).map_err(failed)?;
     let (inc, recorded) = execute_events(
