@@ -382,6 +382,10 @@ pub struct ServeArgs {
     /// counts by severity and status, never an incident's title or labels).
     #[arg(long)]
     pub metrics_public: bool,
+    /// Mark web UI session cookies Secure: set this when browsers reach Warroom over HTTPS
+    /// through a TLS proxy (the server itself speaks plain HTTP).
+    #[arg(long, env = "WARROOM_SECURE_COOKIES")]
+    pub secure_cookies: bool,
 }
 
 #[derive(Debug, Subcommand)]

@@ -28,6 +28,8 @@ pub struct AppState {
     pub http: Arc<crate::telemetry::HttpMetrics>,
     /// `/metrics` answers without a token (`serve --metrics-public`).
     pub metrics_public: bool,
+    /// Web UI cookies carry `Secure` (`serve --secure-cookies`, behind a TLS proxy).
+    pub secure_cookies: bool,
 }
 
 impl AppState {
@@ -53,6 +55,7 @@ impl AppState {
             engine,
             http: Arc::default(),
             metrics_public: false,
+            secure_cookies: false,
         }
     }
 

@@ -86,6 +86,7 @@ async fn spawn_on(database_url: Option<String>) -> TestApp {
             engine: false,
             grafana_signature: None,
             metrics_public: false,
+            secure_cookies: false,
         },
         clock.clone(),
     )
@@ -1101,6 +1102,7 @@ async fn admin_token_is_private_and_made_once() {
             engine: false,
             grafana_signature: None,
             metrics_public: false,
+            secure_cookies: false,
         },
         clock,
     )
@@ -1154,6 +1156,7 @@ async fn demo_seed_is_valid_and_runs_once() {
         engine: false,
         grafana_signature: None,
         metrics_public: false,
+        secure_cookies: false,
     };
     let running = warroom_server::start(options.clone(), clock.clone())
         .await
