@@ -471,6 +471,9 @@ fn sample_request(
         ("POST", "resolve") => Some(json!({ "summary": "probe" })),
         ("POST", "reopen") => Some(json!({ "reason": "probe" })),
         ("POST", "tokens") => Some(json!({ "name": "probe", "role": "viewer" })),
+        ("POST", "users") => Some(json!({
+            "name": "probe", "role": "viewer", "password": "probe password 123"
+        })),
         ("POST", "overrides") => Some(json!({
             "person": "alice", "start": "2026-11-22T10:00:00Z", "end": "2026-11-22T12:00:00Z"
         })),

@@ -90,7 +90,7 @@ fn read_password_file(path: &Path) -> Result<String> {
 }
 
 fn read_password_stdin() -> Result<String> {
-    let mut stdin = std::io::stdin();
+    let stdin = std::io::stdin();
     // Typing it would echo it to the screen: ask for a pipe or a file instead.
     if stdin.is_terminal() {
         bail!(
