@@ -700,3 +700,23 @@ async fn a_change_made_through_the_api_reaches_open_pages_as_an_event() {
         .expect("stream");
     assert_eq!(next_change(&mut late).await.as_deref(), Some(data.as_str()));
 }
+
+#[tokio::test]
+async fn dashboard_snapshot_with_a_fixed_clock() {
+    let app = spawn().await;
+    app.user("alice", "responder", false).await;
+    app.declare(json!({ "title": "Checkout down", "severity": "P0", "services": ["api"] }))
+        .await;
+    app.clock.advance(SignedDuration::from_mins(20));
+    app.declare(json!({ "title": "Slow <search>", "severity": "P2" }))
+        .await;
+    let mut b = app.login("alice").await;
+    let page = b.get("/ui/").await;
+    let main = page
+        .body
+        .split("<main id=\"main\">")
+        .nth(1)
+        .and_then(|m| m.split("</main>").next())
+        .expect("main");
+    insta::assert_snapshot!("dashboard", main);
+}
