@@ -53,9 +53,19 @@ fn users_are_created_from_stdin_or_a_file_and_listed() {
     std::fs::write(&file, format!("{PASSWORD}\n")).expect("password file");
     let file = file.to_str().expect("utf-8 path");
     let said = server.ok(&[
-        "user", "create", "sam", "--role", "viewer", "--security", "--password-file", file,
+        "user",
+        "create",
+        "sam",
+        "--role",
+        "viewer",
+        "--security",
+        "--password-file",
+        file,
     ]);
-    assert!(said.contains("Created user sam (viewer, security)"), "{said}");
+    assert!(
+        said.contains("Created user sam (viewer, security)"),
+        "{said}"
+    );
 
     let listed = server.ok_json(&["user", "list"]);
     let users = listed["users"].as_array().expect("users");
@@ -64,11 +74,20 @@ fn users_are_created_from_stdin_or_a_file_and_listed() {
     assert_eq!(users[1]["security"], true);
     assert!(users.iter().all(|u| u.get("password_hash").is_none()));
     let table = server.ok(&["user", "list"]);
-    assert!(table.contains("alice") && table.contains("responder"), "{table}");
+    assert!(
+        table.contains("alice") && table.contains("responder"),
+        "{table}"
+    );
 
     // Mistakes are named.
     let dup = server.run(&[
-        "user", "create", "alice", "--role", "viewer", "--password-file", file,
+        "user",
+        "create",
+        "alice",
+        "--role",
+        "viewer",
+        "--password-file",
+        file,
     ]);
     assert!(!dup.status.success());
     assert!(assert_one_error_line(&dup, "exists").contains("name"));
@@ -80,7 +99,13 @@ fn users_are_created_from_stdin_or_a_file_and_listed() {
     assert!(assert_one_error_line(&short, "at least 12").contains("password"));
     // There is no way to pass the password as an argument.
     let arg = server.run(&[
-        "user", "create", "bob", "--role", "viewer", "--password", PASSWORD,
+        "user",
+        "create",
+        "bob",
+        "--role",
+        "viewer",
+        "--password",
+        PASSWORD,
     ]);
     assert!(!arg.status.success());
 

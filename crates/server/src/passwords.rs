@@ -2,8 +2,8 @@
 //! (m=19 MiB, t=2, p=1, the OWASP recommendation), stored as PHC strings so parameters can be
 //! raised later without invalidating existing hashes.
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 
 /// Shortest password accepted.
 pub const MIN_PASSWORD_CHARS: usize = 12;

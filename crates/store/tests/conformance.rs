@@ -1984,22 +1984,44 @@ async fn users_and_sessions_expire_and_log_out(url: &str) {
         created_at: at,
         expires_at: at + hour,
     };
-    store.create_session(session("s1", t0())).await.expect("session");
+    store
+        .create_session(session("s1", t0()))
+        .await
+        .expect("session");
     let who = store
         .session_user("s1", t0() + SignedDuration::from_secs(59 * 60))
         .await
         .expect("read")
         .expect("live session");
     assert_eq!(who.name, "alice");
-    assert!(store.session_user("s2", t0()).await.expect("read").is_none());
+    assert!(
+        store
+            .session_user("s2", t0())
+            .await
+            .expect("read")
+            .is_none()
+    );
     // Expiry is exclusive: at the expiry instant the session is gone.
-    assert!(store.session_user("s1", t0() + hour).await.expect("read").is_none());
+    assert!(
+        store
+            .session_user("s1", t0() + hour)
+            .await
+            .expect("read")
+            .is_none()
+    );
     // A later login sweeps the expired session away; the new one works.
     store
         .create_session(session("s2", t0() + hour + hour))
         .await
         .expect("second session");
-    assert!(store.session_user("s1", t0()).await.expect("read").is_none(), "swept");
+    assert!(
+        store
+            .session_user("s1", t0())
+            .await
+            .expect("read")
+            .is_none(),
+        "swept"
+    );
     assert!(
         store
             .session_user("s2", t0() + hour + hour)
@@ -2008,7 +2030,10 @@ async fn users_and_sessions_expire_and_log_out(url: &str) {
             .is_some()
     );
     store.delete_session("s2").await.expect("logout");
-    store.delete_session("s2").await.expect("logout twice is fine");
+    store
+        .delete_session("s2")
+        .await
+        .expect("logout twice is fine");
     assert!(
         store
             .session_user("s2", t0() + hour + hour)
@@ -2033,7 +2058,14 @@ async fn change_marker_grows_with_every_write(url: &str) {
     let inc = declare_as(&*store, "alice", &declaration("db down", "P1"), t0()).await;
     let declared = store.change_marker().await.expect("marker");
     assert!(declared > start);
-    run(&*store, "alice", &inc.id, Command::AddNote { text: "n".into() }, t0()).await;
+    run(
+        &*store,
+        "alice",
+        &inc.id,
+        Command::AddNote { text: "n".into() },
+        t0(),
+    )
+    .await;
     let noted = store.change_marker().await.expect("marker");
     assert!(noted > declared, "{noted} > {declared}");
 }

@@ -64,10 +64,7 @@ pub async fn run(api: &Api, out: Out, cmd: UserCommand) -> Result<()> {
                         ]
                     })
                     .collect();
-                Ok(table(
-                    &["NAME", "ROLE", "SECURITY", "CREATED", "BY"],
-                    &rows,
-                ))
+                Ok(table(&["NAME", "ROLE", "SECURITY", "CREATED", "BY"], &rows))
             })
         }
     }

@@ -63,9 +63,11 @@ pub fn due_items(inc: &Incident, config: &Config, now: Timestamp) -> Vec<Due> {
         return Vec::new();
     }
     if inc.acknowledged_at.is_none()
-        && let Some(due) = config
-            .severity(&inc.severity)
-            .and_then(|s| config.business_hours.due(s.acknowledge_within, inc.declared_at))
+        && let Some(due) = config.severity(&inc.severity).and_then(|s| {
+            config
+                .business_hours
+                .due(s.acknowledge_within, inc.declared_at)
+        })
     {
         out.push((due, "acknowledge".into()));
     }
@@ -166,7 +168,7 @@ pub async fn page(State(state): State<AppState>, user: UiUser) -> Result<Html<St
         .into_iter()
         .filter(|i| i.resolved_at.is_some_and(|r| r >= since))
         .collect();
-    resolved.sort_by(|a, b| b.resolved_at.cmp(&a.resolved_at));
+    resolved.sort_by_key(|i| std::cmp::Reverse(i.resolved_at));
     let overrides = crate::routes::overrides::live_at(&state, now).await?;
     let on_call: Vec<_> = config
         .schedules

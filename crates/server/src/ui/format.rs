@@ -50,7 +50,10 @@ mod tests {
         let now = t("2026-11-22T10:00:00Z");
         assert_eq!(countdown(t("2026-11-22T10:15:00Z"), now), "in 15m 0s");
         assert_eq!(countdown(now, now), "overdue by 0s");
-        assert_eq!(countdown(t("2026-11-22T09:58:00Z"), now), "overdue by 2m 0s");
+        assert_eq!(
+            countdown(t("2026-11-22T09:58:00Z"), now),
+            "overdue by 2m 0s"
+        );
         assert_eq!(absolute(now), "2026-11-22 10:00 UTC");
     }
 }

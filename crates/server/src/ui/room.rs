@@ -47,9 +47,7 @@ impl Filter {
                 .iter()
                 .find(|(_, name, _)| *name == v)
                 .map(|(f, _, _)| *f)
-                .ok_or_else(|| {
-                    UiError::field("kind", "expected all, notes, messages or system")
-                })?;
+                .ok_or_else(|| UiError::field("kind", "expected all, notes, messages or system"))?;
         }
         Ok(filter)
     }
@@ -124,7 +122,9 @@ pub async fn page(
         .collect();
     let filters: Vec<_> = Filter::ALL
         .iter()
-        .map(|(f, name, label)| context! { name => *name, label => *label, current => *f == filter })
+        .map(
+            |(f, name, label)| context! { name => *name, label => *label, current => *f == filter },
+        )
         .collect();
     let roles: Vec<_> = inc
         .roles
@@ -181,7 +181,11 @@ pub async fn export(
     let mut format = Format::Markdown;
     for (k, v) in form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
         match k.as_ref() {
-            "format" => format = v.parse().map_err(|e: String| UiError::field("format", &e))?,
+            "format" => {
+                format = v
+                    .parse()
+                    .map_err(|e: String| UiError::field("format", &e))?
+            }
             other => return Err(UiError::field(other, "unknown query parameter")),
         }
     }

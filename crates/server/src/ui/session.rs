@@ -67,8 +67,9 @@ fn csrf_for(secret: &str) -> String {
 
 fn set_cookie(state: &AppState, name: &str, value: &str, path: &str, max_age: i64) -> HeaderValue {
     let secure = if state.secure_cookies { "; Secure" } else { "" };
-    let text =
-        format!("{name}={value}; HttpOnly; SameSite=Strict; Path={path}; Max-Age={max_age}{secure}");
+    let text = format!(
+        "{name}={value}; HttpOnly; SameSite=Strict; Path={path}; Max-Age={max_age}{secure}"
+    );
     // Values are hex or empty, so the header is always valid.
     HeaderValue::from_str(&text).unwrap_or_else(|_| HeaderValue::from_static(""))
 }
@@ -189,7 +190,13 @@ fn login_page(state: &AppState, status: StatusCode, error: Option<&str>) -> Resp
             status,
             [(
                 header::SET_COOKIE,
-                set_cookie(state, LOGIN_COOKIE, &nonce, "/ui/login", LOGIN_NONCE_SECONDS),
+                set_cookie(
+                    state,
+                    LOGIN_COOKIE,
+                    &nonce,
+                    "/ui/login",
+                    LOGIN_NONCE_SECONDS,
+                ),
             )],
             Html(html),
         )
@@ -259,13 +266,7 @@ pub async fn login(
     let h = response.headers_mut();
     h.append(
         header::SET_COOKIE,
-        set_cookie(
-            &state,
-            SESSION_COOKIE,
-            &secret,
-            "/",
-            SESSION_TTL.as_secs(),
-        ),
+        set_cookie(&state, SESSION_COOKIE, &secret, "/", SESSION_TTL.as_secs()),
     );
     h.append(
         header::SET_COOKIE,
@@ -298,7 +299,10 @@ mod tests {
     #[test]
     fn cookies_are_found_among_others() {
         let mut h = HeaderMap::new();
-        h.append(header::COOKIE, HeaderValue::from_static("a=1; warroom_session=abc"));
+        h.append(
+            header::COOKIE,
+            HeaderValue::from_static("a=1; warroom_session=abc"),
+        );
         h.append(header::COOKIE, HeaderValue::from_static("b=2"));
         assert_eq!(cookie(&h, SESSION_COOKIE), Some("abc"));
         assert_eq!(cookie(&h, "b"), Some("2"));

@@ -85,7 +85,10 @@ mod tests {
             context! { status => 400, reason => "Bad", message => "<script>x</script>" },
         )
         .expect("renders");
-        assert!(html.contains("&lt;script&gt;x&lt;&#x2f;script&gt;"), "{html}");
+        assert!(
+            html.contains("&lt;script&gt;x&lt;&#x2f;script&gt;"),
+            "{html}"
+        );
         assert!(!html.contains("<script>x"), "{html}");
         assert!(html.contains("<title>&lt;t&gt;"), "{html}");
     }
