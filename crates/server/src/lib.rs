@@ -305,10 +305,13 @@ pub async fn start_with(
     state.metrics_public = options.metrics_public;
     state.secure_cookies = options.secure_cookies;
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let closing = state.closing.clone();
     let task = tokio::spawn(async move {
         axum::serve(listener, app(state))
-            .with_graceful_shutdown(async {
+            .with_graceful_shutdown(async move {
                 let _ = rx.await;
+                // Event streams never finish on their own; tell them to.
+                closing.send_replace(true);
             })
             .await
     });

@@ -21,7 +21,7 @@ struct App {
     api: reqwest::Client,
     clock: Arc<ManualClock>,
     _dir: tempfile::TempDir,
-    _running: Running,
+    running: Option<Running>,
 }
 
 fn t0() -> Timestamp {
@@ -54,7 +54,7 @@ async fn spawn_with(secure_cookies: bool) -> App {
         api: reqwest::Client::new(),
         clock,
         _dir: dir,
-        _running: running,
+        running: Some(running),
     }
 }
 
@@ -785,4 +785,31 @@ async fn dashboard_snapshot_with_a_fixed_clock() {
         .and_then(|m| m.split("</main>").next())
         .expect("main");
     insta::assert_snapshot!("dashboard", main);
+}
+
+#[tokio::test]
+async fn shutdown_ends_open_event_streams() {
+    let mut app = spawn().await;
+    app.user("alice", "viewer", false).await;
+    let b = app.login("alice").await;
+    let mut stream = reqwest::Client::new()
+        .get(format!("{}/ui/events", app.base))
+        .header(
+            "cookie",
+            format!("warroom_session={}", b.cookies["warroom_session"]),
+        )
+        .send()
+        .await
+        .expect("stream");
+    assert_eq!(stream.status(), StatusCode::OK);
+    let running = app.running.take().expect("running");
+    tokio::time::timeout(Duration::from_secs(10), running.stop())
+        .await
+        .expect("stop does not wait for the open stream");
+    // The stream ended cleanly rather than hanging.
+    let end = tokio::time::timeout(Duration::from_secs(10), async {
+        while let Ok(Some(_)) = stream.chunk().await {}
+    })
+    .await;
+    assert!(end.is_ok(), "the stream was closed");
 }

@@ -48,16 +48,22 @@ pub async fn events(
     };
     let mut ticker = tokio::time::interval(POLL);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let closing = state.closing.subscribe();
     let stream = stream::unfold(
-        (state, last, ticker),
-        |(state, mut last, mut ticker)| async move {
+        (state, last, ticker, closing),
+        |(state, mut last, mut ticker, mut closing)| async move {
             loop {
-                ticker.tick().await;
+                tokio::select! {
+                    _ = ticker.tick() => {}
+                    // Shutting down (or the sender is gone): end the stream, the browser's
+                    // EventSource reconnects to whichever server answers next.
+                    _ = closing.wait_for(|c| *c) => return None,
+                }
                 match state.store.change_marker().await {
                     Ok(now) if now != last => {
                         last = now;
                         let event = Event::default().event("change").data(now.to_string());
-                        return Some((Ok(event), (state, last, ticker)));
+                        return Some((Ok(event), (state, last, ticker, closing)));
                     }
                     Ok(_) => {}
                     // A database hiccup should not end the stream: the next tick tries again.
