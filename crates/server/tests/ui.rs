@@ -813,3 +813,83 @@ async fn shutdown_ends_open_event_streams() {
     .await;
     assert!(end.is_ok(), "the stream was closed");
 }
+
+#[tokio::test]
+async fn commanders_change_severity_and_assign_roles_from_the_room() {
+    let app = spawn().await;
+    app.user("cmdr", "commander", false).await;
+    app.user("resp", "responder", false).await;
+    let id = app
+        .declare(json!({ "title": "Latency", "severity": "P2" }))
+        .await;
+    let mut resp = app.login("resp").await;
+    let room = resp.get(&format!("/ui/incidents/{id}")).await;
+    assert!(room.body.contains("Escalate"));
+    assert!(
+        !room.body.contains("Change severity"),
+        "commander forms hidden"
+    );
+    let csrf = csrf_in(&room.body);
+    let r = resp
+        .post(
+            &format!("/ui/incidents/{id}/severity"),
+            &[("csrf", &csrf), ("severity", "P0")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert!(r.body.contains("commander"), "{}", r.body);
+
+    let mut cmdr = app.login("cmdr").await;
+    let room = cmdr.get(&format!("/ui/incidents/{id}")).await;
+    assert!(room.body.contains("<option value=\"P1\">P1</option>"));
+    assert!(
+        !room.body.contains("<option value=\"P2\">"),
+        "not the current one"
+    );
+    let csrf = csrf_in(&room.body);
+    let r = cmdr
+        .post(
+            &format!("/ui/incidents/{id}/severity"),
+            &[
+                ("csrf", &csrf),
+                ("severity", "P1"),
+                ("reason", "customers notice"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let r = cmdr
+        .post(
+            &format!("/ui/incidents/{id}/roles"),
+            &[
+                ("csrf", &csrf),
+                ("role", "incident-commander"),
+                ("person", "cmdr"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let r = cmdr
+        .post(
+            &format!("/ui/incidents/{id}/roles"),
+            &[("csrf", &csrf), ("role", "incident-commander")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(r.body.contains("person: required"));
+    let room = cmdr.get(&format!("/ui/incidents/{id}")).await;
+    assert!(
+        room.body
+            .contains("<dt>Severity</dt><dd class=\"sev\">P1</dd>"),
+        "{}",
+        room.body
+    );
+    assert!(
+        room.body
+            .contains("<dt>Incident commander</dt><dd>cmdr</dd>"),
+        "{}",
+        room.body
+    );
+    let home = cmdr.get("/ui/").await;
+    assert!(home.body.contains("<td data-label=\"Commander\">cmdr</td>"));
+}

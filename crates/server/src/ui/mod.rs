@@ -46,6 +46,9 @@ pub fn router() -> Router<AppState> {
         .route("/ui/incidents/{id}/acknowledge", post(room::acknowledge))
         .route("/ui/incidents/{id}/status", post(room::status))
         .route("/ui/incidents/{id}/resolve", post(room::resolve))
+        .route("/ui/incidents/{id}/severity", post(room::severity))
+        .route("/ui/incidents/{id}/roles", post(room::assign))
+        .route("/ui/incidents/{id}/escalate", post(room::escalate))
         .layer(SetResponseHeaderLayer::overriding(
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static(CONTENT_SECURITY_POLICY),

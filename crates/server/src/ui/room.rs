@@ -142,6 +142,19 @@ pub async fn page(
         .filter(|s| **s != inc.status && **s != Status::Resolved && **s != Status::Closed)
         .map(Status::as_str)
         .collect();
+    let severities: Vec<String> = state
+        .config
+        .severities
+        .iter()
+        .filter(|s| s.id != inc.severity)
+        .map(|s| s.id.clone())
+        .collect();
+    let role_choices: Vec<_> = state
+        .config
+        .roles
+        .iter()
+        .map(|r| context! { id => r.id.clone(), name => r.name.clone() })
+        .collect();
     let p = &user.principal;
     let html = render_page(
         "incident.html",
@@ -164,7 +177,10 @@ pub async fn page(
             timeline => Value::from(Serde(timeline)),
             filters => filters,
             statuses => statuses,
+            severities => severities,
+            role_choices => role_choices,
             can_respond => p.has(Role::Responder),
+            can_command => p.has(Role::Commander),
         },
     )?;
     Ok(Html(html))
@@ -270,11 +286,7 @@ pub async fn status(
             .map_err(|e| UiError::field("status", &e))?;
         Ok(Command::ChangeStatus {
             status,
-            reason: f
-                .get("reason")
-                .map(str::trim)
-                .filter(|r| !r.is_empty())
-                .map(String::from),
+            reason: optional(f, "reason"),
         })
     })
     .await
@@ -293,4 +305,54 @@ pub async fn resolve(
         })
     })
     .await
+}
+
+/// An optional free-text field: `None` when absent or blank.
+fn optional(form: &FormData, name: &str) -> Option<String> {
+    form.get(name)
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .map(String::from)
+}
+
+/// `POST /ui/incidents/{id}/severity` (`severity`, `reason`)
+pub async fn severity(
+    State(state): State<AppState>,
+    user: UiUser,
+    PathParams(id): PathParams<String>,
+    form: FormData,
+) -> Result<Response, UiError> {
+    run(&state, &user, &id, &form, |f| {
+        Ok(Command::ChangeSeverity {
+            severity: f.required("severity")?.to_string(),
+            reason: optional(f, "reason"),
+        })
+    })
+    .await
+}
+
+/// `POST /ui/incidents/{id}/roles` (`role`, `person`)
+pub async fn assign(
+    State(state): State<AppState>,
+    user: UiUser,
+    PathParams(id): PathParams<String>,
+    form: FormData,
+) -> Result<Response, UiError> {
+    run(&state, &user, &id, &form, |f| {
+        Ok(Command::AssignRole {
+            role: f.required("role")?.to_string(),
+            person: f.required("person")?.to_string(),
+        })
+    })
+    .await
+}
+
+/// `POST /ui/incidents/{id}/escalate`
+pub async fn escalate(
+    State(state): State<AppState>,
+    user: UiUser,
+    PathParams(id): PathParams<String>,
+    form: FormData,
+) -> Result<Response, UiError> {
+    run(&state, &user, &id, &form, |_| Ok(Command::Escalate)).await
 }
