@@ -551,14 +551,28 @@ async fn forms_without_the_session_csrf_token_are_refused() {
         assert_eq!(r.status, StatusCode::FORBIDDEN, "{form:?}");
         assert!(r.body.contains("csrf:"), "{}", r.body);
     }
-    for action in ["acknowledge", "status", "resolve"] {
+    for action in [
+        "acknowledge",
+        "status",
+        "resolve",
+        "escalate",
+        "severity",
+        "roles",
+    ] {
         let r = alice
             .post(
                 &format!("/ui/incidents/{id}/{action}"),
-                &[("status", "contained"), ("summary", "x")],
+                &[
+                    ("status", "contained"),
+                    ("summary", "x"),
+                    ("severity", "P0"),
+                    ("role", "scribe"),
+                    ("person", "zed"),
+                ],
             )
             .await;
         assert_eq!(r.status, StatusCode::FORBIDDEN, "{action}");
+        assert!(r.body.contains("csrf:"), "{action}: {}", r.body);
     }
     let room = alice.get(&format!("/ui/incidents/{id}")).await;
     assert!(
