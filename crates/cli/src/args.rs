@@ -193,6 +193,9 @@ pub enum Command {
     /// Manage API tokens (admin).
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Manage web UI accounts (admin).
+    #[command(subcommand)]
+    User(UserCommand),
     /// Show who the token belongs to.
     Whoami,
     /// Who is on call on every schedule, now or at --at.
@@ -306,6 +309,7 @@ impl Command {
             | Command::Actions(ActionsCommand::List(_))
             | Command::Report(_)
             | Command::Token(_)
+            | Command::User(_)
             | Command::Whoami
             | Command::Oncall { .. }
             | Command::Override(_)
@@ -382,6 +386,10 @@ pub struct ServeArgs {
     /// counts by severity and status, never an incident's title or labels).
     #[arg(long)]
     pub metrics_public: bool,
+    /// Mark web UI session cookies Secure: set this when browsers reach Warroom over HTTPS
+    /// through a TLS proxy (the server itself speaks plain HTTP).
+    #[arg(long, env = "WARROOM_SECURE_COOKIES")]
+    pub secure_cookies: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -630,6 +638,28 @@ pub enum TokenCommand {
         /// Token id.
         id: String,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create a web UI account. The password is read from --password-file or from stdin
+    /// (never from an argument, which other users could see in the process list).
+    Create {
+        /// Login name; also the name its actions are recorded under.
+        name: String,
+        /// viewer, responder, commander or admin.
+        #[arg(long)]
+        role: Role,
+        /// May see every restricted incident.
+        #[arg(long)]
+        security: bool,
+        /// Read the password from this file (its first line) instead of stdin.
+        #[arg(long, value_name = "PATH")]
+        password_file: Option<std::path::PathBuf>,
+    },
+    /// List web UI accounts.
+    #[command(visible_alias = "ls")]
+    List,
 }
 
 #[derive(Debug, Subcommand)]

@@ -12,9 +12,11 @@ pub mod error;
 pub mod ingest;
 pub mod json;
 pub mod openapi;
+pub mod passwords;
 pub mod routes;
 pub mod state;
 pub mod telemetry;
+pub mod ui;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -55,6 +57,9 @@ pub struct ServeOptions {
     pub grafana_signature: Option<warroom_core::alert::grafana::SignatureConfig>,
     /// Serve `/metrics` without a token (for scrapers on a trusted network).
     pub metrics_public: bool,
+    /// Mark web UI cookies `Secure`: set it when browsers reach the server over HTTPS (a TLS
+    /// proxy in front); the server itself speaks plain HTTP.
+    pub secure_cookies: bool,
 }
 
 /// Why the server could not start or stopped.
@@ -298,11 +303,15 @@ pub async fn start_with(
         options.grafana_signature.clone(),
     );
     state.metrics_public = options.metrics_public;
+    state.secure_cookies = options.secure_cookies;
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let closing = state.closing.clone();
     let task = tokio::spawn(async move {
         axum::serve(listener, app(state))
-            .with_graceful_shutdown(async {
+            .with_graceful_shutdown(async move {
                 let _ = rx.await;
+                // Event streams never finish on their own; tell them to.
+                closing.send_replace(true);
             })
             .await
     });

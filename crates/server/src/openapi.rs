@@ -114,6 +114,14 @@ fn schemas() -> Value {
             "id": { "type": "string" }, "name": { "type": "string" }, "role": role, "security": { "type": "boolean" },
             "created_at": time, "created_by": { "type": "string" }, "revoked_at": time, "last_used_at": time
         }},
+        "User": { "type": "object", "properties": {
+            "name": { "type": "string" }, "role": role, "security": { "type": "boolean" },
+            "created_at": time, "created_by": { "type": "string" }
+        }},
+        "UserList": { "type": "object", "properties": { "users": { "type": "array", "items": { "$ref": "#/components/schemas/User" } } } },
+        "UserRequest": { "type": "object", "additionalProperties": false, "required": ["name", "role", "password"],
+            "properties": { "name": { "type": "string" }, "role": role, "security": { "type": "boolean" },
+                "password": { "type": "string", "minLength": 12, "description": "hashed with argon2id; never stored or shown" } } },
         "TokenList": { "type": "object", "properties": { "tokens": { "type": "array", "items": { "$ref": "#/components/schemas/Token" } } } },
         "TokenRequest": { "type": "object", "additionalProperties": false, "required": ["name", "role"],
             "properties": { "name": { "type": "string" }, "role": role, "security": { "type": "boolean" } } },

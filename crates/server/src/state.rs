@@ -28,6 +28,11 @@ pub struct AppState {
     pub http: Arc<crate::telemetry::HttpMetrics>,
     /// `/metrics` answers without a token (`serve --metrics-public`).
     pub metrics_public: bool,
+    /// Web UI cookies carry `Secure` (`serve --secure-cookies`, behind a TLS proxy).
+    pub secure_cookies: bool,
+    /// Turns true when the server starts shutting down, so endless responses (the UI's event
+    /// streams) end and graceful shutdown does not wait for browsers to close them.
+    pub closing: Arc<tokio::sync::watch::Sender<bool>>,
 }
 
 impl AppState {
@@ -53,6 +58,8 @@ impl AppState {
             engine,
             http: Arc::default(),
             metrics_public: false,
+            secure_cookies: false,
+            closing: Arc::new(tokio::sync::watch::Sender::new(false)),
         }
     }
 

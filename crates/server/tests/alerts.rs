@@ -55,6 +55,7 @@ async fn spawn_with(config: Config, database_url: Option<String>, grafana: Optio
             engine: false,
             grafana_signature: grafana.map(warroom_core::alert::grafana::SignatureConfig::new),
             metrics_public: false,
+            secure_cookies: false,
         },
         clock.clone(),
     )

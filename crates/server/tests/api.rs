@@ -86,6 +86,7 @@ async fn spawn_on(database_url: Option<String>) -> TestApp {
             engine: false,
             grafana_signature: None,
             metrics_public: false,
+            secure_cookies: false,
         },
         clock.clone(),
     )
@@ -470,6 +471,9 @@ fn sample_request(
         ("POST", "resolve") => Some(json!({ "summary": "probe" })),
         ("POST", "reopen") => Some(json!({ "reason": "probe" })),
         ("POST", "tokens") => Some(json!({ "name": "probe", "role": "viewer" })),
+        ("POST", "users") => Some(json!({
+            "name": "probe", "role": "viewer", "password": "probe password 123"
+        })),
         ("POST", "overrides") => Some(json!({
             "person": "alice", "start": "2026-11-22T10:00:00Z", "end": "2026-11-22T12:00:00Z"
         })),
@@ -1101,6 +1105,7 @@ async fn admin_token_is_private_and_made_once() {
             engine: false,
             grafana_signature: None,
             metrics_public: false,
+            secure_cookies: false,
         },
         clock,
     )
@@ -1154,6 +1159,7 @@ async fn demo_seed_is_valid_and_runs_once() {
         engine: false,
         grafana_signature: None,
         metrics_public: false,
+        secure_cookies: false,
     };
     let running = warroom_server::start(options.clone(), clock.clone())
         .await

@@ -123,6 +123,7 @@ async fn messages_are_drafted_sent_delivered_and_meet_their_clocks() {
             engine: false,
             grafana_signature: None,
             metrics_public: false,
+            secure_cookies: false,
         },
         clock.clone(),
     )
@@ -393,6 +394,7 @@ async fn restricted_incidents_keep_their_messages_and_clocks_to_themselves() {
             engine: false,
             grafana_signature: None,
             metrics_public: false,
+            secure_cookies: false,
         },
         clock,
     )

@@ -70,6 +70,7 @@ async fn start(
             engine: false,
             grafana_signature: None,
             metrics_public: false,
+            secure_cookies: false,
         },
         clock,
     )

@@ -33,6 +33,7 @@ async fn spawn_with(metrics_public: bool) -> TestApp {
             engine: false,
             grafana_signature: None,
             metrics_public,
+            secure_cookies: false,
         },
         clock.clone(),
     )

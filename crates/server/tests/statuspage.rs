@@ -50,6 +50,7 @@ async fn spawn_with(demo: bool, database_url: Option<String>) -> App {
             engine: false,
             grafana_signature: None,
             metrics_public: false,
+            secure_cookies: false,
         },
         clock.clone(),
     )

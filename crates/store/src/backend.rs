@@ -66,7 +66,7 @@ macro_rules! store_impl {
 
         use crate::backend::{conflict_or, contains_pattern, from_micros, micros, parse_role};
         use crate::filter::{Cursor, IncidentFilter, Page, StatusFilter};
-        use crate::types::{ActionFilter, ActionRecord, NewOverride, NewToken, OperationalStats, TokenRecord, VerifyReport};
+        use crate::types::{ActionFilter, ActionRecord, NewOverride, NewSession, NewToken, NewUser, OperationalStats, TokenRecord, UserRecord, VerifyReport};
         use warroom_core::Override;
         use crate::{Backend, Claimed, FireTimer, FiredTimer, Notifier, Store, TimerPlan};
         use warroom_core::outbox::{Channel, Delivery, OutgoingMessage, Outcome};
@@ -545,6 +545,17 @@ macro_rules! store_impl {
                     person: row.try_get("person")?,
                     start: from_micros(row.try_get("start_at")?)?,
                     end: from_micros(row.try_get("end_at")?)?,
+                })
+            }
+
+            fn user_from_row(row: &<$db as sqlx::Database>::Row) -> Result<UserRecord, StoreError> {
+                Ok(UserRecord {
+                    name: row.try_get("name")?,
+                    role: parse_role(&row.try_get::<String, _>("role")?)?,
+                    security: row.try_get("security")?,
+                    password_hash: row.try_get("password_hash")?,
+                    created_at: from_micros(row.try_get("created_at")?)?,
+                    created_by: row.try_get("created_by")?,
                 })
             }
 
@@ -1098,6 +1109,94 @@ macro_rules! store_impl {
                 .fetch_all(&self.pool)
                 .await?;
                 rows.iter().map(Self::override_from_row).collect()
+            }
+
+            async fn create_user(&self, u: NewUser) -> Result<UserRecord, StoreError> {
+                sqlx::query(
+                    "INSERT INTO users (name, role, security, password_hash, created_at, created_by)
+                     VALUES ($1, $2, $3, $4, $5, $6)",
+                )
+                .bind(&u.name)
+                .bind(u.role.as_str())
+                .bind(u.security)
+                .bind(&u.password_hash)
+                .bind(micros(u.created_at))
+                .bind(&u.created_by)
+                .execute(&self.pool)
+                .await
+                .map_err(conflict_or)?;
+                Ok(UserRecord {
+                    name: u.name,
+                    role: u.role,
+                    security: u.security,
+                    password_hash: u.password_hash,
+                    created_at: u.created_at,
+                    created_by: u.created_by,
+                })
+            }
+
+            async fn user(&self, name: &str) -> Result<Option<UserRecord>, StoreError> {
+                let row = sqlx::query("SELECT * FROM users WHERE name = $1")
+                    .bind(name)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                row.as_ref().map(Self::user_from_row).transpose()
+            }
+
+            async fn list_users(&self) -> Result<Vec<UserRecord>, StoreError> {
+                let rows = sqlx::query("SELECT * FROM users ORDER BY name").fetch_all(&self.pool).await?;
+                rows.iter().map(Self::user_from_row).collect()
+            }
+
+            async fn create_session(&self, s: NewSession) -> Result<(), StoreError> {
+                let mut tx = self.begin().await?;
+                // Expired sessions are useless; clearing them on login keeps the table small
+                // without a sweeper.
+                sqlx::query("DELETE FROM user_sessions WHERE expires_at <= $1")
+                    .bind(micros(s.created_at))
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query(
+                    "INSERT INTO user_sessions (token_hash, user_name, created_at, expires_at)
+                     VALUES ($1, $2, $3, $4)",
+                )
+                .bind(&s.token_hash)
+                .bind(&s.user_name)
+                .bind(micros(s.created_at))
+                .bind(micros(s.expires_at))
+                .execute(&mut *tx)
+                .await
+                .map_err(conflict_or)?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn session_user(&self, token_hash: &str, now: Timestamp) -> Result<Option<UserRecord>, StoreError> {
+                let row = sqlx::query(
+                    "SELECT u.* FROM user_sessions s JOIN users u ON u.name = s.user_name
+                     WHERE s.token_hash = $1 AND s.expires_at > $2",
+                )
+                .bind(token_hash)
+                .bind(micros(now))
+                .fetch_optional(&self.pool)
+                .await?;
+                row.as_ref().map(Self::user_from_row).transpose()
+            }
+
+            async fn delete_session(&self, token_hash: &str) -> Result<(), StoreError> {
+                sqlx::query("DELETE FROM user_sessions WHERE token_hash = $1")
+                    .bind(token_hash)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+
+            async fn change_marker(&self) -> Result<i64, StoreError> {
+                // CAST keeps the type BIGINT on PostgreSQL, where SUM(bigint) is numeric.
+                let n: i64 = sqlx::query_scalar("SELECT CAST(COALESCE(SUM(version), 0) AS BIGINT) FROM incidents")
+                    .fetch_one(&self.pool)
+                    .await?;
+                Ok(n)
             }
 
             async fn live_token_count(&self) -> Result<u64, StoreError> {

@@ -34,7 +34,8 @@ pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
 pub use statuspage::{IncidentPagePlan, PagePlan, StatusPageStore};
 pub use types::{
-    ActionFilter, ActionRecord, NewOverride, NewToken, OperationalStats, TokenRecord, VerifyReport,
+    ActionFilter, ActionRecord, NewOverride, NewSession, NewToken, NewUser, OperationalStats,
+    TokenRecord, UserRecord, VerifyReport,
 };
 
 /// Why a store operation failed.
@@ -303,6 +304,33 @@ pub trait Store: AlertStore + StatusPageStore + Send + Sync + 'static {
 
     /// Number of tokens that are not revoked.
     async fn live_token_count(&self) -> Result<u64, StoreError>;
+
+    /// Stores a web UI account. `Conflict` if the name is taken.
+    async fn create_user(&self, user: NewUser) -> Result<UserRecord, StoreError>;
+
+    /// The account called `name`.
+    async fn user(&self, name: &str) -> Result<Option<UserRecord>, StoreError>;
+
+    /// All accounts, by name.
+    async fn list_users(&self) -> Result<Vec<UserRecord>, StoreError>;
+
+    /// Stores a login session, and drops sessions that expired before it started.
+    async fn create_session(&self, session: NewSession) -> Result<(), StoreError>;
+
+    /// The account of the session with this hash, if it has not expired at `now`.
+    async fn session_user(
+        &self,
+        token_hash: &str,
+        now: Timestamp,
+    ) -> Result<Option<UserRecord>, StoreError>;
+
+    /// Ends a session (logout); ending an unknown one is not an error.
+    async fn delete_session(&self, token_hash: &str) -> Result<(), StoreError>;
+
+    /// A number that grows whenever any incident changes (the sum of every incident's
+    /// version, which each appended event raises by one). Cheap enough to poll for live
+    /// views, and it sees writes made by every process sharing the database.
+    async fn change_marker(&self) -> Result<i64, StoreError>;
 
     /// Records a schedule override (an append-only `created` row). `Conflict` if the id is
     /// taken.

@@ -47,6 +47,11 @@ pub(crate) const SQLITE: &[Migration] = &[
         name: "action_items",
         sql: include_str!("../migrations/sqlite/0007_action_items.sql"),
     },
+    Migration {
+        version: 8,
+        name: "users",
+        sql: include_str!("../migrations/sqlite/0008_users.sql"),
+    },
 ];
 
 pub(crate) const POSTGRES: &[Migration] = &[
@@ -84,6 +89,11 @@ pub(crate) const POSTGRES: &[Migration] = &[
         version: 7,
         name: "action_items",
         sql: include_str!("../migrations/postgres/0007_action_items.sql"),
+    },
+    Migration {
+        version: 8,
+        name: "users",
+        sql: include_str!("../migrations/postgres/0008_users.sql"),
     },
 ];
 

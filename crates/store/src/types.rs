@@ -115,3 +115,52 @@ pub struct OperationalStats {
     /// Due time of the oldest timer that is due at the time asked and has not fired.
     pub oldest_due_timer: Option<Timestamp>,
 }
+
+/// A web UI account to store; the password arrives already hashed.
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    /// Login name; also the actor of the user's events (the same namespace as token names).
+    pub name: String,
+    /// Permission level.
+    pub role: Role,
+    /// Member of the security team (sees restricted incidents).
+    pub security: bool,
+    /// argon2id PHC string.
+    pub password_hash: String,
+    /// Creation time.
+    pub created_at: Timestamp,
+    /// Who created it.
+    pub created_by: String,
+}
+
+/// A stored web UI account. The password hash is kept out of serialisation so no listing
+/// can ever show it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UserRecord {
+    /// Login name.
+    pub name: String,
+    /// Permission level.
+    pub role: Role,
+    /// Member of the security team.
+    pub security: bool,
+    /// argon2id PHC string.
+    #[serde(skip)]
+    pub password_hash: String,
+    /// Creation time.
+    pub created_at: Timestamp,
+    /// Who created it.
+    pub created_by: String,
+}
+
+/// A login session to store: only the SHA-256 of the cookie's secret.
+#[derive(Debug, Clone)]
+pub struct NewSession {
+    /// SHA-256 of the session secret, hex.
+    pub token_hash: String,
+    /// The user it belongs to.
+    pub user_name: String,
+    /// When it started.
+    pub created_at: Timestamp,
+    /// When it stops being accepted.
+    pub expires_at: Timestamp,
+}

@@ -11,7 +11,8 @@ use warroom_core::outbox::{
 };
 use warroom_core::{Command, Config, Incident, IncidentId, NewEvent, Principal, Role, Status};
 use warroom_store::{
-    IncidentFilter, NewOverride, NewToken, StatusFilter, Store, StoreError, TimerEffects,
+    IncidentFilter, NewOverride, NewSession, NewToken, NewUser, StatusFilter, Store, StoreError,
+    TimerEffects,
 };
 
 macro_rules! conformance {
@@ -47,6 +48,8 @@ conformance!(
     list_filters_and_pagination,
     verify_names_the_tampered_event,
     tokens_are_stored_by_hash_and_revocable,
+    users_and_sessions_expire_and_log_out,
+    change_marker_grows_with_every_write,
     projection_always_equals_the_fold,
     migrations_are_idempotent,
     locked_updates_queue_and_respect_visibility,
@@ -1937,4 +1940,132 @@ async fn operational_stats_count_open_incidents_outbox_and_timer_lag(url: &str) 
             .oldest_due_timer,
         None
     );
+}
+
+async fn users_and_sessions_expire_and_log_out(url: &str) {
+    let store = open(url).await;
+    let user = NewUser {
+        name: "alice".into(),
+        role: Role::Responder,
+        security: true,
+        password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into(),
+        created_at: t0(),
+        created_by: "admin".into(),
+    };
+    let made = store.create_user(user.clone()).await.expect("created");
+    assert_eq!((made.role, made.security), (Role::Responder, true));
+    let dup = store.create_user(user.clone()).await;
+    assert!(matches!(dup, Err(StoreError::Conflict(_))), "{dup:?}");
+    let read = store.user("alice").await.expect("read").expect("found");
+    assert_eq!(read, made);
+    assert!(store.user("bob").await.expect("read").is_none());
+    store
+        .create_user(NewUser {
+            name: "aaron".into(),
+            role: Role::Viewer,
+            security: false,
+            ..user.clone()
+        })
+        .await
+        .expect("second user");
+    let names: Vec<String> = store
+        .list_users()
+        .await
+        .expect("list")
+        .into_iter()
+        .map(|u| u.name)
+        .collect();
+    assert_eq!(names, ["aaron", "alice"]);
+
+    let hour = SignedDuration::from_hours(1);
+    let session = |hash: &str, at: Timestamp| NewSession {
+        token_hash: hash.into(),
+        user_name: "alice".into(),
+        created_at: at,
+        expires_at: at + hour,
+    };
+    store
+        .create_session(session("s1", t0()))
+        .await
+        .expect("session");
+    let who = store
+        .session_user("s1", t0() + SignedDuration::from_secs(59 * 60))
+        .await
+        .expect("read")
+        .expect("live session");
+    assert_eq!(who.name, "alice");
+    assert!(
+        store
+            .session_user("s2", t0())
+            .await
+            .expect("read")
+            .is_none()
+    );
+    // Expiry is exclusive: at the expiry instant the session is gone.
+    assert!(
+        store
+            .session_user("s1", t0() + hour)
+            .await
+            .expect("read")
+            .is_none()
+    );
+    // A later login sweeps the expired session away; the new one works.
+    store
+        .create_session(session("s2", t0() + hour + hour))
+        .await
+        .expect("second session");
+    assert!(
+        store
+            .session_user("s1", t0())
+            .await
+            .expect("read")
+            .is_none(),
+        "swept"
+    );
+    assert!(
+        store
+            .session_user("s2", t0() + hour + hour)
+            .await
+            .expect("read")
+            .is_some()
+    );
+    store.delete_session("s2").await.expect("logout");
+    store
+        .delete_session("s2")
+        .await
+        .expect("logout twice is fine");
+    assert!(
+        store
+            .session_user("s2", t0() + hour + hour)
+            .await
+            .expect("read")
+            .is_none()
+    );
+    // A session for nobody is refused by the foreign key.
+    let orphan = store
+        .create_session(NewSession {
+            user_name: "mallory".into(),
+            ..session("s3", t0() + hour + hour)
+        })
+        .await;
+    assert!(orphan.is_err(), "{orphan:?}");
+}
+
+async fn change_marker_grows_with_every_write(url: &str) {
+    let store = open(url).await;
+    let start = store.change_marker().await.expect("marker");
+    assert_eq!(start, 0);
+    let inc = declare_as(&*store, "alice", &declaration("db down", "P1"), t0()).await;
+    let declared = store.change_marker().await.expect("marker");
+    assert!(declared > start);
+    run(
+        &*store,
+        "alice",
+        &inc.id,
+        Command::AddNote { text: "n".into() },
+        t0(),
+    )
+    .await;
+    let noted = store.change_marker().await.expect("marker");
+    assert!(noted > declared, "{noted} > {declared}");
 }

@@ -21,6 +21,7 @@ mod statuspage;
 mod task;
 mod triage;
 mod update;
+mod users;
 
 use std::collections::BTreeMap;
 
@@ -98,6 +99,7 @@ async fn client_command(command: Command, api: &Api, out: Out) -> Result<()> {
         Command::Report(args) => report::run(api, out, args).await,
         Command::Verify => admin::verify(api, out).await,
         Command::Token(cmd) => admin::token(api, out, cmd).await,
+        Command::User(cmd) => users::run(api, out, cmd).await,
         Command::Whoami => admin::whoami(api, out).await,
         Command::Oncall { at } => admin::oncall(api, out, at).await,
         Command::Override(cmd) => overrides::run(api, out, cmd).await,

@@ -35,6 +35,7 @@ pub async fn run(args: ServeArgs, data_dir: PathBuf) -> Result<()> {
             ..SignatureConfig::new(secret)
         }),
         metrics_public: args.metrics_public,
+        secure_cookies: args.secure_cookies,
     };
     let delivery = DeliveryOptions {
         smtp: args.smtp_url.map(|url| SmtpSettings {

@@ -14,6 +14,7 @@ pub mod reports;
 pub mod statuspage;
 pub mod system;
 pub mod tokens;
+pub mod users;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -166,6 +167,8 @@ routes! {
     GET "/api/v1/tokens" => tokens::list, Some(Admin), "List API tokens", None, 200, "TokenList";
     POST "/api/v1/tokens" => tokens::create, Some(Admin), "Create an API token (secret shown once)", Some("TokenRequest"), 201, "NewToken";
     DELETE "/api/v1/tokens/{id}" => tokens::revoke, Some(Admin), "Revoke an API token", None, 200, "RevokedToken";
+    GET "/api/v1/users" => users::list, Some(Admin), "List web UI accounts (never their password hashes)", None, 200, "UserList";
+    POST "/api/v1/users" => users::create, Some(Admin), "Create a web UI account (password hashed with argon2id)", Some("UserRequest"), 201, "User";
 }
 
 /// Webhook receivers that authenticate with an integration's routing key (bearer or basic
@@ -179,6 +182,7 @@ pub const INTEGRATION_ROUTES: &[&str] = &[
 /// The application's router with its state.
 pub fn router(state: AppState) -> Router {
     register(Router::new())
+        .merge(crate::ui::router())
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             crate::telemetry::track,

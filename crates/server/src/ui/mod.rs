@@ -1,0 +1,81 @@
+//! The responder web UI: server-rendered HTML under `/ui`, with one small hand-written script
+//! for countdowns and live reloads. No front-end build step.
+//!
+//! Authentication is a login session (see [`session`]); authorisation is the API's: a user is
+//! the same [`warroom_core::Principal`] a token produces, forms run the same domain commands
+//! through [`crate::routes::incidents::execute`], and reads go through the same visibility
+//! filtered store calls, so restricted incidents stay invisible to non-participants here too.
+
+mod dashboard;
+mod error;
+mod format;
+mod live;
+mod room;
+pub mod session;
+mod templates;
+
+use axum::Router;
+use axum::http::{HeaderName, HeaderValue, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use tower_http::set_header::SetResponseHeaderLayer;
+
+pub use error::UiError;
+
+use crate::state::AppState;
+
+/// The UI's Content-Security-Policy: nothing inline, nothing from elsewhere, no framing.
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+const STYLE: &str = include_str!("static/style.css");
+const SCRIPT: &str = include_str!("static/live.js");
+
+/// The UI's routes, with the security headers on every answer (errors and redirects too).
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/ui", get(|| async { Redirect::to("/ui/") }))
+        .route("/ui/", get(dashboard::page))
+        .route("/ui/login", get(session::login_form).post(session::login))
+        .route("/ui/logout", post(session::logout))
+        .route("/ui/events", get(live::events))
+        .route("/ui/static/style.css", get(style))
+        .route("/ui/static/live.js", get(script))
+        .route("/ui/incidents/{id}", get(room::page))
+        .route("/ui/incidents/{id}/export", get(room::export))
+        .route("/ui/incidents/{id}/notes", post(room::note))
+        .route("/ui/incidents/{id}/acknowledge", post(room::acknowledge))
+        .route("/ui/incidents/{id}/status", post(room::status))
+        .route("/ui/incidents/{id}/resolve", post(room::resolve))
+        .route("/ui/incidents/{id}/severity", post(room::severity))
+        .route("/ui/incidents/{id}/roles", post(room::assign))
+        .route("/ui/incidents/{id}/escalate", post(room::escalate))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("same-origin"),
+        ))
+        // For browsers that predate frame-ancestors.
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("DENY"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            HeaderName::from_static("x-content-type-options"),
+            HeaderValue::from_static("nosniff"),
+        ))
+}
+
+async fn style() -> Response {
+    ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], STYLE).into_response()
+}
+
+async fn script() -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
+        SCRIPT,
+    )
+        .into_response()
+}

@@ -1,0 +1,358 @@
+//! `/ui/incidents/{id}`: the incident room. Its forms post to `/ui/incidents/{id}/...`, run
+//! the same domain commands as the JSON API and redirect back (POST-redirect-GET), so a
+//! reload never repeats an action.
+
+use axum::extract::{RawQuery, State};
+use axum::http::header;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use minijinja::value::Serde;
+use minijinja::{Value, context};
+use serde::Serialize;
+use warroom_core::export::{Format, render};
+use warroom_core::{Command, Event, EventKind, Role, Status};
+
+use super::UiError;
+use super::dashboard::due_items;
+use super::format::absolute;
+use super::session::{FormData, UiUser};
+use super::templates::render_page;
+use crate::json::PathParams;
+use crate::routes::incidents::{execute, not_found, parse_id};
+use crate::state::AppState;
+
+/// Timeline filters: which events each shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Filter {
+    All,
+    Notes,
+    Messages,
+    System,
+}
+
+impl Filter {
+    const ALL: [(Filter, &'static str, &'static str); 4] = [
+        (Filter::All, "all", "Everything"),
+        (Filter::Notes, "notes", "Notes"),
+        (Filter::Messages, "messages", "Messages"),
+        (Filter::System, "system", "System events"),
+    ];
+
+    fn parse(query: Option<&str>) -> Result<Filter, UiError> {
+        let mut filter = Filter::All;
+        for (k, v) in form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
+            if k != "kind" {
+                return Err(UiError::field(&k, "unknown query parameter"));
+            }
+            filter = Filter::ALL
+                .iter()
+                .find(|(_, name, _)| *name == v)
+                .map(|(f, _, _)| *f)
+                .ok_or_else(|| UiError::field("kind", "expected all, notes, messages or system"))?;
+        }
+        Ok(filter)
+    }
+
+    fn shows(self, kind: &EventKind) -> bool {
+        let message = matches!(
+            kind,
+            EventKind::UpdatePosted { .. }
+                | EventKind::NotificationDelivered { .. }
+                | EventKind::NotificationDead { .. }
+                | EventKind::StatusPagePublished { .. }
+                | EventKind::StatusPageUpdated { .. }
+        );
+        let note = matches!(kind, EventKind::NoteAdded { .. });
+        match self {
+            Filter::All => true,
+            Filter::Notes => note,
+            Filter::Messages => message,
+            Filter::System => !note && !message,
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct Entry {
+    seq: u64,
+    at: String,
+    datetime: String,
+    actor: String,
+    kind: &'static str,
+    text: String,
+}
+
+fn entry(e: &Event) -> Entry {
+    Entry {
+        seq: e.seq,
+        at: absolute(e.at),
+        datetime: e.at.to_string(),
+        actor: e.actor.clone(),
+        kind: e.kind.name(),
+        text: e.kind.describe(),
+    }
+}
+
+/// `GET /ui/incidents/{id}?kind=all|notes|messages|system`
+pub async fn page(
+    State(state): State<AppState>,
+    user: UiUser,
+    PathParams(id): PathParams<String>,
+    RawQuery(query): RawQuery,
+) -> Result<Html<String>, UiError> {
+    let id = parse_id(&id)?;
+    let filter = Filter::parse(query.as_deref())?;
+    let now = state.clock.now();
+    let marker = state.store.change_marker().await?;
+    let inc = state
+        .store
+        .incident(&user.principal, &id)
+        .await?
+        .ok_or_else(|| not_found(&id))?;
+    let events = state
+        .store
+        .events(&user.principal, &id)
+        .await?
+        .ok_or_else(|| not_found(&id))?;
+    // Newest first: during an incident the latest entries matter most.
+    let timeline: Vec<Entry> = events
+        .iter()
+        .rev()
+        .filter(|e| filter.shows(&e.kind))
+        .map(entry)
+        .collect();
+    let filters: Vec<_> = Filter::ALL
+        .iter()
+        .map(
+            |(f, name, label)| context! { name => *name, label => *label, current => *f == filter },
+        )
+        .collect();
+    let roles: Vec<_> = inc
+        .roles
+        .iter()
+        .map(|(role, person)| {
+            let label = state
+                .config
+                .role(role)
+                .map_or_else(|| role.clone(), |r| r.name.clone());
+            context! { role => label, person => person }
+        })
+        .collect();
+    let statuses: Vec<&str> = Status::ALL
+        .iter()
+        .filter(|s| **s != inc.status && **s != Status::Resolved && **s != Status::Closed)
+        .map(Status::as_str)
+        .collect();
+    let severities: Vec<String> = state
+        .config
+        .severities
+        .iter()
+        .filter(|s| s.id != inc.severity)
+        .map(|s| s.id.clone())
+        .collect();
+    let role_choices: Vec<_> = state
+        .config
+        .roles
+        .iter()
+        .map(|r| context! { id => r.id.clone(), name => r.name.clone() })
+        .collect();
+    let p = &user.principal;
+    let html = render_page(
+        "incident.html",
+        &format!("{} {}", inc.id, inc.title),
+        Some(&user.viewer()),
+        context! {
+            marker => marker,
+            csrf => user.csrf.clone(),
+            id => inc.id.to_string(),
+            title => inc.title.clone(),
+            severity => inc.severity.clone(),
+            status => inc.status.as_str(),
+            open => inc.status.is_open(),
+            restricted => inc.restricted,
+            acknowledged => inc.acknowledged_at.map(absolute),
+            acknowledged_by => inc.acknowledged_by.clone(),
+            declared_at => absolute(inc.declared_at),
+            roles => roles,
+            due => Value::from(Serde(due_items(&inc, &state.config, now))),
+            timeline => Value::from(Serde(timeline)),
+            filters => filters,
+            statuses => statuses,
+            severities => severities,
+            role_choices => role_choices,
+            can_respond => p.has(Role::Responder),
+            can_command => p.has(Role::Commander),
+        },
+    )?;
+    Ok(Html(html))
+}
+
+/// `GET /ui/incidents/{id}/export?format=md|csv|json`: the API's export, for a session.
+pub async fn export(
+    State(state): State<AppState>,
+    user: UiUser,
+    PathParams(id): PathParams<String>,
+    RawQuery(query): RawQuery,
+) -> Result<Response, UiError> {
+    let id = parse_id(&id)?;
+    let mut format = Format::Markdown;
+    for (k, v) in form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
+        match k.as_ref() {
+            "format" => {
+                format = v
+                    .parse()
+                    .map_err(|e: String| UiError::field("format", &e))?
+            }
+            other => return Err(UiError::field(other, "unknown query parameter")),
+        }
+    }
+    let inc = state
+        .store
+        .incident(&user.principal, &id)
+        .await?
+        .ok_or_else(|| not_found(&id))?;
+    let events = state
+        .store
+        .events(&user.principal, &id)
+        .await?
+        .ok_or_else(|| not_found(&id))?;
+    let body = render(format, &inc, &events, state.clock.now());
+    let ext = match format {
+        Format::Markdown => "md",
+        Format::Csv => "csv",
+        Format::Json => "json",
+    };
+    let disposition = format!("attachment; filename=\"{id}.{ext}\"");
+    Ok((
+        [
+            (header::CONTENT_TYPE, format.content_type().to_string()),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
+        body,
+    )
+        .into_response())
+}
+
+/// Checks the form's CSRF token, runs `cmd` as the user and redirects back to the room.
+async fn run(
+    state: &AppState,
+    user: &UiUser,
+    id: &str,
+    form: &FormData,
+    cmd: impl FnOnce(&FormData) -> Result<Command, UiError>,
+) -> Result<Response, UiError> {
+    user.check_csrf(form)?;
+    let id = parse_id(id)?;
+    let cmd = cmd(form)?;
+    execute(state, &user.auth(), &id, cmd).await?;
+    Ok(Redirect::to(&format!("/ui/incidents/{id}")).into_response())
+}
+
+/// `POST /ui/incidents/{id}/notes` (`text`)
+pub async fn note(
+    State(state): State<AppState>,
+    user: UiUser,
+    PathParams(id): PathParams<String>,
+    form: FormData,
+) -> Result<Response, UiError> {
+    run(&state, &user, &id, &form, |f| {
+        Ok(Command::AddNote {
+            text: f.required("text")?.to_string(),
+        })
+    })
+    .await
+}
+
+/// `POST /ui/incidents/{id}/acknowledge`
+pub async fn acknowledge(
+    State(state): State<AppState>,
+    user: UiUser,
+    PathParams(id): PathParams<String>,
+    form: FormData,
+) -> Result<Response, UiError> {
+    run(&state, &user, &id, &form, |_| Ok(Command::Acknowledge)).await
+}
+
+/// `POST /ui/incidents/{id}/status` (`status`, `reason`)
+pub async fn status(
+    State(state): State<AppState>,
+    user: UiUser,
+    PathParams(id): PathParams<String>,
+    form: FormData,
+) -> Result<Response, UiError> {
+    run(&state, &user, &id, &form, |f| {
+        let status = f
+            .required("status")?
+            .parse::<Status>()
+            .map_err(|e| UiError::field("status", &e))?;
+        Ok(Command::ChangeStatus {
+            status,
+            reason: optional(f, "reason"),
+        })
+    })
+    .await
+}
+
+/// `POST /ui/incidents/{id}/resolve` (`summary`)
+pub async fn resolve(
+    State(state): State<AppState>,
+    user: UiUser,
+    PathParams(id): PathParams<String>,
+    form: FormData,
+) -> Result<Response, UiError> {
+    run(&state, &user, &id, &form, |f| {
+        Ok(Command::Resolve {
+            summary: f.required("summary")?.to_string(),
+        })
+    })
+    .await
+}
+
+/// An optional free-text field: `None` when absent or blank.
+fn optional(form: &FormData, name: &str) -> Option<String> {
+    form.get(name)
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .map(String::from)
+}
+
+/// `POST /ui/incidents/{id}/severity` (`severity`, `reason`)
+pub async fn severity(
+    State(state): State<AppState>,
+    user: UiUser,
+    PathParams(id): PathParams<String>,
+    form: FormData,
+) -> Result<Response, UiError> {
+    run(&state, &user, &id, &form, |f| {
+        Ok(Command::ChangeSeverity {
+            severity: f.required("severity")?.to_string(),
+            reason: optional(f, "reason"),
+        })
+    })
+    .await
+}
+
+/// `POST /ui/incidents/{id}/roles` (`role`, `person`)
+pub async fn assign(
+    State(state): State<AppState>,
+    user: UiUser,
+    PathParams(id): PathParams<String>,
+    form: FormData,
+) -> Result<Response, UiError> {
+    run(&state, &user, &id, &form, |f| {
+        Ok(Command::AssignRole {
+            role: f.required("role")?.to_string(),
+            person: f.required("person")?.to_string(),
+        })
+    })
+    .await
+}
+
+/// `POST /ui/incidents/{id}/escalate`
+pub async fn escalate(
+    State(state): State<AppState>,
+    user: UiUser,
+    PathParams(id): PathParams<String>,
+    form: FormData,
+) -> Result<Response, UiError> {
+    run(&state, &user, &id, &form, |_| Ok(Command::Escalate)).await
+}

@@ -1,0 +1,909 @@
+//! The web UI through the real server: logins, cookies, CSRF, headers, the dashboard, the
+//! incident room and live updates, each test with a fresh database and a manual clock.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use jiff::{SignedDuration, Timestamp};
+use reqwest::StatusCode;
+use reqwest::header::{HeaderMap, LOCATION, SET_COOKIE};
+use serde_json::{Value, json};
+use warroom_core::{Config, ManualClock};
+use warroom_server::ui::CONTENT_SECURITY_POLICY;
+use warroom_server::{Running, ServeOptions};
+
+const PASSWORD: &str = "correct horse battery staple";
+
+struct App {
+    base: String,
+    admin: String,
+    api: reqwest::Client,
+    clock: Arc<ManualClock>,
+    _dir: tempfile::TempDir,
+    running: Option<Running>,
+}
+
+fn t0() -> Timestamp {
+    "2026-11-22T10:00:00Z".parse().expect("time")
+}
+
+async fn spawn_with(secure_cookies: bool) -> App {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let clock = Arc::new(ManualClock::new(t0()));
+    let running = warroom_server::start(
+        ServeOptions {
+            listen: "127.0.0.1:0".into(),
+            data_dir: dir.path().to_path_buf(),
+            database_url: None,
+            config: Config::builtin(),
+            demo: false,
+            engine: false,
+            grafana_signature: None,
+            metrics_public: false,
+            secure_cookies,
+        },
+        clock.clone(),
+    )
+    .await
+    .expect("server starts");
+    App {
+        base: format!("http://{}", running.addr),
+        admin: running.created_admin_token.clone().expect("admin token"),
+        api: reqwest::Client::new(),
+        clock,
+        _dir: dir,
+        running: Some(running),
+    }
+}
+
+async fn spawn() -> App {
+    spawn_with(false).await
+}
+
+impl App {
+    async fn api_post(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        let r = self
+            .api
+            .post(format!("{}{path}", self.base))
+            .bearer_auth(&self.admin)
+            .json(&body)
+            .send()
+            .await
+            .expect("request");
+        let status = r.status();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+
+    async fn user(&self, name: &str, role: &str, security: bool) {
+        let (s, b) = self
+            .api_post(
+                "/api/v1/users",
+                json!({ "name": name, "role": role, "security": security, "password": PASSWORD }),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{b}");
+        assert!(b.get("password_hash").is_none(), "{b}");
+    }
+
+    async fn declare(&self, body: Value) -> String {
+        let (s, b) = self.api_post("/api/v1/incidents", body).await;
+        assert_eq!(s, StatusCode::CREATED, "{b}");
+        b["id"].as_str().expect("id").to_string()
+    }
+
+    fn browser(&self) -> Browser {
+        Browser {
+            base: self.base.clone(),
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .expect("client"),
+            cookies: BTreeMap::new(),
+        }
+    }
+
+    /// A browser logged in as `name`.
+    async fn login(&self, name: &str) -> Browser {
+        let mut b = self.browser();
+        let r = b.login(name, PASSWORD).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        b
+    }
+}
+
+/// A cookie-keeping client that does not follow redirects, so tests see each answer.
+struct Browser {
+    base: String,
+    http: reqwest::Client,
+    cookies: BTreeMap<String, String>,
+}
+
+struct Answer {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: String,
+}
+
+impl Answer {
+    fn set_cookies(&self) -> Vec<String> {
+        self.headers
+            .get_all(SET_COOKIE)
+            .iter()
+            .map(|v| v.to_str().expect("ascii").to_string())
+            .collect()
+    }
+
+    fn location(&self) -> &str {
+        self.headers
+            .get(LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+    }
+}
+
+/// The value of the first hidden `csrf` input in a page.
+fn csrf_in(html: &str) -> String {
+    let marker = "name=\"csrf\" value=\"";
+    let start = html.find(marker).expect("a csrf field") + marker.len();
+    html[start..].split('"').next().expect("value").to_string()
+}
+
+impl Browser {
+    async fn send(&mut self, req: reqwest::RequestBuilder) -> Answer {
+        let cookie: Vec<String> = self
+            .cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
+        let req = if cookie.is_empty() {
+            req
+        } else {
+            req.header("cookie", cookie.join("; "))
+        };
+        let r = req.send().await.expect("request");
+        let status = r.status();
+        let headers = r.headers().clone();
+        for v in headers.get_all(SET_COOKIE) {
+            let text = v.to_str().expect("ascii");
+            let pair = text.split(';').next().expect("pair");
+            let (k, v) = pair.split_once('=').expect("name=value");
+            if v.is_empty() || text.contains("Max-Age=0") {
+                self.cookies.remove(k);
+            } else {
+                self.cookies.insert(k.to_string(), v.to_string());
+            }
+        }
+        Answer {
+            status,
+            headers,
+            body: r.text().await.expect("body"),
+        }
+    }
+
+    async fn get(&mut self, path: &str) -> Answer {
+        let req = self.http.get(format!("{}{path}", self.base));
+        self.send(req).await
+    }
+
+    async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Answer {
+        let body: String = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(form)
+            .finish();
+        let req = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body);
+        self.send(req).await
+    }
+
+    async fn login(&mut self, name: &str, password: &str) -> Answer {
+        let form = self.get("/ui/login").await;
+        assert_eq!(form.status, StatusCode::OK);
+        let nonce = csrf_in(&form.body);
+        self.post(
+            "/ui/login",
+            &[("csrf", &nonce), ("name", name), ("password", password)],
+        )
+        .await
+    }
+
+    /// The CSRF token of this session, read from a page like a browser would.
+    async fn csrf(&mut self) -> String {
+        let page = self.get("/ui/").await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+        csrf_in(&page.body)
+    }
+}
+
+fn assert_security_headers(a: &Answer) {
+    let h = |name: &str| {
+        a.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string()
+    };
+    assert_eq!(h("content-security-policy"), CONTENT_SECURITY_POLICY);
+    assert!(CONTENT_SECURITY_POLICY.contains("frame-ancestors 'none'"));
+    assert!(!CONTENT_SECURITY_POLICY.contains("unsafe-inline"));
+    assert_eq!(h("x-content-type-options"), "nosniff");
+    assert_eq!(h("referrer-policy"), "same-origin");
+}
+
+#[tokio::test]
+async fn login_sets_a_strict_session_cookie_and_logout_ends_the_session() {
+    let app = spawn().await;
+    app.user("alice", "responder", false).await;
+    let mut anon = app.browser();
+    let r = anon.get("/ui/").await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(r.location(), "/ui/login");
+
+    let mut b = app.browser();
+    let r = b.login("alice", PASSWORD).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert_eq!(r.location(), "/ui/");
+    let session = r
+        .set_cookies()
+        .into_iter()
+        .find(|c| c.starts_with("warroom_session="))
+        .expect("session cookie");
+    for flag in ["HttpOnly", "SameSite=Strict", "Path=/;", "Max-Age=43200"] {
+        assert!(session.contains(flag), "{flag} in {session}");
+    }
+    assert!(!session.contains("Secure"), "plain HTTP: {session}");
+    let secret = b.cookies["warroom_session"].clone();
+    assert_eq!(secret.len(), 64);
+
+    let home = b.get("/ui/").await;
+    assert_eq!(home.status, StatusCode::OK);
+    assert!(home.body.contains("alice"), "{}", home.body);
+    assert_security_headers(&home);
+
+    // Logging out needs the CSRF token too.
+    let r = b.post("/ui/logout", &[]).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let csrf = b.csrf().await;
+    let r = b.post("/ui/logout", &[("csrf", &csrf)]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(r.location(), "/ui/login");
+    assert!(
+        r.set_cookies()
+            .iter()
+            .any(|c| c.starts_with("warroom_session=;") && c.contains("Max-Age=0"))
+    );
+    // The old secret is dead on the server, not just forgotten by the browser.
+    b.cookies.insert("warroom_session".into(), secret);
+    let r = b.get("/ui/").await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(r.location(), "/ui/login");
+}
+
+#[tokio::test]
+async fn sessions_expire_after_their_lifetime() {
+    let app = spawn().await;
+    app.user("alice", "responder", false).await;
+    let mut b = app.login("alice").await;
+    app.clock
+        .advance(SignedDuration::from_hours(12) - SignedDuration::from_secs(1));
+    assert_eq!(b.get("/ui/").await.status, StatusCode::OK);
+    app.clock.advance(SignedDuration::from_secs(1));
+    assert_eq!(b.get("/ui/").await.status, StatusCode::SEE_OTHER);
+}
+
+#[tokio::test]
+async fn failed_logins_say_one_thing_whatever_failed() {
+    let app = spawn().await;
+    app.user("alice", "responder", false).await;
+    let mut b = app.browser();
+    let wrong = b.login("alice", "not the password at all").await;
+    let unknown = b.login("nobody", PASSWORD).await;
+    let blank = b.login("", "").await;
+    for r in [&wrong, &unknown, &blank] {
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+        assert!(
+            r.body.contains("Wrong user name or password."),
+            "{}",
+            r.body
+        );
+        assert!(!r.body.contains("nobody"), "the name is not echoed");
+    }
+    assert!(!b.cookies.contains_key("warroom_session"));
+}
+
+#[tokio::test]
+async fn logins_without_the_form_nonce_are_refused() {
+    let app = spawn().await;
+    app.user("alice", "responder", false).await;
+    let mut b = app.browser();
+    // No nonce cookie at all (a cross-site form post).
+    let r = b
+        .post(
+            "/ui/login",
+            &[("csrf", "abc"), ("name", "alice"), ("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    // A cookie, but the form carries another value.
+    b.get("/ui/login").await;
+    let r = b
+        .post(
+            "/ui/login",
+            &[("csrf", "abc"), ("name", "alice"), ("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert!(!b.cookies.contains_key("warroom_session"));
+}
+
+#[tokio::test]
+async fn cookies_are_secure_when_told_the_server_is_behind_tls() {
+    let app = spawn_with(true).await;
+    app.user("alice", "responder", false).await;
+    let mut b = app.browser();
+    let r = b.login("alice", PASSWORD).await;
+    let cookies = r.set_cookies();
+    assert!(!cookies.is_empty());
+    assert!(
+        cookies.iter().all(|c| c.ends_with("; Secure")),
+        "{cookies:?}"
+    );
+}
+
+#[tokio::test]
+async fn every_ui_answer_carries_the_security_headers() {
+    let app = spawn().await;
+    app.user("alice", "viewer", false).await;
+    let mut b = app.login("alice").await;
+    for path in [
+        "/ui/login",
+        "/ui/",
+        "/ui/incidents/INC-20261122-999",
+        "/ui/incidents/nonsense",
+        "/ui/static/style.css",
+        "/ui/static/live.js",
+    ] {
+        let r = b.get(path).await;
+        assert_security_headers(&r);
+    }
+    let css = b.get("/ui/static/style.css").await;
+    assert_eq!(css.headers["content-type"], "text/css; charset=utf-8");
+    let js = b.get("/ui/static/live.js").await;
+    assert_eq!(js.headers["content-type"], "text/javascript; charset=utf-8");
+    assert!(js.body.contains("EventSource"));
+    // No inline script or style anywhere: the CSP would block them.
+    let home = b.get("/ui/").await;
+    assert!(!home.body.contains("<script>") && !home.body.contains("style="));
+    assert!(
+        home.body
+            .contains("<script src=\"/ui/static/live.js\" defer></script>")
+    );
+    let missing = b.get("/ui/incidents/INC-20261122-999").await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    assert!(missing.body.contains("no incident INC-20261122-999"));
+}
+
+/// The open incidents' ids in the order the dashboard lists them.
+fn listed_ids(html: &str) -> Vec<String> {
+    html.split("<tr class=\"incident\" data-id=\"")
+        .skip(1)
+        .map(|s| s.split('"').next().expect("id").to_string())
+        .collect()
+}
+
+#[tokio::test]
+async fn dashboard_orders_by_severity_then_age_and_words_overdue() {
+    let app = spawn().await;
+    app.user("alice", "responder", false).await;
+    let old_p2 = app
+        .declare(json!({ "title": "Slow search", "severity": "P2" }))
+        .await;
+    app.clock.advance(SignedDuration::from_mins(1));
+    let p0 = app
+        .declare(json!({ "title": "Checkout down", "severity": "P0" }))
+        .await;
+    app.clock.advance(SignedDuration::from_mins(1));
+    let new_p2 = app
+        .declare(json!({ "title": "Slow reports", "severity": "P2" }))
+        .await;
+    let resolved = app
+        .declare(json!({ "title": "Blip", "severity": "P3" }))
+        .await;
+    let (s, b) = app
+        .api_post(
+            &format!("/api/v1/incidents/{resolved}/resolve"),
+            json!({ "summary": "went away" }),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+
+    let mut b = app.login("alice").await;
+    let page = b.get("/ui/").await;
+    assert_eq!(
+        listed_ids(&page.body),
+        [p0.clone(), old_p2.clone(), new_p2.clone()]
+    );
+    // The P0's acknowledgement target is 15 minutes after its declaration, a minute ago.
+    assert!(
+        page.body
+            .contains("acknowledge: 2026-11-22 10:16 UTC, <span class=\"flag\"><time data-countdown datetime=\"2026-11-22T10:16:00Z\">in 14m 0s</time>"),
+        "{}",
+        page.body
+    );
+    assert!(!page.body.contains("overdue"), "nothing is overdue yet");
+    assert!(
+        page.body.contains(&format!("{resolved}</a>")),
+        "recently resolved"
+    );
+    assert!(page.body.contains("Resolved in the last 7 days (1)"));
+
+    app.clock.advance(SignedDuration::from_mins(15));
+    let page = b.get("/ui/").await;
+    let p0_row = page
+        .body
+        .split("<tr class=\"incident\"")
+        .find(|r| r.contains(&p0))
+        .expect("p0 row");
+    assert!(p0_row.contains("class=\"overdue\""), "{p0_row}");
+    assert!(p0_row.contains("overdue by 1m 0s"), "{p0_row}");
+    let p2_row = page
+        .body
+        .split("<tr class=\"incident\"")
+        .find(|r| r.contains(&new_p2))
+        .expect("p2 row");
+    assert!(!p2_row.contains("overdue"), "{p2_row}");
+
+    // A week later the resolved incident has dropped off the recent list.
+    app.clock.advance(SignedDuration::from_hours(7 * 24));
+    // (The session ran out meanwhile.)
+    let mut b = app.login("alice").await;
+    let page = b.get("/ui/").await;
+    assert!(page.body.contains("Resolved in the last 7 days (0)"));
+}
+
+#[tokio::test]
+async fn notes_from_the_room_are_stored_and_rendered_escaped() {
+    let app = spawn().await;
+    app.user("alice", "responder", false).await;
+    let id = app
+        .declare(json!({ "title": "<b>bold</b> title", "severity": "P1" }))
+        .await;
+    let mut b = app.login("alice").await;
+    let room = b.get(&format!("/ui/incidents/{id}")).await;
+    assert_eq!(room.status, StatusCode::OK);
+    assert!(
+        room.body.contains("&lt;b&gt;bold&lt;&#x2f;b&gt; title"),
+        "{}",
+        room.body
+    );
+    let csrf = csrf_in(&room.body);
+    let hostile = "<script>alert(1)</script> & \"quotes\"";
+    let r = b
+        .post(
+            &format!("/ui/incidents/{id}/notes"),
+            &[("csrf", &csrf), ("text", hostile)],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert_eq!(r.location(), format!("/ui/incidents/{id}"));
+    let room = b.get(&format!("/ui/incidents/{id}")).await;
+    assert!(!room.body.contains("<script>alert(1)"), "{}", room.body);
+    assert!(
+        room.body
+            .contains("&lt;script&gt;alert(1)&lt;&#x2f;script&gt; &amp; &quot;quotes&quot;"),
+        "{}",
+        room.body
+    );
+    // The note is a real event, attributed to the user, as if made through the API.
+    let events: Value = app
+        .api
+        .get(format!("{}/api/v1/incidents/{id}/events", app.base))
+        .bearer_auth(&app.admin)
+        .send()
+        .await
+        .expect("events")
+        .json()
+        .await
+        .expect("json");
+    let note = events["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .find(|e| e["kind"] == "note_added")
+        .expect("note");
+    assert_eq!(note["actor"], "alice");
+    assert_eq!(note["data"]["text"], hostile);
+
+    // The timeline filter shows notes only.
+    let notes = b.get(&format!("/ui/incidents/{id}?kind=notes")).await;
+    assert!(notes.body.contains("kind-note_added"));
+    assert!(!notes.body.contains("kind-declared"));
+    let system = b.get(&format!("/ui/incidents/{id}?kind=system")).await;
+    assert!(system.body.contains("kind-declared"));
+    assert!(!system.body.contains("kind-note_added"));
+    let bad = b.get(&format!("/ui/incidents/{id}?kind=gossip")).await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert!(bad.body.contains("kind: expected"));
+}
+
+#[tokio::test]
+async fn forms_without_the_session_csrf_token_are_refused() {
+    let app = spawn().await;
+    app.user("alice", "responder", false).await;
+    app.user("bob", "responder", false).await;
+    let id = app
+        .declare(json!({ "title": "Disk", "severity": "P2" }))
+        .await;
+    let mut alice = app.login("alice").await;
+    let mut bob = app.login("bob").await;
+    let bobs = bob.csrf().await;
+    let path = format!("/ui/incidents/{id}/notes");
+    for form in [
+        vec![("text", "no token")],
+        vec![("text", "wrong token"), ("csrf", "0123")],
+        // Another session's token is no good either.
+        vec![("text", "bob's token"), ("csrf", bobs.as_str())],
+    ] {
+        let r = alice.post(&path, &form).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{form:?}");
+        assert!(r.body.contains("csrf:"), "{}", r.body);
+    }
+    for action in [
+        "acknowledge",
+        "status",
+        "resolve",
+        "escalate",
+        "severity",
+        "roles",
+    ] {
+        let r = alice
+            .post(
+                &format!("/ui/incidents/{id}/{action}"),
+                &[
+                    ("status", "contained"),
+                    ("summary", "x"),
+                    ("severity", "P0"),
+                    ("role", "scribe"),
+                    ("person", "zed"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{action}");
+        assert!(r.body.contains("csrf:"), "{action}: {}", r.body);
+    }
+    let room = alice.get(&format!("/ui/incidents/{id}")).await;
+    assert!(
+        !room.body.contains("kind-note_added"),
+        "nothing was recorded"
+    );
+    assert!(room.body.contains("not yet"), "not acknowledged");
+}
+
+#[tokio::test]
+async fn room_actions_acknowledge_change_status_and_resolve() {
+    let app = spawn().await;
+    app.user("alice", "responder", false).await;
+    let id = app
+        .declare(json!({ "title": "Queue", "severity": "P1" }))
+        .await;
+    let mut b = app.login("alice").await;
+    let room = b.get(&format!("/ui/incidents/{id}")).await;
+    let csrf = csrf_in(&room.body);
+    let post = |action: &str| format!("/ui/incidents/{id}/{action}");
+    let r = b.post(&post("acknowledge"), &[("csrf", &csrf)]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let r = b
+        .post(
+            &post("status"),
+            &[
+                ("csrf", &csrf),
+                ("status", "contained"),
+                ("reason", "rate limit on"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let r = b
+        .post(&post("status"), &[("csrf", &csrf), ("status", "sideways")])
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(r.body.contains("status:"), "{}", r.body);
+    let r = b
+        .post(&post("resolve"), &[("csrf", &csrf), ("summary", " ")])
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(r.body.contains("summary: required"), "{}", r.body);
+    let r = b
+        .post(&post("resolve"), &[("csrf", &csrf), ("summary", "drained")])
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let room = b.get(&format!("/ui/incidents/{id}")).await;
+    assert!(
+        room.body.contains("<dt>Status</dt><dd>resolved</dd>"),
+        "{}",
+        room.body
+    );
+    assert!(room.body.contains("2026-11-22 10:00 UTC by alice"));
+    // Exports go through the session too.
+    let md = b.get(&format!("/ui/incidents/{id}/export?format=md")).await;
+    assert_eq!(md.status, StatusCode::OK);
+    assert!(md.body.contains("drained"));
+    let csv = b
+        .get(&format!("/ui/incidents/{id}/export?format=csv"))
+        .await;
+    assert!(
+        csv.headers["content-type"]
+            .to_str()
+            .expect("ascii")
+            .starts_with("text/csv")
+    );
+}
+
+#[tokio::test]
+async fn viewers_read_but_cannot_post() {
+    let app = spawn().await;
+    app.user("vera", "viewer", false).await;
+    let id = app
+        .declare(json!({ "title": "Cache", "severity": "P2" }))
+        .await;
+    let mut b = app.login("vera").await;
+    let room = b.get(&format!("/ui/incidents/{id}")).await;
+    assert_eq!(room.status, StatusCode::OK);
+    assert!(!room.body.contains("Add note"), "no forms for viewers");
+    let csrf = b.csrf().await;
+    let r = b
+        .post(
+            &format!("/ui/incidents/{id}/notes"),
+            &[("csrf", &csrf), ("text", "hi")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert!(r.body.contains("responder"), "{}", r.body);
+    let r = b
+        .post(
+            &format!("/ui/incidents/{id}/acknowledge"),
+            &[("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn restricted_incidents_are_invisible_to_non_participants() {
+    let app = spawn().await;
+    // Not a configured person: never paged, so never a participant.
+    app.user("outsider", "commander", false).await;
+    app.user("sec", "viewer", true).await;
+    let secret = app
+        .declare(json!({ "title": "Credential leak", "severity": "P1", "restricted": true }))
+        .await;
+    let public = app
+        .declare(json!({ "title": "Slow", "severity": "P3" }))
+        .await;
+    let mut alice = app.login("outsider").await;
+    let home = alice.get("/ui/").await;
+    assert_eq!(listed_ids(&home.body), std::slice::from_ref(&public));
+    assert!(!home.body.contains("Credential leak"));
+    for path in [
+        format!("/ui/incidents/{secret}"),
+        format!("/ui/incidents/{secret}/export?format=json"),
+    ] {
+        let r = alice.get(&path).await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{path}");
+        assert!(!r.body.contains("Credential leak"));
+    }
+    let csrf = alice.csrf().await;
+    let r = alice
+        .post(
+            &format!("/ui/incidents/{secret}/notes"),
+            &[("csrf", &csrf), ("text", "peek")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    // The security team sees it.
+    let mut sec = app.login("sec").await;
+    let home = sec.get("/ui/").await;
+    assert_eq!(listed_ids(&home.body).len(), 2);
+    assert!(home.body.contains("restricted"));
+    assert_eq!(
+        sec.get(&format!("/ui/incidents/{secret}")).await.status,
+        StatusCode::OK
+    );
+}
+
+/// Reads the event stream until a `change` event arrives (or the deadline passes).
+async fn next_change(resp: &mut reqwest::Response) -> Option<String> {
+    let mut seen = String::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+    while let Ok(Ok(Some(chunk))) = tokio::time::timeout_at(deadline, resp.chunk()).await {
+        seen.push_str(&String::from_utf8_lossy(&chunk));
+        if let Some(at) = seen.find("event: change\ndata: ") {
+            let rest = &seen[at + "event: change\ndata: ".len()..];
+            if let Some(end) = rest.find('\n') {
+                return Some(rest[..end].to_string());
+            }
+        }
+    }
+    None
+}
+
+#[tokio::test]
+async fn a_change_made_through_the_api_reaches_open_pages_as_an_event() {
+    let app = spawn().await;
+    app.user("alice", "responder", false).await;
+    let id = app
+        .declare(json!({ "title": "API errors", "severity": "P2" }))
+        .await;
+    let mut b = app.login("alice").await;
+    let home = b.get("/ui/").await;
+    let marker: i64 = home
+        .body
+        .split("data-marker=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .and_then(|s| s.parse().ok())
+        .expect("the page carries its change marker");
+    // Unauthenticated streams are refused.
+    assert_eq!(
+        app.browser().get("/ui/events").await.status,
+        StatusCode::SEE_OTHER
+    );
+    let cookie = format!("warroom_session={}", b.cookies["warroom_session"]);
+    let mut stream = reqwest::Client::new()
+        .get(format!("{}/ui/events?since={marker}", app.base))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .expect("stream");
+    assert_eq!(stream.status(), StatusCode::OK);
+    assert_eq!(stream.headers()["content-type"], "text/event-stream");
+    // What the CLI does: a note through the JSON API with a token.
+    let (s, body) = app
+        .api_post(
+            &format!("/api/v1/incidents/{id}/notes"),
+            json!({ "text": "from the CLI" }),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{body}");
+    let data = next_change(&mut stream).await.expect("a change event");
+    let now: i64 = data.parse().expect("marker");
+    assert!(now > marker, "{now} > {marker}");
+    // A change made before the stream opened is still reported, thanks to ?since=.
+    let mut late = reqwest::Client::new()
+        .get(format!("{}/ui/events?since={marker}", app.base))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .expect("stream");
+    assert_eq!(next_change(&mut late).await.as_deref(), Some(data.as_str()));
+}
+
+#[tokio::test]
+async fn dashboard_snapshot_with_a_fixed_clock() {
+    let app = spawn().await;
+    app.user("alice", "responder", false).await;
+    app.declare(json!({ "title": "Checkout down", "severity": "P0", "services": ["api"] }))
+        .await;
+    app.clock.advance(SignedDuration::from_mins(20));
+    app.declare(json!({ "title": "Slow <search>", "severity": "P2" }))
+        .await;
+    let mut b = app.login("alice").await;
+    let page = b.get("/ui/").await;
+    let main = page
+        .body
+        .split("<main id=\"main\">")
+        .nth(1)
+        .and_then(|m| m.split("</main>").next())
+        .expect("main");
+    insta::assert_snapshot!("dashboard", main);
+}
+
+#[tokio::test]
+async fn shutdown_ends_open_event_streams() {
+    let mut app = spawn().await;
+    app.user("alice", "viewer", false).await;
+    let b = app.login("alice").await;
+    let mut stream = reqwest::Client::new()
+        .get(format!("{}/ui/events", app.base))
+        .header(
+            "cookie",
+            format!("warroom_session={}", b.cookies["warroom_session"]),
+        )
+        .send()
+        .await
+        .expect("stream");
+    assert_eq!(stream.status(), StatusCode::OK);
+    let running = app.running.take().expect("running");
+    tokio::time::timeout(Duration::from_secs(10), running.stop())
+        .await
+        .expect("stop does not wait for the open stream");
+    // The stream ended cleanly rather than hanging.
+    let end = tokio::time::timeout(Duration::from_secs(10), async {
+        while let Ok(Some(_)) = stream.chunk().await {}
+    })
+    .await;
+    assert!(end.is_ok(), "the stream was closed");
+}
+
+#[tokio::test]
+async fn commanders_change_severity_and_assign_roles_from_the_room() {
+    let app = spawn().await;
+    app.user("cmdr", "commander", false).await;
+    app.user("resp", "responder", false).await;
+    let id = app
+        .declare(json!({ "title": "Latency", "severity": "P2" }))
+        .await;
+    let mut resp = app.login("resp").await;
+    let room = resp.get(&format!("/ui/incidents/{id}")).await;
+    assert!(room.body.contains("Escalate"));
+    assert!(
+        !room.body.contains("Change severity"),
+        "commander forms hidden"
+    );
+    let csrf = csrf_in(&room.body);
+    let r = resp
+        .post(
+            &format!("/ui/incidents/{id}/severity"),
+            &[("csrf", &csrf), ("severity", "P0")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert!(r.body.contains("commander"), "{}", r.body);
+
+    let mut cmdr = app.login("cmdr").await;
+    let room = cmdr.get(&format!("/ui/incidents/{id}")).await;
+    assert!(room.body.contains("<option value=\"P1\">P1</option>"));
+    assert!(
+        !room.body.contains("<option value=\"P2\">"),
+        "not the current one"
+    );
+    let csrf = csrf_in(&room.body);
+    let r = cmdr
+        .post(
+            &format!("/ui/incidents/{id}/severity"),
+            &[
+                ("csrf", &csrf),
+                ("severity", "P1"),
+                ("reason", "customers notice"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let r = cmdr
+        .post(
+            &format!("/ui/incidents/{id}/roles"),
+            &[
+                ("csrf", &csrf),
+                ("role", "incident-commander"),
+                ("person", "cmdr"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let r = cmdr
+        .post(
+            &format!("/ui/incidents/{id}/roles"),
+            &[("csrf", &csrf), ("role", "incident-commander")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(r.body.contains("person: required"));
+    let room = cmdr.get(&format!("/ui/incidents/{id}")).await;
+    assert!(
+        room.body
+            .contains("<dt>Severity</dt><dd class=\"sev\">P1</dd>"),
+        "{}",
+        room.body
+    );
+    assert!(
+        room.body
+            .contains("<dt>Incident commander</dt><dd>cmdr</dd>"),
+        "{}",
+        room.body
+    );
+    let home = cmdr.get("/ui/").await;
+    assert!(home.body.contains("<td data-label=\"Commander\">cmdr</td>"));
+}
