@@ -382,6 +382,60 @@ pub struct ServeArgs {
     /// counts by severity and status, never an incident's title or labels).
     #[arg(long)]
     pub metrics_public: bool,
+    /// Serve HTTPS with this PEM certificate chain (server certificate first).
+    #[arg(
+        long,
+        env = "WARROOM_TLS_CERT",
+        value_name = "PEM",
+        requires = "tls_key"
+    )]
+    pub tls_cert: Option<PathBuf>,
+    /// The PEM private key of --tls-cert.
+    #[arg(
+        long,
+        env = "WARROOM_TLS_KEY",
+        value_name = "PEM",
+        requires = "tls_cert"
+    )]
+    pub tls_key: Option<PathBuf>,
+    /// A proxy in front terminates TLS: allow plain HTTP on a non-loopback --listen address.
+    #[arg(long, env = "WARROOM_BEHIND_TLS_PROXY")]
+    pub behind_tls_proxy: bool,
+    /// Limit and lock out clients by the last X-Forwarded-For entry (the address the proxy
+    /// saw) instead of the connection's peer; only with --behind-tls-proxy, and only if the
+    /// proxy appends that header and nothing else can reach Warroom.
+    #[arg(
+        long,
+        env = "WARROOM_TRUST_FORWARDED_FOR",
+        requires = "behind_tls_proxy"
+    )]
+    pub trust_forwarded_for: bool,
+    /// API requests per second per token, sustained (0: no limit).
+    #[arg(long, default_value_t = 20.0, value_name = "N")]
+    pub rate_limit_per_second: f64,
+    /// API requests a token may make at once after a quiet period.
+    #[arg(long, default_value_t = 100, value_name = "N")]
+    pub rate_limit_burst: u32,
+    /// API and status page requests per second per source address (0: no limit).
+    #[arg(long, default_value_t = 50.0, value_name = "N")]
+    pub source_rate_limit_per_second: f64,
+    /// Requests a source address may make at once after a quiet period.
+    #[arg(long, default_value_t = 200, value_name = "N")]
+    pub source_rate_limit_burst: u32,
+    /// Ingestion requests per second per routing key and per source address (0: no limit).
+    /// High, since monitoring sends storms and the ingestion queue already pushes back.
+    #[arg(long, default_value_t = 50_000.0, value_name = "N")]
+    pub ingest_rate_limit_per_second: f64,
+    /// Ingestion requests a routing key or address may make at once.
+    #[arg(long, default_value_t = 100_000, value_name = "N")]
+    pub ingest_rate_limit_burst: u32,
+    /// Failed authentications (bad token or routing key) from one address that lock it out
+    /// (0: never).
+    #[arg(long, default_value_t = 10, value_name = "N")]
+    pub auth_lockout_failures: u32,
+    /// Seconds the failures are counted over, and how long a lockout lasts.
+    #[arg(long, default_value_t = 300, value_name = "SECS")]
+    pub auth_lockout_seconds: u64,
 }
 
 #[derive(Debug, Subcommand)]

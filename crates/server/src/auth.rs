@@ -13,6 +13,7 @@ use warroom_core::{Principal, Role};
 use warroom_store::{NewToken, TokenRecord};
 
 use crate::error::ApiError;
+use crate::security::{self, ClientSource};
 use crate::state::AppState;
 
 /// Prefix that makes Warroom tokens recognisable to secret scanners.
@@ -85,6 +86,11 @@ impl FromRequestParts<AppState> for Auth {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
+        let source = parts
+            .extensions
+            .get::<ClientSource>()
+            .cloned()
+            .unwrap_or_else(|| ClientSource("unknown".into()));
         let header = parts.headers.get(header::AUTHORIZATION).ok_or_else(|| {
             ApiError::unauthorized("missing bearer token: send Authorization: Bearer <token>")
         })?;
@@ -99,18 +105,35 @@ impl FromRequestParts<AppState> for Auth {
             .ok_or_else(|| {
                 ApiError::unauthorized("the Authorization header must be `Bearer <token>`")
             })?;
-        authenticate(state, secret).await.map(Auth)
+        authenticate(state, &source, secret).await.map(Auth)
     }
 }
 
-/// The caller a token secret belongs to; 401 when it is unknown or revoked.
-pub async fn authenticate(state: &AppState, secret: &str) -> Result<Principal, ApiError> {
-    let record = state
+/// The caller a token secret belongs to; 401 when it is unknown or revoked, 429 when `source`
+/// is locked out after too many failures or the token is over its rate.
+pub async fn authenticate(
+    state: &AppState,
+    source: &ClientSource,
+    secret: &str,
+) -> Result<Principal, ApiError> {
+    // Checked before the lookup, so a locked-out guesser learns nothing, right or wrong.
+    security::check_lockout(state, source).map_err(|wait| {
+        ApiError::rate_limited(
+            wait,
+            "too many failed authentications from your address; try again later",
+        )
+    })?;
+    let found = state
         .store
         .token_by_hash(&hash_token(secret))
         .await?
-        .filter(|t| t.revoked_at.is_none())
-        .ok_or_else(|| ApiError::unauthorized("invalid or revoked token"))?;
+        .filter(|t| t.revoked_at.is_none());
+    let Some(record) = found else {
+        security::record_auth_failure(state, source);
+        return Err(ApiError::unauthorized("invalid or revoked token"));
+    };
+    security::check_token(state, &record.id)
+        .map_err(|wait| ApiError::rate_limited(wait, "too many requests with this token"))?;
     touch(state, &record).await;
     Ok(Principal {
         name: record.name,

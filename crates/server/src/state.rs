@@ -28,6 +28,8 @@ pub struct AppState {
     pub http: Arc<crate::telemetry::HttpMetrics>,
     /// `/metrics` answers without a token (`serve --metrics-public`).
     pub metrics_public: bool,
+    /// Rate limits and the authentication lockout (none unless `serve` sets them).
+    pub guards: Arc<crate::security::Guards>,
 }
 
 impl AppState {
@@ -53,6 +55,7 @@ impl AppState {
             engine,
             http: Arc::default(),
             metrics_public: false,
+            guards: Arc::default(),
         }
     }
 

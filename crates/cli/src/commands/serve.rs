@@ -7,13 +7,17 @@ use std::path::PathBuf;
 use anyhow::Result;
 use tracing_subscriber::EnvFilter;
 use warroom_core::alert::grafana::SignatureConfig;
-use warroom_server::{DeliveryOptions, ServeOptions, SmtpSettings};
+use warroom_server::ratelimit::{LockoutPolicy, Rate};
+use warroom_server::{
+    DeliveryOptions, LimitOptions, SecurityOptions, ServeOptions, SmtpSettings, TlsFiles,
+};
 
 use crate::args::ServeArgs;
 use crate::config_files::load_config;
 
 pub async fn run(args: ServeArgs, data_dir: PathBuf) -> Result<()> {
     let config = load_config(args.config.as_deref())?;
+    let security = security_options(&args)?;
     // Only the server logs; client commands keep stderr for their one error line.
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     tracing_subscriber::fmt()
@@ -43,6 +47,52 @@ pub async fn run(args: ServeArgs, data_dir: PathBuf) -> Result<()> {
         }),
         ..DeliveryOptions::default()
     };
-    warroom_server::serve(options, delivery).await?;
+    warroom_server::serve(options, security, delivery).await?;
     Ok(())
+}
+
+fn security_options(args: &ServeArgs) -> Result<SecurityOptions> {
+    let rate = |name: &str, per_second: f64, burst: u32| -> Result<Rate> {
+        if !per_second.is_finite() || per_second < 0.0 {
+            anyhow::bail!("--{name}: must be 0 (no limit) or a positive number, not {per_second}");
+        }
+        Ok(Rate { per_second, burst })
+    };
+    let tls = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => Some(TlsFiles {
+            cert: cert.clone(),
+            key: key.clone(),
+        }),
+        _ => None,
+    };
+    let ingest = rate(
+        "ingest-rate-limit-per-second",
+        args.ingest_rate_limit_per_second,
+        args.ingest_rate_limit_burst,
+    )?;
+    Ok(SecurityOptions {
+        tls,
+        behind_tls_proxy: args.behind_tls_proxy,
+        trust_forwarded_for: args.trust_forwarded_for,
+        limits: LimitOptions {
+            api_per_token: rate(
+                "rate-limit-per-second",
+                args.rate_limit_per_second,
+                args.rate_limit_burst,
+            )?,
+            api_per_source: rate(
+                "source-rate-limit-per-second",
+                args.source_rate_limit_per_second,
+                args.source_rate_limit_burst,
+            )?,
+            // One pair of flags for both: a sender is usually one key from one address.
+            ingest_per_key: ingest,
+            ingest_per_source: ingest,
+            lockout: LockoutPolicy {
+                max_failures: args.auth_lockout_failures,
+                window_secs: args.auth_lockout_seconds,
+                lockout_secs: args.auth_lockout_seconds,
+            },
+        },
+    })
 }
