@@ -1,0 +1,92 @@
+//! `warroom serve`'s security flags through the real binary: the refusals happen before
+//! anything is served or written, with an error that says what to do.
+
+mod common;
+
+use std::process::{Command, Output};
+
+use common::BIN;
+
+fn serve(args: &[&str], data_dir: &std::path::Path) -> Output {
+    Command::new(BIN)
+        .arg("serve")
+        .args(args)
+        .arg("--data-dir")
+        .arg(data_dir)
+        .env_remove("WARROOM_DATABASE_URL")
+        .env_remove("WARROOM_BEHIND_TLS_PROXY")
+        .env_remove("WARROOM_TLS_CERT")
+        .env_remove("WARROOM_TLS_KEY")
+        .output()
+        .expect("run warroom serve")
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn plain_http_on_every_interface_is_refused_with_the_way_out() {
+    let dir = tempfile::tempdir().expect("dir");
+    let data = dir.path().join("data");
+    let out = serve(&["--listen", "0.0.0.0:0"], &data);
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(
+        err.contains("refusing to listen on 0.0.0.0")
+            && err.contains("--tls-cert")
+            && err.contains("--behind-tls-proxy"),
+        "{err}"
+    );
+    assert!(!data.join("warroom.db").exists(), "the database was created");
+    assert!(!data.join("admin.token").exists(), "a token was written");
+}
+
+#[test]
+fn a_missing_certificate_file_is_named() {
+    let dir = tempfile::tempdir().expect("dir");
+    let cert = dir.path().join("no-such-cert.pem");
+    let key = dir.path().join("no-such-key.pem");
+    let out = serve(
+        &[
+            "--listen",
+            "127.0.0.1:0",
+            "--tls-cert",
+            cert.to_str().expect("utf-8 path"),
+            "--tls-key",
+            key.to_str().expect("utf-8 path"),
+        ],
+        &dir.path().join("data"),
+    );
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(err.contains("no-such-cert.pem"), "{err}");
+}
+
+#[test]
+fn a_certificate_needs_its_key_and_limits_must_be_sane() {
+    let dir = tempfile::tempdir().expect("dir");
+    let data = dir.path().join("data");
+    let out = serve(&["--listen", "127.0.0.1:0", "--tls-cert", "c.pem"], &data);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("--tls-key"), "{}", stderr(&out));
+
+    let out = serve(
+        &["--listen", "127.0.0.1:0", "--rate-limit-per-second=-1"],
+        &data,
+    );
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("--rate-limit-per-second"),
+        "{}",
+        stderr(&out)
+    );
+
+    let out = serve(&["--listen", "127.0.0.1:0", "--trust-forwarded-for"], &data);
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("--behind-tls-proxy"),
+        "{}",
+        stderr(&out)
+    );
+}
