@@ -5,7 +5,8 @@ mod playbooks;
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use warroom_core::{Role, Status};
+use warroom_core::duration::Duration;
+use warroom_core::{Role, Status, TokenScope};
 
 pub use playbooks::{DocsCommand, PlaybookCommand, TaskCommand, TriageArgs};
 
@@ -675,6 +676,12 @@ pub enum TokenCommand {
         /// May see every restricted incident.
         #[arg(long)]
         security: bool,
+        /// full (everything the role allows) or read-only (only what a viewer may do).
+        #[arg(long, default_value = "full")]
+        scope: TokenScope,
+        /// Stops working after this long (90d, 12h, 1w); never expires without it.
+        #[arg(long, value_name = "DURATION")]
+        expires_in: Option<Duration>,
     },
     /// List tokens.
     #[command(visible_alias = "ls")]

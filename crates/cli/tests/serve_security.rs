@@ -38,7 +38,10 @@ fn plain_http_on_every_interface_is_refused_with_the_way_out() {
             && err.contains("--behind-tls-proxy"),
         "{err}"
     );
-    assert!(!data.join("warroom.db").exists(), "the database was created");
+    assert!(
+        !data.join("warroom.db").exists(),
+        "the database was created"
+    );
     assert!(!data.join("admin.token").exists(), "a token was written");
 }
 

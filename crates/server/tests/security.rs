@@ -560,3 +560,134 @@ async fn each_routing_key_has_its_own_ingestion_allowance() {
     assert_eq!(resp.status(), StatusCode::ACCEPTED);
     app.running.stop().await;
 }
+
+impl Limited {
+    async fn create_token(&self, body: Value) -> (StatusCode, Value) {
+        let resp = self.post("/api/v1/tokens", Some(&self.admin), body).await;
+        let status = resp.status();
+        (status, resp.json().await.expect("json"))
+    }
+}
+
+#[tokio::test]
+async fn a_read_only_token_reads_like_its_role_and_changes_nothing() {
+    let app = limited(LimitOptions::unlimited(), false).await;
+    let (status, made) = app
+        .create_token(json!({ "name": "dash", "role": "admin", "scope": "read-only" }))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{made}");
+    assert_eq!(made["scope"], "read-only");
+    let ro = made["token"].as_str().expect("secret").to_string();
+
+    let me: Value = app
+        .get("/api/v1/whoami", &ro)
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(
+        (&me["role"], &me["scope"]),
+        (&json!("admin"), &json!("read-only"))
+    );
+    assert_eq!(
+        app.get("/api/v1/incidents", &ro).await.status(),
+        StatusCode::OK
+    );
+    // An admin-only read stays refused: read-only narrows a role, it never widens one...
+    assert_eq!(
+        app.get("/api/v1/tokens", &ro).await.status(),
+        StatusCode::FORBIDDEN
+    );
+    // ...and no change goes through, whatever the role allows.
+    let declare = app
+        .post(
+            "/api/v1/incidents",
+            Some(&ro),
+            json!({ "title": "Disk full", "severity": "P2" }),
+        )
+        .await;
+    assert_eq!(declare.status(), StatusCode::FORBIDDEN);
+    let body: Value = declare.json().await.expect("json");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("read-only")),
+        "{body}"
+    );
+    let mint = app
+        .post(
+            "/api/v1/tokens",
+            Some(&ro),
+            json!({ "name": "x", "role": "admin" }),
+        )
+        .await;
+    assert_eq!(mint.status(), StatusCode::FORBIDDEN);
+    // The same token with the full scope declares.
+    let (_, full) = app
+        .create_token(json!({ "name": "ops", "role": "responder" }))
+        .await;
+    assert_eq!(full["scope"], "full");
+    let declared = app
+        .post(
+            "/api/v1/incidents",
+            full["token"].as_str(),
+            json!({ "title": "Disk full", "severity": "P2" }),
+        )
+        .await;
+    assert_eq!(declared.status(), StatusCode::CREATED);
+    app.running.stop().await;
+}
+
+#[tokio::test]
+async fn an_expired_token_is_refused_as_expired() {
+    let app = limited(LimitOptions::unlimited(), false).await;
+    let (status, made) = app
+        .create_token(json!({ "name": "ci", "role": "responder", "expires_in": "1h" }))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{made}");
+    assert_eq!(made["expires_at"], "2026-11-25T11:00:00Z", "{made}");
+    let ci = made["token"].as_str().expect("secret").to_string();
+    assert_eq!(
+        app.get("/api/v1/whoami", &ci).await.status(),
+        StatusCode::OK
+    );
+    app.advance(3599);
+    assert_eq!(
+        app.get("/api/v1/whoami", &ci).await.status(),
+        StatusCode::OK
+    );
+    app.advance(1);
+    let refused = app.get("/api/v1/whoami", &ci).await;
+    assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
+    let body: Value = refused.json().await.expect("json");
+    assert_eq!(body["error"]["message"], "token expired", "{body}");
+
+    let listed: Value = app
+        .get("/api/v1/tokens", &app.admin)
+        .await
+        .json()
+        .await
+        .expect("json");
+    let row = listed["tokens"]
+        .as_array()
+        .expect("tokens")
+        .iter()
+        .find(|t| t["name"] == "ci")
+        .cloned()
+        .expect("listed");
+    assert_eq!(row["expires_at"], "2026-11-25T11:00:00Z");
+
+    for bad in ["soon", "0s", "-1h"] {
+        let (status, body) = app
+            .create_token(json!({ "name": "x", "role": "viewer", "expires_in": bad }))
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}: {body}");
+        assert_eq!(body["error"]["field"], "expires_in", "{bad}: {body}");
+    }
+    let (status, body) = app
+        .create_token(json!({ "name": "x", "role": "viewer", "scope": "write-only" }))
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(body["error"]["field"], "scope", "{body}");
+    app.running.stop().await;
+}

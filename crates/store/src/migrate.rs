@@ -47,6 +47,13 @@ pub(crate) const SQLITE: &[Migration] = &[
         name: "action_items",
         sql: include_str!("../migrations/sqlite/0007_action_items.sql"),
     },
+    // 0008 is taken by work in progress on another branch; numbers need not be contiguous
+    // (each version is applied when missing).
+    Migration {
+        version: 9,
+        name: "token_scopes",
+        sql: include_str!("../migrations/sqlite/0009_token_scopes.sql"),
+    },
 ];
 
 pub(crate) const POSTGRES: &[Migration] = &[
@@ -84,6 +91,13 @@ pub(crate) const POSTGRES: &[Migration] = &[
         version: 7,
         name: "action_items",
         sql: include_str!("../migrations/postgres/0007_action_items.sql"),
+    },
+    // 0008 is taken by work in progress on another branch; numbers need not be contiguous
+    // (each version is applied when missing).
+    Migration {
+        version: 9,
+        name: "token_scopes",
+        sql: include_str!("../migrations/postgres/0009_token_scopes.sql"),
     },
 ];
 
