@@ -93,3 +93,45 @@ fn a_certificate_needs_its_key_and_limits_must_be_sane() {
         stderr(&out)
     );
 }
+
+#[test]
+fn token_create_takes_a_scope_and_a_lifetime() {
+    let server = common::Server::start();
+    let v = server.ok_json(&[
+        "token",
+        "create",
+        "--name",
+        "dashboard",
+        "--role",
+        "commander",
+        "--scope",
+        "read-only",
+        "--expires-in",
+        "30d",
+    ]);
+    assert_eq!(v["scope"], "read-only", "{v}");
+    assert!(v["expires_at"].is_string(), "{v}");
+    let secret = v["token"].as_str().expect("secret").to_string();
+
+    // The read-only token reads, and is refused a change with a message that says why.
+    // (`run` clears WARROOM_TOKEN, so the token goes as a flag.)
+    let list = server.run(&["--token", &secret, "list"]);
+    assert!(list.status.success(), "{}", stderr(&list));
+    let declare = server.run(&[
+        "--token",
+        &secret,
+        "declare",
+        "--title",
+        "Disk full",
+        "--severity",
+        "P2",
+    ]);
+    assert!(!declare.status.success());
+    assert!(stderr(&declare).contains("read-only"), "{}", stderr(&declare));
+
+    let table = server.ok(&["token", "list"]);
+    assert!(table.contains("read-only") && table.contains("SCOPE"), "{table}");
+    let bad = server.run(&["token", "create", "--name", "x", "--role", "viewer", "--scope", "all"]);
+    assert!(!bad.status.success());
+    assert!(stderr(&bad).contains("full or read-only"), "{}", stderr(&bad));
+}
