@@ -160,8 +160,7 @@ fn client_ip(
             .filter_map(|v| v.to_str().ok())
             .flat_map(|v| v.split(','))
             .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .last()
+            .rfind(|s| !s.is_empty())
             .and_then(|s| s.parse::<IpAddr>().ok());
         if forwarded.is_some() {
             return forwarded;
