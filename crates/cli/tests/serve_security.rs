@@ -127,11 +127,24 @@ fn token_create_takes_a_scope_and_a_lifetime() {
         "P2",
     ]);
     assert!(!declare.status.success());
-    assert!(stderr(&declare).contains("read-only"), "{}", stderr(&declare));
+    assert!(
+        stderr(&declare).contains("read-only"),
+        "{}",
+        stderr(&declare)
+    );
 
     let table = server.ok(&["token", "list"]);
-    assert!(table.contains("read-only") && table.contains("SCOPE"), "{table}");
-    let bad = server.run(&["token", "create", "--name", "x", "--role", "viewer", "--scope", "all"]);
+    assert!(
+        table.contains("read-only") && table.contains("SCOPE"),
+        "{table}"
+    );
+    let bad = server.run(&[
+        "token", "create", "--name", "x", "--role", "viewer", "--scope", "all",
+    ]);
     assert!(!bad.status.success());
-    assert!(stderr(&bad).contains("full or read-only"), "{}", stderr(&bad));
+    assert!(
+        stderr(&bad).contains("full or read-only"),
+        "{}",
+        stderr(&bad)
+    );
 }
