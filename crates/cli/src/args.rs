@@ -331,6 +331,14 @@ pub struct ServeArgs {
         value_name = "URL"
     )]
     pub database_url: Option<String>,
+    /// Read --database-url from this file (for a URL with a password: not in the process list).
+    #[arg(
+        long,
+        env = "WARROOM_DATABASE_URL_FILE",
+        value_name = "PATH",
+        conflicts_with = "database_url"
+    )]
+    pub database_url_file: Option<PathBuf>,
     /// Config directory (*.yaml, also in its direct subdirectories); built-in defaults without
     /// it.
     #[arg(long, value_name = "DIR")]
@@ -351,6 +359,14 @@ pub struct ServeArgs {
         value_name = "URL"
     )]
     pub smtp_url: Option<String>,
+    /// Read --smtp-url from this file.
+    #[arg(
+        long,
+        env = "WARROOM_SMTP_URL_FILE",
+        value_name = "PATH",
+        conflicts_with = "smtp_url"
+    )]
+    pub smtp_url_file: Option<PathBuf>,
     /// Sender of email pages.
     #[arg(
         long,
@@ -368,6 +384,14 @@ pub struct ServeArgs {
         value_name = "SECRET"
     )]
     pub grafana_secret: Option<String>,
+    /// Read --grafana-secret from this file.
+    #[arg(
+        long,
+        env = "WARROOM_GRAFANA_SECRET_FILE",
+        value_name = "PATH",
+        conflicts_with = "grafana_secret"
+    )]
+    pub grafana_secret_file: Option<PathBuf>,
     /// Header carrying Grafana's signature.
     #[arg(
         long,

@@ -148,3 +148,35 @@ fn token_create_takes_a_scope_and_a_lifetime() {
         stderr(&bad)
     );
 }
+
+#[test]
+fn secrets_can_come_from_files() {
+    let dir = tempfile::tempdir().expect("dir");
+    let db = dir.path().join("elsewhere.db");
+    let url_file = dir.path().join("database-url");
+    // An editor's trailing newline is not part of the secret.
+    std::fs::write(&url_file, format!("sqlite://{}\n", db.display())).expect("write");
+    let server = common::Server::start_with(&[
+        "--database-url-file",
+        url_file.to_str().expect("utf-8 path"),
+    ]);
+    assert!(db.exists(), "the URL from the file was not used");
+    drop(server);
+
+    let missing = dir.path().join("no-such-secret");
+    let out = serve(
+        &[
+            "--listen",
+            "127.0.0.1:0",
+            "--grafana-secret-file",
+            missing.to_str().expect("utf-8 path"),
+        ],
+        &dir.path().join("data"),
+    );
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(
+        err.contains("--grafana-secret-file") && err.contains("no-such-secret"),
+        "{err}"
+    );
+}
