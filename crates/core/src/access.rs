@@ -135,3 +135,23 @@ impl Principal {
 pub fn can_see(incident: &Incident, who: &Principal) -> bool {
     !incident.restricted || who.sees_all_restricted() || incident.participants.contains(&who.name)
 }
+
+#[cfg(test)]
+mod scope_tests {
+    use super::*;
+
+    #[test]
+    fn read_only_allows_exactly_the_viewer_level() {
+        for role in Role::ALL {
+            assert!(TokenScope::Full.allows(role));
+            assert_eq!(TokenScope::ReadOnly.allows(role), role == Role::Viewer);
+        }
+        for scope in TokenScope::ALL {
+            assert_eq!(scope.as_str().parse::<TokenScope>(), Ok(scope));
+            let json = serde_json::to_string(&scope).expect("json");
+            assert_eq!(json, format!("\"{}\"", scope.as_str()));
+        }
+        assert!("write".parse::<TokenScope>().is_err());
+        assert_eq!(TokenScope::default(), TokenScope::Full);
+    }
+}
