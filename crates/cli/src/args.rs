@@ -5,7 +5,8 @@ mod playbooks;
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use warroom_core::{Role, Status};
+use warroom_core::duration::Duration;
+use warroom_core::{Role, Status, TokenScope};
 
 pub use playbooks::{DocsCommand, PlaybookCommand, TaskCommand, TriageArgs};
 
@@ -334,6 +335,14 @@ pub struct ServeArgs {
         value_name = "URL"
     )]
     pub database_url: Option<String>,
+    /// Read --database-url from this file (for a URL with a password: not in the process list).
+    #[arg(
+        long,
+        env = "WARROOM_DATABASE_URL_FILE",
+        value_name = "PATH",
+        conflicts_with = "database_url"
+    )]
+    pub database_url_file: Option<PathBuf>,
     /// Config directory (*.yaml, also in its direct subdirectories); built-in defaults without
     /// it.
     #[arg(long, value_name = "DIR")]
@@ -354,6 +363,14 @@ pub struct ServeArgs {
         value_name = "URL"
     )]
     pub smtp_url: Option<String>,
+    /// Read --smtp-url from this file.
+    #[arg(
+        long,
+        env = "WARROOM_SMTP_URL_FILE",
+        value_name = "PATH",
+        conflicts_with = "smtp_url"
+    )]
+    pub smtp_url_file: Option<PathBuf>,
     /// Sender of email pages.
     #[arg(
         long,
@@ -371,6 +388,14 @@ pub struct ServeArgs {
         value_name = "SECRET"
     )]
     pub grafana_secret: Option<String>,
+    /// Read --grafana-secret from this file.
+    #[arg(
+        long,
+        env = "WARROOM_GRAFANA_SECRET_FILE",
+        value_name = "PATH",
+        conflicts_with = "grafana_secret"
+    )]
+    pub grafana_secret_file: Option<PathBuf>,
     /// Header carrying Grafana's signature.
     #[arg(
         long,
@@ -390,6 +415,60 @@ pub struct ServeArgs {
     /// through a TLS proxy (the server itself speaks plain HTTP).
     #[arg(long, env = "WARROOM_SECURE_COOKIES")]
     pub secure_cookies: bool,
+    /// Serve HTTPS with this PEM certificate chain (server certificate first).
+    #[arg(
+        long,
+        env = "WARROOM_TLS_CERT",
+        value_name = "PEM",
+        requires = "tls_key"
+    )]
+    pub tls_cert: Option<PathBuf>,
+    /// The PEM private key of --tls-cert.
+    #[arg(
+        long,
+        env = "WARROOM_TLS_KEY",
+        value_name = "PEM",
+        requires = "tls_cert"
+    )]
+    pub tls_key: Option<PathBuf>,
+    /// A proxy in front terminates TLS: allow plain HTTP on a non-loopback --listen address.
+    #[arg(long, env = "WARROOM_BEHIND_TLS_PROXY")]
+    pub behind_tls_proxy: bool,
+    /// Limit and lock out clients by the last X-Forwarded-For entry (the address the proxy
+    /// saw) instead of the connection's peer; only with --behind-tls-proxy, and only if the
+    /// proxy appends that header and nothing else can reach Warroom.
+    #[arg(
+        long,
+        env = "WARROOM_TRUST_FORWARDED_FOR",
+        requires = "behind_tls_proxy"
+    )]
+    pub trust_forwarded_for: bool,
+    /// API requests per second per token, sustained (0: no limit).
+    #[arg(long, default_value_t = 20.0, value_name = "N")]
+    pub rate_limit_per_second: f64,
+    /// API requests a token may make at once after a quiet period.
+    #[arg(long, default_value_t = 100, value_name = "N")]
+    pub rate_limit_burst: u32,
+    /// API and status page requests per second per source address (0: no limit).
+    #[arg(long, default_value_t = 50.0, value_name = "N")]
+    pub source_rate_limit_per_second: f64,
+    /// Requests a source address may make at once after a quiet period.
+    #[arg(long, default_value_t = 200, value_name = "N")]
+    pub source_rate_limit_burst: u32,
+    /// Ingestion requests per second per routing key and per source address (0: no limit).
+    /// High, since monitoring sends storms and the ingestion queue already pushes back.
+    #[arg(long, default_value_t = 50_000.0, value_name = "N")]
+    pub ingest_rate_limit_per_second: f64,
+    /// Ingestion requests a routing key or address may make at once.
+    #[arg(long, default_value_t = 100_000, value_name = "N")]
+    pub ingest_rate_limit_burst: u32,
+    /// Failed authentications (bad token or routing key) from one address that lock it out
+    /// (0: never).
+    #[arg(long, default_value_t = 10, value_name = "N")]
+    pub auth_lockout_failures: u32,
+    /// Seconds the failures are counted over, and how long a lockout lasts.
+    #[arg(long, default_value_t = 300, value_name = "SECS")]
+    pub auth_lockout_seconds: u64,
 }
 
 #[derive(Debug, Subcommand)]
@@ -629,6 +708,12 @@ pub enum TokenCommand {
         /// May see every restricted incident.
         #[arg(long)]
         security: bool,
+        /// full (everything the role allows) or read-only (only what a viewer may do).
+        #[arg(long, default_value = "full")]
+        scope: TokenScope,
+        /// Stops working after this long (90d, 12h, 1w); never expires without it.
+        #[arg(long, value_name = "DURATION")]
+        expires_in: Option<Duration>,
     },
     /// List tokens.
     #[command(visible_alias = "ls")]

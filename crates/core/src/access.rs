@@ -58,6 +58,56 @@ impl std::str::FromStr for Role {
     }
 }
 
+/// What a token may be used for, on top of its role.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TokenScope {
+    /// Everything its role allows.
+    #[default]
+    Full,
+    /// Only what a viewer may do, whatever its role: for dashboards, exports and audits. A
+    /// read-only admin or security token still sees the restricted incidents its role does.
+    ReadOnly,
+}
+
+impl TokenScope {
+    /// All scopes.
+    pub const ALL: [TokenScope; 2] = [TokenScope::Full, TokenScope::ReadOnly];
+
+    /// The scope's name as used in the API, the CLI and the database.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            TokenScope::Full => "full",
+            TokenScope::ReadOnly => "read-only",
+        }
+    }
+
+    /// Whether a caller of this scope may use an operation that needs `needed`.
+    pub fn allows(&self, needed: Role) -> bool {
+        match self {
+            TokenScope::Full => true,
+            TokenScope::ReadOnly => needed == Role::Viewer,
+        }
+    }
+}
+
+impl fmt::Display for TokenScope {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for TokenScope {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        TokenScope::ALL
+            .into_iter()
+            .find(|r| r.as_str() == s)
+            .ok_or_else(|| format!("unknown scope {s:?}: expected full or read-only"))
+    }
+}
+
 /// The authenticated caller of an operation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Principal {
@@ -84,4 +134,24 @@ impl Principal {
 /// Whether `who` may see `incident` at all.
 pub fn can_see(incident: &Incident, who: &Principal) -> bool {
     !incident.restricted || who.sees_all_restricted() || incident.participants.contains(&who.name)
+}
+
+#[cfg(test)]
+mod scope_tests {
+    use super::*;
+
+    #[test]
+    fn read_only_allows_exactly_the_viewer_level() {
+        for role in Role::ALL {
+            assert!(TokenScope::Full.allows(role));
+            assert_eq!(TokenScope::ReadOnly.allows(role), role == Role::Viewer);
+        }
+        for scope in TokenScope::ALL {
+            assert_eq!(scope.as_str().parse::<TokenScope>(), Ok(scope));
+            let json = serde_json::to_string(&scope).expect("json");
+            assert_eq!(json, format!("\"{}\"", scope.as_str()));
+        }
+        assert!("write".parse::<TokenScope>().is_err());
+        assert_eq!(TokenScope::default(), TokenScope::Full);
+    }
 }

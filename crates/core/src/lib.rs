@@ -35,7 +35,7 @@ pub mod statuspage;
 pub mod timer;
 pub mod triage;
 
-pub use access::{Principal, Role};
+pub use access::{Principal, Role, TokenScope};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use command::{Command, Declaration, DomainError, IncidentPatch};
 pub use config::Config;

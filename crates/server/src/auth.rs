@@ -9,10 +9,11 @@ use axum::http::header;
 use axum::http::request::Parts;
 use jiff::SignedDuration;
 use sha2::{Digest, Sha256};
-use warroom_core::{Principal, Role};
+use warroom_core::{Principal, Role, TokenScope};
 use warroom_store::{NewToken, TokenRecord};
 
 use crate::error::ApiError;
+use crate::security::{self, ClientSource};
 use crate::state::AppState;
 
 /// Prefix that makes Warroom tokens recognisable to secret scanners.
@@ -55,26 +56,36 @@ pub fn mint(
             token_hash: hash_token(&secret),
             created_at: now,
             created_by: created_by.to_string(),
+            scope: TokenScope::Full,
+            expires_at: None,
         },
         secret,
     }
 }
 
-/// The authenticated caller; extracting it rejects requests without a live token.
+/// The authenticated caller and its token's scope; extracting it rejects requests without a
+/// live token.
 #[derive(Debug, Clone)]
-pub struct Auth(pub Principal);
+pub struct Auth(pub Principal, pub TokenScope);
 
 impl Auth {
-    /// Fails with 403 unless the caller holds at least `needed`.
+    /// Fails with 403 unless the caller holds at least `needed` and its token's scope allows
+    /// it. Every handler checks its route's least role here, so a read-only token is held to
+    /// the viewer's routes in one place.
     pub fn require(&self, needed: Role) -> Result<(), ApiError> {
-        if self.0.has(needed) {
-            Ok(())
-        } else {
-            Err(ApiError::forbidden(format!(
+        if !self.0.has(needed) {
+            return Err(ApiError::forbidden(format!(
                 "this needs the {needed} role; your token has {}",
                 self.0.role
-            )))
+            )));
         }
+        if !self.1.allows(needed) {
+            return Err(ApiError::forbidden(format!(
+                "this needs the {needed} role; your token is {} (it may only read)",
+                self.1
+            )));
+        }
+        Ok(())
     }
 }
 
@@ -85,6 +96,11 @@ impl FromRequestParts<AppState> for Auth {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
+        let source = parts
+            .extensions
+            .get::<ClientSource>()
+            .cloned()
+            .unwrap_or_else(|| ClientSource("unknown".into()));
         let header = parts.headers.get(header::AUTHORIZATION).ok_or_else(|| {
             ApiError::unauthorized("missing bearer token: send Authorization: Bearer <token>")
         })?;
@@ -99,24 +115,62 @@ impl FromRequestParts<AppState> for Auth {
             .ok_or_else(|| {
                 ApiError::unauthorized("the Authorization header must be `Bearer <token>`")
             })?;
-        authenticate(state, secret).await.map(Auth)
+        let (principal, scope) = authenticate_scoped(state, &source, secret).await?;
+        Ok(Auth(principal, scope))
     }
 }
 
-/// The caller a token secret belongs to; 401 when it is unknown or revoked.
-pub async fn authenticate(state: &AppState, secret: &str) -> Result<Principal, ApiError> {
-    let record = state
+/// The caller a token secret belongs to; 401 when it is unknown, revoked or expired, 429 when
+/// `source` is locked out after too many failures or the token is over its rate. For routes
+/// that only read (a read-only token passes as any other).
+pub async fn authenticate(
+    state: &AppState,
+    source: &ClientSource,
+    secret: &str,
+) -> Result<Principal, ApiError> {
+    authenticate_scoped(state, source, secret)
+        .await
+        .map(|(principal, _)| principal)
+}
+
+/// [`authenticate`], with the token's scope.
+pub async fn authenticate_scoped(
+    state: &AppState,
+    source: &ClientSource,
+    secret: &str,
+) -> Result<(Principal, TokenScope), ApiError> {
+    // Checked before the lookup, so a locked-out guesser learns nothing, right or wrong.
+    security::check_lockout(state, source).map_err(|wait| {
+        ApiError::rate_limited(
+            wait,
+            "too many failed authentications from your address; try again later",
+        )
+    })?;
+    let found = state
         .store
         .token_by_hash(&hash_token(secret))
         .await?
-        .filter(|t| t.revoked_at.is_none())
-        .ok_or_else(|| ApiError::unauthorized("invalid or revoked token"))?;
+        .filter(|t| t.revoked_at.is_none());
+    let Some(record) = found else {
+        security::record_auth_failure(state, source);
+        return Err(ApiError::unauthorized("invalid or revoked token"));
+    };
+    if record.expired(state.clock.now()) {
+        // Counted like any other failure: a script stuck on an old token should be noticed.
+        security::record_auth_failure(state, source);
+        return Err(ApiError::unauthorized("token expired"));
+    }
+    security::check_token(state, &record.id)
+        .map_err(|wait| ApiError::rate_limited(wait, "too many requests with this token"))?;
     touch(state, &record).await;
-    Ok(Principal {
-        name: record.name,
-        role: record.role,
-        security: record.security,
-    })
+    Ok((
+        Principal {
+            name: record.name,
+            role: record.role,
+            security: record.security,
+        },
+        record.scope,
+    ))
 }
 
 /// Records use at most once a minute per token, so reads do not become writes.

@@ -13,9 +13,12 @@ pub mod ingest;
 pub mod json;
 pub mod openapi;
 pub mod passwords;
+pub mod ratelimit;
 pub mod routes;
+pub mod security;
 pub mod state;
 pub mod telemetry;
+pub mod tls;
 pub mod ui;
 
 use std::net::SocketAddr;
@@ -34,7 +37,9 @@ use warroom_core::{Clock, Config, Role};
 use warroom_engine::Engine;
 use warroom_store::{Store, StoreError, redact_url};
 
+pub use security::{LimitOptions, SecurityOptions};
 pub use state::AppState;
+pub use tls::TlsFiles;
 pub use warroom_engine::{DeliveryOptions, SmtpSettings};
 
 /// What `warroom serve` needs.
@@ -87,6 +92,12 @@ pub enum ServeError {
     /// Seeding the demo failed.
     #[error("seeding the demo: {0}")]
     Demo(String),
+    /// TLS could not be set up from the given files.
+    #[error(transparent)]
+    Tls(#[from] tls::TlsError),
+    /// Plain HTTP beyond this machine without a TLS proxy.
+    #[error(transparent)]
+    Cleartext(#[from] security::CleartextRefused),
     /// The listen address is unusable.
     #[error("cannot listen on {addr}: {source}")]
     Listen {
@@ -141,7 +152,13 @@ pub fn app(state: AppState) -> axum::Router {
             header::CACHE_CONTROL,
             HeaderValue::from_static("no-store"),
         ))
-        .layer(TraceLayer::new_for_http())
+        .layer(TraceLayer::new_for_http().make_span_with(request_span))
+}
+
+/// The request's span names the method and the path only: the query string can carry a
+/// secret (calendar apps send their token as `?token=`), and secrets are never logged.
+fn request_span<B>(req: &axum::http::Request<B>) -> tracing::Span {
+    tracing::debug_span!("request", method = %req.method(), path = %req.uri().path())
 }
 
 fn panic_response(cause: Box<dyn std::any::Any + Send + 'static>) -> axum::response::Response {
@@ -242,6 +259,31 @@ pub async fn start_with(
     clock: Arc<dyn Clock>,
     delivery: DeliveryOptions,
 ) -> Result<Running, ServeError> {
+    start_secure(options, SecurityOptions::default(), clock, delivery).await
+}
+
+/// [`start_with`] with TLS, the listen guard and rate limits.
+pub async fn start_secure(
+    options: ServeOptions,
+    security: SecurityOptions,
+    clock: Arc<dyn Clock>,
+    delivery: DeliveryOptions,
+) -> Result<Running, ServeError> {
+    // Bad certificate files fail before anything is opened or written.
+    let tls_config = security.tls.as_ref().map(TlsFiles::load).transpose()?;
+    // So is listening in the clear where it is refused: before the database is touched.
+    let listener =
+        TcpListener::bind(&options.listen)
+            .await
+            .map_err(|source| ServeError::Listen {
+                addr: options.listen.clone(),
+                source,
+            })?;
+    let addr = listener.local_addr().map_err(|source| ServeError::Listen {
+        addr: options.listen.clone(),
+        source,
+    })?;
+    security::check_cleartext(addr, &security)?;
     let store = open_store(&options).await?;
     // Pages and sent messages are written to the outbox in the same transaction as the
     // `paged` and `update_posted` events that cause them.
@@ -271,17 +313,6 @@ pub async fn start_with(
             .await
             .map_err(ServeError::Demo)?;
     }
-    let listener =
-        TcpListener::bind(&options.listen)
-            .await
-            .map_err(|source| ServeError::Listen {
-                addr: options.listen.clone(),
-                source,
-            })?;
-    let addr = listener.local_addr().map_err(|source| ServeError::Listen {
-        addr: options.listen.clone(),
-        source,
-    })?;
     let engine = Engine::with_delivery(store.clone(), config.clone(), clock.clone(), delivery)?;
     let (engine_tx, engine_rx) = tokio::sync::oneshot::channel::<()>();
     let background = engine.clone();
@@ -304,17 +335,37 @@ pub async fn start_with(
     );
     state.metrics_public = options.metrics_public;
     state.secure_cookies = options.secure_cookies;
+    state.guards = Arc::new(security::Guards::new(&security));
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let closing = state.closing.clone();
-    let task = tokio::spawn(async move {
-        axum::serve(listener, app(state))
-            .with_graceful_shutdown(async move {
-                let _ = rx.await;
-                // Event streams never finish on their own; tell them to.
-                closing.send_replace(true);
+    let shutdown = async move {
+        let _ = rx.await;
+        // Event streams never finish on their own; tell them to.
+        closing.send_replace(true);
+    };
+    // The peer address reaches handlers as `ConnectInfo<SocketAddr>` for the per-address
+    // limits, over TLS as in the clear.
+    let service = app(state).into_make_service_with_connect_info::<SocketAddr>();
+    let task = match tls_config {
+        Some(config) => {
+            let listener =
+                tls::TlsListener::new(listener, config).map_err(|source| ServeError::Listen {
+                    addr: options.listen.clone(),
+                    source,
+                })?;
+            let listener = axum::serve::ListenerExt::tap_io(listener, |_| {});
+            tokio::spawn(async move {
+                axum::serve(listener, service)
+                    .with_graceful_shutdown(shutdown)
+                    .await
             })
-            .await
-    });
+        }
+        None => tokio::spawn(async move {
+            axum::serve(listener, service)
+                .with_graceful_shutdown(shutdown)
+                .await
+        }),
+    };
     Ok(Running {
         addr,
         created_admin_token,
@@ -327,13 +378,28 @@ pub async fn start_with(
 }
 
 /// `warroom serve`: starts, says where the admin token is, and serves until Ctrl-C or SIGTERM.
-pub async fn serve(options: ServeOptions, delivery: DeliveryOptions) -> Result<(), ServeError> {
+pub async fn serve(
+    options: ServeOptions,
+    security: SecurityOptions,
+    delivery: DeliveryOptions,
+) -> Result<(), ServeError> {
     let token_path = options.data_dir.join("admin.token");
-    let running = start_with(options, Arc::new(warroom_core::SystemClock), delivery).await?;
+    let scheme = if security.tls.is_some() {
+        "https"
+    } else {
+        "http"
+    };
+    let running = start_secure(
+        options,
+        security,
+        Arc::new(warroom_core::SystemClock),
+        delivery,
+    )
+    .await?;
     if running.created_admin_token.is_some() {
         tracing::info!(path = %token_path.display(), "created the first admin token; the CLI reads it from there on this machine");
     }
-    tracing::info!(address = %running.addr, "Warroom is listening on http://{}", running.addr);
+    tracing::info!(address = %running.addr, "Warroom is listening on {scheme}://{}", running.addr);
     shutdown_signal().await;
     tracing::info!("shutting down");
     running.stop().await;

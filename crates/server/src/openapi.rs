@@ -25,6 +25,7 @@ fn schemas() -> Value {
     let status = json!({ "type": "string", "enum": ["triage", "investigating", "contained", "recovering", "resolved", "closed"] });
     let role = json!({ "type": "string", "enum": ["viewer", "responder", "commander", "admin"] });
     let time = json!({ "type": "string", "format": "date-time" });
+    let scope = json!({ "type": "string", "enum": ["full", "read-only"], "description": "read-only tokens may use only the viewer's routes, whatever their role" });
     let component_status = json!({ "type": "string", "enum": ["operational", "degraded_performance", "partial_outage", "major_outage", "under_maintenance"] });
     let incident_status = json!({ "type": "string", "enum": ["investigating", "identified", "monitoring", "resolved"] });
     let priority = json!({ "type": "string", "enum": ["p1", "p2", "p3", "p4"] });
@@ -43,7 +44,7 @@ fn schemas() -> Value {
         "Health": { "type": "object", "properties": { "status": { "type": "string" } } },
         "Object": { "type": "object" },
         "Document": { "type": "string", "description": "text/markdown, text/csv or application/json" },
-        "Principal": { "type": "object", "properties": { "name": { "type": "string" }, "role": role, "security": { "type": "boolean" } } },
+        "Principal": { "type": "object", "properties": { "name": { "type": "string" }, "role": role, "security": { "type": "boolean" }, "scope": scope } },
         "Impact": impact,
         "Links": links,
         "Incident": {
@@ -112,7 +113,8 @@ fn schemas() -> Value {
         }},
         "Token": { "type": "object", "properties": {
             "id": { "type": "string" }, "name": { "type": "string" }, "role": role, "security": { "type": "boolean" },
-            "created_at": time, "created_by": { "type": "string" }, "revoked_at": time, "last_used_at": time
+            "created_at": time, "created_by": { "type": "string" }, "revoked_at": time, "last_used_at": time,
+            "scope": scope, "expires_at": time
         }},
         "User": { "type": "object", "properties": {
             "name": { "type": "string" }, "role": role, "security": { "type": "boolean" },
@@ -124,9 +126,11 @@ fn schemas() -> Value {
                 "password": { "type": "string", "minLength": 12, "description": "hashed with argon2id; never stored or shown" } } },
         "TokenList": { "type": "object", "properties": { "tokens": { "type": "array", "items": { "$ref": "#/components/schemas/Token" } } } },
         "TokenRequest": { "type": "object", "additionalProperties": false, "required": ["name", "role"],
-            "properties": { "name": { "type": "string" }, "role": role, "security": { "type": "boolean" } } },
+            "properties": { "name": { "type": "string" }, "role": role, "security": { "type": "boolean" },
+                "scope": scope, "expires_in": { "type": "string", "description": "lifetime, e.g. 90d or 12h; never expires when absent" } } },
         "NewToken": { "type": "object", "properties": {
             "id": { "type": "string" }, "name": { "type": "string" }, "role": role, "security": { "type": "boolean" },
+            "scope": scope, "expires_at": time,
             "created_at": time, "token": { "type": "string", "description": "the secret; shown only here" }
         }},
         "Playbook": { "type": "object", "required": ["id", "title", "phases"], "properties": {

@@ -33,6 +33,8 @@ pub struct AppState {
     /// Turns true when the server starts shutting down, so endless responses (the UI's event
     /// streams) end and graceful shutdown does not wait for browsers to close them.
     pub closing: Arc<tokio::sync::watch::Sender<bool>>,
+    /// Rate limits and the authentication lockout (none unless `serve` sets them).
+    pub guards: Arc<crate::security::Guards>,
 }
 
 impl AppState {
@@ -60,6 +62,7 @@ impl AppState {
             metrics_public: false,
             secure_cookies: false,
             closing: Arc::new(tokio::sync::watch::Sender::new(false)),
+            guards: Arc::default(),
         }
     }
 

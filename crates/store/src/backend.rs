@@ -569,6 +569,11 @@ macro_rules! store_impl {
                     created_by: row.try_get("created_by")?,
                     revoked_at: row.try_get::<Option<i64>, _>("revoked_at")?.map(from_micros).transpose()?,
                     last_used_at: row.try_get::<Option<i64>, _>("last_used_at")?.map(from_micros).transpose()?,
+                    scope: row
+                        .try_get::<String, _>("scope")?
+                        .parse()
+                        .map_err(|e: String| StoreError::Corrupt(format!("api_tokens.scope: {e}")))?,
+                    expires_at: row.try_get::<Option<i64>, _>("expires_at")?.map(from_micros).transpose()?,
                 })
             }
 
@@ -985,8 +990,8 @@ macro_rules! store_impl {
 
             async fn create_token(&self, t: NewToken) -> Result<TokenRecord, StoreError> {
                 sqlx::query(
-                    "INSERT INTO api_tokens (id, name, role, security, token_hash, created_at, created_by)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                    "INSERT INTO api_tokens (id, name, role, security, token_hash, created_at, created_by, scope, expires_at)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
                 )
                 .bind(&t.id)
                 .bind(&t.name)
@@ -995,6 +1000,8 @@ macro_rules! store_impl {
                 .bind(&t.token_hash)
                 .bind(micros(t.created_at))
                 .bind(&t.created_by)
+                .bind(t.scope.as_str())
+                .bind(t.expires_at.map(micros))
                 .execute(&self.pool)
                 .await
                 .map_err(conflict_or)?;
@@ -1007,6 +1014,8 @@ macro_rules! store_impl {
                     created_by: t.created_by,
                     revoked_at: None,
                     last_used_at: None,
+                    scope: t.scope,
+                    expires_at: t.expires_at,
                 })
             }
 

@@ -52,6 +52,11 @@ pub(crate) const SQLITE: &[Migration] = &[
         name: "users",
         sql: include_str!("../migrations/sqlite/0008_users.sql"),
     },
+    Migration {
+        version: 9,
+        name: "token_scopes",
+        sql: include_str!("../migrations/sqlite/0009_token_scopes.sql"),
+    },
 ];
 
 pub(crate) const POSTGRES: &[Migration] = &[
@@ -94,6 +99,11 @@ pub(crate) const POSTGRES: &[Migration] = &[
         version: 8,
         name: "users",
         sql: include_str!("../migrations/postgres/0008_users.sql"),
+    },
+    Migration {
+        version: 9,
+        name: "token_scopes",
+        sql: include_str!("../migrations/postgres/0009_token_scopes.sql"),
     },
 ];
 

@@ -2,8 +2,8 @@
 
 use jiff::Timestamp;
 use serde::Serialize;
-use warroom_core::Role;
 use warroom_core::event::ChainBreak;
+use warroom_core::{Role, TokenScope};
 
 /// A token to store; the secret itself never reaches the store.
 #[derive(Debug, Clone)]
@@ -22,6 +22,10 @@ pub struct NewToken {
     pub created_at: Timestamp,
     /// Who created it.
     pub created_by: String,
+    /// What it may be used for besides its role.
+    pub scope: TokenScope,
+    /// When it stops working; never when absent.
+    pub expires_at: Option<Timestamp>,
 }
 
 /// A stored token, without its secret.
@@ -45,6 +49,18 @@ pub struct TokenRecord {
     /// When it was last used.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub last_used_at: Option<Timestamp>,
+    /// What it may be used for besides its role.
+    pub scope: TokenScope,
+    /// When it stops working.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<Timestamp>,
+}
+
+impl TokenRecord {
+    /// Whether the token has expired at `now`.
+    pub fn expired(&self, now: Timestamp) -> bool {
+        self.expires_at.is_some_and(|at| at <= now)
+    }
 }
 
 /// What `verify` found.

@@ -9,7 +9,9 @@ use warroom_core::outbox::{
     AttemptError, Channel, DeliveryStatus, Outcome, OutgoingMessage, RetryPolicy, event_cause,
     message_id, notifications,
 };
-use warroom_core::{Command, Config, Incident, IncidentId, NewEvent, Principal, Role, Status};
+use warroom_core::{
+    Command, Config, Incident, IncidentId, NewEvent, Principal, Role, Status, TokenScope,
+};
 use warroom_store::{
     IncidentFilter, NewOverride, NewSession, NewToken, NewUser, StatusFilter, Store, StoreError,
     TimerEffects,
@@ -50,6 +52,7 @@ conformance!(
     tokens_are_stored_by_hash_and_revocable,
     users_and_sessions_expire_and_log_out,
     change_marker_grows_with_every_write,
+    token_scope_and_expiry_round_trip,
     projection_always_equals_the_fold,
     migrations_are_idempotent,
     locked_updates_queue_and_respect_visibility,
@@ -624,6 +627,8 @@ async fn tokens_are_stored_by_hash_and_revocable(url: &str) {
         token_hash: "ab".repeat(32),
         created_at: t0(),
         created_by: "admin".into(),
+        scope: TokenScope::Full,
+        expires_at: None,
     };
     store.create_token(token.clone()).await.expect("created");
     let dup = store
@@ -675,6 +680,77 @@ async fn tokens_are_stored_by_hash_and_revocable(url: &str) {
             .is_none()
     );
     assert_eq!(store.list_tokens().await.expect("list").len(), 1);
+}
+
+/// Migration 0009: scope and expiry are stored and read back, and a row written the way a
+/// binary from before it writes one (no scope, no expiry) reads as a full token that never
+/// expires, so a rolling upgrade keeps old tokens working.
+async fn token_scope_and_expiry_round_trip(url: &str) {
+    let store = open(url).await;
+    let expires = t0() + SignedDuration::from_hours(24);
+    let created = store
+        .create_token(NewToken {
+            id: "tok_ro".into(),
+            name: "dashboard".into(),
+            role: Role::Admin,
+            security: false,
+            token_hash: "ef".repeat(32),
+            created_at: t0(),
+            created_by: "admin".into(),
+            scope: TokenScope::ReadOnly,
+            expires_at: Some(expires),
+        })
+        .await
+        .expect("created");
+    let found = store
+        .token_by_hash(&"ef".repeat(32))
+        .await
+        .expect("read")
+        .expect("found");
+    assert_eq!(found, created);
+    assert_eq!(
+        (found.scope, found.expires_at),
+        (TokenScope::ReadOnly, Some(expires))
+    );
+    assert!(!found.expired(expires - SignedDuration::from_micros(1)));
+    assert!(found.expired(expires));
+
+    let old_style =
+        "INSERT INTO api_tokens (id, name, role, security, token_hash, created_at, created_by)
+                     VALUES ('tok_old', 'legacy', 'responder', FALSE, $1, 0, 'admin')";
+    let hash = "01".repeat(32);
+    if url.starts_with("sqlite:") {
+        let mut conn = sqlx::SqliteConnection::connect(url)
+            .await
+            .expect("raw connection");
+        sqlx::query(old_style)
+            .bind(&hash)
+            .execute(&mut conn)
+            .await
+            .expect("old-style insert");
+    } else {
+        let mut conn = sqlx::PgConnection::connect(url)
+            .await
+            .expect("raw connection");
+        sqlx::query(old_style)
+            .bind(&hash)
+            .execute(&mut conn)
+            .await
+            .expect("old-style insert");
+    }
+    let legacy = store
+        .token_by_hash(&hash)
+        .await
+        .expect("read")
+        .expect("found");
+    assert_eq!((legacy.scope, legacy.expires_at), (TokenScope::Full, None));
+    let listed = store.list_tokens().await.expect("list");
+    assert_eq!(listed.len(), 2);
+    assert!(
+        listed
+            .iter()
+            .any(|t| t.id == "tok_ro" && t.scope == TokenScope::ReadOnly)
+    );
 }
 
 async fn projection_always_equals_the_fold(url: &str) {

@@ -76,19 +76,32 @@ pub async fn token(api: &Api, out: Out, cmd: TokenCommand) -> Result<()> {
             name,
             role,
             security,
+            scope,
+            expires_in,
         } => {
-            let body = json!({ "name": name, "role": role.as_str(), "security": security });
+            let mut body = json!({
+                "name": name, "role": role.as_str(), "security": security, "scope": scope.as_str(),
+            });
+            if let Some(d) = expires_in {
+                body["expires_in"] = json!(d);
+            }
             let answer = api.post("/api/v1/tokens", &body).await?;
             out.print(&answer, |v| {
                 let secret = v
                     .get("token")
                     .and_then(Value::as_str)
                     .context("the server's answer has no token")?;
-                let security = if v.get("security").and_then(Value::as_bool) == Some(true) {
-                    ", security"
+                let mut security = if v.get("security").and_then(Value::as_bool) == Some(true) {
+                    ", security".to_string()
                 } else {
-                    ""
+                    String::new()
                 };
+                if v.get("scope").and_then(Value::as_str) == Some("read-only") {
+                    security.push_str(", read-only");
+                }
+                if let Some(at) = v.get("expires_at").and_then(Value::as_str) {
+                    security.push_str(&format!(", expires {at}"));
+                }
                 Ok(format!(
                     "Created token {} for {} ({}{security}).\n\
                      Store it now, it is not shown again:\n{secret}",
@@ -138,6 +151,8 @@ fn token_table(tokens: &[Value]) -> String {
                 field(t, "created_by"),
                 when(t, "last_used_at"),
                 when(t, "revoked_at"),
+                field(t, "scope"),
+                when(t, "expires_at"),
             ]
         })
         .collect();
@@ -151,6 +166,8 @@ fn token_table(tokens: &[Value]) -> String {
             "BY",
             "LAST USED",
             "REVOKED",
+            "SCOPE",
+            "EXPIRES (UTC)",
         ],
         &rows,
     )

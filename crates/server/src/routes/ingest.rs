@@ -21,6 +21,8 @@ use warroom_store::{Disposition, IngestItem, IngestOutcome, Integration};
 use crate::auth::{hash_token, random_hex};
 use crate::error::ApiError;
 use crate::ingest::SubmitError;
+use crate::ratelimit::RetryAfter;
+use crate::security::{self, ClientSource};
 use crate::state::AppState;
 
 /// Largest webhook body accepted: Alertmanager and Grafana send a whole group of alerts, with
@@ -65,6 +67,40 @@ pub(crate) async fn integration_for_key(
         state.integrations.put(hash, i.clone());
     }
     Ok(found)
+}
+
+/// Why a routing key was not let in.
+enum Refused {
+    /// No integration has it.
+    Unknown,
+    /// The source is locked out, or the integration is over its rate.
+    Limited(RetryAfter, &'static str),
+    /// The lookup failed.
+    Failed(ApiError),
+}
+
+/// The integration for `key`, with the limits applied: a locked-out source is refused before
+/// the lookup, an unknown key counts as a failed authentication of `source`, and a known one
+/// takes a request from its integration's allowance.
+async fn admit(state: &AppState, source: &ClientSource, key: &str) -> Result<Integration, Refused> {
+    security::check_lockout(state, source).map_err(|wait| {
+        Refused::Limited(
+            wait,
+            "too many failed authentications from your address; try again later",
+        )
+    })?;
+    match integration_for_key(state, key).await {
+        Ok(Some(integration)) => {
+            security::check_integration(state, &integration.id)
+                .map_err(|wait| Refused::Limited(wait, "too many events for this routing key"))?;
+            Ok(integration)
+        }
+        Ok(None) => {
+            security::record_auth_failure(state, source);
+            Err(Refused::Unknown)
+        }
+        Err(err) => Err(Refused::Failed(err)),
+    }
 }
 
 /// Routes one event that came through `integration`: which service and severity a new alert
@@ -171,8 +207,18 @@ fn unknown_routing_key() -> Response {
     )
 }
 
+/// A refused routing key in PagerDuty's words: 400 for an unknown key, as PagerDuty answers,
+/// and its `throttle event` 429 for a limit.
+fn pd_refusal(refused: Refused) -> Response {
+    match refused {
+        Refused::Unknown => unknown_routing_key(),
+        Refused::Limited(wait, why) => security::too_many("/v2/enqueue", wait, why),
+        Refused::Failed(err) => err.into_response(),
+    }
+}
+
 /// `POST /v2/enqueue`: a PagerDuty Events API v2 alert event.
-pub async fn enqueue(State(state): State<AppState>, body: Body) -> Response {
+pub async fn enqueue(State(state): State<AppState>, source: ClientSource, body: Body) -> Response {
     let body = match read_pd_body(body).await {
         Ok(b) => b,
         Err(refused) => return refused,
@@ -182,10 +228,9 @@ pub async fn enqueue(State(state): State<AppState>, body: Body) -> Response {
         Err(invalid) => return pd_response(StatusCode::BAD_REQUEST, invalid.response()),
     };
     let key = event.routing_key.clone().unwrap_or_default();
-    let integration = match integration_for_key(&state, &key).await {
-        Ok(Some(i)) => i,
-        Ok(None) => return unknown_routing_key(),
-        Err(err) => return err.into_response(),
+    let integration = match admit(&state, &source, &key).await {
+        Ok(i) => i,
+        Err(refused) => return pd_refusal(refused),
     };
     let (item, dedup_key) = route(&state, &integration, event);
     match state.ingest.submit(vec![item]).await {
@@ -209,7 +254,11 @@ pub async fn enqueue(State(state): State<AppState>, body: Body) -> Response {
 
 /// `POST /v2/change/enqueue`: a PagerDuty change event, put on the timelines of the service's
 /// open incidents.
-pub async fn change_enqueue(State(state): State<AppState>, body: Body) -> Response {
+pub async fn change_enqueue(
+    State(state): State<AppState>,
+    source: ClientSource,
+    body: Body,
+) -> Response {
     let body = match read_pd_body(body).await {
         Ok(b) => b,
         Err(refused) => return refused,
@@ -218,10 +267,9 @@ pub async fn change_enqueue(State(state): State<AppState>, body: Body) -> Respon
         Ok(c) => c,
         Err(invalid) => return pd_response(StatusCode::BAD_REQUEST, invalid.response()),
     };
-    let integration = match integration_for_key(&state, &change.routing_key).await {
-        Ok(Some(i)) => i,
-        Ok(None) => return unknown_routing_key(),
-        Err(err) => return err.into_response(),
+    let integration = match admit(&state, &source, &change.routing_key).await {
+        Ok(i) => i,
+        Err(refused) => return pd_refusal(refused),
     };
     let now = state.clock.now();
     let service = integration.service.clone();
@@ -287,12 +335,17 @@ fn webhook_key(headers: &HeaderMap) -> Result<String, ApiError> {
 
 async fn webhook_integration(
     state: &AppState,
+    source: &ClientSource,
     headers: &HeaderMap,
 ) -> Result<Integration, ApiError> {
     let key = webhook_key(headers)?;
-    integration_for_key(state, &key)
-        .await?
-        .ok_or_else(|| ApiError::unauthorized("unknown or revoked routing key"))
+    admit(state, source, &key)
+        .await
+        .map_err(|refused| match refused {
+            Refused::Unknown => ApiError::unauthorized("unknown or revoked routing key"),
+            Refused::Limited(wait, why) => ApiError::rate_limited(wait, why),
+            Refused::Failed(err) => err,
+        })
 }
 
 /// Routes and commits a webhook's events; the answer lists what each did.
@@ -348,10 +401,11 @@ fn outcome_json(o: &IngestOutcome, dedup_key: &str) -> serde_json::Value {
 /// `POST /api/v1/alerts/alertmanager`: an Alertmanager webhook (version 4).
 pub async fn alertmanager(
     State(state): State<AppState>,
+    source: ClientSource,
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    let integration = match webhook_integration(&state, &headers).await {
+    let integration = match webhook_integration(&state, &source, &headers).await {
         Ok(i) => i,
         Err(e) => return e.into_response(),
     };
@@ -366,8 +420,13 @@ pub async fn alertmanager(
 
 /// `POST /api/v1/alerts/grafana`: a Grafana alerting webhook, signature checked when a secret is
 /// configured.
-pub async fn grafana(State(state): State<AppState>, headers: HeaderMap, body: Body) -> Response {
-    let integration = match webhook_integration(&state, &headers).await {
+pub async fn grafana(
+    State(state): State<AppState>,
+    source: ClientSource,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let integration = match webhook_integration(&state, &source, &headers).await {
         Ok(i) => i,
         Err(e) => return e.into_response(),
     };
@@ -378,6 +437,8 @@ pub async fn grafana(State(state): State<AppState>, headers: HeaderMap, body: Bo
         let get = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
         let ts = sig.timestamp_header.as_deref().and_then(get);
         if let Err(err) = sig.verify(&body, get(&sig.header), ts, state.clock.now()) {
+            // A forged signature is a failed authentication like a wrong key.
+            security::record_auth_failure(&state, &source);
             return ApiError::unauthorized(format!("bad Grafana signature: {err}")).into_response();
         }
     }
@@ -390,10 +451,11 @@ pub async fn grafana(State(state): State<AppState>, headers: HeaderMap, body: Bo
 /// `POST /api/v1/events`: one generic JSON event, for scripts and health checks.
 pub async fn generic_event(
     State(state): State<AppState>,
+    source: ClientSource,
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    let integration = match webhook_integration(&state, &headers).await {
+    let integration = match webhook_integration(&state, &source, &headers).await {
         Ok(i) => i,
         Err(e) => return e.into_response(),
     };

@@ -196,5 +196,11 @@ pub fn router(state: AppState) -> Router {
             )
         })
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        // Outside the routes, so an address over its rate is refused before any work, even
+        // on a path that does not exist.
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::security::limit_sources,
+        ))
         .with_state(state)
 }

@@ -105,6 +105,7 @@ pub async fn list(
 /// Calendar apps cannot send headers, so feeds also take the token as `?token=`.
 async fn feed_caller(
     state: &AppState,
+    source: &crate::security::ClientSource,
     headers: &HeaderMap,
     query: Option<String>,
 ) -> Result<Principal, ApiError> {
@@ -125,7 +126,7 @@ async fn feed_caller(
             "missing token: send Authorization: Bearer <token> or ?token=<token>",
         )
     })?;
-    let who = authenticate(state, &secret).await?;
+    let who = authenticate(state, source, &secret).await?;
     if !who.has(Role::Viewer) {
         return Err(ApiError::forbidden("this needs the viewer role"));
     }
@@ -153,11 +154,12 @@ fn feed_window(now: Timestamp) -> (Timestamp, Timestamp) {
 /// `GET /api/v1/schedules/{schedule}/calendar.ics`
 pub async fn schedule_feed(
     State(state): State<AppState>,
+    source: crate::security::ClientSource,
     headers: HeaderMap,
     PathParams(id): PathParams<String>,
     RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
-    feed_caller(&state, &headers, query).await?;
+    feed_caller(&state, &source, &headers, query).await?;
     let schedule = state
         .config
         .schedule(&id)
@@ -178,11 +180,12 @@ pub async fn schedule_feed(
 /// `GET /api/v1/people/{person}/calendar.ics`: the person's shifts on every schedule.
 pub async fn person_feed(
     State(state): State<AppState>,
+    source: crate::security::ClientSource,
     headers: HeaderMap,
     PathParams(id): PathParams<String>,
     RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
-    feed_caller(&state, &headers, query).await?;
+    feed_caller(&state, &source, &headers, query).await?;
     let person = state
         .config
         .person(&id)

@@ -32,7 +32,9 @@ pub async fn ready(State(state): State<AppState>) -> Result<Json<serde_json::Val
 
 /// `GET /api/v1/whoami`
 pub async fn whoami(auth: Auth) -> Json<serde_json::Value> {
-    Json(json!({ "name": auth.0.name, "role": auth.0.role, "security": auth.0.security }))
+    Json(
+        json!({ "name": auth.0.name, "role": auth.0.role, "security": auth.0.security, "scope": auth.1 }),
+    )
 }
 
 /// `GET /api/v1/config`

@@ -5,7 +5,8 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
 use serde_json::json;
-use warroom_core::Role;
+use warroom_core::duration::Duration;
+use warroom_core::{Role, TokenScope};
 
 use crate::auth::{Auth, mint};
 use crate::error::ApiError;
@@ -29,6 +30,12 @@ pub struct CreateBody {
     role: Role,
     #[serde(default)]
     security: bool,
+    /// `full` (default) or `read-only`.
+    #[serde(default)]
+    scope: TokenScope,
+    /// Lifetime from now (`90d`, `12h`); never expires when absent.
+    #[serde(default)]
+    expires_in: Option<Duration>,
 }
 
 /// `POST /api/v1/tokens`
@@ -48,9 +55,25 @@ pub async fn create(
             "name: a handle of 1-64 characters without spaces",
         ));
     }
-    let minted = mint(name, b.role, b.security, &auth.0.name, state.clock.now());
+    let now = state.clock.now();
+    let expires_at =
+        match b.expires_in {
+            None => None,
+            Some(d) if d.as_secs() <= 0 => {
+                return Err(ApiError::invalid(
+                    "expires_in",
+                    "expires_in: must be a positive duration such as 90d",
+                ));
+            }
+            Some(d) => Some(now.checked_add(d.as_signed()).map_err(|_| {
+                ApiError::invalid("expires_in", "expires_in: too far in the future")
+            })?),
+        };
+    let mut minted = mint(name, b.role, b.security, &auth.0.name, now);
+    minted.record.scope = b.scope;
+    minted.record.expires_at = expires_at;
     let record = state.store.create_token(minted.record).await?;
-    tracing::info!(token_id = %record.id, name = %record.name, role = %record.role, by = %auth.0.name, "token created");
+    tracing::info!(token_id = %record.id, name = %record.name, role = %record.role, scope = %record.scope, by = %auth.0.name, "token created");
     Ok((
         StatusCode::CREATED,
         Json(json!({
@@ -58,6 +81,8 @@ pub async fn create(
             "name": record.name,
             "role": record.role,
             "security": record.security,
+            "scope": record.scope,
+            "expires_at": record.expires_at,
             "created_at": record.created_at,
             "token": minted.secret,
         })),

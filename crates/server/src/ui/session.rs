@@ -104,9 +104,13 @@ impl UiUser {
         }
     }
 
-    /// The API's authorisation wrapper for this user.
+    /// The API's authorisation wrapper for this user: a signed-in person has everything
+    /// their role allows (scopes narrow API tokens only).
     pub fn auth(&self) -> crate::auth::Auth {
-        crate::auth::Auth(self.principal.clone())
+        crate::auth::Auth(
+            self.principal.clone(),
+            warroom_core::access::TokenScope::Full,
+        )
     }
 }
 
