@@ -29,10 +29,21 @@ fn t0() -> Timestamp {
 }
 
 async fn spawn_with(secure_cookies: bool) -> App {
+    spawn_secure(
+        secure_cookies,
+        warroom_server::security::SecurityOptions::default(),
+    )
+    .await
+}
+
+async fn spawn_secure(
+    secure_cookies: bool,
+    security: warroom_server::security::SecurityOptions,
+) -> App {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let dir = tempfile::tempdir().expect("temp dir");
     let clock = Arc::new(ManualClock::new(t0()));
-    let running = warroom_server::start(
+    let running = warroom_server::start_secure(
         ServeOptions {
             listen: "127.0.0.1:0".into(),
             data_dir: dir.path().to_path_buf(),
@@ -44,7 +55,9 @@ async fn spawn_with(secure_cookies: bool) -> App {
             metrics_public: false,
             secure_cookies,
         },
+        security,
         clock.clone(),
+        warroom_engine::DeliveryOptions::default(),
     )
     .await
     .expect("server starts");
@@ -906,4 +919,37 @@ async fn commanders_change_severity_and_assign_roles_from_the_room() {
     );
     let home = cmdr.get("/ui/").await;
     assert!(home.body.contains("<td data-label=\"Commander\">cmdr</td>"));
+}
+
+#[tokio::test]
+async fn repeated_failed_sign_ins_lock_the_address_out() {
+    use warroom_server::security::{LimitOptions, SecurityOptions};
+    let mut limits = LimitOptions::unlimited();
+    limits.lockout.max_failures = 3;
+    limits.lockout.window_secs = 60;
+    limits.lockout.lockout_secs = 300;
+    let app = spawn_secure(
+        false,
+        SecurityOptions {
+            limits,
+            ..SecurityOptions::default()
+        },
+    )
+    .await;
+    app.user("rita", "responder", false).await;
+    let mut b = app.browser();
+    for _ in 0..3 {
+        let r = b.login("rita", "wrong password").await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{}", r.body);
+    }
+    // Locked out: even the right password is refused, without saying whether it was right.
+    let r = b.login("rita", PASSWORD).await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "{}", r.body);
+    assert_eq!(
+        r.headers.get("retry-after").and_then(|v| v.to_str().ok()),
+        Some("300")
+    );
+    app.clock.advance(jiff::SignedDuration::from_secs(301));
+    let r = b.login("rita", PASSWORD).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
 }

@@ -217,9 +217,22 @@ pub async fn login_form(State(state): State<AppState>) -> Response {
 /// `POST /ui/login`
 pub async fn login(
     State(state): State<AppState>,
+    source: crate::security::ClientSource,
     headers: HeaderMap,
     form: FormData,
 ) -> Result<Response, UiError> {
+    // Password guessing shares the API's lockout: an address that failed too often is refused
+    // before its password is even checked, so a hit and a miss look the same.
+    if let Err(wait) = crate::security::check_lockout(&state, &source) {
+        let mut page = login_page(
+            &state,
+            StatusCode::TOO_MANY_REQUESTS,
+            Some("Too many failed sign-ins from your address; try again later."),
+        );
+        page.headers_mut()
+            .insert(header::RETRY_AFTER, axum::http::HeaderValue::from(wait.0));
+        return Ok(page);
+    }
     let nonce_ok = match (cookie(&headers, LOGIN_COOKIE), form.get("csrf")) {
         (Some(c), Some(f)) => constant_time_eq(c.as_bytes(), f.as_bytes()),
         _ => false,
@@ -245,6 +258,7 @@ pub async fn login(
     .map_err(|e| UiError::from(crate::error::ApiError::internal(&e)))?;
     let Some(user) = user.filter(|_| ok) else {
         tracing::info!("failed web login");
+        crate::security::record_auth_failure(&state, &source);
         return Ok(login_page(
             &state,
             StatusCode::UNAUTHORIZED,
