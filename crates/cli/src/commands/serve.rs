@@ -50,7 +50,9 @@ pub async fn run(args: ServeArgs, data_dir: PathBuf) -> Result<()> {
             ..SignatureConfig::new(secret)
         }),
         metrics_public: args.metrics_public,
-        secure_cookies: args.secure_cookies,
+        // Browsers reach the server over HTTPS when it serves TLS itself or sits behind a TLS
+        // proxy: session cookies must then never travel in the clear.
+        secure_cookies: args.secure_cookies || args.tls_cert.is_some() || args.behind_tls_proxy,
     };
     let delivery = DeliveryOptions {
         smtp: smtp_url.map(|url| SmtpSettings {
