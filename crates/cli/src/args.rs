@@ -411,8 +411,8 @@ pub struct ServeArgs {
     /// counts by severity and status, never an incident's title or labels).
     #[arg(long)]
     pub metrics_public: bool,
-    /// Mark web UI session cookies Secure: set this when browsers reach Warroom over HTTPS
-    /// through a TLS proxy (the server itself speaks plain HTTP).
+    /// Mark web UI session cookies Secure (implied by --tls-cert and --behind-tls-proxy; set
+    /// it for any other setup where browsers reach Warroom over HTTPS).
     #[arg(long, env = "WARROOM_SECURE_COOKIES")]
     pub secure_cookies: bool,
     /// Serve HTTPS with this PEM certificate chain (server certificate first).
