@@ -89,6 +89,18 @@ impl App {
         (status, r.json().await.unwrap_or(Value::Null))
     }
 
+    async fn api_get(&self, path: &str) -> (StatusCode, Value) {
+        let r = self
+            .api
+            .get(format!("{}{path}", self.base))
+            .bearer_auth(&self.admin)
+            .send()
+            .await
+            .expect("request");
+        let status = r.status();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+
     async fn user(&self, name: &str, role: &str, security: bool) {
         let (s, b) = self
             .api_post(
@@ -811,6 +823,8 @@ async fn dashboard_snapshot_with_a_fixed_clock() {
         .nth(1)
         .and_then(|m| m.split("</main>").next())
         .expect("main");
+    // The session's CSRF token is random; everything else is fixed by the clock.
+    let main = main.replace(&csrf_in(main), "CSRF");
     insta::assert_snapshot!("dashboard", main);
 }
 
@@ -952,4 +966,70 @@ async fn repeated_failed_sign_ins_lock_the_address_out() {
     app.clock.advance(jiff::SignedDuration::from_secs(301));
     let r = b.login("rita", PASSWORD).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+}
+
+#[tokio::test]
+async fn responders_declare_from_the_dashboard_and_viewers_cannot() {
+    let app = spawn().await;
+    app.user("rita", "responder", false).await;
+    app.user("vic", "viewer", false).await;
+
+    let mut rita = app.login("rita").await;
+    let page = rita.get("/ui/").await;
+    assert!(page.body.contains("Declare an incident"), "{}", page.body);
+    let csrf = csrf_in(&page.body);
+    let answer = rita
+        .post(
+            "/ui/incidents",
+            &[
+                ("csrf", &csrf),
+                ("title", "Checkout <errors> after deploy"),
+                ("severity", "P2"),
+                ("type", "outage"),
+                ("services", "payments, web"),
+                ("description", "5xx on /checkout"),
+            ],
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::SEE_OTHER, "{}", answer.body);
+    let room = answer.location().to_string();
+    assert!(room.starts_with("/ui/incidents/INC-"), "{room}");
+    let page = rita.get(&room).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.body.contains("Checkout &lt;errors&gt; after deploy"),
+        "{}",
+        page.body
+    );
+    let id = room.trim_start_matches("/ui/incidents/");
+    let (s, inc) = app.api_get(&format!("/api/v1/incidents/{id}")).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(inc["services"], json!(["payments", "web"]));
+    assert_eq!(
+        (inc["type"].as_str(), inc["reporter"].as_str()),
+        (Some("outage"), Some("rita"))
+    );
+
+    // A missing title is refused by name; nothing is declared.
+    let answer = rita
+        .post(
+            "/ui/incidents",
+            &[("csrf", &csrf), ("title", " "), ("severity", "P2")],
+        )
+        .await;
+    assert!(answer.status.is_client_error(), "{}", answer.status);
+    assert!(answer.body.contains("title"), "{}", answer.body);
+
+    // Viewers see no form and cannot post one.
+    let mut vic = app.login("vic").await;
+    let page = vic.get("/ui/").await;
+    assert!(!page.body.contains("Declare an incident"), "{}", page.body);
+    let csrf = csrf_in(&page.body);
+    let answer = vic
+        .post(
+            "/ui/incidents",
+            &[("csrf", &csrf), ("title", "Nope"), ("severity", "P3")],
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::FORBIDDEN, "{}", answer.body);
 }

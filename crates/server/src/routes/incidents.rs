@@ -111,9 +111,26 @@ pub async fn create(
     JsonBody(d): JsonBody<Declaration>,
 ) -> Result<Response, ApiError> {
     auth.require(Role::Responder)?;
+    let inc = declare(&state, &auth.0.name, &d).await?;
+    let location = format!("/api/v1/incidents/{}", inc.id);
+    Ok((
+        StatusCode::CREATED,
+        [(header::LOCATION, location)],
+        Json(inc),
+    )
+        .into_response())
+}
+
+/// Declares `d` as `actor` (whose role the caller checked): the declaration, the playbooks it
+/// attaches and the page it starts, under a fresh id.
+pub(crate) async fn declare(
+    state: &AppState,
+    actor: &str,
+    d: &Declaration,
+) -> Result<Incident, ApiError> {
     let at = state.clock.now();
-    let mut kinds = declaration_events(&d, &state.config)?;
-    let overrides = crate::routes::overrides::live_at(&state, at).await?;
+    let mut kinds = declaration_events(d, &state.config)?;
+    let overrides = crate::routes::overrides::live_at(state, at).await?;
     if let Some(page) = kinds
         .first()
         .and_then(|declared| page_for_declaration(declared, &state.config, &overrides, at))
@@ -124,7 +141,7 @@ pub async fn create(
         .into_iter()
         .map(|kind| NewEvent {
             at,
-            actor: auth.0.name.clone(),
+            actor: actor.to_string(),
             kind,
         })
         .collect();
@@ -139,14 +156,8 @@ pub async fn create(
             .await
         {
             Ok((inc, _)) => {
-                tracing::info!(incident_id = %inc.id, severity = %inc.severity, actor = %auth.0.name, "incident declared");
-                let location = format!("/api/v1/incidents/{}", inc.id);
-                return Ok((
-                    StatusCode::CREATED,
-                    [(header::LOCATION, location)],
-                    Json(inc),
-                )
-                    .into_response());
+                tracing::info!(incident_id = %inc.id, severity = %inc.severity, actor = %actor, "incident declared");
+                return Ok(inc);
             }
             Err(StoreError::Conflict(e)) => last = Some(e),
             Err(e) => return Err(e.into()),

@@ -192,6 +192,10 @@ pub async fn page(State(state): State<AppState>, user: UiUser) -> Result<Html<St
             open => Value::from(Serde(open.iter().map(|i| row(i, config, now)).collect::<Vec<_>>())),
             resolved => Value::from(Serde(resolved.iter().map(|i| row(i, config, now)).collect::<Vec<_>>())),
             on_call => on_call,
+            can_declare => user.principal.role >= warroom_core::Role::Responder,
+            severities => config.severities.iter().map(|s| context! { id => s.id.clone(), name => s.name.clone() }).collect::<Vec<_>>(),
+            types => config.incident_types.iter().map(|t| context! { id => t.id.clone(), name => t.name.clone() }).collect::<Vec<_>>(),
+            csrf => user.csrf.clone(),
         },
     )?;
     Ok(Html(html))

@@ -40,6 +40,7 @@ pub fn router() -> Router<AppState> {
         .route("/ui/events", get(live::events))
         .route("/ui/static/style.css", get(style))
         .route("/ui/static/live.js", get(script))
+        .route("/ui/incidents", post(room::declare))
         .route("/ui/incidents/{id}", get(room::page))
         .route("/ui/incidents/{id}/export", get(room::export))
         .route("/ui/incidents/{id}/notes", post(room::note))

@@ -356,3 +356,33 @@ pub async fn escalate(
 ) -> Result<Response, UiError> {
     run(&state, &user, &id, &form, |_| Ok(Command::Escalate)).await
 }
+
+/// `POST /ui/incidents` (`title`, `severity`, `type`, `services` comma-separated,
+/// `description`, `restricted`): declares and opens the new incident's room.
+pub async fn declare(
+    State(state): State<AppState>,
+    user: UiUser,
+    form: FormData,
+) -> Result<Response, UiError> {
+    user.check_csrf(&form)?;
+    user.auth().require(Role::Responder)?;
+    let declaration = warroom_core::Declaration {
+        title: form.required("title")?.to_string(),
+        severity: form.required("severity")?.to_string(),
+        incident_type: optional(&form, "type"),
+        services: optional(&form, "services")
+            .map(|s| {
+                s.split(',')
+                    .map(str::trim)
+                    .filter(|x| !x.is_empty())
+                    .map(String::from)
+                    .collect()
+            })
+            .unwrap_or_default(),
+        description: optional(&form, "description"),
+        restricted: form.get("restricted").is_some(),
+        ..warroom_core::Declaration::default()
+    };
+    let inc = crate::routes::incidents::declare(&state, &user.principal.name, &declaration).await?;
+    Ok(Redirect::to(&format!("/ui/incidents/{}", inc.id)).into_response())
+}
