@@ -1033,3 +1033,42 @@ async fn responders_declare_from_the_dashboard_and_viewers_cannot() {
         .await;
     assert_eq!(answer.status, StatusCode::FORBIDDEN, "{}", answer.body);
 }
+
+#[tokio::test]
+async fn the_on_call_page_shows_who_is_on_call_and_the_coming_shifts() {
+    let app = spawn().await;
+    app.user("vic", "viewer", false).await;
+    let mut vic = app.login("vic").await;
+    let page = vic.get("/ui/oncall").await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert_security_headers(&page);
+    // The built-in example schedule, its person on call now, and two weeks of shifts.
+    let (s, listed) = app.api_get("/api/v1/schedules").await;
+    assert_eq!(s, StatusCode::OK);
+    let schedule = &listed["schedules"][0];
+    let name = schedule["name"].as_str().expect("name");
+    assert!(page.body.contains(name), "{}", page.body);
+    let now = schedule["on_call_now"].as_str().expect("someone on call");
+    let (_, config) = app.api_get("/api/v1/config").await;
+    let person = config["people"]
+        .as_array()
+        .expect("people")
+        .iter()
+        .find(|p| p["id"] == now)
+        .and_then(|p| p["name"].as_str())
+        .expect("person");
+    assert!(
+        page.body
+            .contains(&format!("On call now: <strong>{person}</strong>")),
+        "{}",
+        page.body
+    );
+    let shifts = schedule["shifts"].as_array().expect("shifts").len();
+    assert!(shifts > 0);
+    assert_eq!(page.body.matches("data-label=\"Who\"").count(), shifts);
+    // Logged-out visitors are sent to the login page.
+    let mut stranger = app.browser();
+    let answer = stranger.get("/ui/oncall").await;
+    assert_eq!(answer.status, StatusCode::SEE_OTHER);
+    assert_eq!(answer.location(), "/ui/login");
+}

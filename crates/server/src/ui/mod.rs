@@ -10,6 +10,7 @@ mod dashboard;
 mod error;
 mod format;
 mod live;
+mod oncall;
 mod room;
 pub mod session;
 mod templates;
@@ -40,6 +41,7 @@ pub fn router() -> Router<AppState> {
         .route("/ui/events", get(live::events))
         .route("/ui/static/style.css", get(style))
         .route("/ui/static/live.js", get(script))
+        .route("/ui/oncall", get(oncall::page))
         .route("/ui/incidents", post(room::declare))
         .route("/ui/incidents/{id}", get(room::page))
         .route("/ui/incidents/{id}/export", get(room::export))

@@ -11,6 +11,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("layout.html", include_str!("templates/layout.html")),
     ("login.html", include_str!("templates/login.html")),
     ("dashboard.html", include_str!("templates/dashboard.html")),
+    ("oncall.html", include_str!("templates/oncall.html")),
     ("incident.html", include_str!("templates/incident.html")),
     ("error.html", include_str!("templates/error.html")),
 ];
