@@ -1072,3 +1072,82 @@ async fn the_on_call_page_shows_who_is_on_call_and_the_coming_shifts() {
     assert_eq!(answer.status, StatusCode::SEE_OTHER);
     assert_eq!(answer.location(), "/ui/login");
 }
+
+#[tokio::test]
+async fn the_room_works_the_playbook_checklist() {
+    let app = spawn().await;
+    app.user("rita", "responder", false).await;
+    app.user("vic", "viewer", false).await;
+    let id = app
+        .declare(json!({ "title": "Web down", "severity": "P2", "type": "outage" }))
+        .await;
+    let room = format!("/ui/incidents/{id}");
+
+    let mut rita = app.login("rita").await;
+    let page = rita.get(&room).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("Checklist"), "{}", page.body);
+    assert!(
+        page.body.contains("Application downtime") || page.body.contains("application-downtime"),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body
+            .contains("Confirm the outage the way a customer sees it"),
+        "{}",
+        page.body
+    );
+    let csrf = csrf_in(&page.body);
+    let tasks = format!("{room}/tasks");
+    let done = rita
+        .post(
+            &tasks,
+            &[
+                ("csrf", &csrf),
+                ("playbook", "application-downtime"),
+                ("task", "confirm-from-outside"),
+                ("action", "done"),
+            ],
+        )
+        .await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    let skip = rita
+        .post(
+            &tasks,
+            &[
+                ("csrf", &csrf),
+                ("playbook", "application-downtime"),
+                ("task", "check-providers"),
+                ("action", "skip"),
+                ("reason", ""),
+            ],
+        )
+        .await;
+    assert!(skip.status.is_client_error(), "{}", skip.status);
+    assert!(skip.body.contains("reason"), "{}", skip.body);
+    let (_, listed) = app.api_get(&format!("/api/v1/incidents/{id}/tasks")).await;
+    let task = listed["tasks"]
+        .as_array()
+        .expect("tasks")
+        .iter()
+        .find(|t| t["task"] == "confirm-from-outside")
+        .expect("task")
+        .clone();
+    assert_eq!(
+        (task["state"].as_str(), task["by"].as_str()),
+        (Some("done"), Some("rita"))
+    );
+    let page = rita.get(&room).await;
+    assert!(page.body.contains("done by rita"), "{}", page.body);
+
+    // A viewer reads the checklist but gets no buttons.
+    let mut vic = app.login("vic").await;
+    let page = vic.get(&room).await;
+    assert!(page.body.contains("Checklist"));
+    assert!(
+        !page.body.contains("action=\"/ui/incidents/"),
+        "viewer sees forms: {}",
+        page.body
+    );
+}

@@ -52,6 +52,7 @@ pub fn router() -> Router<AppState> {
         .route("/ui/incidents/{id}/severity", post(room::severity))
         .route("/ui/incidents/{id}/roles", post(room::assign))
         .route("/ui/incidents/{id}/escalate", post(room::escalate))
+        .route("/ui/incidents/{id}/tasks", post(room::task))
         .layer(SetResponseHeaderLayer::overriding(
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static(CONTENT_SECURITY_POLICY),

@@ -155,6 +155,36 @@ pub async fn page(
         .iter()
         .map(|r| context! { id => r.id.clone(), name => r.name.clone() })
         .collect();
+    let checklist: Vec<_> =
+        warroom_core::playbook::task_views(&inc, now, &std::collections::BTreeMap::new())
+            .into_iter()
+            .scan(String::new(), |last_phase, t| {
+                // A phase heading before the first task of each phase.
+                let phase_key = format!("{}/{}", t.playbook, t.phase);
+                let heading = *last_phase != phase_key;
+                last_phase.clone_from(&phase_key);
+                Some((heading, t))
+            })
+            .map(|(heading, t)| {
+                context! {
+                    heading => heading,
+                    playbook => t.playbook,
+                    phase_title => t.phase_title,
+                    time_box => t.time_box,
+                    number => t.number,
+                    task => t.task,
+                    text => t.text,
+                    owner => t.owner,
+                    owner_person => t.owner_person,
+                    state => Value::from(Serde(t.state)),
+                    by => t.by,
+                    reason => t.reason,
+                    due_at => t.due_at.map(absolute),
+                    overdue => t.overdue,
+                    commands => t.commands,
+                }
+            })
+            .collect();
     let p = &user.principal;
     let html = render_page(
         "incident.html",
@@ -175,6 +205,7 @@ pub async fn page(
             roles => roles,
             due => Value::from(Serde(due_items(&inc, &state.config, now))),
             timeline => Value::from(Serde(timeline)),
+            checklist => checklist,
             filters => filters,
             statuses => statuses,
             severities => severities,
@@ -385,4 +416,29 @@ pub async fn declare(
     };
     let inc = crate::routes::incidents::declare(&state, &user.principal.name, &declaration).await?;
     Ok(Redirect::to(&format!("/ui/incidents/{}", inc.id)).into_response())
+}
+
+/// `POST /ui/incidents/{id}/tasks` (`playbook`, `task`, `action` = done|skip|reopen,
+/// `reason` for a skip): works the checklist with the API's task commands.
+pub async fn task(
+    State(state): State<AppState>,
+    user: UiUser,
+    PathParams(id): PathParams<String>,
+    form: FormData,
+) -> Result<Response, UiError> {
+    run(&state, &user, &id, &form, |f| {
+        let playbook = f.required("playbook")?.to_string();
+        let task = f.required("task")?.to_string();
+        match f.required("action")? {
+            "done" => Ok(Command::CompleteTask { playbook, task }),
+            "reopen" => Ok(Command::ReopenTask { playbook, task }),
+            "skip" => Ok(Command::SkipTask {
+                playbook,
+                task,
+                reason: f.required("reason")?.to_string(),
+            }),
+            _ => Err(UiError::field("action", "expected done, skip or reopen")),
+        }
+    })
+    .await
 }
