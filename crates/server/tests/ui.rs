@@ -1151,3 +1151,91 @@ async fn the_room_works_the_playbook_checklist() {
         page.body
     );
 }
+
+#[tokio::test]
+async fn the_room_drafts_and_sends_messages_and_shows_the_clocks() {
+    let app = spawn().await;
+    app.user("rita", "responder", false).await;
+    let id = app
+        .declare(
+            json!({ "title": "Export bucket was public", "severity": "P2", "type": "data-breach",
+            "labels": { "personal-data": "yes", "jurisdiction": "EU" } }),
+        )
+        .await;
+    let room = format!("/ui/incidents/{id}");
+    let mut rita = app.login("rita").await;
+    let page = rita.get(&room).await;
+    assert!(
+        page.body.contains("Notification deadlines"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("GDPR Art. 33"), "{}", page.body);
+    assert!(
+        !page.body.contains("id=\"msg-text\""),
+        "no draft until one is asked for"
+    );
+
+    let page = rita.get(&format!("{room}?compose=internal-update")).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(page.body.contains("id=\"msg-text\""), "{}", page.body);
+    assert!(
+        page.body.contains(&format!("Update on {id}")),
+        "{}",
+        page.body
+    );
+    let bad = rita.get(&format!("{room}?compose=no-such-template")).await;
+    assert!(bad.status.is_client_error(), "{}", bad.status);
+
+    let csrf = csrf_in(&page.body);
+    let send = format!("{room}/messages");
+    let missing = rita
+        .post(
+            &send,
+            &[
+                ("csrf", &csrf),
+                ("template", "internal-update"),
+                ("subject", "S"),
+                ("text", "T"),
+                ("to", " "),
+            ],
+        )
+        .await;
+    assert!(
+        missing.status.is_client_error() && missing.body.contains("to"),
+        "{}",
+        missing.body
+    );
+    let sent = rita
+        .post(
+            &send,
+            &[
+                ("csrf", &csrf),
+                ("template", "internal-update"),
+                ("subject", "Bucket closed"),
+                (
+                    "text",
+                    "The bucket is private again; counting exposed records.",
+                ),
+                ("to", "incident-room, email:dpo@example.com"),
+            ],
+        )
+        .await;
+    assert_eq!(sent.status, StatusCode::SEE_OTHER, "{}", sent.body);
+    let (_, events) = app.api_get(&format!("/api/v1/incidents/{id}/events")).await;
+    let last = events["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .rev()
+        .find(|e| e["kind"] == "update_posted")
+        .expect("sent message recorded")
+        .clone();
+    assert_eq!(last["actor"], "rita");
+    assert_eq!(last["data"]["template"], "internal-update");
+    assert_eq!(last["data"]["subject"], "Bucket closed");
+    assert_eq!(
+        last["data"]["to"],
+        json!(["incident-room", "email:dpo@example.com"])
+    );
+}

@@ -53,6 +53,7 @@ pub fn router() -> Router<AppState> {
         .route("/ui/incidents/{id}/roles", post(room::assign))
         .route("/ui/incidents/{id}/escalate", post(room::escalate))
         .route("/ui/incidents/{id}/tasks", post(room::task))
+        .route("/ui/incidents/{id}/messages", post(room::send_message))
         .layer(SetResponseHeaderLayer::overriding(
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static(CONTENT_SECURITY_POLICY),

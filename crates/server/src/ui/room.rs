@@ -40,6 +40,9 @@ impl Filter {
     fn parse(query: Option<&str>) -> Result<Filter, UiError> {
         let mut filter = Filter::All;
         for (k, v) in form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
+            if k == "compose" {
+                continue;
+            }
             if k != "kind" {
                 return Err(UiError::field(&k, "unknown query parameter"));
             }
@@ -101,6 +104,10 @@ pub async fn page(
 ) -> Result<Html<String>, UiError> {
     let id = parse_id(&id)?;
     let filter = Filter::parse(query.as_deref())?;
+    // `?compose=TEMPLATE` opens the message composer with that template's draft.
+    let compose = form_urlencoded::parse(query.as_deref().unwrap_or_default().as_bytes())
+        .find(|(k, _)| k == "compose")
+        .map(|(_, v)| v.into_owned());
     let now = state.clock.now();
     let marker = state.store.change_marker().await?;
     let inc = state
@@ -185,6 +192,45 @@ pub async fn page(
                 }
             })
             .collect();
+    let draft = match &compose {
+        Some(template) => {
+            let t = state
+                .config
+                .template(template)
+                .ok_or_else(|| UiError::field("compose", "no such message template"))?;
+            let ctx = warroom_core::comms::context::full(&inc, &events, &state.config, now);
+            Some(
+                t.render(&ctx)
+                    .map_err(|e| UiError::field("compose", &e.to_string()))?,
+            )
+        }
+        None => None,
+    };
+    let templates: Vec<_> = state
+        .config
+        .message_templates
+        .iter()
+        .map(|t| context! { id => t.id.clone(), name => t.name.clone(), audience => t.audience.clone() })
+        .collect();
+    let deadlines: Vec<_> = warroom_core::comms::deadline::deadlines(
+        &inc,
+        &state.config.comms.deadlines,
+        &state.config.business_hours,
+        now,
+    )
+    .into_iter()
+    .map(|d| {
+        context! {
+            name => d.name,
+            state => d.state.as_str(),
+            due_at => d.due_at.map(absolute),
+            guidance => d.guidance,
+            audience => d.audience,
+            met_at => d.met_at.map(absolute),
+            late => matches!(d.state, warroom_core::comms::DeadlineState::Overdue),
+        }
+    })
+    .collect();
     let p = &user.principal;
     let html = render_page(
         "incident.html",
@@ -206,6 +252,9 @@ pub async fn page(
             due => Value::from(Serde(due_items(&inc, &state.config, now))),
             timeline => Value::from(Serde(timeline)),
             checklist => checklist,
+            templates => templates,
+            draft => draft.map(|d| context! { template => d.template, audience => d.audience, subject => d.subject, body => d.body }),
+            deadlines => deadlines,
             filters => filters,
             statuses => statuses,
             severities => severities,
@@ -439,6 +488,33 @@ pub async fn task(
             }),
             _ => Err(UiError::field("action", "expected done, skip or reopen")),
         }
+    })
+    .await
+}
+
+/// `POST /ui/incidents/{id}/messages` (`template`, `subject`, `text`, `to` comma-separated):
+/// sends the (edited) draft exactly as `warroom comms send` does.
+pub async fn send_message(
+    State(state): State<AppState>,
+    user: UiUser,
+    PathParams(id): PathParams<String>,
+    form: FormData,
+) -> Result<Response, UiError> {
+    run(&state, &user, &id, &form, |f| {
+        let to: Vec<String> = f
+            .required("to")?
+            .split(',')
+            .map(str::trim)
+            .filter(|x| !x.is_empty())
+            .map(String::from)
+            .collect();
+        Ok(Command::SendMessage(warroom_core::command::OutgoingDraft {
+            template: f.required("template")?.to_string(),
+            subject: f.required("subject")?.to_string(),
+            text: f.required("text")?.to_string(),
+            to,
+            meets: None,
+        }))
     })
     .await
 }
