@@ -1239,3 +1239,59 @@ async fn the_room_drafts_and_sends_messages_and_shows_the_clocks() {
         json!(["incident-room", "email:dpo@example.com"])
     );
 }
+
+#[tokio::test]
+async fn triage_suggests_a_severity_and_declares_with_it() {
+    let app = spawn().await;
+    app.user("rita", "responder", false).await;
+    let mut rita = app.login("rita").await;
+    let page = rita.get("/ui/triage").await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(page.body.contains("name=\"service-down\""), "{}", page.body);
+    assert!(!page.body.contains("Suggested severity"));
+
+    // The page's suggestion is core's, as the API gives it.
+    let (_, api) = app
+        .api_post(
+            "/api/v1/triage",
+            json!({ "answers": { "service-down": true } }),
+        )
+        .await;
+    let severity = api["severity"].as_str().expect("severity").to_string();
+    let page = rita
+        .get("/ui/triage?service-down=yes&security-breach=no")
+        .await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(
+        page.body
+            .contains(&format!("Suggested severity: {severity}")),
+        "{}",
+        page.body
+    );
+    let bad = rita.get("/ui/triage?service-down=maybe").await;
+    assert!(
+        bad.status.is_client_error() && bad.body.contains("service-down"),
+        "{}",
+        bad.body
+    );
+
+    let csrf = csrf_in(&page.body);
+    let declared = rita
+        .post(
+            "/ui/incidents",
+            &[
+                ("csrf", &csrf),
+                ("severity", &severity),
+                ("title", "Checkout is down"),
+                ("type", "outage"),
+            ],
+        )
+        .await;
+    assert_eq!(declared.status, StatusCode::SEE_OTHER, "{}", declared.body);
+    let id = declared
+        .location()
+        .trim_start_matches("/ui/incidents/")
+        .to_string();
+    let (_, inc) = app.api_get(&format!("/api/v1/incidents/{id}")).await;
+    assert_eq!(inc["severity"], severity.as_str());
+}

@@ -14,6 +14,7 @@ mod oncall;
 mod room;
 pub mod session;
 mod templates;
+mod triage;
 
 use axum::Router;
 use axum::http::{HeaderName, HeaderValue, header};
@@ -42,6 +43,7 @@ pub fn router() -> Router<AppState> {
         .route("/ui/static/style.css", get(style))
         .route("/ui/static/live.js", get(script))
         .route("/ui/oncall", get(oncall::page))
+        .route("/ui/triage", get(triage::page))
         .route("/ui/incidents", post(room::declare))
         .route("/ui/incidents/{id}", get(room::page))
         .route("/ui/incidents/{id}/export", get(room::export))
