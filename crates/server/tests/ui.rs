@@ -1295,3 +1295,75 @@ async fn triage_suggests_a_severity_and_declares_with_it() {
     let (_, inc) = app.api_get(&format!("/api/v1/incidents/{id}")).await;
     assert_eq!(inc["severity"], severity.as_str());
 }
+
+#[tokio::test]
+async fn the_room_records_the_root_cause_and_commanders_close_and_reopen() {
+    let app = spawn().await;
+    app.user("rita", "responder", false).await;
+    app.user("cora", "commander", false).await;
+    let id = app
+        .declare(json!({ "title": "Queue stuck", "severity": "P3" }))
+        .await;
+    let room = format!("/ui/incidents/{id}");
+
+    let mut rita = app.login("rita").await;
+    let page = rita.get(&room).await;
+    assert!(
+        !page.body.contains("/close\""),
+        "responders get no close form"
+    );
+    let csrf = csrf_in(&page.body);
+    let saved = rita
+        .post(
+            &format!("{room}/root-cause"),
+            &[
+                ("csrf", &csrf),
+                ("root_cause", "A poison message blocked the consumer."),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+    let (_, inc) = app.api_get(&format!("/api/v1/incidents/{id}")).await;
+    assert_eq!(inc["root_cause"], "A poison message blocked the consumer.");
+    let (s, _) = app
+        .api_post(
+            &format!("/api/v1/incidents/{id}/resolve"),
+            json!({ "summary": "Skipped the message" }),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+
+    let mut cora = app.login("cora").await;
+    let page = cora.get(&room).await;
+    assert!(page.body.contains("Close after review"), "{}", page.body);
+    let csrf = csrf_in(&page.body);
+    let closed = cora
+        .post(&format!("{room}/close"), &[("csrf", &csrf)])
+        .await;
+    assert_eq!(closed.status, StatusCode::SEE_OTHER, "{}", closed.body);
+    let (_, inc) = app.api_get(&format!("/api/v1/incidents/{id}")).await;
+    assert_eq!(inc["status"], "closed");
+    let missing = cora
+        .post(
+            &format!("{room}/reopen"),
+            &[("csrf", &csrf), ("reason", " ")],
+        )
+        .await;
+    assert!(
+        missing.status.is_client_error() && missing.body.contains("reason"),
+        "{}",
+        missing.body
+    );
+    let reopened = cora
+        .post(
+            &format!("{room}/reopen"),
+            &[("csrf", &csrf), ("reason", "It is stuck again")],
+        )
+        .await;
+    assert_eq!(reopened.status, StatusCode::SEE_OTHER, "{}", reopened.body);
+    let (_, inc) = app.api_get(&format!("/api/v1/incidents/{id}")).await;
+    assert!(
+        inc["status"] != "closed" && inc["status"] != "resolved",
+        "{inc}"
+    );
+}

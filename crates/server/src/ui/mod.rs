@@ -56,6 +56,9 @@ pub fn router() -> Router<AppState> {
         .route("/ui/incidents/{id}/escalate", post(room::escalate))
         .route("/ui/incidents/{id}/tasks", post(room::task))
         .route("/ui/incidents/{id}/messages", post(room::send_message))
+        .route("/ui/incidents/{id}/close", post(room::close))
+        .route("/ui/incidents/{id}/reopen", post(room::reopen))
+        .route("/ui/incidents/{id}/root-cause", post(room::root_cause))
         .layer(SetResponseHeaderLayer::overriding(
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static(CONTENT_SECURITY_POLICY),

@@ -252,6 +252,7 @@ pub async fn page(
             due => Value::from(Serde(due_items(&inc, &state.config, now))),
             timeline => Value::from(Serde(timeline)),
             checklist => checklist,
+            root_cause => inc.root_cause.clone().unwrap_or_default(),
             templates => templates,
             draft => draft.map(|d| context! { template => d.template, audience => d.audience, subject => d.subject, body => d.body }),
             deadlines => deadlines,
@@ -514,6 +515,47 @@ pub async fn send_message(
             text: f.required("text")?.to_string(),
             to,
             meets: None,
+        }))
+    })
+    .await
+}
+
+/// `POST /ui/incidents/{id}/close`
+pub async fn close(
+    State(state): State<AppState>,
+    user: UiUser,
+    PathParams(id): PathParams<String>,
+    form: FormData,
+) -> Result<Response, UiError> {
+    run(&state, &user, &id, &form, |_| Ok(Command::Close)).await
+}
+
+/// `POST /ui/incidents/{id}/reopen` (`reason`)
+pub async fn reopen(
+    State(state): State<AppState>,
+    user: UiUser,
+    PathParams(id): PathParams<String>,
+    form: FormData,
+) -> Result<Response, UiError> {
+    run(&state, &user, &id, &form, |f| {
+        Ok(Command::Reopen {
+            reason: f.required("reason")?.to_string(),
+        })
+    })
+    .await
+}
+
+/// `POST /ui/incidents/{id}/root-cause` (`root_cause`)
+pub async fn root_cause(
+    State(state): State<AppState>,
+    user: UiUser,
+    PathParams(id): PathParams<String>,
+    form: FormData,
+) -> Result<Response, UiError> {
+    run(&state, &user, &id, &form, |f| {
+        Ok(Command::Update(warroom_core::IncidentPatch {
+            root_cause: Some(f.required("root_cause")?.to_string()),
+            ..warroom_core::IncidentPatch::default()
         }))
     })
     .await
