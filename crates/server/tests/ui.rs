@@ -1367,3 +1367,91 @@ async fn the_room_records_the_root_cause_and_commanders_close_and_reopen() {
         "{inc}"
     );
 }
+
+#[tokio::test]
+async fn the_review_page_writes_sections_and_commanders_publish() {
+    let app = spawn().await;
+    app.user("rita", "responder", false).await;
+    app.user("cora", "commander", false).await;
+    let id = app
+        .declare(json!({ "title": "Queue stuck", "severity": "P3" }))
+        .await;
+    let review = format!("/ui/incidents/{id}/postmortem");
+    let mut rita = app.login("rita").await;
+    let page = rita.get(&review).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(
+        page.body.contains("# Post-incident review: Queue stuck"),
+        "{}",
+        page.body
+    );
+    assert!(
+        !page.body.contains("Publish this version"),
+        "not for responders"
+    );
+    let csrf = csrf_in(&page.body);
+    let saved = rita
+        .post(
+            &format!("{review}/sections"),
+            &[
+                ("csrf", &csrf),
+                ("section", "summary"),
+                ("text", "Consumers <stalled> for 40 minutes."),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+    let page = rita.get(&review).await;
+    assert!(
+        page.body
+            .contains("Consumers &lt;stalled&gt; for 40 minutes."),
+        "{}",
+        page.body
+    );
+    let bad = rita
+        .post(
+            &format!("{review}/sections"),
+            &[("csrf", &csrf), ("section", "verdict"), ("text", "x")],
+        )
+        .await;
+    assert!(
+        bad.status.is_client_error() && bad.body.contains("section"),
+        "{}",
+        bad.body
+    );
+    let refused = rita
+        .post(&format!("{review}/publish"), &[("csrf", &csrf)])
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+
+    app.api_post(
+        &format!("/api/v1/incidents/{id}/resolve"),
+        json!({ "summary": "Skipped it" }),
+    )
+    .await;
+    let mut cora = app.login("cora").await;
+    let page = cora.get(&review).await;
+    let csrf = csrf_in(&page.body);
+    let published = cora
+        .post(&format!("{review}/publish"), &[("csrf", &csrf)])
+        .await;
+    assert_eq!(
+        published.status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        published.body
+    );
+    let (_, api) = app
+        .api_get(&format!("/api/v1/incidents/{id}/postmortem"))
+        .await;
+    let sha = api["published"][0]["sha256"]
+        .as_str()
+        .expect("published")
+        .to_string();
+    let page = cora.get(&review).await;
+    assert!(
+        page.body.contains("Version 1") && page.body.contains(&sha),
+        "{}",
+        page.body
+    );
+}

@@ -11,6 +11,7 @@ mod error;
 mod format;
 mod live;
 mod oncall;
+mod postmortem;
 mod room;
 pub mod session;
 mod templates;
@@ -59,6 +60,15 @@ pub fn router() -> Router<AppState> {
         .route("/ui/incidents/{id}/close", post(room::close))
         .route("/ui/incidents/{id}/reopen", post(room::reopen))
         .route("/ui/incidents/{id}/root-cause", post(room::root_cause))
+        .route("/ui/incidents/{id}/postmortem", get(postmortem::page))
+        .route(
+            "/ui/incidents/{id}/postmortem/sections",
+            post(postmortem::section),
+        )
+        .route(
+            "/ui/incidents/{id}/postmortem/publish",
+            post(postmortem::publish),
+        )
         .layer(SetResponseHeaderLayer::overriding(
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static(CONTENT_SECURITY_POLICY),

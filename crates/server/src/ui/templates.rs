@@ -13,6 +13,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("dashboard.html", include_str!("templates/dashboard.html")),
     ("oncall.html", include_str!("templates/oncall.html")),
     ("triage.html", include_str!("templates/triage.html")),
+    ("postmortem.html", include_str!("templates/postmortem.html")),
     ("incident.html", include_str!("templates/incident.html")),
     ("error.html", include_str!("templates/error.html")),
 ];
