@@ -17,7 +17,7 @@ use super::format::absolute;
 use super::session::{FormData, UiUser};
 use super::templates::render_page;
 use crate::json::PathParams;
-use crate::routes::incidents::{execute, not_found, parse_id};
+use crate::routes::incidents::{execute, incident_with_events, parse_id};
 use crate::state::AppState;
 
 /// Timeline filters: which events each shows.
@@ -110,16 +110,7 @@ pub async fn page(
         .map(|(_, v)| v.into_owned());
     let now = state.clock.now();
     let marker = state.store.change_marker().await?;
-    let inc = state
-        .store
-        .incident(&user.principal, &id)
-        .await?
-        .ok_or_else(|| not_found(&id))?;
-    let events = state
-        .store
-        .events(&user.principal, &id)
-        .await?
-        .ok_or_else(|| not_found(&id))?;
+    let (inc, events) = incident_with_events(&state, &user.auth(), &id).await?;
     // Newest first: during an incident the latest entries matter most.
     let timeline: Vec<Entry> = events
         .iter()
@@ -286,16 +277,7 @@ pub async fn export(
             other => return Err(UiError::field(other, "unknown query parameter")),
         }
     }
-    let inc = state
-        .store
-        .incident(&user.principal, &id)
-        .await?
-        .ok_or_else(|| not_found(&id))?;
-    let events = state
-        .store
-        .events(&user.principal, &id)
-        .await?
-        .ok_or_else(|| not_found(&id))?;
+    let (inc, events) = incident_with_events(&state, &user.auth(), &id).await?;
     let body = render(format, &inc, &events, state.clock.now());
     let ext = match format {
         Format::Markdown => "md",
@@ -388,6 +370,15 @@ pub async fn resolve(
     .await
 }
 
+/// A comma-separated form field as its non-blank items.
+fn comma_list(text: &str) -> Vec<String> {
+    text.split(',')
+        .map(str::trim)
+        .filter(|x| !x.is_empty())
+        .map(String::from)
+        .collect()
+}
+
 /// An optional free-text field: `None` when absent or blank.
 fn optional(form: &FormData, name: &str) -> Option<String> {
     form.get(name)
@@ -452,13 +443,7 @@ pub async fn declare(
         severity: form.required("severity")?.to_string(),
         incident_type: optional(&form, "type"),
         services: optional(&form, "services")
-            .map(|s| {
-                s.split(',')
-                    .map(str::trim)
-                    .filter(|x| !x.is_empty())
-                    .map(String::from)
-                    .collect()
-            })
+            .map(|s| comma_list(&s))
             .unwrap_or_default(),
         description: optional(&form, "description"),
         restricted: form.get("restricted").is_some(),
@@ -502,13 +487,7 @@ pub async fn send_message(
     form: FormData,
 ) -> Result<Response, UiError> {
     run(&state, &user, &id, &form, |f| {
-        let to: Vec<String> = f
-            .required("to")?
-            .split(',')
-            .map(str::trim)
-            .filter(|x| !x.is_empty())
-            .map(String::from)
-            .collect();
+        let to = comma_list(f.required("to")?);
         Ok(Command::SendMessage(warroom_core::command::OutgoingDraft {
             template: f.required("template")?.to_string(),
             subject: f.required("subject")?.to_string(),
