@@ -21,6 +21,7 @@
 //! It only talks to loopback addresses: it is a benchmark tool, not a way to load someone
 //! else's server.
 
+mod raw;
 mod stats;
 
 use std::collections::BTreeMap;
@@ -591,6 +592,8 @@ async fn run(args: Args) -> Result<()> {
     let mut workers = Vec::with_capacity(concurrency);
     for _ in 0..concurrency {
         let (api, target, next) = (api.clone(), target.clone(), next.clone());
+        // Plain http goes through the lean client (see `raw`); https through reqwest.
+        let mut raw = raw::RawConn::new(&target.url, api.token.as_deref()).ok();
         workers.push(tokio::spawn(async move {
             let mut out = WorkerResult::default();
             loop {
@@ -609,9 +612,13 @@ async fn run(args: Args) -> Result<()> {
                 };
                 let mut retries = 0u32;
                 let (key, err) = loop {
-                    let res = api
-                        .send(target.method.clone(), target.url.clone(), body.as_deref())
-                        .await;
+                    let res = match &mut raw {
+                        Some(conn) => conn.send(&target.method, body.as_deref()).await,
+                        None => {
+                            api.send(target.method.clone(), target.url.clone(), body.as_deref())
+                                .await
+                        }
+                    };
                     match res {
                         Ok(a) if a.status.is_success() => {
                             break (a.status.as_u16().to_string(), None);

@@ -78,11 +78,23 @@ impl Ingestor {
             Backend::Sqlite => 1,
         };
         let jobs = Arc::new(tokio::sync::Mutex::new(jobs));
+        // SQLite's writer commits without waiting for the disk and a flusher answers the
+        // requests once their batches are on disk (see `warroom_store`'s `ingest_unsynced`);
+        // PostgreSQL's writers commit durably and answer themselves.
+        let flusher = match store.backend() {
+            Backend::Sqlite => {
+                let (tx, rx) = mpsc::unbounded_channel();
+                tokio::spawn(flush_batches(store.clone(), rx, committed.clone()));
+                Some(tx)
+            }
+            Backend::Postgres => None,
+        };
         for _ in 0..writers {
             tokio::spawn(write_batches(
                 store.clone(),
                 jobs.clone(),
                 committed.clone(),
+                flusher.clone(),
             ));
         }
         Self {
@@ -139,10 +151,53 @@ impl Ingestor {
     }
 }
 
+/// A batch committed but perhaps not yet on disk, waiting for the flusher.
+struct Unflushed {
+    replies: Vec<oneshot::Sender<Result<IngestOutcome, SubmitError>>>,
+    outcomes: Vec<IngestOutcome>,
+}
+
+/// Makes committed batches durable, several per flush, then answers their requests.
+async fn flush_batches(
+    store: Arc<dyn Store>,
+    mut batches: mpsc::UnboundedReceiver<Unflushed>,
+    committed: Arc<dyn Fn() + Send + Sync>,
+) {
+    let mut waiting: Vec<Unflushed> = Vec::new();
+    while let Some(first) = batches.recv().await {
+        waiting.push(first);
+        while let Ok(more) = batches.try_recv() {
+            waiting.push(more);
+        }
+        match store.flush_ingested().await {
+            Ok(()) => {
+                for batch in waiting.drain(..) {
+                    for (reply, outcome) in batch.replies.into_iter().zip(batch.outcomes) {
+                        let _ = reply.send(Ok(outcome));
+                    }
+                }
+                committed();
+            }
+            Err(err) => {
+                // Committed but not known to be on disk: the senders are told it failed and
+                // send again, which deduplication turns into repeats of the same alerts.
+                tracing::error!(error = %err, "flushing committed alert events to disk failed");
+                let why = err.to_string();
+                for batch in waiting.drain(..) {
+                    for reply in batch.replies {
+                        let _ = reply.send(Err(SubmitError::Failed(why.clone())));
+                    }
+                }
+            }
+        }
+    }
+}
+
 async fn write_batches(
     store: Arc<dyn Store>,
     jobs: Arc<tokio::sync::Mutex<mpsc::Receiver<Job>>>,
     committed: Arc<dyn Fn() + Send + Sync>,
+    flusher: Option<mpsc::UnboundedSender<Unflushed>>,
 ) {
     let mut batch: Vec<Job> = Vec::with_capacity(MAX_BATCH);
     loop {
@@ -165,11 +220,17 @@ async fn write_batches(
             batch.drain(..).map(|j| (j.item, j.reply)).unzip();
         // A monotonic timer for the log only; it decides nothing.
         let started = std::time::Instant::now();
-        let mut result = store.ingest(&items).await;
+        let commit = || async {
+            match &flusher {
+                Some(_) => store.ingest_unsynced(&items).await,
+                None => store.ingest(&items).await,
+            }
+        };
+        let mut result = commit().await;
         for _ in 0..CONFLICT_RETRIES {
             match &result {
                 // Another process opened an alert for one of these keys first: re-read, retry.
-                Err(StoreError::Conflict(_)) => result = store.ingest(&items).await,
+                Err(StoreError::Conflict(_)) => result = commit().await,
                 _ => break,
             }
         }
@@ -180,10 +241,25 @@ async fn write_batches(
                     micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
                     "batch committed"
                 );
-                for (reply, outcome) in replies.into_iter().zip(outcomes) {
-                    let _ = reply.send(Ok(outcome));
+                match &flusher {
+                    Some(flusher) => {
+                        if let Err(mpsc::error::SendError(batch)) =
+                            flusher.send(Unflushed { replies, outcomes })
+                        {
+                            for reply in batch.replies {
+                                let _ = reply.send(Err(SubmitError::Failed(
+                                    "the ingestion flusher stopped".into(),
+                                )));
+                            }
+                        }
+                    }
+                    None => {
+                        for (reply, outcome) in replies.into_iter().zip(outcomes) {
+                            let _ = reply.send(Ok(outcome));
+                        }
+                        committed();
+                    }
                 }
-                committed();
             }
             Err(err) => {
                 tracing::error!(error = %err, events = items.len(), "committing alert events failed");

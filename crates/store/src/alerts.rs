@@ -225,6 +225,17 @@ pub trait AlertStore: Send + Sync {
     /// Commits a batch of events in one transaction, in order; one outcome per item.
     async fn ingest(&self, items: &[IngestItem]) -> Result<Vec<IngestOutcome>, StoreError>;
 
+    /// Commits a batch like [`AlertStore::ingest`], but may return before the commit is on
+    /// disk: nobody may be told the events are committed until a later
+    /// [`AlertStore::flush_ingested`] has returned. Lets the single SQLite writer go on with the
+    /// next batch while the disk flushes (one flush then covers many batches); on PostgreSQL it
+    /// is an ordinary durable commit.
+    async fn ingest_unsynced(&self, items: &[IngestItem])
+    -> Result<Vec<IngestOutcome>, StoreError>;
+
+    /// Makes every batch committed by [`AlertStore::ingest_unsynced`] so far durable.
+    async fn flush_ingested(&self) -> Result<(), StoreError>;
+
     /// Alerts, newest first.
     async fn alerts(&self, filter: &AlertFilter) -> Result<Vec<AlertRecord>, StoreError>;
 
@@ -295,6 +306,194 @@ pub(crate) fn link_after_resolve(link: &str, has_incident: bool) -> String {
     .to_string()
 }
 
+/// The keys a batch reads and locks, each sorted and without repeats.
+pub(crate) struct BatchKeys {
+    /// Alert keys ([`akey`]).
+    pub alerts: Vec<String>,
+    /// Threshold counters consulted by triggers.
+    pub gates: Vec<String>,
+    /// Alert and threshold keys in the one order concurrent batches lock them in.
+    pub locks: Vec<String>,
+}
+
+impl BatchKeys {
+    pub(crate) fn of(items: &[IngestItem]) -> Self {
+        let mut alerts: Vec<String> = items
+            .iter()
+            .map(|i| akey(&i.integration_id, &i.dedup_key))
+            .collect();
+        alerts.sort();
+        alerts.dedup();
+        let mut locks: Vec<String> = items
+            .iter()
+            .filter_map(|i| i.threshold.as_ref().map(|t| format!("threshold:{}", t.key)))
+            .chain(alerts.iter().cloned())
+            .collect();
+        locks.sort();
+        locks.dedup();
+        let mut gates: Vec<String> = items
+            .iter()
+            .filter(|i| i.event.action == warroom_core::alert::Action::Trigger)
+            .filter_map(|i| i.threshold.as_ref().map(|t| t.key.clone()))
+            .collect();
+        gates.sort();
+        gates.dedup();
+        Self {
+            alerts,
+            gates,
+            locks,
+        }
+    }
+}
+
+/// Open alerts by key, each with its link state, as read at the start of a batch.
+pub(crate) type OpenAlerts = std::collections::HashMap<String, (RoutedAlert, String)>;
+
+/// What a batch writes: computed from the batch and what was stored before it, by
+/// [`plan_batch`], the same for both backends.
+pub(crate) struct BatchPlan {
+    /// One per item, in order.
+    pub outcomes: Vec<IngestOutcome>,
+    /// Alert rows to upsert (alert, key, link), in the order of their last change, so that an
+    /// alert resolved in the batch is written before a new alert re-opens its key.
+    pub alerts: Vec<(RoutedAlert, String, String)>,
+    /// Event log rows: alert id, receive time, outcome, event JSON.
+    pub events: Vec<(Option<String>, Timestamp, &'static str, String)>,
+    /// Threshold counters that changed.
+    pub thresholds: Vec<(String, warroom_core::alert::routing::ThresholdState)>,
+    /// When the counters changed (the batch's last receive time), if any did.
+    pub thresholds_at: Option<Timestamp>,
+}
+
+/// Applies a batch's events, in order, to the open alerts and threshold counters read for it.
+pub(crate) fn plan_batch(
+    items: &[IngestItem],
+    mut open: OpenAlerts,
+    mut counters: std::collections::HashMap<String, warroom_core::alert::routing::ThresholdState>,
+) -> Result<BatchPlan, StoreError> {
+    use std::collections::HashMap;
+    use warroom_core::alert::{Alert, Effect, Transition, apply};
+    // Every alert the batch touched, by id: the position of its last change, its state, its
+    // key and its link.
+    let mut touched: HashMap<String, (usize, RoutedAlert, String, String)> = HashMap::new();
+    let mut counters_changed: Vec<String> = Vec::new();
+    let mut outcomes = Vec::with_capacity(items.len());
+    let mut log = Vec::with_capacity(items.len());
+    for (position, item) in items.iter().enumerate() {
+        let key = akey(&item.integration_id, &item.dedup_key);
+        let current = open.get(&key).map(|(r, _)| &r.alert);
+        let outcome = match apply(current, &item.event, item.received_at) {
+            Transition::Open => {
+                let mut suppressed = match &item.disposition {
+                    Disposition::Drop => {
+                        outcomes.push(IngestOutcome::Dropped);
+                        continue;
+                    }
+                    Disposition::Suppress(why) => Some(why.clone()),
+                    Disposition::Open => None,
+                };
+                if suppressed.is_none()
+                    && let Some(gate) = &item.threshold
+                {
+                    let counter = counters.entry(gate.key.clone()).or_default();
+                    if !counter.record(item.received_at, &gate.threshold) {
+                        suppressed = Some(format!(
+                            "below its threshold of {} in {}",
+                            gate.threshold.count, gate.threshold.window
+                        ));
+                    }
+                    counters_changed.push(gate.key.clone());
+                }
+                if suppressed.is_none() && !item.open_incidents {
+                    suppressed = Some("the alert policy opens no incidents".into());
+                }
+                let alert = Alert::open(
+                    item.new_alert_id.clone(),
+                    &item.event,
+                    item.dedup_key.clone(),
+                    item.service.clone(),
+                    item.received_at,
+                );
+                let link = if suppressed.is_none() { "open" } else { "none" };
+                let routed = RoutedAlert {
+                    alert,
+                    incident_severity: item.incident_severity.clone(),
+                    playbooks: item.playbooks.clone(),
+                    suppressed: suppressed.clone(),
+                };
+                let id = routed.alert.id.clone();
+                open.insert(key.clone(), (routed.clone(), link.to_string()));
+                touched.insert(
+                    id.clone(),
+                    (position, routed, key.clone(), link.to_string()),
+                );
+                if suppressed.is_some() {
+                    IngestOutcome::Suppressed(id)
+                } else {
+                    IngestOutcome::Opened(id)
+                }
+            }
+            Transition::Changed { alert, effect } => {
+                let Some((routed, link)) = open.get_mut(&key) else {
+                    return Err(StoreError::Corrupt(
+                        "changed an alert that is not open".into(),
+                    ));
+                };
+                routed.alert = alert;
+                let id = routed.alert.id.clone();
+                if effect == Effect::Resolved {
+                    *link = link_after_resolve(link, routed.alert.incident_id.is_some());
+                }
+                touched.insert(
+                    id.clone(),
+                    (position, routed.clone(), key.clone(), link.clone()),
+                );
+                let outcome = match effect {
+                    Effect::Repeated => IngestOutcome::Repeated(id),
+                    Effect::Acknowledged => IngestOutcome::Acknowledged(id),
+                    Effect::Resolved => IngestOutcome::Resolved(id),
+                };
+                if effect == Effect::Resolved {
+                    open.remove(&key);
+                }
+                outcome
+            }
+            Transition::Ignored(why) => IngestOutcome::Ignored(why.describe()),
+        };
+        let body =
+            serde_json::to_string(&item.event).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        log.push((
+            outcome.alert_id().map(str::to_string),
+            item.received_at,
+            outcome.name(),
+            body,
+        ));
+        outcomes.push(outcome);
+    }
+    let mut rows: Vec<(usize, RoutedAlert, String, String)> = touched.into_values().collect();
+    rows.sort_by_key(|r| r.0);
+    let alerts = rows.into_iter().map(|(_, r, k, l)| (r, k, l)).collect();
+    let (thresholds, thresholds_at) = match (counters_changed.is_empty(), items.last()) {
+        (false, Some(last)) => {
+            counters_changed.sort();
+            counters_changed.dedup();
+            let states = counters_changed
+                .into_iter()
+                .filter_map(|k| counters.remove(&k).map(|s| (k, s)))
+                .collect();
+            (states, Some(last.received_at))
+        }
+        _ => (Vec::new(), None),
+    };
+    Ok(BatchPlan {
+        outcomes,
+        alerts,
+        events: log,
+        thresholds,
+        thresholds_at,
+    })
+}
+
 /// Rows per multi-row statement: well under both backends' parameter limits.
 pub(crate) const ROWS_PER_STATEMENT: usize = 256;
 
@@ -303,14 +502,17 @@ macro_rules! alerts_impl {
         use std::collections::HashMap;
 
         use warroom_core::alert::routing::ThresholdState;
-        use warroom_core::alert::{Action, Alert, Transition, Effect, apply};
+        use warroom_core::alert::{Transition, Effect, apply};
         use crate::alerts::{
-            AlertEventRecord, AlertFilter, AlertRecord, AlertStore, AlertWork, ChangePlan, Disposition,
+            AlertEventRecord, AlertFilter, AlertRecord, AlertStore, AlertWork, ChangePlan,
             IngestItem, IngestOutcome, Integration, LinkPlan, NewIntegration, ROWS_PER_STATEMENT,
-            SettlePlan, akey, link_after_resolve,
+            SettlePlan, link_after_resolve,
         };
         use crate::backend::conflict_if_aborted;
         use warroom_core::alert::AlertEvent;
+
+        /// A connection inside a transaction (a [`sqlx::Transaction`] derefs to it).
+        type Conn = <$db as sqlx::Database>::Connection;
 
         impl $store {
             fn integration_from_row(row: &<$db as sqlx::Database>::Row) -> Result<Integration, StoreError> {
@@ -347,7 +549,7 @@ macro_rules! alerts_impl {
             /// order of their last change, so that an alert resolved in the batch is written
             /// before a new alert re-opens its key.
             async fn upsert_alerts(
-                tx: &mut Tx<'_>,
+                tx: &mut Conn,
                 rows: &[(&warroom_core::alert_incident::RoutedAlert, String, &str)],
             ) -> Result<(), StoreError> {
                 for chunk in rows.chunks(ROWS_PER_STATEMENT) {
@@ -382,13 +584,13 @@ macro_rules! alerts_impl {
                         " ON CONFLICT (id) DO UPDATE SET status = excluded.status, severity = excluded.severity,
                            link = excluded.link, last_seen = excluded.last_seen, state = excluded.state",
                     );
-                    qb.build().execute(&mut **tx).await.map_err(conflict_or)?;
+                    qb.build().execute(&mut *tx).await.map_err(conflict_or)?;
                 }
                 Ok(())
             }
 
             async fn insert_alert_events(
-                tx: &mut Tx<'_>,
+                tx: &mut Conn,
                 rows: &[(Option<String>, Timestamp, &'static str, String)],
             ) -> Result<(), StoreError> {
                 for chunk in rows.chunks(ROWS_PER_STATEMENT) {
@@ -401,14 +603,14 @@ macro_rules! alerts_impl {
                             .push_bind(*outcome)
                             .push_bind(body.clone());
                     });
-                    qb.build().execute(&mut **tx).await?;
+                    qb.build().execute(&mut *tx).await?;
                 }
                 Ok(())
             }
 
             /// The open alerts for `keys`, locked.
             async fn open_alerts(
-                tx: &mut Tx<'_>,
+                tx: &mut Conn,
                 keys: &[String],
             ) -> Result<HashMap<String, (warroom_core::alert_incident::RoutedAlert, String)>, StoreError> {
                 let mut out = HashMap::new();
@@ -422,7 +624,7 @@ macro_rules! alerts_impl {
                     }
                     qb.push(")");
                     qb.push($lock);
-                    for row in qb.build().fetch_all(&mut **tx).await? {
+                    for row in qb.build().fetch_all(&mut *tx).await? {
                         let rec = Self::alert_from_row(&row)?;
                         let key: String = row.try_get("akey")?;
                         out.insert(key, (rec.routed, rec.link));
@@ -431,7 +633,7 @@ macro_rules! alerts_impl {
                 Ok(out)
             }
 
-            async fn thresholds(tx: &mut Tx<'_>, keys: &[String]) -> Result<HashMap<String, ThresholdState>, StoreError> {
+            async fn thresholds(tx: &mut Conn, keys: &[String]) -> Result<HashMap<String, ThresholdState>, StoreError> {
                 let mut out = HashMap::new();
                 for chunk in keys.chunks(ROWS_PER_STATEMENT) {
                     let mut qb = QueryBuilder::<$db>::new("SELECT key, state FROM alert_thresholds WHERE key IN (");
@@ -441,7 +643,7 @@ macro_rules! alerts_impl {
                     }
                     qb.push(")");
                     qb.push($lock);
-                    for row in qb.build().fetch_all(&mut **tx).await? {
+                    for row in qb.build().fetch_all(&mut *tx).await? {
                         let state: String = row.try_get("state")?;
                         let parsed: ThresholdState = serde_json::from_str(&state)
                             .map_err(|e| StoreError::Corrupt(format!("threshold state: {e}")))?;
@@ -452,7 +654,7 @@ macro_rules! alerts_impl {
             }
 
             async fn write_thresholds(
-                tx: &mut Tx<'_>,
+                tx: &mut Conn,
                 states: &[(String, ThresholdState)],
                 now: Timestamp,
             ) -> Result<(), StoreError> {
@@ -470,7 +672,7 @@ macro_rules! alerts_impl {
                         return Err(e);
                     }
                     qb.push(" ON CONFLICT (key) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at");
-                    qb.build().execute(&mut **tx).await?;
+                    qb.build().execute(&mut *tx).await?;
                 }
                 Ok(())
             }
@@ -478,7 +680,7 @@ macro_rules! alerts_impl {
             /// Takes the batch's key locks in one order. Concurrent batches (several writers on
             /// PostgreSQL) would otherwise lock rows and unique-index entries of shared keys in
             /// the order each batch met them, and deadlock.
-            async fn lock_keys(tx: &mut Tx<'_>, keys: &[String]) -> Result<(), StoreError> {
+            async fn lock_keys(tx: &mut Conn, keys: &[String]) -> Result<(), StoreError> {
                 if $keys_lock.is_empty() || keys.is_empty() {
                     return Ok(());
                 }
@@ -489,139 +691,45 @@ macro_rules! alerts_impl {
                         b.push_bind(k.clone());
                     });
                     qb.push(") AS v(k) ORDER BY h) AS s");
-                    qb.build().execute(&mut **tx).await?;
+                    qb.build().execute(&mut *tx).await?;
                 }
                 Ok(())
             }
 
             /// The work of [`AlertStore::ingest`] inside `tx`, which the caller commits.
-            async fn ingest_in(tx: &mut Tx<'_>, items: &[IngestItem]) -> Result<Vec<IngestOutcome>, StoreError> {
-                let mut keys: Vec<String> = items.iter().map(|i| akey(&i.integration_id, &i.dedup_key)).collect();
-                keys.sort();
-                keys.dedup();
-                // Threshold counters are locked with the alert keys, in the same single order.
-                let mut locks: Vec<String> = items
-                    .iter()
-                    .filter_map(|i| i.threshold.as_ref().map(|t| format!("threshold:{}", t.key)))
-                    .chain(keys.iter().cloned())
-                    .collect();
-                locks.sort();
-                locks.dedup();
-                Self::lock_keys(tx, &locks).await?;
-                // Open alert per key as the batch goes on, and every alert the batch touched
-                // (by id: the position of its last change, its state, its link).
-                let mut open = Self::open_alerts(tx, &keys).await?;
-                let mut touched: HashMap<String, (usize, warroom_core::alert_incident::RoutedAlert, String, String)> =
-                    HashMap::new();
-                let mut gates: Vec<String> = items
-                    .iter()
-                    .filter(|i| i.event.action == Action::Trigger)
-                    .filter_map(|i| i.threshold.as_ref().map(|t| t.key.clone()))
-                    .collect();
-                gates.sort();
-                gates.dedup();
-                let mut counters = if gates.is_empty() {
+            async fn ingest_in(tx: &mut Conn, items: &[IngestItem]) -> Result<Vec<IngestOutcome>, StoreError> {
+                let keys = crate::alerts::BatchKeys::of(items);
+                Self::lock_keys(tx, &keys.locks).await?;
+                let open = Self::open_alerts(tx, &keys.alerts).await?;
+                let counters = if keys.gates.is_empty() {
                     HashMap::new()
                 } else {
-                    Self::thresholds(tx, &gates).await?
+                    Self::thresholds(tx, &keys.gates).await?
                 };
-                let mut counters_changed: Vec<String> = Vec::new();
-                let mut outcomes = Vec::with_capacity(items.len());
-                let mut log = Vec::with_capacity(items.len());
-                for (position, item) in items.iter().enumerate() {
-                    let key = akey(&item.integration_id, &item.dedup_key);
-                    let current = open.get(&key).map(|(r, _)| &r.alert);
-                    let outcome = match apply(current, &item.event, item.received_at) {
-                        Transition::Open => {
-                            let mut suppressed = match &item.disposition {
-                                Disposition::Drop => {
-                                    outcomes.push(IngestOutcome::Dropped);
-                                    continue;
-                                }
-                                Disposition::Suppress(why) => Some(why.clone()),
-                                Disposition::Open => None,
-                            };
-                            if suppressed.is_none() && let Some(gate) = &item.threshold {
-                                let counter = counters.entry(gate.key.clone()).or_default();
-                                if !counter.record(item.received_at, &gate.threshold) {
-                                    suppressed = Some(format!(
-                                        "below its threshold of {} in {}",
-                                        gate.threshold.count, gate.threshold.window
-                                    ));
-                                }
-                                counters_changed.push(gate.key.clone());
-                            }
-                            if suppressed.is_none() && !item.open_incidents {
-                                suppressed = Some("the alert policy opens no incidents".into());
-                            }
-                            let alert = Alert::open(
-                                item.new_alert_id.clone(),
-                                &item.event,
-                                item.dedup_key.clone(),
-                                item.service.clone(),
-                                item.received_at,
-                            );
-                            let link = if suppressed.is_none() { "open" } else { "none" };
-                            let routed = warroom_core::alert_incident::RoutedAlert {
-                                alert,
-                                incident_severity: item.incident_severity.clone(),
-                                playbooks: item.playbooks.clone(),
-                                suppressed: suppressed.clone(),
-                            };
-                            let id = routed.alert.id.clone();
-                            open.insert(key.clone(), (routed.clone(), link.to_string()));
-                            touched.insert(id.clone(), (position, routed, key.clone(), link.to_string()));
-                            if suppressed.is_some() {
-                                IngestOutcome::Suppressed(id)
-                            } else {
-                                IngestOutcome::Opened(id)
-                            }
-                        }
-                        Transition::Changed { alert, effect } => {
-                            let Some((routed, link)) = open.get_mut(&key) else {
-                                return Err(StoreError::Corrupt("changed an alert that is not open".into()));
-                            };
-                            routed.alert = alert;
-                            let id = routed.alert.id.clone();
-                            if effect == Effect::Resolved {
-                                *link = link_after_resolve(link, routed.alert.incident_id.is_some());
-                            }
-                            touched.insert(id.clone(), (position, routed.clone(), key.clone(), link.clone()));
-                            let outcome = match effect {
-                                Effect::Repeated => IngestOutcome::Repeated(id),
-                                Effect::Acknowledged => IngestOutcome::Acknowledged(id),
-                                Effect::Resolved => IngestOutcome::Resolved(id),
-                            };
-                            if effect == Effect::Resolved {
-                                open.remove(&key);
-                            }
-                            outcome
-                        }
-                        Transition::Ignored(why) => IngestOutcome::Ignored(why.describe()),
-                    };
-                    let body = serde_json::to_string(&item.event).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-                    log.push((outcome.alert_id().map(str::to_string), item.received_at, outcome.name(), body));
-                    outcomes.push(outcome);
-                }
-                let mut rows: Vec<&(usize, warroom_core::alert_incident::RoutedAlert, String, String)> =
-                    touched.values().collect();
-                rows.sort_by_key(|r| r.0);
+                let plan = crate::alerts::plan_batch(items, open, counters)?;
                 let rows: Vec<(&warroom_core::alert_incident::RoutedAlert, String, &str)> =
-                    rows.iter().map(|(_, r, k, l)| (r, k.clone(), l.as_str())).collect();
+                    plan.alerts.iter().map(|(r, k, l)| (r, k.clone(), l.as_str())).collect();
                 Self::upsert_alerts(tx, &rows).await?;
-                Self::insert_alert_events(tx, &log).await?;
-                if let (false, Some(last)) = (counters_changed.is_empty(), items.last()) {
-                    counters_changed.sort();
-                    counters_changed.dedup();
-                    let now = last.received_at;
-                    let states: Vec<(String, ThresholdState)> = counters_changed
-                        .into_iter()
-                        .filter_map(|k| counters.remove(&k).map(|s| (k, s)))
-                        .collect();
-                    Self::write_thresholds(tx, &states, now).await?;
+                Self::insert_alert_events(tx, &plan.events).await?;
+                if let Some(at) = plan.thresholds_at {
+                    Self::write_thresholds(tx, &plan.thresholds, at).await?;
                 }
+                Ok(plan.outcomes)
+            }
+        }
+
+        impl $store {
+            /// A batch through sqlx, durable on commit.
+            async fn ingest_sqlx(&self, items: &[IngestItem]) -> Result<Vec<IngestOutcome>, StoreError> {
+                if items.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let mut tx = self.begin().await?;
+                let outcomes = Self::ingest_in(&mut *tx, items).await.map_err(conflict_if_aborted)?;
+                tx.commit().await.map_err(|e| conflict_if_aborted(e.into()))?;
                 Ok(outcomes)
             }
+
         }
 
         #[async_trait]
@@ -674,13 +782,15 @@ macro_rules! alerts_impl {
             }
 
             async fn ingest(&self, items: &[IngestItem]) -> Result<Vec<IngestOutcome>, StoreError> {
-                if items.is_empty() {
-                    return Ok(Vec::new());
-                }
-                let mut tx = self.begin().await?;
-                let outcomes = Self::ingest_in(&mut tx, items).await.map_err(conflict_if_aborted)?;
-                tx.commit().await.map_err(|e| conflict_if_aborted(e.into()))?;
-                Ok(outcomes)
+                self.ingest_batch(items, true).await
+            }
+
+            async fn ingest_unsynced(&self, items: &[IngestItem]) -> Result<Vec<IngestOutcome>, StoreError> {
+                self.ingest_batch(items, false).await
+            }
+
+            async fn flush_ingested(&self) -> Result<(), StoreError> {
+                self.sync_log().await
             }
 
             async fn alerts(&self, filter: &AlertFilter) -> Result<Vec<AlertRecord>, StoreError> {
@@ -775,9 +885,9 @@ macro_rules! alerts_impl {
                     tx.rollback().await?;
                     return Ok(Some((rec, outcome)));
                 }
-                Self::upsert_alerts(&mut tx, &[(&rec.routed, key, rec.link.as_str())]).await?;
+                Self::upsert_alerts(&mut *tx, &[(&rec.routed, key, rec.link.as_str())]).await?;
                 let body = serde_json::to_string(event).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-                Self::insert_alert_events(&mut tx, &[(Some(rec.routed.alert.id.clone()), at, outcome.name(), body)]).await?;
+                Self::insert_alert_events(&mut *tx, &[(Some(rec.routed.alert.id.clone()), at, outcome.name(), body)]).await?;
                 tx.commit().await?;
                 Ok(Some((rec, outcome)))
             }

@@ -12,6 +12,7 @@ mod filter;
 mod migrate;
 mod postgres;
 mod sqlite;
+mod sqlite_ingest;
 mod statuspage;
 #[cfg(any(test, feature = "test-support"))]
 pub mod testing;
@@ -64,6 +65,9 @@ pub enum StoreError {
         /// Underlying error.
         source: sqlx::Error,
     },
+    /// SQLite failed on the ingestion writer's own connection.
+    #[error("SQLite: {0}")]
+    Sqlite(String),
     /// The domain rules refused the change (see [`Store::update`]).
     #[error("{0}")]
     Rejected(warroom_core::DomainError),

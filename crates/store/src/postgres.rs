@@ -38,6 +38,21 @@ impl PostgresStore {
         self.pool.begin().await
     }
 
+    /// Ingestion batches are ordinary durable transactions (PostgreSQL flushes concurrent
+    /// commits together by itself).
+    async fn ingest_batch(
+        &self,
+        items: &[crate::alerts::IngestItem],
+        _durable: bool,
+    ) -> Result<Vec<crate::alerts::IngestOutcome>, StoreError> {
+        self.ingest_sqlx(items).await
+    }
+
+    /// Every commit is already durable.
+    async fn sync_log(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
+
     async fn migration_lock(
         tx: &mut sqlx::Transaction<'static, sqlx::Postgres>,
     ) -> Result<(), sqlx::Error> {

@@ -66,6 +66,7 @@ conformance!(
     notifications_are_written_with_their_events,
     overrides_are_an_append_only_log,
     alert_dedup_holds_across_processes,
+    unsynced_batches_read_back_after_flush,
     alert_links_open_one_incident_per_service_across_processes,
     action_items_are_projected_listed_and_reminded,
     operational_stats_count_open_incidents_outbox_and_timer_lag,
@@ -1635,6 +1636,62 @@ async fn ingest_retrying(
         }
     }
     panic!("ingest kept conflicting");
+}
+
+/// Batches committed without waiting for the disk, between ordinary durable writes, are all
+/// there once flushed, also for another process opening the database afresh; a repeat and a
+/// resolve through the same path land on the alerts they name.
+async fn unsynced_batches_read_back_after_flush(url: &str) {
+    use warroom_core::alert::Action;
+    use warroom_store::IngestOutcome;
+    let store = open(url).await;
+    for round in 0..5 {
+        let batch: Vec<_> = (0..8)
+            .map(|k| alert_item(&format!("u{round}-{k}"), round * 8 + k, Action::Trigger))
+            .collect();
+        let out = store.ingest_unsynced(&batch).await.expect("unsynced batch");
+        assert!(
+            out.iter().all(|o| matches!(o, IngestOutcome::Opened(_))),
+            "{out:?}"
+        );
+        declare_as(
+            &*store,
+            "alice",
+            &declaration(&format!("between batches {round}"), "P3"),
+            t0(),
+        )
+        .await;
+    }
+    let again = store
+        .ingest_unsynced(&[
+            alert_item("u0-0", 100, Action::Trigger),
+            alert_item("u0-1", 101, Action::Resolve),
+        ])
+        .await
+        .expect("repeat and resolve");
+    assert!(matches!(again[0], IngestOutcome::Repeated(_)), "{again:?}");
+    assert!(matches!(again[1], IngestOutcome::Resolved(_)), "{again:?}");
+    store.flush_ingested().await.expect("flush");
+    let reopened = open(url).await;
+    let alerts = reopened
+        .alerts(&warroom_store::AlertFilter {
+            limit: 100,
+            ..Default::default()
+        })
+        .await
+        .expect("alerts");
+    assert_eq!(alerts.len(), 40);
+    let resolved = alerts
+        .iter()
+        .filter(|a| a.routed.alert.status == warroom_core::alert::AlertStatus::Resolved)
+        .count();
+    assert_eq!(resolved, 1);
+    let all = IncidentFilter {
+        limit: 50,
+        ..IncidentFilter::default()
+    };
+    let listed = reopened.list(&admin(), &all).await.expect("list");
+    assert_eq!(listed.incidents.len(), 5);
 }
 
 async fn alert_dedup_holds_across_processes(url: &str) {

@@ -1,0 +1,212 @@
+//! SQLite's alert ingestion writer: a connection of its own (rusqlite) that commits a whole
+//! batch in one blocking call.
+//!
+//! Through sqlx every statement is a round trip to the connection's worker thread, and on this
+//! kind of machine the thread wake-ups of a batch's half a dozen statements cost more than
+//! SQLite's own work. Here the batch runs start to finish on one thread with cached prepared
+//! statements. It only writes while the store holds its single sqlx writer connection, so the
+//! two never meet SQLite's file lock (whose busy handler polls with sleeps); other processes on
+//! the same file still wait on the lock with the usual busy timeout.
+//!
+//! Commits use `synchronous=NORMAL`: written to the write-ahead log, not yet flushed. The store
+//! flushes the log before anyone hears of the batch (see `WalFile` in `sqlite.rs`).
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, params};
+use warroom_core::alert::routing::ThresholdState;
+use warroom_core::alert_incident::RoutedAlert;
+
+use crate::StoreError;
+use crate::alerts::{BatchKeys, IngestItem, IngestOutcome, OpenAlerts, plan_batch};
+use crate::backend::micros;
+
+/// Statements kept prepared.
+const CACHED_STATEMENTS: usize = 16;
+
+/// The ingestion writer's connection.
+pub(crate) struct IngestConn {
+    conn: Connection,
+}
+
+impl std::fmt::Debug for IngestConn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IngestConn").finish_non_exhaustive()
+    }
+}
+
+fn sqlite_error(err: rusqlite::Error) -> StoreError {
+    match err.sqlite_error_code() {
+        // Another process opened an alert for one of the batch's keys first: the caller
+        // re-reads and retries, as with PostgreSQL.
+        Some(rusqlite::ErrorCode::ConstraintViolation) => StoreError::Conflict(err.to_string()),
+        _ => StoreError::Sqlite(err.to_string()),
+    }
+}
+
+impl IngestConn {
+    /// Opens the (already migrated) database file at `path`.
+    pub(crate) fn open(path: &Path) -> Result<Self, StoreError> {
+        let conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(sqlite_error)?;
+        conn.busy_timeout(Duration::from_secs(30))
+            .map_err(sqlite_error)?;
+        // The file is in WAL mode already (the sqlx pool set it); this connection flushes
+        // nothing itself and leaves checkpoints to the store's checkpointer.
+        for (name, value) in [
+            ("synchronous", "NORMAL"),
+            ("foreign_keys", "ON"),
+            ("temp_store", "MEMORY"),
+            ("wal_autocheckpoint", "0"),
+        ] {
+            conn.pragma_update(None, name, value)
+                .map_err(sqlite_error)?;
+        }
+        let mode: String = conn
+            .pragma_query_value(None, "journal_mode", |r| r.get(0))
+            .map_err(sqlite_error)?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(StoreError::Sqlite(format!(
+                "the database is in {mode} journal mode, not WAL"
+            )));
+        }
+        conn.set_prepared_statement_cache_capacity(CACHED_STATEMENTS);
+        Ok(Self { conn })
+    }
+
+    /// Commits `items` in one transaction (not flushed; see the module doc).
+    pub(crate) fn ingest(
+        &mut self,
+        items: &[IngestItem],
+    ) -> Result<Vec<IngestOutcome>, StoreError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(sqlite_error)?;
+        let keys = BatchKeys::of(items);
+        let open = open_alerts(&tx, &keys.alerts)?;
+        let counters = thresholds(&tx, &keys.gates)?;
+        let plan = plan_batch(items, open, counters)?;
+        {
+            let mut upsert = tx
+                .prepare_cached(
+                    "INSERT INTO alerts (id, akey, status, service, severity, incident_id, link,
+                                         first_seen, last_seen, state)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+                     ON CONFLICT (id) DO UPDATE SET status = excluded.status,
+                        severity = excluded.severity, link = excluded.link,
+                        last_seen = excluded.last_seen, state = excluded.state",
+                )
+                .map_err(sqlite_error)?;
+            for (routed, key, link) in &plan.alerts {
+                let a = &routed.alert;
+                let state = serde_json::to_string(routed)
+                    .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                upsert
+                    .execute(params![
+                        a.id,
+                        key,
+                        a.status.as_str(),
+                        a.service,
+                        a.severity.as_str(),
+                        a.incident_id,
+                        link,
+                        micros(a.first_seen),
+                        micros(a.last_seen),
+                        state
+                    ])
+                    .map_err(sqlite_error)?;
+            }
+            let mut log = tx
+                .prepare_cached(
+                    "INSERT INTO alert_events (alert_id, received_at, outcome, body)
+                     VALUES (?1, ?2, ?3, ?4)",
+                )
+                .map_err(sqlite_error)?;
+            for (alert, at, outcome, body) in &plan.events {
+                log.execute(params![alert, micros(*at), outcome, body])
+                    .map_err(sqlite_error)?;
+            }
+            if let Some(at) = plan.thresholds_at {
+                let mut write = tx
+                    .prepare_cached(
+                        "INSERT INTO alert_thresholds (key, state, updated_at) VALUES (?1, ?2, ?3)
+                         ON CONFLICT (key) DO UPDATE SET state = excluded.state,
+                            updated_at = excluded.updated_at",
+                    )
+                    .map_err(sqlite_error)?;
+                for (key, state) in &plan.thresholds {
+                    let json = serde_json::to_string(state)
+                        .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                    write
+                        .execute(params![key, json, micros(at)])
+                        .map_err(sqlite_error)?;
+                }
+            }
+        }
+        tx.commit().map_err(sqlite_error)?;
+        Ok(plan.outcomes)
+    }
+}
+
+/// The open alert of each key (the partial unique index `alerts_open_key` answers each).
+fn open_alerts(conn: &Connection, keys: &[String]) -> Result<OpenAlerts, StoreError> {
+    let mut out = HashMap::new();
+    let mut read = conn
+        .prepare_cached(
+            "SELECT id, incident_id, link, state FROM alerts
+             WHERE akey = ?1 AND status <> 'resolved'",
+        )
+        .map_err(sqlite_error)?;
+    for key in keys {
+        let row = read
+            .query_row(params![key], |r| {
+                Ok((
+                    r.get::<_, Option<String>>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, String>(3)?,
+                ))
+            })
+            .optional()
+            .map_err(sqlite_error)?;
+        if let Some((incident_id, link, state)) = row {
+            let mut routed: RoutedAlert = serde_json::from_str(&state)
+                .map_err(|e| StoreError::Corrupt(format!("alert state: {e}")))?;
+            // The incident link lives in its own column (the linker sets it without
+            // rewriting the state).
+            routed.alert.incident_id = incident_id;
+            out.insert(key.clone(), (routed, link));
+        }
+    }
+    Ok(out)
+}
+
+fn thresholds(
+    conn: &Connection,
+    keys: &[String],
+) -> Result<HashMap<String, ThresholdState>, StoreError> {
+    let mut out = HashMap::new();
+    if keys.is_empty() {
+        return Ok(out);
+    }
+    let mut read = conn
+        .prepare_cached("SELECT state FROM alert_thresholds WHERE key = ?1")
+        .map_err(sqlite_error)?;
+    for key in keys {
+        let state: Option<String> = read
+            .query_row(params![key], |r| r.get(0))
+            .optional()
+            .map_err(sqlite_error)?;
+        if let Some(state) = state {
+            let parsed: ThresholdState = serde_json::from_str(&state)
+                .map_err(|e| StoreError::Corrupt(format!("threshold state: {e}")))?;
+            out.insert(key.clone(), parsed);
+        }
+    }
+    Ok(out)
+}
