@@ -7,7 +7,9 @@
 //! conformance suite (`tests/conformance.rs`).
 
 mod alerts;
+mod audit;
 mod backend;
+mod evidence;
 mod filter;
 mod migrate;
 mod postgres;
@@ -29,6 +31,8 @@ pub use alerts::{
     AlertEventRecord, AlertFilter, AlertRecord, AlertStore, AlertWork, ChangePlan, Disposition,
     IngestItem, IngestOutcome, Integration, LinkPlan, NewIntegration, SettlePlan,
 };
+pub use audit::{AuditFilter, AuditStore};
+pub use evidence::{EvidenceRecord, EvidenceStore};
 pub use filter::{Cursor, IncidentFilter, Page, StatusFilter};
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
@@ -160,7 +164,9 @@ pub enum Backend {
 
 /// Everything Warroom persists. Implementations must pass `tests/conformance.rs`.
 #[async_trait]
-pub trait Store: AlertStore + StatusPageStore + Send + Sync + 'static {
+pub trait Store:
+    AlertStore + StatusPageStore + EvidenceStore + AuditStore + Send + Sync + 'static
+{
     /// Which backend this is.
     fn backend(&self) -> Backend;
 
