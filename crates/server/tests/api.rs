@@ -658,7 +658,10 @@ async fn every_route_enforces_its_role() {
                 )
                 .await;
             assert_eq!(s, StatusCode::CREATED, "{added}");
-            path.replace("{sha256}", added["evidence"]["sha256"].as_str().expect("sha256"))
+            path.replace(
+                "{sha256}",
+                added["evidence"]["sha256"].as_str().expect("sha256"),
+            )
         } else {
             path
         };
