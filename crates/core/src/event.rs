@@ -520,6 +520,22 @@ pub enum EventKind {
         /// SHA-256 of the content.
         sha256: String,
     },
+    /// An indicator of compromise was reported on the incident (again, when seen again).
+    IndicatorRecorded {
+        /// What it is.
+        kind: crate::indicator::IndicatorKind,
+        /// The indicator, normalised.
+        value: String,
+        /// When it was first seen, as reported.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        first_seen: Option<Timestamp>,
+        /// When it was last seen, as reported.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        last_seen: Option<Timestamp>,
+        /// Context.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        note: Option<String>,
+    },
     /// Evidence was handed to someone or exported.
     EvidenceTransferred {
         /// SHA-256 of the content.
@@ -587,6 +603,7 @@ impl EventKind {
             EventKind::EvidenceViewed { .. } => "evidence_viewed",
             EventKind::EvidenceDownloaded { .. } => "evidence_downloaded",
             EventKind::EvidenceTransferred { .. } => "evidence_transferred",
+            EventKind::IndicatorRecorded { .. } => "indicator_recorded",
         }
     }
 
@@ -930,6 +947,9 @@ impl EventKind {
             EventKind::EvidenceTransferred { sha256, to, reason } => {
                 with_reason(format!("Evidence {sha256} transferred to {to}"), reason)
             }
+            EventKind::IndicatorRecorded {
+                kind, value, note, ..
+            } => with_reason(format!("Indicator ({kind}): {value}"), note),
         }
     }
 }

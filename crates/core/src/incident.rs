@@ -383,7 +383,8 @@ impl Incident {
             EventKind::EvidenceAdded { .. }
             | EventKind::EvidenceViewed { .. }
             | EventKind::EvidenceDownloaded { .. }
-            | EventKind::EvidenceTransferred { .. } => {}
+            | EventKind::EvidenceTransferred { .. }
+            | EventKind::IndicatorRecorded { .. } => {}
             EventKind::ActionItemCreated { .. } | EventKind::ActionItemUpdated { .. } => {
                 crate::action::apply(&mut self.actions, kind, at, actor)
             }

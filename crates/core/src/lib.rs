@@ -24,6 +24,7 @@ pub mod export;
 pub mod ical;
 pub mod id;
 pub mod incident;
+pub mod indicator;
 pub mod lifecycle;
 pub mod metrics;
 pub mod outbox;
