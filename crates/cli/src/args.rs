@@ -191,6 +191,9 @@ pub enum Command {
     /// incident's timeline.
     #[command(subcommand)]
     Evidence(EvidenceCommand),
+    /// Indicators of compromise: record on an incident, list, search across incidents.
+    #[command(subcommand)]
+    Indicator(IndicatorCommand),
     /// The access audit log (admin): restricted reads, evidence access, failed
     /// authentications, token use; --verify recomputes its hash chain.
     Audit(AuditArgs),
@@ -298,6 +301,10 @@ impl Command {
             ) => Some(incident),
             Command::Update(args) => Some(&args.id),
             Command::Evidence(cmd) => Some(cmd.incident()),
+            Command::Indicator(
+                IndicatorCommand::Add { incident, .. } | IndicatorCommand::List { incident },
+            ) => Some(incident),
+            Command::Indicator(IndicatorCommand::Search { .. }) => None,
             Command::Playbook(
                 PlaybookCommand::Attach { incident, .. } | PlaybookCommand::Detach { incident, .. },
             ) => Some(incident),
@@ -1159,4 +1166,39 @@ pub struct AuditArgs {
     /// Also recompute the whole log's hash chain; fails naming the first broken entry.
     #[arg(long)]
     pub verify: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum IndicatorCommand {
+    /// Record an indicator on an incident (again: widens first/last seen, replaces the note).
+    Add {
+        /// Incident id.
+        incident: String,
+        /// ip, domain, url, hash, email or account.
+        kind: String,
+        /// The indicator.
+        value: String,
+        /// When it was first seen (RFC 3339).
+        #[arg(long, value_name = "TIME")]
+        first_seen: Option<String>,
+        /// When it was last seen (RFC 3339).
+        #[arg(long, value_name = "TIME")]
+        last_seen: Option<String>,
+        /// Context: where it showed up, how confident.
+        #[arg(long)]
+        note: Option<String>,
+    },
+    /// An incident's indicators.
+    List {
+        /// Incident id.
+        incident: String,
+    },
+    /// Find an indicator across the incidents you may see.
+    Search {
+        /// The indicator.
+        value: String,
+        /// Read the value as this kind only.
+        #[arg(long)]
+        kind: Option<String>,
+    },
 }

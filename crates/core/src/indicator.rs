@@ -147,7 +147,8 @@ fn domain(text: &str) -> Result<String, String> {
     let name = text.trim_end_matches('.').to_ascii_lowercase();
     let label_ok = |l: &str| {
         (1..=63).contains(&l.len())
-            && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+            && l.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
             && !l.starts_with('-')
             && !l.ends_with('-')
     };
@@ -163,7 +164,10 @@ fn domain(text: &str) -> Result<String, String> {
 fn url(text: &str) -> Result<String, String> {
     let not = || format!("{text:?} is not a URL like https://host/path");
     let (scheme, rest) = text.split_once("://").ok_or_else(not)?;
-    let scheme_ok = scheme.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+    let scheme_ok = scheme
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic())
         && scheme
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c));
@@ -218,10 +222,18 @@ impl NewIndicator {
                 "last_seen: must not be before first_seen".into(),
             ));
         }
-        let note = match self.note.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
+        let note = match self
+            .note
+            .as_deref()
+            .map(str::trim)
+            .filter(|n| !n.is_empty())
+        {
             None => None,
             Some(n) if n.chars().count() > MAX_NOTE => {
-                return Err(invalid("note", format!("note: at most {MAX_NOTE} characters")));
+                return Err(invalid(
+                    "note",
+                    format!("note: at most {MAX_NOTE} characters"),
+                ));
             }
             Some(n) => Some(n.to_string()),
         };

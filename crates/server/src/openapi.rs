@@ -228,6 +228,22 @@ fn schemas() -> Value {
                 "sha256": { "type": "string" }, "file_name": { "type": "string" }, "size": { "type": "integer" },
                 "status": { "type": "string", "enum": ["ok", "missing", "mismatch"] },
                 "actual_sha256": { "type": "string", "description": "what a mismatched blob hashes to now" } } } } } },
+        "NewIndicator": { "type": "object", "additionalProperties": false, "required": ["kind", "value"], "properties": {
+            "kind": { "type": "string", "enum": ["ip", "domain", "url", "hash", "email", "account"] },
+            "value": { "type": "string", "description": "normalised: addresses canonical, domains, hashes and emails lowercase, URL scheme and host lowercase" },
+            "first_seen": time, "last_seen": time, "note": { "type": "string", "maxLength": 2000 } } },
+        "Indicator": { "type": "object", "properties": {
+            "incident_id": { "type": "string" }, "kind": { "type": "string" }, "value": { "type": "string" },
+            "first_seen": time, "last_seen": time, "note": { "type": "string" },
+            "recorded_by": { "type": "string" }, "recorded_at": time, "updated_at": time } },
+        "IndicatorRecorded": { "type": "object", "properties": {
+            "indicator": { "$ref": "#/components/schemas/Indicator" },
+            "change": { "type": "string", "enum": ["new", "updated", "unchanged"], "description": "unchanged: the report added nothing and no event was recorded" } } },
+        "IndicatorList": { "type": "object", "properties": {
+            "incident_id": { "type": "string" }, "indicators": { "type": "array", "items": { "$ref": "#/components/schemas/Indicator" } } } },
+        "IndicatorSearch": { "type": "object", "properties": {
+            "searched": { "type": "array", "items": { "type": "object", "properties": { "kind": { "type": "string" }, "value": { "type": "string" } } } },
+            "matches": { "type": "array", "items": { "$ref": "#/components/schemas/Indicator" } } } },
         "AuditEntry": { "type": "object", "properties": {
             "seq": { "type": "integer" }, "at": time, "actor": { "type": "string" },
             "action": { "type": "string", "enum": ["restricted_read", "evidence_view", "evidence_download", "evidence_transfer", "token_use", "auth_failure"] },
@@ -516,6 +532,18 @@ fn parameters(path: &str) -> Vec<Value> {
                 (
                     "collected_from",
                     "POST: where it was collected (host, system)",
+                ),
+            ],
+        );
+    }
+    if path == "/api/v1/indicators" {
+        query(
+            &mut params,
+            &[
+                ("value", "The indicator (required)"),
+                (
+                    "kind",
+                    "ip, domain, url, hash, email or account; else every kind the value can be",
                 ),
             ],
         );

@@ -474,12 +474,18 @@ fn sample_request(
         ("POST", "users") => Some(json!({
             "name": "probe", "role": "viewer", "password": "probe password 123"
         })),
+        ("POST", "indicators") => Some(json!({ "kind": "ip", "value": "203.0.113.9" })),
         ("POST", "transfers") => Some(json!({ "to": "Acme Forensics" })),
         ("POST", "overrides") => Some(json!({
             "person": "alice", "start": "2026-11-22T10:00:00Z", "end": "2026-11-22T12:00:00Z"
         })),
         ("POST", _) => Some(json!({})),
         _ => None,
+    };
+    let path = if path == "/api/v1/indicators" {
+        format!("{path}?value=203.0.113.9")
+    } else {
+        path
     };
     // Evidence arrives as the raw body; the file's name goes in the query.
     let path = if method == "POST" && path.ends_with("/evidence") {

@@ -11,6 +11,7 @@ mod audit;
 mod backend;
 mod evidence;
 mod filter;
+mod indicators;
 mod migrate;
 mod postgres;
 mod sqlite;
@@ -34,6 +35,7 @@ pub use alerts::{
 pub use audit::{AuditFilter, AuditStore};
 pub use evidence::{EvidenceRecord, EvidenceStore};
 pub use filter::{Cursor, IncidentFilter, Page, StatusFilter};
+pub use indicators::{IndicatorChange, IndicatorRecord, IndicatorStore};
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
 pub use statuspage::{IncidentPagePlan, PagePlan, StatusPageStore};
@@ -165,7 +167,7 @@ pub enum Backend {
 /// Everything Warroom persists. Implementations must pass `tests/conformance.rs`.
 #[async_trait]
 pub trait Store:
-    AlertStore + StatusPageStore + EvidenceStore + AuditStore + Send + Sync + 'static
+    AlertStore + StatusPageStore + EvidenceStore + IndicatorStore + AuditStore + Send + Sync + 'static
 {
     /// Which backend this is.
     fn backend(&self) -> Backend;

@@ -59,8 +59,8 @@ pub(crate) const SQLITE: &[Migration] = &[
     },
     Migration {
         version: 10,
-        name: "evidence",
-        sql: include_str!("../migrations/sqlite/0010_evidence.sql"),
+        name: "evidence_indicators",
+        sql: include_str!("../migrations/sqlite/0010_evidence_indicators.sql"),
     },
     Migration {
         version: 11,
@@ -117,8 +117,8 @@ pub(crate) const POSTGRES: &[Migration] = &[
     },
     Migration {
         version: 10,
-        name: "evidence",
-        sql: include_str!("../migrations/postgres/0010_evidence.sql"),
+        name: "evidence_indicators",
+        sql: include_str!("../migrations/postgres/0010_evidence_indicators.sql"),
     },
     Migration {
         version: 11,

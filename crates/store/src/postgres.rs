@@ -86,3 +86,4 @@ crate::audit::audit_impl!(
     sqlx::Postgres,
     "SELECT pg_advisory_xact_lock(hashtext('warroom.audit'))"
 );
+crate::indicators::indicators_impl!(PostgresStore, sqlx::Postgres, " FOR UPDATE");

@@ -12,6 +12,7 @@ mod deliveries;
 mod docs;
 mod evidence;
 mod incident;
+mod indicators;
 mod init;
 mod list;
 mod overrides;
@@ -99,6 +100,7 @@ async fn client_command(command: Command, api: &Api, out: Out) -> Result<()> {
         Command::Metrics { id } => report::metrics(api, out, &id).await,
         Command::Actions(cmd) => actions::run(api, out, cmd).await,
         Command::Evidence(cmd) => evidence::run(api, out, cmd).await,
+        Command::Indicator(cmd) => indicators::run(api, out, cmd).await,
         Command::Audit(args) => audit::run(api, out, args).await,
         Command::Report(args) => report::run(api, out, args).await,
         Command::Verify => admin::verify(api, out).await,

@@ -6,6 +6,7 @@ pub mod audit;
 pub mod comms;
 pub mod evidence;
 pub mod incidents;
+pub mod indicators;
 pub mod ingest;
 pub mod oncall;
 pub mod overrides;
@@ -136,6 +137,9 @@ routes! {
     GET "/api/v1/incidents/{id}/evidence/{sha256}" => evidence::get, Some(Viewer), "One piece of evidence with its chain of custody (the view is recorded)", None, 200, "EvidenceCustody";
     GET "/api/v1/incidents/{id}/evidence/{sha256}/content" => evidence::content, Some(Viewer), "Download the content (the download is recorded before it starts)", None, 200, "Document";
     POST "/api/v1/incidents/{id}/evidence/{sha256}/transfers" => evidence::transfer, Some(Responder), "Record that evidence was handed to someone or exported", Some("EvidenceTransfer"), 201, "EvidenceTransferred";
+    POST "/api/v1/incidents/{id}/indicators" => indicators::record, Some(Responder), "Record an indicator of compromise (ip, domain, url, hash, email, account), normalised; again widens first/last seen", Some("NewIndicator"), 201, "IndicatorRecorded";
+    GET "/api/v1/incidents/{id}/indicators" => indicators::list, Some(Viewer), "The incident's indicators", None, 200, "IndicatorList";
+    GET "/api/v1/indicators" => indicators::search, Some(Viewer), "Find an indicator across the incidents you may see (?value=, ?kind=)", None, 200, "IndicatorSearch";
     GET "/api/v1/actions" => actions::list, Some(Viewer), "Action items across incidents (?owner, ?overdue=true, ?open=true, ?incident, ?limit), by due time", None, 200, "ActionList";
     GET "/api/v1/reports" => reports::report, Some(Viewer), "Incident report (?since=90d, ?by=severity|service|type, ?format=json|md|csv)", None, 200, "Report";
     GET "/metrics" => crate::telemetry::scrape, Some(Viewer), "Prometheus metrics (no token needed with serve --metrics-public)", None, 200, "Document";
