@@ -143,6 +143,33 @@ fn evidence_and_audit_tour() {
     assert!(line.contains("not ") && line.contains(&sha), "{line}");
     assert!(!bad.exists(), "an altered download is not kept");
 
+    // Indicators: recorded normalised, listed, found from another incident's point of view.
+    let second = server.ok_json(&["declare", "--title", "Phishing wave", "--severity", "P2"]);
+    let second = second["id"].as_str().expect("id").to_string();
+    let added = server.ok(&[
+        "indicator",
+        "add",
+        &id,
+        "domain",
+        "Evil.Example.COM",
+        "--first-seen",
+        "2026-11-20T08:00:00Z",
+        "--note",
+        "C2",
+    ]);
+    assert!(added.contains("domain evil.example.com (new)"), "{added}");
+    server.ok(&["indicator", "add", &second, "domain", "evil.example.com."]);
+    let listed = server.ok(&["indicator", "list", &id]);
+    assert!(
+        listed.contains("evil.example.com") && listed.contains("C2"),
+        "{listed}"
+    );
+    let found = server.ok(&["indicator", "search", "EVIL.example.com"]);
+    assert!(found.contains(&id) && found.contains(&second), "{found}");
+    let out = server.run(&["indicator", "add", &id, "ip", "300.1.1.1"]);
+    let line = assert_one_error_line(&out, "bad ip");
+    assert!(line.contains("field: value"), "{line}");
+
     // The audit log has the downloads and verifies.
     let audit = server.ok_json(&["audit", "--since", "1h", "--action", "evidence_download"]);
     let downloads = audit["entries"].as_array().expect("entries");

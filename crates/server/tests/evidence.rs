@@ -707,3 +707,177 @@ async fn a_tampered_audit_entry_is_named() {
     );
     app.stop().await;
 }
+
+async fn indicators_tour(app: App) {
+    let alice = app.token("alice", "responder", false).await;
+    let outsider = app.token("otto", "commander", false).await;
+    let a = app.declare(&alice, false).await;
+    let b = app.declare(&alice, false).await;
+    let secret = app.declare(&alice, true).await;
+    let post = |id: String, body: Value| {
+        let app = &app;
+        let alice = alice.clone();
+        async move {
+            app.call(
+                Method::POST,
+                &format!("/api/v1/incidents/{id}/indicators"),
+                &alice,
+                Some(body),
+            )
+            .await
+        }
+    };
+
+    let (s, r) = post(a.clone(), json!({ "kind": "ip", "value": " 2001:DB8::0:1 ", "first_seen": "2026-11-22T08:00:00Z", "last_seen": "2026-11-22T09:00:00Z", "note": "scanner" })).await;
+    assert_eq!(s, StatusCode::CREATED, "{r}");
+    assert_eq!(
+        (r["indicator"]["value"].as_str(), r["change"].as_str()),
+        (Some("2001:db8::1"), Some("new"))
+    );
+    // Seen again, later: the window widens, one more event.
+    let (s, r) = post(
+        a.clone(),
+        json!({ "kind": "ip", "value": "2001:db8::1", "last_seen": "2026-11-22T09:30:00Z" }),
+    )
+    .await;
+    assert_eq!(
+        (s, r["change"].as_str()),
+        (StatusCode::OK, Some("updated")),
+        "{r}"
+    );
+    assert_eq!(r["indicator"]["first_seen"], "2026-11-22T08:00:00Z");
+    assert_eq!(r["indicator"]["last_seen"], "2026-11-22T09:30:00Z");
+    assert_eq!(r["indicator"]["note"], "scanner");
+    let (s, r) = post(a.clone(), json!({ "kind": "ip", "value": "2001:db8::1" })).await;
+    assert_eq!(
+        (s, r["change"].as_str()),
+        (StatusCode::OK, Some("unchanged"))
+    );
+    let (_, events) = app
+        .get(&format!("/api/v1/incidents/{a}/events"), &alice)
+        .await;
+    assert_eq!(
+        kinds(&events)
+            .iter()
+            .filter(|k| *k == "indicator_recorded")
+            .count(),
+        2
+    );
+
+    for (id, kind, value) in [
+        (&b, "domain", "Evil.Example.COM."),
+        (&b, "hash", "D41D8CD98F00B204E9800998ECF8427E"),
+        (&secret, "domain", "evil.example.com"),
+        (&secret, "email", "Billing@Evil.Example.com"),
+    ] {
+        let (s, r) = post(id.clone(), json!({ "kind": kind, "value": value })).await;
+        assert_eq!(s, StatusCode::CREATED, "{r}");
+    }
+    // Bad input names the field.
+    for (body, field) in [
+        (json!({ "kind": "ip", "value": "300.1.1.1" }), "value"),
+        (json!({ "kind": "hash", "value": "abc" }), "value"),
+        (
+            json!({ "kind": "ip", "value": "10.0.0.1", "first_seen": "2026-11-22T10:00:00Z", "last_seen": "2026-11-22T09:00:00Z" }),
+            "last_seen",
+        ),
+    ] {
+        let (s, r) = post(a.clone(), body).await;
+        assert_eq!(
+            (s, r["error"]["field"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some(field)),
+            "{r}"
+        );
+    }
+    let (s, r) = post(a.clone(), json!({ "kind": "phone", "value": "1" })).await;
+    assert!(s.is_client_error(), "{r}");
+
+    // Search finds related incidents, only those the caller may see.
+    let (s, found) = app
+        .get("/api/v1/indicators?value=EVIL.example.com", &alice)
+        .await;
+    assert_eq!(s, StatusCode::OK, "{found}");
+    let ids: Vec<&str> = found["matches"]
+        .as_array()
+        .expect("matches")
+        .iter()
+        .map(|m| m["incident_id"].as_str().expect("id"))
+        .collect();
+    assert_eq!(
+        ids,
+        vec![secret.as_str(), b.as_str()],
+        "newest first; the reporter sees the restricted one"
+    );
+    let (_, found) = app
+        .get("/api/v1/indicators?value=evil.example.com", &outsider)
+        .await;
+    let ids: Vec<&str> = found["matches"]
+        .as_array()
+        .expect("matches")
+        .iter()
+        .map(|m| m["incident_id"].as_str().expect("id"))
+        .collect();
+    assert_eq!(
+        ids,
+        vec![b.as_str()],
+        "a restricted incident's indicators never leak"
+    );
+    let (_, found) = app
+        .get(
+            "/api/v1/indicators?value=billing@evil.example.com&kind=email",
+            &outsider,
+        )
+        .await;
+    assert_eq!(found["matches"], json!([]));
+    let (s, _) = app
+        .get(&format!("/api/v1/incidents/{secret}/indicators"), &outsider)
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let (s, _) = post(secret.clone(), json!({ "kind": "ip", "value": "10.0.0.1" })).await;
+    assert_eq!(s, StatusCode::CREATED, "the reporter may add");
+    let (s, _) = app
+        .call(
+            Method::POST,
+            &format!("/api/v1/incidents/{secret}/indicators"),
+            &outsider,
+            Some(json!({ "kind": "ip", "value": "10.0.0.2" })),
+        )
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let (s, r) = app
+        .get("/api/v1/indicators?value=2001:0db8::1", &alice)
+        .await;
+    assert_eq!(r["matches"][0]["incident_id"], a.as_str(), "{s} {r}");
+    let (s, r) = app
+        .get("/api/v1/indicators?value=x&kind=phone", &alice)
+        .await;
+    assert_eq!(
+        (s, r["error"]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("kind"))
+    );
+    let (s, r) = app.get("/api/v1/indicators", &alice).await;
+    assert_eq!(
+        (s, r["error"]["field"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("value"))
+    );
+    let reads = app.audit("&actor=alice&action=restricted_read").await;
+    assert!(
+        reads
+            .iter()
+            .any(|e| e["target"] == format!("indicator search: {secret}").as_str()),
+        "{reads:?}"
+    );
+    let (_, report) = app.get("/api/v1/verify", &app.admin).await;
+    assert_eq!(report["ok"], true);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn indicators_on_sqlite() {
+    indicators_tour(spawn_on(None).await).await;
+}
+
+#[tokio::test]
+async fn indicators_on_postgres() {
+    indicators_tour(spawn_postgres().await).await;
+}

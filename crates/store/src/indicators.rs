@@ -239,7 +239,7 @@ macro_rules! indicators_impl {
                 }
                 qb.push(")");
                 Self::push_visibility(&mut qb, viewer);
-                qb.push(" ORDER BY i.declared_at DESC, x.incident_id, x.kind LIMIT ").push_bind(i64::from(limit));
+                qb.push(" ORDER BY i.declared_at DESC, x.incident_id DESC, x.kind LIMIT ").push_bind(i64::from(limit));
                 let rows = qb.build().fetch_all(&self.pool).await?;
                 rows.iter().map(Self::indicator_from_row).collect()
             }
