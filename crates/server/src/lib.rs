@@ -157,15 +157,17 @@ pub fn app(state: AppState) -> axum::Router {
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Answers 503 to a request not answered within [`REQUEST_TIMEOUT`], except evidence uploads,
-/// whose handler reads the whole body before answering: a large file over a slow link takes
-/// as long as it takes (the vault abandons an upload that stalls instead).
+/// whose handler reads the whole body before answering (a large file over a slow link takes
+/// as long as it takes; the vault abandons an upload that stalls instead), and evidence
+/// verification, which re-reads every blob of an incident.
 async fn time_limit(
     req: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> axum::response::Response {
-    let upload =
-        req.method() == axum::http::Method::POST && req.uri().path().ends_with("/evidence");
-    if upload {
+    let path = req.uri().path();
+    let long = req.method() == axum::http::Method::POST
+        && (path.ends_with("/evidence") || path.ends_with("/evidence/verify"));
+    if long {
         return next.run(req).await;
     }
     match tokio::time::timeout(REQUEST_TIMEOUT, next.run(req)).await {
