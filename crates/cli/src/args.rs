@@ -186,6 +186,17 @@ pub enum Command {
     /// Follow-up action items: add, update, list across incidents.
     #[command(subcommand)]
     Actions(ActionsCommand),
+    /// Evidence on an incident: add files (streamed, stored by SHA-256), list, download and
+    /// check, verify every blob, record transfers. Each view, download and transfer is on the
+    /// incident's timeline.
+    #[command(subcommand)]
+    Evidence(EvidenceCommand),
+    /// Indicators of compromise: record on an incident, list, search across incidents.
+    #[command(subcommand)]
+    Indicator(IndicatorCommand),
+    /// The access audit log (admin): restricted reads, evidence access, failed
+    /// authentications, token use; --verify recomputes its hash chain.
+    Audit(AuditArgs),
     /// Incident report over a window: counts, MTTA, MTTR, time to contain, breaches, action
     /// items, trend per week.
     Report(ReportArgs),
@@ -289,6 +300,11 @@ impl Command {
                 ActionsCommand::Add { incident, .. } | ActionsCommand::Update { incident, .. },
             ) => Some(incident),
             Command::Update(args) => Some(&args.id),
+            Command::Evidence(cmd) => Some(cmd.incident()),
+            Command::Indicator(
+                IndicatorCommand::Add { incident, .. } | IndicatorCommand::List { incident },
+            ) => Some(incident),
+            Command::Indicator(IndicatorCommand::Search { .. }) => None,
             Command::Playbook(
                 PlaybookCommand::Attach { incident, .. } | PlaybookCommand::Detach { incident, .. },
             ) => Some(incident),
@@ -309,6 +325,7 @@ impl Command {
             | Command::Verify
             | Command::Actions(ActionsCommand::List(_))
             | Command::Report(_)
+            | Command::Audit(_)
             | Command::Token(_)
             | Command::User(_)
             | Command::Whoami
@@ -469,6 +486,9 @@ pub struct ServeArgs {
     /// Seconds the failures are counted over, and how long a lockout lasts.
     #[arg(long, default_value_t = 300, value_name = "SECS")]
     pub auth_lockout_seconds: u64,
+    /// Largest evidence upload in bytes (a bigger one is refused with 413). Default 2 GiB.
+    #[arg(long, default_value_t = warroom_server::vault::DEFAULT_MAX_BYTES, value_name = "BYTES", env = "WARROOM_EVIDENCE_MAX_BYTES")]
+    pub evidence_max_bytes: u64,
 }
 
 #[derive(Debug, Subcommand)]
@@ -1046,5 +1066,139 @@ pub enum MaintenanceCommand {
         /// What the public is told.
         #[arg(long)]
         message: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum EvidenceCommand {
+    /// Upload a file as evidence (streamed; prints its SHA-256).
+    Add {
+        /// Incident id.
+        incident: String,
+        /// The file.
+        file: PathBuf,
+        /// Media type (default: guessed from the extension, else application/octet-stream).
+        #[arg(long, value_name = "TYPE")]
+        media_type: Option<String>,
+        /// What it is and why it matters.
+        #[arg(long)]
+        description: Option<String>,
+        /// Where it was collected: host, system, account.
+        #[arg(long, value_name = "WHERE")]
+        collected_from: Option<String>,
+        /// The name to record instead of the file's own.
+        #[arg(long, value_name = "NAME")]
+        name: Option<String>,
+    },
+    /// List an incident's evidence with each SHA-256.
+    List {
+        /// Incident id.
+        incident: String,
+    },
+    /// Show one piece of evidence and its chain of custody (the view is recorded).
+    Show {
+        /// Incident id.
+        incident: String,
+        /// Its SHA-256.
+        sha256: String,
+    },
+    /// Download evidence and check that what arrived hashes to SHA256 (the download is
+    /// recorded).
+    Get {
+        /// Incident id.
+        incident: String,
+        /// Its SHA-256.
+        sha256: String,
+        /// Where to write it (default: the recorded file name in the current directory; `-`
+        /// for standard output).
+        #[arg(short, long, value_name = "PATH")]
+        output: Option<PathBuf>,
+    },
+    /// Re-hash every blob of the incident on the server; fails when any is missing or altered.
+    Verify {
+        /// Incident id.
+        incident: String,
+    },
+    /// Record that evidence was handed to someone or exported.
+    Transfer {
+        /// Incident id.
+        incident: String,
+        /// Its SHA-256.
+        sha256: String,
+        /// Who receives it.
+        #[arg(long)]
+        to: String,
+        /// Why, or under what authority.
+        #[arg(long)]
+        reason: Option<String>,
+    },
+}
+
+impl EvidenceCommand {
+    /// The incident every evidence command acts on.
+    pub fn incident(&self) -> &str {
+        match self {
+            EvidenceCommand::Add { incident, .. }
+            | EvidenceCommand::List { incident }
+            | EvidenceCommand::Show { incident, .. }
+            | EvidenceCommand::Get { incident, .. }
+            | EvidenceCommand::Verify { incident }
+            | EvidenceCommand::Transfer { incident, .. } => incident,
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    /// Entries at or after: a duration ago (1h, 7d) or an RFC 3339 time.
+    #[arg(long, default_value = "24h", value_name = "WHEN")]
+    pub since: String,
+    /// Only this actor.
+    #[arg(long)]
+    pub actor: Option<String>,
+    /// Only this action: restricted_read, evidence_view, evidence_download,
+    /// evidence_transfer, token_use, auth_failure.
+    #[arg(long)]
+    pub action: Option<String>,
+    /// At most this many entries (1-10000).
+    #[arg(long, value_name = "N")]
+    pub limit: Option<u32>,
+    /// Also recompute the whole log's hash chain; fails naming the first broken entry.
+    #[arg(long)]
+    pub verify: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum IndicatorCommand {
+    /// Record an indicator on an incident (again: widens first/last seen, replaces the note).
+    Add {
+        /// Incident id.
+        incident: String,
+        /// ip, domain, url, hash, email or account.
+        kind: String,
+        /// The indicator.
+        value: String,
+        /// When it was first seen (RFC 3339).
+        #[arg(long, value_name = "TIME")]
+        first_seen: Option<String>,
+        /// When it was last seen (RFC 3339).
+        #[arg(long, value_name = "TIME")]
+        last_seen: Option<String>,
+        /// Context: where it showed up, how confident.
+        #[arg(long)]
+        note: Option<String>,
+    },
+    /// An incident's indicators.
+    List {
+        /// Incident id.
+        incident: String,
+    },
+    /// Find an indicator across the incidents you may see.
+    Search {
+        /// The indicator.
+        value: String,
+        /// Read the value as this kind only.
+        #[arg(long)]
+        kind: Option<String>,
     },
 }

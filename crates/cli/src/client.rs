@@ -13,6 +13,8 @@ use serde_json::Value;
 use crate::args::Global;
 
 const TIMEOUT: Duration = Duration::from_secs(30);
+/// Uploads and downloads of evidence: hours, for multi-gigabyte dumps on slow links.
+const TRANSFER_TIMEOUT: Duration = Duration::from_secs(6 * 3600);
 
 /// A configured connection to one server with one token.
 pub struct Api {
@@ -109,6 +111,40 @@ impl Api {
     pub async fn patch(&self, path: &str, body: &Value) -> Result<Value> {
         self.json(self.request(Method::PATCH, path)?.json(body))
             .await
+    }
+
+    /// POST a file's content as the raw body, streamed from disk (never read whole), with
+    /// `query`; no overall time limit, since a large file takes as long as it takes.
+    pub async fn post_file(
+        &self,
+        path: &str,
+        query: &[(&str, String)],
+        content_type: &str,
+        file: tokio::fs::File,
+        len: u64,
+    ) -> Result<Value> {
+        let request = self
+            .request(Method::POST, path)?
+            .query(query)
+            .timeout(TRANSFER_TIMEOUT)
+            .header(reqwest::header::CONTENT_TYPE, content_type)
+            .header(reqwest::header::CONTENT_LENGTH, len)
+            .body(reqwest::Body::from(file));
+        self.json(request).await
+    }
+
+    /// GET a download as a response to read in chunks (no overall time limit).
+    pub async fn get_stream(&self, path: &str) -> Result<Response> {
+        self.send(self.request(Method::GET, path)?.timeout(TRANSFER_TIMEOUT))
+            .await
+    }
+
+    /// Reads the next chunk of a download, with errors in the usual words.
+    pub async fn chunk(&self, response: &mut Response) -> Result<Option<bytes::Bytes>> {
+        response
+            .chunk()
+            .await
+            .map_err(|err| transport_error(&self.shown, &err))
     }
 
     /// DELETE.

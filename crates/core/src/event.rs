@@ -491,6 +491,61 @@ pub enum EventKind {
         /// When it fell due.
         due_at: Timestamp,
     },
+    /// Evidence was collected: its content (by hash) is in the vault.
+    EvidenceAdded {
+        /// SHA-256 of the content, lowercase hex.
+        sha256: String,
+        /// Size in bytes.
+        size: u64,
+        /// File name as given.
+        file_name: String,
+        /// Media type as given.
+        media_type: String,
+        /// What it is.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        description: Option<String>,
+        /// Where it was collected, as the collector says.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        collected_from: Option<String>,
+        /// The address it was uploaded from, as the server saw it.
+        source: String,
+    },
+    /// Someone looked at a piece of evidence's record.
+    EvidenceViewed {
+        /// SHA-256 of the content.
+        sha256: String,
+    },
+    /// Someone downloaded a piece of evidence (recorded before the content was sent).
+    EvidenceDownloaded {
+        /// SHA-256 of the content.
+        sha256: String,
+    },
+    /// An indicator of compromise was reported on the incident (again, when seen again).
+    IndicatorRecorded {
+        /// What it is.
+        kind: crate::indicator::IndicatorKind,
+        /// The indicator, normalised.
+        value: String,
+        /// When it was first seen, as reported.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        first_seen: Option<Timestamp>,
+        /// When it was last seen, as reported.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        last_seen: Option<Timestamp>,
+        /// Context.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        note: Option<String>,
+    },
+    /// Evidence was handed to someone or exported.
+    EvidenceTransferred {
+        /// SHA-256 of the content.
+        sha256: String,
+        /// Who received it.
+        to: String,
+        /// Why, or under what authority.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
 }
 
 impl EventKind {
@@ -544,6 +599,11 @@ impl EventKind {
             EventKind::ActionItemCreated { .. } => "action_item_created",
             EventKind::ActionItemUpdated { .. } => "action_item_updated",
             EventKind::ActionItemDue { .. } => "action_item_due",
+            EventKind::EvidenceAdded { .. } => "evidence_added",
+            EventKind::EvidenceViewed { .. } => "evidence_viewed",
+            EventKind::EvidenceDownloaded { .. } => "evidence_downloaded",
+            EventKind::EvidenceTransferred { .. } => "evidence_transferred",
+            EventKind::IndicatorRecorded { .. } => "indicator_recorded",
         }
     }
 
@@ -869,6 +929,27 @@ impl EventKind {
             EventKind::ActionItemDue { action, owner, .. } => {
                 format!("Action item {action} is due (owner {owner})")
             }
+            EventKind::EvidenceAdded {
+                sha256,
+                size,
+                file_name,
+                collected_from,
+                ..
+            } => {
+                let from = collected_from
+                    .as_deref()
+                    .map(|f| format!(" from {f}"))
+                    .unwrap_or_default();
+                format!("Evidence added: {file_name} ({size} bytes{from}), SHA-256 {sha256}")
+            }
+            EventKind::EvidenceViewed { sha256 } => format!("Evidence {sha256} viewed"),
+            EventKind::EvidenceDownloaded { sha256 } => format!("Evidence {sha256} downloaded"),
+            EventKind::EvidenceTransferred { sha256, to, reason } => {
+                with_reason(format!("Evidence {sha256} transferred to {to}"), reason)
+            }
+            EventKind::IndicatorRecorded {
+                kind, value, note, ..
+            } => with_reason(format!("Indicator ({kind}): {value}"), note),
         }
     }
 }

@@ -378,6 +378,13 @@ impl Incident {
                 self.alerts = self.alerts.saturating_add(*count);
             }
             EventKind::AlertsResolved { .. } | EventKind::ActionItemDue { .. } => {}
+            // The evidence table is the store's projection of these; the incident's state only
+            // gains the actor as a participant, as for any event.
+            EventKind::EvidenceAdded { .. }
+            | EventKind::EvidenceViewed { .. }
+            | EventKind::EvidenceDownloaded { .. }
+            | EventKind::EvidenceTransferred { .. }
+            | EventKind::IndicatorRecorded { .. } => {}
             EventKind::ActionItemCreated { .. } | EventKind::ActionItemUpdated { .. } => {
                 crate::action::apply(&mut self.actions, kind, at, actor)
             }

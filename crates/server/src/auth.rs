@@ -63,10 +63,10 @@ pub fn mint(
     }
 }
 
-/// The authenticated caller and its token's scope; extracting it rejects requests without a
-/// live token.
+/// The authenticated caller, its token's scope and the address it came from (for the audit
+/// log); extracting it rejects requests without a live token.
 #[derive(Debug, Clone)]
-pub struct Auth(pub Principal, pub TokenScope);
+pub struct Auth(pub Principal, pub TokenScope, pub ClientSource);
 
 impl Auth {
     /// Fails with 403 unless the caller holds at least `needed` and its token's scope allows
@@ -116,7 +116,7 @@ impl FromRequestParts<AppState> for Auth {
                 ApiError::unauthorized("the Authorization header must be `Bearer <token>`")
             })?;
         let (principal, scope) = authenticate_scoped(state, &source, secret).await?;
-        Ok(Auth(principal, scope))
+        Ok(Auth(principal, scope, source))
     }
 }
 
@@ -152,17 +152,20 @@ pub async fn authenticate_scoped(
         .await?
         .filter(|t| t.revoked_at.is_none());
     let Some(record) = found else {
-        security::record_auth_failure(state, source);
+        security::record_auth_failure(state, source, "api token", "-", "invalid or revoked token")
+            .await;
         return Err(ApiError::unauthorized("invalid or revoked token"));
     };
     if record.expired(state.clock.now()) {
         // Counted like any other failure: a script stuck on an old token should be noticed.
-        security::record_auth_failure(state, source);
+        security::record_auth_failure(state, source, &record.id, &record.name, "token expired")
+            .await;
         return Err(ApiError::unauthorized("token expired"));
     }
     security::check_token(state, &record.id)
         .map_err(|wait| ApiError::rate_limited(wait, "too many requests with this token"))?;
     touch(state, &record).await;
+    crate::audit::token_used(state, &record.id, &record.name, source).await;
     Ok((
         Principal {
             name: record.name,

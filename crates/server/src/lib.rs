@@ -6,6 +6,7 @@
 
 #![recursion_limit = "512"] // the OpenAPI schemas are one large json! literal
 
+pub mod audit;
 pub mod auth;
 mod demo;
 pub mod error;
@@ -20,6 +21,7 @@ pub mod state;
 pub mod telemetry;
 pub mod tls;
 pub mod ui;
+pub mod vault;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -31,7 +33,6 @@ use axum::http::{HeaderValue, header};
 use tokio::net::TcpListener;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
-use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 use warroom_core::{Clock, Config, Role};
 use warroom_engine::Engine;
@@ -135,10 +136,7 @@ impl Running {
 /// The router with all middleware, for a given state.
 pub fn app(state: AppState) -> axum::Router {
     routes::router(state)
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::SERVICE_UNAVAILABLE,
-            Duration::from_secs(30),
-        ))
+        .layer(axum::middleware::from_fn(time_limit))
         // A bug in one handler answers 500 in the usual JSON shape instead of dropping the
         // connection; the panic itself is logged.
         .layer(CatchPanicLayer::custom(panic_response))
@@ -153,6 +151,29 @@ pub fn app(state: AppState) -> axum::Router {
             HeaderValue::from_static("no-store"),
         ))
         .layer(TraceLayer::new_for_http().make_span_with(request_span))
+}
+
+/// How long a request may take to be answered.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Answers 503 to a request not answered within [`REQUEST_TIMEOUT`], except evidence uploads,
+/// whose handler reads the whole body before answering (a large file over a slow link takes
+/// as long as it takes; the vault abandons an upload that stalls instead), and evidence
+/// verification, which re-reads every blob of an incident.
+async fn time_limit(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let path = req.uri().path();
+    let long = req.method() == axum::http::Method::POST
+        && (path.ends_with("/evidence") || path.ends_with("/evidence/verify"));
+    if long {
+        return next.run(req).await;
+    }
+    match tokio::time::timeout(REQUEST_TIMEOUT, next.run(req)).await {
+        Ok(resp) => resp,
+        Err(_) => axum::response::IntoResponse::into_response(StatusCode::SERVICE_UNAVAILABLE),
+    }
 }
 
 /// The request's span names the method and the path only: the query string can carry a
@@ -336,6 +357,10 @@ pub async fn start_secure(
     state.metrics_public = options.metrics_public;
     state.secure_cookies = options.secure_cookies;
     state.guards = Arc::new(security::Guards::new(&security));
+    state.vault = Arc::new(vault::Vault::new(
+        options.data_dir.join("evidence"),
+        security.evidence_max_bytes,
+    ));
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let closing = state.closing.clone();
     let shutdown = async move {

@@ -203,6 +203,57 @@ fn schemas() -> Value {
             "priority": priority, "status": action_status, "ticket": { "type": "string" },
             "created_at": time, "created_by": { "type": "string" }, "updated_at": time,
             "overdue": { "type": "boolean", "description": "in lists only" } } },
+        "EvidenceContent": { "type": "string", "format": "binary", "description": "the raw content (any media type), streamed" },
+        "Evidence": { "type": "object", "properties": {
+            "incident_id": { "type": "string" }, "sha256": { "type": "string", "description": "64 lowercase hex digits: the content's identity" },
+            "size": { "type": "integer" }, "file_name": { "type": "string" }, "media_type": { "type": "string" },
+            "description": { "type": "string" }, "collected_from": { "type": "string", "description": "as the collector said" },
+            "source": { "type": "string", "description": "the uploader's address as the server saw it" },
+            "collected_by": { "type": "string" }, "collected_at": time, "seq": { "type": "integer", "description": "its evidence_added event" } } },
+        "EvidenceAdded": { "type": "object", "properties": {
+            "evidence": { "$ref": "#/components/schemas/Evidence" },
+            "duplicate": { "type": "boolean", "description": "the incident already held this content (200, nothing recorded)" } } },
+        "EvidenceList": { "type": "object", "properties": {
+            "incident_id": { "type": "string" }, "evidence": { "type": "array", "items": { "$ref": "#/components/schemas/Evidence" } } } },
+        "EvidenceCustody": { "type": "object", "properties": {
+            "evidence": { "$ref": "#/components/schemas/Evidence" },
+            "custody": { "type": "array", "description": "evidence_added, _viewed, _downloaded and _transferred events of this content, oldest first", "items": { "$ref": "#/components/schemas/Event" } } } },
+        "EvidenceTransfer": { "type": "object", "additionalProperties": false, "required": ["to"], "properties": {
+            "to": { "type": "string", "maxLength": 200, "description": "who receives it" }, "reason": { "type": "string", "maxLength": 2000 } } },
+        "EvidenceTransferred": { "type": "object", "properties": {
+            "evidence": { "$ref": "#/components/schemas/Evidence" }, "event": { "$ref": "#/components/schemas/Event" } } },
+        "EvidenceVerification": { "type": "object", "properties": {
+            "incident_id": { "type": "string" }, "ok": { "type": "boolean" }, "checked": { "type": "integer" },
+            "items": { "type": "array", "items": { "type": "object", "properties": {
+                "sha256": { "type": "string" }, "file_name": { "type": "string" }, "size": { "type": "integer" },
+                "status": { "type": "string", "enum": ["ok", "missing", "mismatch"] },
+                "actual_sha256": { "type": "string", "description": "what a mismatched blob hashes to now" } } } } } },
+        "NewIndicator": { "type": "object", "additionalProperties": false, "required": ["kind", "value"], "properties": {
+            "kind": { "type": "string", "enum": ["ip", "domain", "url", "hash", "email", "account"] },
+            "value": { "type": "string", "description": "normalised: addresses canonical, domains, hashes and emails lowercase, URL scheme and host lowercase" },
+            "first_seen": time, "last_seen": time, "note": { "type": "string", "maxLength": 2000 } } },
+        "Indicator": { "type": "object", "properties": {
+            "incident_id": { "type": "string" }, "kind": { "type": "string" }, "value": { "type": "string" },
+            "first_seen": time, "last_seen": time, "note": { "type": "string" },
+            "recorded_by": { "type": "string" }, "recorded_at": time, "updated_at": time } },
+        "IndicatorRecorded": { "type": "object", "properties": {
+            "indicator": { "$ref": "#/components/schemas/Indicator" },
+            "change": { "type": "string", "enum": ["new", "updated", "unchanged"], "description": "unchanged: the report added nothing and no event was recorded" } } },
+        "IndicatorList": { "type": "object", "properties": {
+            "incident_id": { "type": "string" }, "indicators": { "type": "array", "items": { "$ref": "#/components/schemas/Indicator" } } } },
+        "IndicatorSearch": { "type": "object", "properties": {
+            "searched": { "type": "array", "items": { "type": "object", "properties": { "kind": { "type": "string" }, "value": { "type": "string" } } } },
+            "matches": { "type": "array", "items": { "$ref": "#/components/schemas/Indicator" } } } },
+        "AuditEntry": { "type": "object", "properties": {
+            "seq": { "type": "integer" }, "at": time, "actor": { "type": "string" },
+            "action": { "type": "string", "enum": ["restricted_read", "evidence_view", "evidence_download", "evidence_transfer", "token_use", "auth_failure"] },
+            "target": { "type": "string" }, "source": { "type": "string" }, "outcome": { "type": "string" },
+            "prev_hash": { "type": "string" }, "hash": { "type": "string" } } },
+        "AuditLog": { "type": "object", "properties": {
+            "entries": { "type": "array", "items": { "$ref": "#/components/schemas/AuditEntry" } },
+            "verified": { "type": "boolean", "description": "with ?verify=true: the whole chain checks out" },
+            "broken": { "type": "object", "description": "with ?verify=true: the first entry that does not check out", "properties": {
+                "seq": { "type": "integer" }, "reason": { "type": "string" } } } } },
         "ActionList": { "type": "object", "properties": {
             "actions": { "type": "array", "items": { "$ref": "#/components/schemas/ActionItem" } } } },
         "IncidentMetrics": { "type": "object", "description": "durations in whole seconds from the declaration; see ARCHITECTURE.md, Metrics and reports", "properties": {
@@ -471,6 +522,47 @@ fn parameters(path: &str) -> Vec<Value> {
             ],
         );
     }
+    if path == "/api/v1/incidents/{id}/evidence" {
+        query(
+            &mut params,
+            &[
+                ("file_name", "POST: the file's name (required)"),
+                ("media_type", "POST: media type (else Content-Type)"),
+                ("description", "POST: what it is"),
+                (
+                    "collected_from",
+                    "POST: where it was collected (host, system)",
+                ),
+            ],
+        );
+    }
+    if path == "/api/v1/indicators" {
+        query(
+            &mut params,
+            &[
+                ("value", "The indicator (required)"),
+                (
+                    "kind",
+                    "ip, domain, url, hash, email or account; else every kind the value can be",
+                ),
+            ],
+        );
+    }
+    if path == "/api/v1/audit" {
+        query(
+            &mut params,
+            &[
+                (
+                    "since",
+                    "At or after: RFC 3339 time or a duration ago (default 24h)",
+                ),
+                ("actor", "Only this actor"),
+                ("action", "Only this action"),
+                ("limit", "1-10000 (default 1000)"),
+                ("verify", "true: also recompute the whole chain"),
+            ],
+        );
+    }
     if path.ends_with("/export") {
         params.push(json!({ "name": "format", "in": "query", "required": false, "schema": { "type": "string", "enum": ["md", "csv", "json"] } }));
     }
@@ -507,9 +599,14 @@ pub fn document() -> Value {
             None => op["security"] = json!([]),
         }
         if let Some(body) = route.body {
+            let media = if body == "EvidenceContent" {
+                "application/octet-stream"
+            } else {
+                "application/json"
+            };
             op["requestBody"] = json!({
                 "required": true,
-                "content": { "application/json": { "schema": { "$ref": format!("#/components/schemas/{body}") } } }
+                "content": { media: { "schema": { "$ref": format!("#/components/schemas/{body}") } } }
             });
         }
         let entry = paths

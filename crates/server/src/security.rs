@@ -29,6 +29,8 @@ pub struct SecurityOptions {
     pub trust_forwarded_for: bool,
     /// The limits.
     pub limits: LimitOptions,
+    /// Largest evidence upload, in bytes.
+    pub evidence_max_bytes: u64,
 }
 
 impl Default for SecurityOptions {
@@ -38,6 +40,7 @@ impl Default for SecurityOptions {
             behind_tls_proxy: false,
             trust_forwarded_for: false,
             limits: LimitOptions::unlimited(),
+            evidence_max_bytes: crate::vault::DEFAULT_MAX_BYTES,
         }
     }
 }
@@ -234,8 +237,16 @@ pub fn check_lockout(state: &AppState, source: &ClientSource) -> Result<(), Retr
     state.guards.lockout.check(&source.0, state.clock.now())
 }
 
-/// Counts a failed authentication from `source`.
-pub fn record_auth_failure(state: &AppState, source: &ClientSource) {
+/// Counts a failed authentication from `source` and records it in the audit log: `what` is
+/// the credential's kind or public id (never the secret), `actor` who it claimed to be (`-`
+/// when unknown), `why` the outcome. The lockout bounds how many one address can cause.
+pub async fn record_auth_failure(
+    state: &AppState,
+    source: &ClientSource,
+    what: &str,
+    actor: &str,
+    why: &str,
+) {
     if let Some(wait) = state
         .guards
         .lockout
@@ -243,6 +254,15 @@ pub fn record_auth_failure(state: &AppState, source: &ClientSource) {
     {
         tracing::warn!(source = %source.0, lockout_secs = wait.0, "too many failed authentications; source locked out");
     }
+    crate::audit::record_quietly(
+        state,
+        actor,
+        warroom_core::audit::AuditAction::AuthFailure,
+        what,
+        &source.0,
+        why,
+    )
+    .await;
 }
 
 /// Takes one request from an API token's allowance (by token id, never the secret).

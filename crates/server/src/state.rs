@@ -35,6 +35,10 @@ pub struct AppState {
     pub closing: Arc<tokio::sync::watch::Sender<bool>>,
     /// Rate limits and the authentication lockout (none unless `serve` sets them).
     pub guards: Arc<crate::security::Guards>,
+    /// Evidence content on disk (`DATA_DIR/evidence`) and the upload limit.
+    pub vault: Arc<crate::vault::Vault>,
+    /// When each token's use was last written to the audit log.
+    pub token_uses: Arc<crate::audit::TokenUses>,
 }
 
 impl AppState {
@@ -63,6 +67,13 @@ impl AppState {
             secure_cookies: false,
             closing: Arc::new(tokio::sync::watch::Sender::new(false)),
             guards: Arc::default(),
+            // `start` puts the vault in the data directory; this default only serves states
+            // built by hand (tests that never upload).
+            vault: Arc::new(crate::vault::Vault::new(
+                std::env::temp_dir().join("warroom-evidence"),
+                crate::vault::DEFAULT_MAX_BYTES,
+            )),
+            token_uses: Arc::default(),
         }
     }
 

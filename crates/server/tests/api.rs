@@ -474,11 +474,24 @@ fn sample_request(
         ("POST", "users") => Some(json!({
             "name": "probe", "role": "viewer", "password": "probe password 123"
         })),
+        ("POST", "indicators") => Some(json!({ "kind": "ip", "value": "203.0.113.9" })),
+        ("POST", "transfers") => Some(json!({ "to": "Acme Forensics" })),
         ("POST", "overrides") => Some(json!({
             "person": "alice", "start": "2026-11-22T10:00:00Z", "end": "2026-11-22T12:00:00Z"
         })),
         ("POST", _) => Some(json!({})),
         _ => None,
+    };
+    let path = if path == "/api/v1/indicators" {
+        format!("{path}?value=203.0.113.9")
+    } else {
+        path
+    };
+    // Evidence arrives as the raw body; the file's name goes in the query.
+    let path = if method == "POST" && path.ends_with("/evidence") {
+        format!("{path}?file_name=probe.json")
+    } else {
+        path
     };
     (method.parse().expect("method"), path, body)
 }
@@ -643,6 +656,21 @@ async fn every_route_enforces_its_role() {
         };
         let (method, path, mut body) =
             sample_request(route.method, route.path, &id, &other_id, &routing_key);
+        let path = if route.path.contains("{sha256}") {
+            let (s, added) = app
+                .post(
+                    &format!("/api/v1/incidents/{id}/evidence?file_name=probe.txt"),
+                    json!({ "probe": id }),
+                )
+                .await;
+            assert_eq!(s, StatusCode::CREATED, "{added}");
+            path.replace(
+                "{sha256}",
+                added["evidence"]["sha256"].as_str().expect("sha256"),
+            )
+        } else {
+            path
+        };
         if route.path.ends_with("/key-moments") {
             let (s, inc) = app
                 .post(

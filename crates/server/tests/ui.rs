@@ -337,6 +337,31 @@ async fn failed_logins_say_one_thing_whatever_failed() {
         assert!(!r.body.contains("nobody"), "the name is not echoed");
     }
     assert!(!b.cookies.contains_key("warroom_session"));
+    // Each failed sign-in is on the audit log, with the name tried and never the password.
+    let (s, log) = app
+        .api_get("/api/v1/audit?action=auth_failure&since=2000-01-01T00:00:00Z")
+        .await;
+    assert_eq!(s, StatusCode::OK, "{log}");
+    let tried: Vec<(&str, &str)> = log["entries"]
+        .as_array()
+        .expect("entries")
+        .iter()
+        .map(|e| {
+            (
+                e["target"].as_str().expect("target"),
+                e["actor"].as_str().expect("actor"),
+            )
+        })
+        .collect();
+    assert_eq!(
+        tried,
+        vec![
+            ("web sign-in", "alice"),
+            ("web sign-in", "nobody"),
+            ("web sign-in", "-")
+        ]
+    );
+    assert!(!log.to_string().contains("not the password"));
 }
 
 #[tokio::test]

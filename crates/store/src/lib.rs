@@ -7,8 +7,11 @@
 //! conformance suite (`tests/conformance.rs`).
 
 mod alerts;
+mod audit;
 mod backend;
+mod evidence;
 mod filter;
+mod indicators;
 mod migrate;
 mod postgres;
 mod sqlite;
@@ -30,7 +33,10 @@ pub use alerts::{
     AlertEventRecord, AlertFilter, AlertRecord, AlertStore, AlertWork, ChangePlan, Disposition,
     IngestItem, IngestOutcome, Integration, LinkPlan, NewIntegration, SettlePlan,
 };
+pub use audit::{AuditFilter, AuditStore};
+pub use evidence::{EvidenceRecord, EvidenceStore};
 pub use filter::{Cursor, IncidentFilter, Page, StatusFilter};
+pub use indicators::{IndicatorChange, IndicatorRecord, IndicatorStore};
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
 pub use statuspage::{IncidentPagePlan, PagePlan, StatusPageStore};
@@ -164,7 +170,9 @@ pub enum Backend {
 
 /// Everything Warroom persists. Implementations must pass `tests/conformance.rs`.
 #[async_trait]
-pub trait Store: AlertStore + StatusPageStore + Send + Sync + 'static {
+pub trait Store:
+    AlertStore + StatusPageStore + EvidenceStore + IndicatorStore + AuditStore + Send + Sync + 'static
+{
     /// Which backend this is.
     fn backend(&self) -> Backend;
 

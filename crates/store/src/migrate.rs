@@ -57,6 +57,16 @@ pub(crate) const SQLITE: &[Migration] = &[
         name: "token_scopes",
         sql: include_str!("../migrations/sqlite/0009_token_scopes.sql"),
     },
+    Migration {
+        version: 10,
+        name: "evidence_indicators",
+        sql: include_str!("../migrations/sqlite/0010_evidence_indicators.sql"),
+    },
+    Migration {
+        version: 11,
+        name: "audit_log",
+        sql: include_str!("../migrations/sqlite/0011_audit_log.sql"),
+    },
 ];
 
 pub(crate) const POSTGRES: &[Migration] = &[
@@ -104,6 +114,16 @@ pub(crate) const POSTGRES: &[Migration] = &[
         version: 9,
         name: "token_scopes",
         sql: include_str!("../migrations/postgres/0009_token_scopes.sql"),
+    },
+    Migration {
+        version: 10,
+        name: "evidence_indicators",
+        sql: include_str!("../migrations/postgres/0010_evidence_indicators.sql"),
+    },
+    Migration {
+        version: 11,
+        name: "audit_log",
+        sql: include_str!("../migrations/postgres/0011_audit_log.sql"),
     },
 ];
 

@@ -92,3 +92,13 @@ crate::statuspage::statuspage_impl!(
     " FOR UPDATE",
     "SELECT pg_advisory_xact_lock(hashtext('warroom.statuspage'))"
 );
+
+// Evidence is added under the incident's row lock; audit appends take one transaction lock,
+// so replicas never fork the audit chain.
+crate::evidence::evidence_impl!(PostgresStore, sqlx::Postgres, " FOR UPDATE");
+crate::audit::audit_impl!(
+    PostgresStore,
+    sqlx::Postgres,
+    "SELECT pg_advisory_xact_lock(hashtext('warroom.audit'))"
+);
+crate::indicators::indicators_impl!(PostgresStore, sqlx::Postgres, " FOR UPDATE");

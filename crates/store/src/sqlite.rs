@@ -231,3 +231,8 @@ crate::alerts::alerts_impl!(SqliteStore, sqlx::Sqlite, "", "SELECT $1", "");
 
 // SQLite's single writer already serialises page changes; the statement is a no-op.
 crate::statuspage::statuspage_impl!(SqliteStore, sqlx::Sqlite, "", "SELECT 1");
+
+// SQLite's single writer already serialises evidence and audit appends.
+crate::evidence::evidence_impl!(SqliteStore, sqlx::Sqlite, "");
+crate::audit::audit_impl!(SqliteStore, sqlx::Sqlite, "SELECT 1");
+crate::indicators::indicators_impl!(SqliteStore, sqlx::Sqlite, "");

@@ -4,12 +4,15 @@
 mod actions;
 mod admin;
 mod alerts;
+mod audit;
 mod checklist;
 mod comms;
 mod config;
 mod deliveries;
 mod docs;
+mod evidence;
 mod incident;
+mod indicators;
 mod init;
 mod list;
 mod overrides;
@@ -96,6 +99,9 @@ async fn client_command(command: Command, api: &Api, out: Out) -> Result<()> {
         Command::Deliveries { id } => deliveries::run(api, out, &id).await,
         Command::Metrics { id } => report::metrics(api, out, &id).await,
         Command::Actions(cmd) => actions::run(api, out, cmd).await,
+        Command::Evidence(cmd) => evidence::run(api, out, cmd).await,
+        Command::Indicator(cmd) => indicators::run(api, out, cmd).await,
+        Command::Audit(args) => audit::run(api, out, args).await,
         Command::Report(args) => report::run(api, out, args).await,
         Command::Verify => admin::verify(api, out).await,
         Command::Token(cmd) => admin::token(api, out, cmd).await,

@@ -107,6 +107,7 @@ fn security_options(args: &ServeArgs) -> Result<SecurityOptions> {
         tls,
         behind_tls_proxy: args.behind_tls_proxy,
         trust_forwarded_for: args.trust_forwarded_for,
+        evidence_max_bytes: args.evidence_max_bytes,
         limits: LimitOptions {
             api_per_token: rate(
                 "rate-limit-per-second",

@@ -48,6 +48,7 @@ pub(crate) async fn incident_with_events(
         .events(&auth.0, id)
         .await?
         .ok_or_else(|| not_found(id))?;
+    crate::audit::restricted_read(state, auth, &inc, "timeline").await?;
     Ok((inc, events))
 }
 
@@ -181,6 +182,7 @@ pub async fn get(
         .incident(&auth.0, &id)
         .await?
         .ok_or_else(|| not_found(&id))?;
+    crate::audit::restricted_read(&state, &auth, &inc, "incident").await?;
     Ok(Json(inc))
 }
 
@@ -191,11 +193,7 @@ pub async fn events(
     PathParams(id): PathParams<String>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let id = parse_id(&id)?;
-    let events = state
-        .store
-        .events(&auth.0, &id)
-        .await?
-        .ok_or_else(|| not_found(&id))?;
+    let (_, events) = incident_with_events(&state, &auth, &id).await?;
     Ok(Json(json!({ "events": events })))
 }
 
@@ -207,9 +205,12 @@ pub async fn deliveries(
     PathParams(id): PathParams<String>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let id = parse_id(&id)?;
-    if state.store.incident(&auth.0, &id).await?.is_none() {
-        return Err(not_found(&id));
-    }
+    let inc = state
+        .store
+        .incident(&auth.0, &id)
+        .await?
+        .ok_or_else(|| not_found(&id))?;
+    crate::audit::restricted_read(&state, &auth, &inc, "deliveries").await?;
     let deliveries = state.store.deliveries(&id).await?;
     Ok(Json(
         json!({ "incident_id": id.as_str(), "deliveries": deliveries }),
@@ -250,6 +251,7 @@ pub async fn list(
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let filter = parse_filter(query.as_deref().unwrap_or(""), state.clock.now())?;
     let page = state.store.list(&auth.0, &filter).await?;
+    crate::audit::restricted_list(&state, &auth, &page.incidents, "incident list").await?;
     Ok(Json(json!({
         "incidents": page.incidents,
         "next_cursor": page.next_cursor.map(|c| c.encode()),

@@ -96,7 +96,8 @@ async fn admit(state: &AppState, source: &ClientSource, key: &str) -> Result<Int
             Ok(integration)
         }
         Ok(None) => {
-            security::record_auth_failure(state, source);
+            security::record_auth_failure(state, source, "routing key", "-", "unknown routing key")
+                .await;
             Err(Refused::Unknown)
         }
         Err(err) => Err(Refused::Failed(err)),
@@ -438,7 +439,14 @@ pub async fn grafana(
         let ts = sig.timestamp_header.as_deref().and_then(get);
         if let Err(err) = sig.verify(&body, get(&sig.header), ts, state.clock.now()) {
             // A forged signature is a failed authentication like a wrong key.
-            security::record_auth_failure(&state, &source);
+            security::record_auth_failure(
+                &state,
+                &source,
+                "grafana signature",
+                "-",
+                "bad Grafana signature",
+            )
+            .await;
             return ApiError::unauthorized(format!("bad Grafana signature: {err}")).into_response();
         }
     }

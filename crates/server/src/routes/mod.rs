@@ -2,8 +2,11 @@
 
 pub mod actions;
 pub mod alerts;
+pub mod audit;
 pub mod comms;
+pub mod evidence;
 pub mod incidents;
+pub mod indicators;
 pub mod ingest;
 pub mod oncall;
 pub mod overrides;
@@ -128,9 +131,19 @@ routes! {
     GET "/api/v1/incidents/{id}/metrics" => reports::incident_metrics, Some(Viewer), "Response metrics of one incident, derived from its timeline", None, 200, "IncidentMetrics";
     POST "/api/v1/incidents/{id}/actions" => actions::create, Some(Responder), "Create a follow-up action item (also on closed incidents)", Some("NewAction"), 201, "ActionItem";
     PATCH "/api/v1/incidents/{id}/actions/{action}" => actions::update, Some(Responder), "Change an action item's title, owner, due date, priority, status or ticket", Some("ActionPatch"), 200, "ActionItem";
+    POST "/api/v1/incidents/{id}/evidence" => evidence::add, Some(Responder), "Attach evidence: the raw content as the body, streamed (?file_name= required, ?description, ?collected_from, ?media_type or Content-Type); 200 when the incident already holds it", Some("EvidenceContent"), 201, "EvidenceAdded";
+    GET "/api/v1/incidents/{id}/evidence" => evidence::list, Some(Viewer), "The incident's evidence with each SHA-256", None, 200, "EvidenceList";
+    POST "/api/v1/incidents/{id}/evidence/verify" => evidence::verify, Some(Responder), "Re-hash every blob of the incident's evidence: ok, missing or mismatch per item", None, 200, "EvidenceVerification";
+    GET "/api/v1/incidents/{id}/evidence/{sha256}" => evidence::get, Some(Viewer), "One piece of evidence with its chain of custody (the view is recorded)", None, 200, "EvidenceCustody";
+    GET "/api/v1/incidents/{id}/evidence/{sha256}/content" => evidence::content, Some(Viewer), "Download the content (the download is recorded before it starts)", None, 200, "Document";
+    POST "/api/v1/incidents/{id}/evidence/{sha256}/transfers" => evidence::transfer, Some(Responder), "Record that evidence was handed to someone or exported", Some("EvidenceTransfer"), 201, "EvidenceTransferred";
+    POST "/api/v1/incidents/{id}/indicators" => indicators::record, Some(Responder), "Record an indicator of compromise (ip, domain, url, hash, email, account), normalised; again widens first/last seen", Some("NewIndicator"), 201, "IndicatorRecorded";
+    GET "/api/v1/incidents/{id}/indicators" => indicators::list, Some(Viewer), "The incident's indicators", None, 200, "IndicatorList";
+    GET "/api/v1/indicators" => indicators::search, Some(Viewer), "Find an indicator across the incidents you may see (?value=, ?kind=)", None, 200, "IndicatorSearch";
     GET "/api/v1/actions" => actions::list, Some(Viewer), "Action items across incidents (?owner, ?overdue=true, ?open=true, ?incident, ?limit), by due time", None, 200, "ActionList";
     GET "/api/v1/reports" => reports::report, Some(Viewer), "Incident report (?since=90d, ?by=severity|service|type, ?format=json|md|csv)", None, 200, "Report";
     GET "/metrics" => crate::telemetry::scrape, Some(Viewer), "Prometheus metrics (no token needed with serve --metrics-public)", None, 200, "Document";
+    GET "/api/v1/audit" => audit::list, Some(Admin), "The access audit log, oldest first (?since=24h|RFC 3339, ?actor, ?action, ?limit, ?verify=true recomputes the whole chain)", None, 200, "AuditLog";
     GET "/api/v1/verify" => system::verify, Some(Admin), "Recompute every hash chain", None, 200, "VerifyReport";
     POST "/v2/enqueue" => ingest::enqueue, None, "PagerDuty Events API v2: trigger, acknowledge or resolve an alert (routing key in the body)", Some("PagerDutyEvent"), 202, "PagerDutyResponse";
     POST "/v2/change/enqueue" => ingest::change_enqueue, None, "PagerDuty change event: shown on the service's open incidents (routing key in the body)", Some("PagerDutyChange"), 202, "PagerDutyResponse";

@@ -118,6 +118,7 @@ pub async fn tasks(
         .incident(&auth.0, &id)
         .await?
         .ok_or_else(|| not_found(&id))?;
+    crate::audit::restricted_read(&state, &auth, &inc, "tasks").await?;
     let views = task_views(&inc, state.clock.now(), &params);
     let overdue = views.iter().filter(|t| t.overdue).count();
     Ok(Json(

@@ -11,7 +11,7 @@ use warroom_store::IncidentFilter;
 use crate::auth::Auth;
 use crate::error::ApiError;
 use crate::json::PathParams;
-use crate::routes::incidents::{not_found, parse_id, parse_time};
+use crate::routes::incidents::{incident_with_events, parse_id, parse_time};
 use crate::state::AppState;
 
 /// Most incidents one report reads; a wider window is refused rather than left to run long.
@@ -24,11 +24,7 @@ pub async fn incident_metrics(
     PathParams(id): PathParams<String>,
 ) -> Result<Json<IncidentMetrics>, ApiError> {
     let id = parse_id(&id)?;
-    let events = state
-        .store
-        .events(&auth.0, &id)
-        .await?
-        .ok_or_else(|| not_found(&id))?;
+    let (_, events) = incident_with_events(&state, &auth, &id).await?;
     compute(&events, &state.config, state.clock.now())
         .map(Json)
         .ok_or_else(|| {
@@ -75,6 +71,7 @@ pub async fn report(
     let mut inputs = Vec::new();
     loop {
         let page = state.store.list(&auth.0, &filter).await?;
+        crate::audit::restricted_list(&state, &auth, &page.incidents, "report").await?;
         for inc in page.incidents {
             if inputs.len() >= MAX_REPORTED {
                 return Err(ApiError::bad_request(format!(

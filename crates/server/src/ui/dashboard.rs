@@ -169,6 +169,13 @@ pub async fn page(State(state): State<AppState>, user: UiUser) -> Result<Html<St
         .filter(|i| i.resolved_at.is_some_and(|r| r >= since))
         .collect();
     resolved.sort_by_key(|i| std::cmp::Reverse(i.resolved_at));
+    crate::audit::restricted_list(
+        &state,
+        &user.auth(),
+        open.iter().chain(&resolved),
+        "dashboard",
+    )
+    .await?;
     let overrides = crate::routes::overrides::live_at(&state, now).await?;
     let on_call: Vec<_> = config
         .schedules

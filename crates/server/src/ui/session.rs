@@ -82,6 +82,8 @@ pub struct UiUser {
     /// The token every form of this session must carry.
     pub csrf: String,
     session_hash: String,
+    /// Where the browser's requests come from, for the audit log.
+    pub source: crate::security::ClientSource,
 }
 
 impl UiUser {
@@ -110,6 +112,7 @@ impl UiUser {
         crate::auth::Auth(
             self.principal.clone(),
             warroom_core::access::TokenScope::Full,
+            self.source.clone(),
         )
     }
 }
@@ -139,6 +142,11 @@ impl FromRequestParts<AppState> for UiUser {
                 },
                 csrf: csrf_for(secret),
                 session_hash,
+                source: parts
+                    .extensions
+                    .get::<crate::security::ClientSource>()
+                    .cloned()
+                    .unwrap_or_else(|| crate::security::ClientSource("unknown".into())),
             }),
             Ok(None) => Err(to_login()),
             Err(e) => Err(UiError::from(e).into_response()),
@@ -258,7 +266,15 @@ pub async fn login(
     .map_err(|e| UiError::from(crate::error::ApiError::internal(&e)))?;
     let Some(user) = user.filter(|_| ok) else {
         tracing::info!("failed web login");
-        crate::security::record_auth_failure(&state, &source);
+        let claimed = if name.is_empty() { "-" } else { name.as_str() };
+        crate::security::record_auth_failure(
+            &state,
+            &source,
+            "web sign-in",
+            claimed,
+            "wrong name or password",
+        )
+        .await;
         return Ok(login_page(
             &state,
             StatusCode::UNAUTHORIZED,
