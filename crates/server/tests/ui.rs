@@ -1455,3 +1455,314 @@ async fn the_review_page_writes_sections_and_commanders_publish() {
         page.body
     );
 }
+
+/// The `data-value` of the bar for `week` in the chart `id` of a reports page.
+fn bar_value(html: &str, id: &str, week: &str) -> String {
+    let chart = &html[html
+        .find(&format!("id=\"chart-{id}\""))
+        .unwrap_or_else(|| panic!("chart {id}: {html}"))..];
+    let marker = format!("data-week=\"{week}\" data-value=\"");
+    let at = chart.find(&marker).unwrap_or_else(|| panic!("bar {week}")) + marker.len();
+    chart[at..].split('"').next().expect("value").to_string()
+}
+
+/// The cells of the table row for `week` (its header first), in column order.
+fn week_row(html: &str, week: &str) -> Vec<String> {
+    let start = html
+        .find(&format!("<tr data-week=\"{week}\">"))
+        .unwrap_or_else(|| panic!("row {week}: {html}"));
+    let row = &html[start..start + html[start..].find("</tr>").expect("row end")];
+    row.split("data-label=")
+        .skip(1)
+        .map(|cell| {
+            let text = &cell[cell.find('>').expect("cell") + 1..];
+            text[..text.find('<').expect("cell end")].trim().to_string()
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn reports_chart_incidents_mtta_and_mttr_per_week_counting_only_what_the_reader_may_see() {
+    let app = spawn().await;
+    app.user("outsider", "viewer", false).await;
+    app.user("sec", "viewer", true).await;
+    let post = |id: &str, what: &str| format!("/api/v1/incidents/{id}/{what}");
+    // Week 2026-W47 (t0 is Sunday 22 November): acknowledged after 10 minutes, resolved
+    // after an hour.
+    let first = app
+        .declare(json!({ "title": "Queue backlog", "severity": "P2" }))
+        .await;
+    app.clock.advance(SignedDuration::from_mins(10));
+    let (s, b) = app.api_post(&post(&first, "acknowledge"), json!({})).await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    app.clock.advance(SignedDuration::from_mins(50));
+    let (s, b) = app
+        .api_post(&post(&first, "resolve"), json!({ "summary": "drained" }))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    // Week 2026-W48: one acknowledged after 30 minutes, and a restricted one after 5.
+    app.clock.set("2026-11-24T10:00:00Z".parse().expect("time"));
+    let second = app
+        .declare(json!({ "title": "Slow search", "severity": "P3" }))
+        .await;
+    let secret = app
+        .declare(json!({ "title": "Token leak", "severity": "P1", "restricted": true }))
+        .await;
+    app.clock.advance(SignedDuration::from_mins(5));
+    let (s, b) = app.api_post(&post(&secret, "acknowledge"), json!({})).await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    app.clock.advance(SignedDuration::from_mins(25));
+    let (s, b) = app.api_post(&post(&second, "acknowledge"), json!({})).await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+
+    let mut outsider = app.login("outsider").await;
+    let page = outsider.get("/ui/reports").await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert_security_headers(&page);
+    let html = &page.body;
+    assert!(
+        html.contains("<a href=\"/ui/reports\">Reports</a>"),
+        "in the nav"
+    );
+    // Three accessible charts: an image with a title and a description, no script.
+    for id in ["per-week", "mtta", "mttr"] {
+        assert!(
+            html.contains(&format!(
+                "role=\"img\" aria-labelledby=\"{id}-title {id}-desc\""
+            )),
+            "{id}"
+        );
+        assert!(html.contains(&format!("<title id=\"{id}-title\">")), "{id}");
+        assert!(html.contains(&format!("<desc id=\"{id}-desc\">")), "{id}");
+    }
+    assert!(!html.contains("<script>"), "charts need no script");
+    assert!(!html.contains("Token leak"));
+    // The outsider's numbers leave the restricted incident out entirely.
+    assert_eq!(bar_value(html, "per-week", "2026-W47"), "1");
+    assert_eq!(bar_value(html, "per-week", "2026-W48"), "1");
+    assert_eq!(bar_value(html, "mtta", "2026-W47"), "10m");
+    assert_eq!(bar_value(html, "mtta", "2026-W48"), "30m");
+    assert_eq!(bar_value(html, "mttr", "2026-W47"), "1h");
+    assert_eq!(bar_value(html, "mttr", "2026-W48"), "no data");
+    assert_eq!(
+        week_row(html, "2026-W47"),
+        ["2026-W47", "1", "0", "10m", "1h"]
+    );
+    assert_eq!(
+        week_row(html, "2026-W48"),
+        ["2026-W48", "1", "1", "30m", "—"]
+    );
+    assert!(
+        html.contains("MTTA</dt><dd>20m"),
+        "mean of 10m and 30m: {html}"
+    );
+    // Bars and their description carry the numbers in words, not only as shapes.
+    assert!(html.contains("2026-W48 30m"), "{html}");
+
+    // The security team counts the restricted incident too, exactly like the API's report.
+    let mut sec = app.login("sec").await;
+    let html = sec.get("/ui/reports").await.body;
+    assert_eq!(bar_value(&html, "per-week", "2026-W48"), "2");
+    assert_eq!(bar_value(&html, "mtta", "2026-W48"), "17m 30s");
+    assert_eq!(
+        week_row(&html, "2026-W48"),
+        ["2026-W48", "2", "2", "17m 30s", "—"]
+    );
+    let (s, api) = app.api_get("/api/v1/reports").await;
+    assert_eq!(s, StatusCode::OK, "{api}");
+    assert_eq!(api["total"]["incidents"], 3);
+    assert_eq!(api["total"]["time_to_acknowledge"]["mean_secs"], 15 * 60);
+    assert!(html.contains("MTTA</dt><dd>15m"), "{html}");
+
+    // The window is one of the offered ones; anything else is named.
+    let r = sec.get("/ui/reports?days=30").await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(
+        r.body
+            .contains("<strong aria-current=\"page\">30 days</strong>")
+    );
+    let r = sec.get("/ui/reports?days=7").await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(
+        r.body.contains("days: expected 30, 90, 180 or 365"),
+        "{}",
+        r.body
+    );
+    let r = sec.get("/ui/reports?weeks=3").await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(
+        r.body.contains("weeks: unknown query parameter"),
+        "{}",
+        r.body
+    );
+    // Logged-out visitors are sent to log in.
+    let answer = app.browser().get("/ui/reports").await;
+    assert_eq!(answer.status, StatusCode::SEE_OTHER);
+}
+
+#[tokio::test]
+async fn the_on_call_page_shows_escalation_policies_and_commanders_manage_overrides() {
+    let app = spawn().await;
+    app.user("cora", "commander", false).await;
+    app.user("rita", "responder", false).await;
+    let mut cora = app.login("cora").await;
+    let page = cora.get("/ui/oncall").await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    // The built-in default policy, step by step, in words.
+    assert!(page.body.contains("Default escalation"), "{}", page.body);
+    assert!(
+        page.body
+            .contains("Page whoever is on call on primary; wait 15m for an acknowledgement."),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body
+            .contains("whoever is on call on primary, every member of team ops; wait 30m"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("start again from step 1, 1 more time."));
+    // The form starts at the next full hour, for a day.
+    assert!(
+        page.body.contains("value=\"2026-11-22T11:00\""),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("value=\"2026-11-23T11:00\""));
+    let csrf = csrf_in(&page.body);
+
+    let r = cora
+        .post(
+            "/ui/oncall/overrides",
+            &[
+                ("csrf", &csrf),
+                ("schedule", "primary"),
+                ("person", "bob"),
+                ("start", "2026-11-22T12:00"),
+                ("end", "2026-11-23T12:00"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert_eq!(r.location(), "/ui/oncall");
+    // Stored exactly as the API's overrides are, read back through the API.
+    let (s, listed) = app.api_get("/api/v1/schedules/primary/overrides").await;
+    assert_eq!(s, StatusCode::OK);
+    let overrides = listed["overrides"].as_array().expect("overrides");
+    assert_eq!(overrides.len(), 1, "{listed}");
+    assert_eq!(overrides[0]["person"], "bob");
+    assert_eq!(overrides[0]["start"], "2026-11-22T12:00:00Z");
+    assert_eq!(overrides[0]["end"], "2026-11-23T12:00:00Z");
+    let id = overrides[0]["id"].as_str().expect("id").to_string();
+    let page = cora.get("/ui/oncall").await;
+    assert!(
+        page.body
+            .contains(&format!("<li data-override=\"{id}\">Bob Example from")),
+        "{}",
+        page.body
+    );
+    // The shifts include it: Bob covers from noon.
+    assert!(
+        page.body
+            .contains("<time datetime=\"2026-11-22T12:00:00Z\">")
+    );
+
+    // Mistakes name their field (unreadable input 400, the API's own checks 422); nothing is
+    // stored.
+    for (field, status, start, end, person, message) in [
+        (
+            "end",
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "2026-11-23T12:00",
+            "2026-11-22T12:00",
+            "bob",
+            "end: must be after start",
+        ),
+        (
+            "start",
+            StatusCode::BAD_REQUEST,
+            "tomorrow",
+            "2026-11-22T12:00",
+            "bob",
+            "start: expected a date and time",
+        ),
+        (
+            "person",
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "2026-11-22T12:00",
+            "2026-11-22T13:00",
+            "mallory",
+            "person: no person",
+        ),
+    ] {
+        let r = cora
+            .post(
+                "/ui/oncall/overrides",
+                &[
+                    ("csrf", &csrf),
+                    ("schedule", "primary"),
+                    ("person", person),
+                    ("start", start),
+                    ("end", end),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, status, "{field}: {}", r.body);
+        assert!(r.body.contains(message), "{field}: {}", r.body);
+    }
+    let (_, listed) = app.api_get("/api/v1/schedules/primary/overrides").await;
+    assert_eq!(listed["overrides"].as_array().map(Vec::len), Some(1));
+    let r = cora
+        .post(
+            "/ui/oncall/overrides",
+            &[
+                ("schedule", "primary"),
+                ("person", "bob"),
+                ("start", "2026-11-22T12:00"),
+                ("end", "2026-11-22T13:00"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "no CSRF token");
+
+    // Responders see overrides but, as in the API, only commanders change them.
+    let mut rita = app.login("rita").await;
+    let page = rita.get("/ui/oncall").await;
+    assert!(page.body.contains("Bob Example from"));
+    assert!(!page.body.contains("Add override"), "{}", page.body);
+    assert!(!page.body.contains("/ui/oncall/overrides/remove"));
+    let rita_csrf = csrf_in(&page.body);
+    let r = rita
+        .post(
+            "/ui/oncall/overrides/remove",
+            &[("csrf", &rita_csrf), ("schedule", "primary"), ("id", &id)],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+
+    let r = cora
+        .post(
+            "/ui/oncall/overrides/remove",
+            &[("csrf", &csrf), ("schedule", "primary"), ("id", &id)],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let (_, listed) = app.api_get("/api/v1/schedules/primary/overrides").await;
+    assert_eq!(listed["overrides"], json!([]), "{listed}");
+    let r = cora
+        .post(
+            "/ui/oncall/overrides/remove",
+            &[("csrf", &csrf), ("schedule", "primary"), ("id", &id)],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+    assert!(r.body.contains("already removed"), "{}", r.body);
+    let r = cora
+        .post(
+            "/ui/oncall/overrides/remove",
+            &[("csrf", &csrf), ("schedule", "primary"), ("id", "ovr_nope")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.body);
+}

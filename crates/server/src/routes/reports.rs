@@ -4,8 +4,10 @@ use axum::Json;
 use axum::extract::{RawQuery, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
+use jiff::Timestamp;
+use warroom_core::Principal;
 use warroom_core::metrics::{IncidentMetrics, compute};
-use warroom_core::report::{GroupBy, ReportFormat, build, render};
+use warroom_core::report::{GroupBy, Report, ReportFormat, build, render};
 use warroom_store::IncidentFilter;
 
 use crate::auth::Auth;
@@ -57,13 +59,34 @@ pub async fn report(
             other => return Err(ApiError::unknown_query_param(other)),
         }
     }
-    let default_window = jiff::SignedDuration::from_hours(90 * 24);
     let since = match since {
         Some(s) => s,
-        None => now
-            .checked_sub(default_window)
-            .map_err(|_| ApiError::internal(&"the clock is out of range"))?,
+        None => default_since(now)?,
     };
+    let report = collect(&state, &auth.0, by, since, now).await?;
+    Ok((
+        [(header::CONTENT_TYPE, format.content_type())],
+        render(&report, format),
+    )
+        .into_response())
+}
+
+/// How far back a report reaches when the caller does not say: 90 days.
+pub fn default_since(now: Timestamp) -> Result<Timestamp, ApiError> {
+    now.checked_sub(jiff::SignedDuration::from_hours(90 * 24))
+        .map_err(|_| ApiError::internal(&"the clock is out of range"))
+}
+
+/// The report over the incidents declared in `[since, now]` that `who` may see (restricted
+/// ones are left out for those who cannot see them, exactly as in lists). Shared by the API
+/// and the web UI's reports page.
+pub async fn collect(
+    state: &AppState,
+    who: &Principal,
+    by: Option<GroupBy>,
+    since: Timestamp,
+    now: Timestamp,
+) -> Result<Report, ApiError> {
     if since > now {
         return Err(ApiError::bad_request("since: must not be in the future").with_field("since"));
     }
@@ -74,7 +97,7 @@ pub async fn report(
     };
     let mut inputs = Vec::new();
     loop {
-        let page = state.store.list(&auth.0, &filter).await?;
+        let page = state.store.list(who, &filter).await?;
         for inc in page.incidents {
             if inputs.len() >= MAX_REPORTED {
                 return Err(ApiError::bad_request(format!(
@@ -83,7 +106,7 @@ pub async fn report(
                 .with_field("since"));
             }
             // Visible in the list, so visible here; a row deleted meanwhile is just skipped.
-            let Some(events) = state.store.events(&auth.0, &inc.id).await? else {
+            let Some(events) = state.store.events(who, &inc.id).await? else {
                 continue;
             };
             if let Some(m) = compute(&events, &state.config, now) {
@@ -95,10 +118,5 @@ pub async fn report(
             None => break,
         }
     }
-    let report = build(&inputs, &state.config, by, since, now);
-    Ok((
-        [(header::CONTENT_TYPE, format.content_type())],
-        render(&report, format),
-    )
-        .into_response())
+    Ok(build(&inputs, &state.config, by, since, now))
 }

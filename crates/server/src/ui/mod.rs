@@ -12,6 +12,7 @@ mod format;
 mod live;
 mod oncall;
 mod postmortem;
+mod reports;
 mod room;
 pub mod session;
 mod templates;
@@ -44,7 +45,10 @@ pub fn router() -> Router<AppState> {
         .route("/ui/static/style.css", get(style))
         .route("/ui/static/live.js", get(script))
         .route("/ui/oncall", get(oncall::page))
+        .route("/ui/oncall/overrides", post(oncall::create_override))
+        .route("/ui/oncall/overrides/remove", post(oncall::remove_override))
         .route("/ui/triage", get(triage::page))
+        .route("/ui/reports", get(reports::page))
         .route("/ui/incidents", post(room::declare))
         .route("/ui/incidents/{id}", get(room::page))
         .route("/ui/incidents/{id}/export", get(room::export))
