@@ -22,6 +22,7 @@ before(async () => {
   browser = await launchBrowser();
   const context = await browser.newContext();
   context.setDefaultTimeout(10_000);
+  await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: warroom.url });
   alice = await context.newPage();
   // A script error on any page fails the run.
   alice.on("pageerror", (e) => {
@@ -103,7 +104,7 @@ test("acknowledge, assign a role, check off a playbook task", async () => {
   await alice.getByLabel("Person", { exact: true }).fill("bob");
   await alice.getByRole("button", { name: "Assign" }).click();
   await alice.locator("#timeline li").filter({ hasText: "communications-lead: bob" }).waitFor();
-  const header = await alice.locator("#header dl").textContent();
+  const header = await alice.locator("#header dl").first().textContent();
   assert.match(header, /Communications lead\s*bob/);
 
   // The outage matched the application-downtime playbook: its first task, checked off.
@@ -113,6 +114,16 @@ test("acknowledge, assign a role, check off a playbook task", async () => {
   await task.getByRole("button", { name: "Done" }).click();
   await alice.locator("#checklist .task").first().filter({ hasText: "done by alice" }).waitFor();
   await alice.locator("#timeline li").filter({ hasText: /Task application-downtime\/\S+ done/ }).waitFor();
+
+  // A playbook command, copied with its button (shown by the script; the CSP allows no inline
+  // script, so this also proves the script file loads).
+  const command = alice.locator("#checklist .command").first();
+  const copyButton = command.getByRole("button", { name: "Copy command" });
+  await copyButton.click();
+  await command.getByRole("status").filter({ hasText: "Copied." }).waitFor();
+  const copied = await alice.evaluate(() => navigator.clipboard.readText());
+  assert.equal(copied, await command.locator("code").textContent());
+  assert.ok(copied.length > 0);
   await screenshot(alice, "room");
 });
 
@@ -130,6 +141,10 @@ test("an update sent from the composer is recorded with its template and recipie
   await alice.waitForURL(incidentUrl);
   await alice.getByRole("link", { name: "Messages" }).click();
   await alice.locator("#timeline li").filter({ hasText: `(internal-update): ${drafted} (edited) — sent to alice` }).waitFor();
+  // The message history says what went out, from which template, to whom.
+  const sent = alice.locator("#messages li").first();
+  await sent.filter({ hasText: `Subject: ${drafted} (edited)` }).waitFor();
+  assert.match(await sent.textContent(), /template internal-update[\s\S]*Recipients: alice/);
   await alice.goto(incidentUrl);
 });
 
@@ -169,6 +184,13 @@ test("resolving, then reading the post-incident review", async () => {
   assert.match(doc, /## Resolution\s+Rolled back the bad release/);
   assert.match(doc, /Communications lead \| Bob Example/);
   assert.match(doc, /\| Acknowledged \| alice \|/);
+  // Notes reach the review's timeline once marked as key moments.
+  const cliNote = "Rolled back checkout to v41 (from the terminal)";
+  assert.ok(!doc.includes(cliNote));
+  const moment = alice.locator("#key-moments li").filter({ hasText: cliNote });
+  await moment.getByRole("button", { name: "Mark as key moment" }).click();
+  await alice.locator("#key-moments li").filter({ hasText: cliNote }).getByRole("button", { name: "Remove from the review" }).waitFor();
+  assert.ok((await alice.locator("pre.document").textContent()).includes(cliNote));
   await screenshot(alice, "postmortem");
 });
 

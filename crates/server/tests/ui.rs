@@ -1766,3 +1766,200 @@ async fn the_on_call_page_shows_escalation_policies_and_commanders_manage_overri
         .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.body);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_room_shows_attached_alerts_and_records_impact_unassignment_and_key_moments() {
+    let app = spawn().await;
+    app.user("cora", "commander", false).await;
+    app.user("vic", "viewer", false).await;
+    // An alert opens the incident, as the alert pipeline does in production.
+    let (s, integration) = app
+        .api_post("/api/v1/integrations", json!({ "service": "payments" }))
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{integration}");
+    let key = integration["routing_key"].as_str().expect("routing key");
+    let r = app
+        .api
+        .post(format!("{}/api/v1/events", app.base))
+        .bearer_auth(key)
+        .json(&json!({ "summary": "Payments 5xx above 20%", "severity": "critical" }))
+        .send()
+        .await
+        .expect("event sent");
+    assert_eq!(r.status(), StatusCode::ACCEPTED);
+    let running = app.running.as_ref().expect("running");
+    running
+        .engine
+        .process_alerts()
+        .await
+        .expect("alerts linked");
+    let (_, listed) = app.api_get("/api/v1/incidents").await;
+    let id = listed["incidents"][0]["id"]
+        .as_str()
+        .expect("the alert opened an incident")
+        .to_string();
+    let room = format!("/ui/incidents/{id}");
+
+    let mut cora = app.login("cora").await;
+    let page = cora.get(&room).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(page.body.contains("Alerts attached (1)"), "{}", page.body);
+    assert!(
+        page.body
+            .contains("<td data-label=\"Alert\">Payments 5xx above 20%</td>")
+    );
+    assert!(page.body.contains("<td data-label=\"Source\">generic</td>"));
+    assert!(
+        page.body
+            .contains("<dt>Users affected</dt><dd>unknown</dd>")
+    );
+    assert!(
+        !page.body.contains("Leave a role empty"),
+        "no role is filled yet"
+    );
+    let csrf = csrf_in(&page.body);
+
+    // Impact: the whole form replaces the impact; numbers may carry separators.
+    let r = cora
+        .post(
+            &format!("{room}/impact"),
+            &[
+                ("csrf", &csrf),
+                ("users_affected", "1,200"),
+                ("data_affected", "card last four digits"),
+                ("services_impacted", "web, api"),
+                ("estimated_cost", "USD 5,000"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let (_, inc) = app.api_get(&format!("/api/v1/incidents/{id}")).await;
+    assert_eq!(inc["impact"]["users_affected"], 1200, "{inc}");
+    assert_eq!(inc["impact"]["data_affected"], "card last four digits");
+    assert_eq!(inc["impact"]["services_impacted"], json!(["web", "api"]));
+    assert_eq!(inc["impact"]["estimated_cost"], "USD 5,000");
+    let page = cora.get(&room).await;
+    assert!(page.body.contains("<dt>Users affected</dt><dd>1200</dd>"));
+    assert!(page.body.contains("value=\"card last four digits\""));
+    let r = cora
+        .post(
+            &format!("{room}/impact"),
+            &[("csrf", &csrf), ("users_affected", "lots")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(
+        r.body.contains("users_affected: expected a whole number"),
+        "{}",
+        r.body
+    );
+
+    // Unassign: offered only for filled roles, and recorded like the API's.
+    let (s, b) = app
+        .api_post(
+            &format!("/api/v1/incidents/{id}/roles"),
+            json!({ "role": "scribe", "person": "bob" }),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    let page = cora.get(&room).await;
+    assert!(page.body.contains("Leave a role empty"));
+    assert!(
+        page.body
+            .contains("<option value=\"scribe\">Scribe</option>"),
+        "{}",
+        page.body
+    );
+    let r = cora
+        .post(
+            &format!("{room}/roles/unassign"),
+            &[("csrf", &csrf), ("role", "scribe")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let (_, inc) = app.api_get(&format!("/api/v1/incidents/{id}")).await;
+    assert!(inc["roles"].get("scribe").is_none(), "{inc}");
+    let (_, events) = app.api_get(&format!("/api/v1/incidents/{id}/events")).await;
+    let last = events["events"].as_array().and_then(|e| e.last()).cloned();
+    assert_eq!(
+        last.map(|e| e["kind"].clone()),
+        Some(json!("role_unassigned"))
+    );
+
+    // Key moments: a note joins the review's timeline once marked, and leaves it again.
+    let (s, b) = app
+        .api_post(
+            &format!("/api/v1/incidents/{id}/notes"),
+            json!({ "text": "Failed over to the standby processor" }),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{b}");
+    let (_, inc) = app.api_get(&format!("/api/v1/incidents/{id}")).await;
+    let seq = inc["version"].as_u64().expect("version").to_string();
+    let review = format!("{room}/postmortem");
+    let page = cora.get(&review).await;
+    assert!(page.body.contains("Mark as key moment"), "{}", page.body);
+    let in_document = |html: &str| {
+        let doc = &html[html.find("<pre class=\"document\">").expect("document")..];
+        doc[..doc.find("</pre>").expect("end")].contains("Failed over to the standby processor")
+    };
+    assert!(!in_document(&page.body));
+    let mark = |marked: &'static str| {
+        [
+            ("csrf", csrf.clone()),
+            ("seq", seq.clone()),
+            ("marked", marked.to_string()),
+        ]
+    };
+    let form = mark("true");
+    let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let r = cora.post(&format!("{review}/key-moments"), &pairs).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let (_, inc) = app.api_get(&format!("/api/v1/incidents/{id}")).await;
+    assert_eq!(
+        inc["key_moments"],
+        json!([seq.parse::<u64>().expect("seq")])
+    );
+    let page = cora.get(&review).await;
+    assert!(in_document(&page.body), "{}", page.body);
+    assert!(page.body.contains("Remove from the review"));
+    let form = mark("false");
+    let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let r = cora.post(&format!("{review}/key-moments"), &pairs).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert!(!in_document(&cora.get(&review).await.body));
+    let form = mark("maybe");
+    let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let r = cora.post(&format!("{review}/key-moments"), &pairs).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(r.body.contains("marked: expected true or false"));
+
+    // Viewers see all of it but change none of it.
+    let mut vic = app.login("vic").await;
+    let page = vic.get(&room).await;
+    assert!(page.body.contains("Payments 5xx above 20%"));
+    assert!(!page.body.contains("Save impact"));
+    let vic_csrf = csrf_in(&page.body);
+    for (path, form) in [
+        (
+            format!("{room}/impact"),
+            vec![("csrf", vic_csrf.as_str()), ("users_affected", "1")],
+        ),
+        (
+            format!("{room}/roles/unassign"),
+            vec![("csrf", vic_csrf.as_str()), ("role", "scribe")],
+        ),
+        (
+            format!("{review}/key-moments"),
+            vec![
+                ("csrf", vic_csrf.as_str()),
+                ("seq", seq.as_str()),
+                ("marked", "true"),
+            ],
+        ),
+    ] {
+        let r = vic.post(&path, &form).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{path}: {}", r.body);
+    }
+    assert!(!vic.get(&review).await.body.contains("Mark as key moment"));
+}

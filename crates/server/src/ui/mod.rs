@@ -58,6 +58,8 @@ pub fn router() -> Router<AppState> {
         .route("/ui/incidents/{id}/resolve", post(room::resolve))
         .route("/ui/incidents/{id}/severity", post(room::severity))
         .route("/ui/incidents/{id}/roles", post(room::assign))
+        .route("/ui/incidents/{id}/roles/unassign", post(room::unassign))
+        .route("/ui/incidents/{id}/impact", post(room::impact))
         .route("/ui/incidents/{id}/escalate", post(room::escalate))
         .route("/ui/incidents/{id}/tasks", post(room::task))
         .route("/ui/incidents/{id}/messages", post(room::send_message))
@@ -72,6 +74,10 @@ pub fn router() -> Router<AppState> {
         .route(
             "/ui/incidents/{id}/postmortem/publish",
             post(postmortem::publish),
+        )
+        .route(
+            "/ui/incidents/{id}/postmortem/key-moments",
+            post(postmortem::key_moment),
         )
         .layer(SetResponseHeaderLayer::overriding(
             header::CONTENT_SECURITY_POLICY,
