@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { after, before, test as nodeTest } from "node:test";
 
-import { Warroom, keepFailure, launchBrowser, logIn, screenshot } from "../lib/harness.mjs";
+import { PASSWORD, Warroom, keepFailure, launchBrowser, logIn, screenshot } from "../lib/harness.mjs";
 
 let warroom;
 let browser;
@@ -194,7 +194,7 @@ test("resolving, then reading the post-incident review", async () => {
   await screenshot(alice, "postmortem");
 });
 
-test("a viewer sees the room but has no action forms, and the server refuses their posts", async () => {
+test("a viewer sees the room but has no action forms, the server refuses their posts, and disabling signs them out", async () => {
   const context = await browser.newContext();
   context.setDefaultTimeout(10_000);
   const vic = await context.newPage();
@@ -218,6 +218,15 @@ test("a viewer sees the room but has no action forms, and the server refuses the
   assert.equal(answer.status(), 403);
   const timeline = warroom.cli(["timeline", incidentId]);
   assert.ok(!timeline.includes("a viewer should not"), timeline);
+
+  // Disabled from the CLI: the open session ends, and the right password no longer signs in.
+  warroom.cli(["user", "disable", "vic"]);
+  await vic.reload();
+  await vic.getByRole("heading", { level: 1, name: "Log in" }).waitFor();
+  await vic.getByLabel("User name").fill("vic");
+  await vic.getByLabel("Password").fill(PASSWORD);
+  await vic.getByRole("button", { name: "Log in" }).click();
+  await vic.getByRole("alert").filter({ hasText: "Wrong user name or password." }).waitFor();
   await context.close();
 });
 

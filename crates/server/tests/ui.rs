@@ -131,8 +131,13 @@ impl App {
 
     /// A browser logged in as `name`.
     async fn login(&self, name: &str) -> Browser {
+        self.login_with(name, PASSWORD).await
+    }
+
+    /// A browser logged in as `name` with `password`.
+    async fn login_with(&self, name: &str, password: &str) -> Browser {
         let mut b = self.browser();
-        let r = b.login(name, PASSWORD).await;
+        let r = b.login(name, password).await;
         assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
         b
     }
@@ -1962,4 +1967,117 @@ async fn the_room_shows_attached_alerts_and_records_impact_unassignment_and_key_
         assert_eq!(r.status, StatusCode::FORBIDDEN, "{path}: {}", r.body);
     }
     assert!(!vic.get(&review).await.body.contains("Mark as key moment"));
+}
+
+#[tokio::test]
+async fn users_change_their_password_and_disabled_users_are_signed_out_and_kept_out() {
+    let app = spawn().await;
+    app.user("alice", "responder", false).await;
+    let mut here = app.login("alice").await;
+    let mut elsewhere = app.login("alice").await;
+    let page = here.get("/ui/account").await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(
+        page.body.contains("<a href=\"/ui/account\">alice</a>"),
+        "linked in the header"
+    );
+    let csrf = csrf_in(&page.body);
+    const NEW: &str = "a different long pass phrase";
+    let change = |current: &'static str, new: &'static str, repeat: &'static str| {
+        [
+            ("csrf", csrf.clone()),
+            ("current", current.to_string()),
+            ("new", new.to_string()),
+            ("repeat", repeat.to_string()),
+        ]
+    };
+    for (form, status, message) in [
+        (
+            change("wrong one", NEW, NEW),
+            StatusCode::FORBIDDEN,
+            "current: wrong password",
+        ),
+        (
+            change(PASSWORD, NEW, "typo"),
+            StatusCode::BAD_REQUEST,
+            "repeat: the two new passwords differ",
+        ),
+        (
+            change(PASSWORD, "short", "short"),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "password",
+        ),
+    ] {
+        let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let r = here.post("/ui/account/password", &pairs).await;
+        assert_eq!(r.status, status, "{}", r.body);
+        assert!(r.body.contains(message), "{}", r.body);
+    }
+    let form = change(PASSWORD, NEW, NEW);
+    let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let r = here.post("/ui/account/password", &pairs).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert_eq!(r.location(), "/ui/account?changed=1");
+    assert!(
+        here.get("/ui/account?changed=1")
+            .await
+            .body
+            .contains("Password changed.")
+    );
+    // This session goes on; the other one has ended; only the new password signs in.
+    assert_eq!(here.get("/ui/").await.status, StatusCode::OK);
+    assert_eq!(elsewhere.get("/ui/").await.location(), "/ui/login");
+    assert_eq!(
+        app.browser().login("alice", PASSWORD).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        app.browser().login("alice", NEW).await.status,
+        StatusCode::SEE_OTHER
+    );
+
+    // Disabled by an admin: the open session ends at once and signing in fails like a wrong
+    // password would.
+    let (s, b) = app.api_post("/api/v1/users/alice/disable", json!({})).await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    assert_eq!(b["disabled_by"], "admin", "{b}");
+    assert_eq!(b["disabled_at"], json!(t0()));
+    let r = here.get("/ui/").await;
+    assert_eq!(
+        (r.status, r.location()),
+        (StatusCode::SEE_OTHER, "/ui/login")
+    );
+    let r = app.browser().login("alice", NEW).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    assert!(r.body.contains(warroom_server::ui::session::LOGIN_FAILED));
+    let (_, listed) = app.api_get("/api/v1/users").await;
+    assert_eq!(listed["users"][0]["disabled_at"], json!(t0()));
+    // Enabled again, the account signs in; an admin's reset also works and ends sessions.
+    let (s, b) = app.api_post("/api/v1/users/alice/enable", json!({})).await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    assert!(b.get("disabled_at").is_none(), "{b}");
+    let mut again = app.login_with("alice", NEW).await;
+    let (s, b) = app
+        .api_post(
+            "/api/v1/users/alice/password",
+            json!({ "password": PASSWORD }),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    assert_eq!(again.get("/ui/").await.location(), "/ui/login");
+    app.login("alice").await;
+    for path in [
+        "/api/v1/users/nobody/disable",
+        "/api/v1/users/nobody/enable",
+    ] {
+        let (s, b) = app.api_post(path, json!({})).await;
+        assert_eq!(s, StatusCode::NOT_FOUND, "{path}: {b}");
+    }
+    let (s, b) = app
+        .api_post(
+            "/api/v1/users/nobody/password",
+            json!({ "password": PASSWORD }),
+        )
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND, "{b}");
 }

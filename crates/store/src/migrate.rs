@@ -57,6 +57,11 @@ pub(crate) const SQLITE: &[Migration] = &[
         name: "token_scopes",
         sql: include_str!("../migrations/sqlite/0009_token_scopes.sql"),
     },
+    Migration {
+        version: 12,
+        name: "user_disable",
+        sql: include_str!("../migrations/sqlite/0012_user_disable.sql"),
+    },
 ];
 
 pub(crate) const POSTGRES: &[Migration] = &[
@@ -104,6 +109,11 @@ pub(crate) const POSTGRES: &[Migration] = &[
         version: 9,
         name: "token_scopes",
         sql: include_str!("../migrations/postgres/0009_token_scopes.sql"),
+    },
+    Migration {
+        version: 12,
+        name: "user_disable",
+        sql: include_str!("../migrations/postgres/0012_user_disable.sql"),
     },
 ];
 

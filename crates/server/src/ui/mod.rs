@@ -6,6 +6,7 @@
 //! through [`crate::routes::incidents::execute`], and reads go through the same visibility
 //! filtered store calls, so restricted incidents stay invisible to non-participants here too.
 
+mod account;
 mod dashboard;
 mod error;
 mod format;
@@ -42,6 +43,8 @@ pub fn router() -> Router<AppState> {
         .route("/ui/login", get(session::login_form).post(session::login))
         .route("/ui/logout", post(session::logout))
         .route("/ui/events", get(live::events))
+        .route("/ui/account", get(account::page))
+        .route("/ui/account/password", post(account::change_password))
         .route("/ui/static/style.css", get(style))
         .route("/ui/static/live.js", get(script))
         .route("/ui/oncall", get(oncall::page))

@@ -81,7 +81,7 @@ pub struct UiUser {
     pub principal: Principal,
     /// The token every form of this session must carry.
     pub csrf: String,
-    session_hash: String,
+    pub(super) session_hash: String,
 }
 
 impl UiUser {
@@ -256,7 +256,8 @@ pub async fn login(
     })
     .await
     .map_err(|e| UiError::from(crate::error::ApiError::internal(&e)))?;
-    let Some(user) = user.filter(|_| ok) else {
+    // A disabled account fails like a wrong password: the form says nothing more.
+    let Some(user) = user.filter(|u| ok && u.disabled_at.is_none()) else {
         tracing::info!("failed web login");
         crate::security::record_auth_failure(&state, &source);
         return Ok(login_page(
