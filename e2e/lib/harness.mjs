@@ -112,7 +112,11 @@ export class Warroom {
     if (!this.exited) {
       const gone = new Promise((r) => this.child.once("exit", r));
       this.child.kill("SIGTERM");
+      // A server that does not finish shutting down in time is killed, so a hang in shutdown
+      // cannot hold the suite forever.
+      const force = setTimeout(() => this.child.kill("SIGKILL"), 10_000);
       await gone;
+      clearTimeout(force);
     }
     rmSync(this.root, { recursive: true, force: true });
   }

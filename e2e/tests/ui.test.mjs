@@ -13,6 +13,12 @@ let alice; // commander: runs the incident
 let incidentUrl;
 let incidentId;
 const TITLE = "Checkout returns 503 for every customer";
+const problems = [];
+
+// Error pages the tests open on purpose are logged by Chromium as failed loads.
+function expectedConsoleError(text) {
+  return /Failed to load resource: the server responded with a status of (401|403|404)/.test(text);
+}
 
 before(async () => {
   warroom = await Warroom.start();
@@ -24,9 +30,13 @@ before(async () => {
   context.setDefaultTimeout(10_000);
   await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: warroom.url });
   alice = await context.newPage();
-  // A script error on any page fails the run.
-  alice.on("pageerror", (e) => {
-    throw e;
+  // Script errors and console errors (a CSP violation is one) are collected; the last test
+  // asserts there were none.
+  alice.on("pageerror", (e) => problems.push(`script error on ${alice.url()}: ${e.message}`));
+  alice.on("console", (m) => {
+    if (m.type() === "error" && !expectedConsoleError(m.text())) {
+      problems.push(`console error on ${alice.url()}: ${m.text()}`);
+    }
   });
 });
 
@@ -300,4 +310,8 @@ test("the on-call and reports pages, and every main page fits a 360 px wide scre
     if (path === room) await screenshot(phone, "room-360px");
   }
   await context.close();
+});
+
+test("no page raised a script error or broke the content security policy", () => {
+  assert.deepEqual(problems, []);
 });

@@ -34,6 +34,7 @@ pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; style-src 'self';
 
 const STYLE: &str = include_str!("static/style.css");
 const SCRIPT: &str = include_str!("static/live.js");
+const ICON: &str = include_str!("static/icon.svg");
 
 /// The UI's routes, with the security headers on every answer (errors and redirects too).
 pub fn router() -> Router<AppState> {
@@ -47,6 +48,7 @@ pub fn router() -> Router<AppState> {
         .route("/ui/account/password", post(account::change_password))
         .route("/ui/static/style.css", get(style))
         .route("/ui/static/live.js", get(script))
+        .route("/ui/static/icon.svg", get(icon))
         .route("/ui/oncall", get(oncall::page))
         .route("/ui/oncall/overrides", post(oncall::create_override))
         .route("/ui/oncall/overrides/remove", post(oncall::remove_override))
@@ -111,4 +113,8 @@ async fn script() -> Response {
         SCRIPT,
     )
         .into_response()
+}
+
+async fn icon() -> Response {
+    ([(header::CONTENT_TYPE, "image/svg+xml")], ICON).into_response()
 }
