@@ -1533,7 +1533,7 @@ async fn reports_chart_incidents_mtta_and_mttr_per_week_counting_only_what_the_r
     for id in ["per-week", "mtta", "mttr"] {
         assert!(
             html.contains(&format!(
-                "role=\"img\" aria-labelledby=\"{id}-title {id}-desc\""
+                "role=\"img\" aria-labelledby=\"{id}-title\" aria-describedby=\"{id}-desc\""
             )),
             "{id}"
         );
