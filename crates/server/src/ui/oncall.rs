@@ -28,7 +28,7 @@ pub async fn page(State(state): State<AppState>, user: UiUser) -> Result<Html<St
         .checked_add(SignedDuration::from_hours(24 * DAYS))
         .unwrap_or(now);
     let overrides = live(&state, now, until).await?;
-    let listed = listed(&state, None).await?;
+    let all_overrides = listed(&state, None).await?;
     let config = &state.config;
     let name = |id: &str| {
         config
@@ -57,7 +57,7 @@ pub async fn page(State(state): State<AppState>, user: UiUser) -> Result<Html<St
                 time_zone => s.time_zone.to_string(),
                 now => who_is_on_call(s, &overrides, now).map(|o| name(&o.person)),
                 shifts => upcoming,
-                overrides => listed
+                overrides => all_overrides
                     .iter()
                     .filter(|o| o.schedule == s.id)
                     .map(|o| context! {
