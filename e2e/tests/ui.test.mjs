@@ -280,7 +280,20 @@ test("the on-call and reports pages, and every main page fits a 360 px wide scre
   await alice.goto(`${warroom.url}/ui/oncall`);
   await alice.getByRole("heading", { level: 1, name: "On call" }).waitFor();
   assert.ok((await alice.locator("main section").count()) > 0, "the built-in schedules are shown");
+  await alice.getByRole("heading", { level: 2, name: "Escalation policies" }).waitFor();
+  // A commander covers the primary schedule for a day from the next full hour (the form's
+  // default times), then takes it back.
+  const primary = alice.locator("section").filter({ has: alice.getByRole("heading", { level: 2, name: "Primary on-call" }) });
+  await primary.getByText("Add an override to Primary on-call").click();
+  await primary.getByLabel("Who covers").selectOption("carol");
+  await primary.getByRole("button", { name: "Add override" }).click();
+  const override = alice.locator("li[data-override]").filter({ hasText: /^Carol/ });
+  await override.waitFor();
   await screenshot(alice, "oncall");
+  await override.getByRole("button", { name: /^Remove the override of Carol/ }).click();
+  // The old page still shows it until the answer replaces the page.
+  await override.waitFor({ state: "detached" });
+  assert.match(await primary.textContent(), /Overrides\s+None\./);
   await alice.goto(`${warroom.url}/ui/`);
   await screenshot(alice, "dashboard");
 
