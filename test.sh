@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every check and test Warroom has. Installs what the tests need from Debian when missing
 # (PostgreSQL server binaries: the store and API suites start their own throwaway cluster;
-# python3-aiosmtpd: the email channel's tests send to a real SMTP server).
+# python3-aiosmtpd: the email channel's tests send to a real SMTP server; Chromium: the web
+# UI's browser tests in e2e/ drive it with playwright-core from npm).
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -63,9 +64,36 @@ if ! has_alertmanager; then
     fi
 fi
 
+# The web UI's browser tests drive Debian's Chromium (playwright-core never downloads a browser
+# of its own here) from Node.js, which the machine provides.
+CHROMIUM="${CHROMIUM:-/usr/bin/chromium}"
+export CHROMIUM
+if [ ! -x "$CHROMIUM" ]; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+        echo "test.sh: installing Chromium for the browser tests (Debian package chromium)"
+        apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+        [ -x "$CHROMIUM" ] || { echo "test.sh: chromium installed but $CHROMIUM not found" >&2; exit 1; }
+    else
+        echo "test.sh: the browser tests need Chromium at $CHROMIUM: apt-get install chromium" >&2
+        exit 1
+    fi
+fi
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+    echo "test.sh: the browser tests need Node.js 20 or newer with npm" >&2
+    exit 1
+fi
+
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
 echo "== cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 echo "== cargo test"
 cargo test --workspace --locked
+
+echo "== browser tests (e2e/: Playwright driving Chromium against target/debug/warroom)"
+cargo build --locked -p warroom
+if [ ! -d e2e/node_modules ]; then
+    (cd e2e && npm ci --no-audit --no-fund)
+fi
+(cd e2e && node --test --test-concurrency=1 tests/)

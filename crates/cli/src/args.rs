@@ -765,6 +765,26 @@ pub enum UserCommand {
     /// List web UI accounts.
     #[command(visible_alias = "ls")]
     List,
+    /// Disable a web UI account: it can no longer sign in, and its open sessions end now.
+    Disable {
+        /// Login name.
+        name: String,
+    },
+    /// Let a disabled web UI account sign in again.
+    Enable {
+        /// Login name.
+        name: String,
+    },
+    /// Set a web UI account's password (a forgotten or leaked one); its sessions end. Read
+    /// from --password-file or stdin, never from an argument. Signed-in users change their own
+    /// on their account page (/ui/account).
+    Password {
+        /// Login name.
+        name: String,
+        /// Read the password from this file (its first line) instead of stdin.
+        #[arg(long, value_name = "PATH")]
+        password_file: Option<std::path::PathBuf>,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -114,3 +114,70 @@ fn users_are_created_from_stdin_or_a_file_and_listed() {
         "the password reached the server log"
     );
 }
+
+#[test]
+fn users_are_disabled_enabled_and_given_a_new_password() {
+    let server = Server::start();
+    let out = create_with_stdin(
+        &server,
+        &["alice", "--role", "responder"],
+        &format!("{PASSWORD}\n"),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let said = server.ok(&["user", "disable", "alice"]);
+    assert!(said.contains("Disabled user alice"), "{said}");
+    let listed = server.ok_json(&["user", "list"]);
+    assert_eq!(listed["users"][0]["disabled_by"], "admin", "{listed}");
+    let table = server.ok(&["user", "list"]);
+    assert!(table.contains("disabled "), "{table}");
+    let said = server.ok(&["user", "enable", "alice"]);
+    assert!(said.contains("Enabled user alice"), "{said}");
+    assert!(server.ok(&["user", "list"]).contains("active"));
+
+    // A new password from stdin (never an argument); the policy's mistakes are named.
+    let mut child = Command::new(BIN)
+        .arg("--data-dir")
+        .arg(&server.data_dir)
+        .args(["user", "password", "alice"])
+        .env("WARROOM_URL", &server.url)
+        .env_remove("WARROOM_TOKEN")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run warroom");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(b"another long pass phrase\n")
+        .expect("write");
+    let out = child.wait_with_output().expect("finish");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("Set the password of alice"));
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("pw");
+    std::fs::write(&file, "short\n").expect("password file");
+    let short = server.run(&[
+        "user",
+        "password",
+        "alice",
+        "--password-file",
+        file.to_str().expect("utf-8 path"),
+    ]);
+    assert!(!short.status.success());
+    assert!(assert_one_error_line(&short, "at least 12").contains("password"));
+    let missing = server.run(&["user", "disable", "nobody"]);
+    assert!(!missing.status.success());
+    assert_one_error_line(&missing, "no user nobody");
+    assert!(!server.log_text().contains("another long pass phrase"));
+}

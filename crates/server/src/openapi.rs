@@ -118,8 +118,11 @@ fn schemas() -> Value {
         }},
         "User": { "type": "object", "properties": {
             "name": { "type": "string" }, "role": role, "security": { "type": "boolean" },
-            "created_at": time, "created_by": { "type": "string" }
+            "created_at": time, "created_by": { "type": "string" },
+            "disabled_at": time, "disabled_by": { "type": "string" }
         }},
+        "PasswordRequest": { "type": "object", "additionalProperties": false, "required": ["password"],
+            "properties": { "password": { "type": "string", "minLength": 12, "description": "hashed with argon2id; never stored or shown" } } },
         "UserList": { "type": "object", "properties": { "users": { "type": "array", "items": { "$ref": "#/components/schemas/User" } } } },
         "UserRequest": { "type": "object", "additionalProperties": false, "required": ["name", "role", "password"],
             "properties": { "name": { "type": "string" }, "role": role, "security": { "type": "boolean" },

@@ -399,7 +399,9 @@ fn sample_request(
         .replace("{component}", "api")
         .replace("{maintenance}", token_id)
         .replace("{entry}", token_id)
-        .replace("{action}", "A1");
+        .replace("{action}", "A1")
+        // The account POST /api/v1/users creates earlier in the route table.
+        .replace("{name}", "probe");
     if path.starts_with("/api/v1/statuspage/") && method == "POST" {
         let body = if path.starts_with("/api/v1/statuspage/components/") {
             json!({ "status": "degraded_performance" })
@@ -476,6 +478,7 @@ fn sample_request(
         })),
         ("POST", "indicators") => Some(json!({ "kind": "ip", "value": "203.0.113.9" })),
         ("POST", "transfers") => Some(json!({ "to": "Acme Forensics" })),
+        ("POST", "password") => Some(json!({ "password": "another probe password" })),
         ("POST", "overrides") => Some(json!({
             "person": "alice", "start": "2026-11-22T10:00:00Z", "end": "2026-11-22T12:00:00Z"
         })),

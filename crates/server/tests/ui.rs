@@ -131,8 +131,13 @@ impl App {
 
     /// A browser logged in as `name`.
     async fn login(&self, name: &str) -> Browser {
+        self.login_with(name, PASSWORD).await
+    }
+
+    /// A browser logged in as `name` with `password`.
+    async fn login_with(&self, name: &str, password: &str) -> Browser {
         let mut b = self.browser();
-        let r = b.login(name, PASSWORD).await;
+        let r = b.login(name, password).await;
         assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
         b
     }
@@ -1479,4 +1484,625 @@ async fn the_review_page_writes_sections_and_commanders_publish() {
         "{}",
         page.body
     );
+}
+
+/// The `data-value` of the bar for `week` in the chart `id` of a reports page.
+fn bar_value(html: &str, id: &str, week: &str) -> String {
+    let chart = &html[html
+        .find(&format!("id=\"chart-{id}\""))
+        .unwrap_or_else(|| panic!("chart {id}: {html}"))..];
+    let marker = format!("data-week=\"{week}\" data-value=\"");
+    let at = chart.find(&marker).unwrap_or_else(|| panic!("bar {week}")) + marker.len();
+    chart[at..].split('"').next().expect("value").to_string()
+}
+
+/// The cells of the table row for `week` (its header first), in column order.
+fn week_row(html: &str, week: &str) -> Vec<String> {
+    let start = html
+        .find(&format!("<tr data-week=\"{week}\">"))
+        .unwrap_or_else(|| panic!("row {week}: {html}"));
+    let row = &html[start..start + html[start..].find("</tr>").expect("row end")];
+    row.split("data-label=")
+        .skip(1)
+        .map(|cell| {
+            let text = &cell[cell.find('>').expect("cell") + 1..];
+            text[..text.find('<').expect("cell end")].trim().to_string()
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn reports_chart_incidents_mtta_and_mttr_per_week_counting_only_what_the_reader_may_see() {
+    let app = spawn().await;
+    app.user("outsider", "viewer", false).await;
+    app.user("sec", "viewer", true).await;
+    let post = |id: &str, what: &str| format!("/api/v1/incidents/{id}/{what}");
+    // Week 2026-W47 (t0 is Sunday 22 November): acknowledged after 10 minutes, resolved
+    // after an hour.
+    let first = app
+        .declare(json!({ "title": "Queue backlog", "severity": "P2" }))
+        .await;
+    app.clock.advance(SignedDuration::from_mins(10));
+    let (s, b) = app.api_post(&post(&first, "acknowledge"), json!({})).await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    app.clock.advance(SignedDuration::from_mins(50));
+    let (s, b) = app
+        .api_post(&post(&first, "resolve"), json!({ "summary": "drained" }))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    // Week 2026-W48: one acknowledged after 30 minutes, and a restricted one after 5.
+    app.clock.set("2026-11-24T10:00:00Z".parse().expect("time"));
+    let second = app
+        .declare(json!({ "title": "Slow search", "severity": "P3" }))
+        .await;
+    let secret = app
+        .declare(json!({ "title": "Token leak", "severity": "P1", "restricted": true }))
+        .await;
+    app.clock.advance(SignedDuration::from_mins(5));
+    let (s, b) = app.api_post(&post(&secret, "acknowledge"), json!({})).await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    app.clock.advance(SignedDuration::from_mins(25));
+    let (s, b) = app.api_post(&post(&second, "acknowledge"), json!({})).await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+
+    let mut outsider = app.login("outsider").await;
+    let page = outsider.get("/ui/reports").await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert_security_headers(&page);
+    let html = &page.body;
+    assert!(
+        html.contains("<a href=\"/ui/reports\">Reports</a>"),
+        "in the nav"
+    );
+    // Three accessible charts: an image with a title and a description, no script.
+    for id in ["per-week", "mtta", "mttr"] {
+        assert!(
+            html.contains(&format!(
+                "role=\"img\" aria-labelledby=\"{id}-title\" aria-describedby=\"{id}-desc\""
+            )),
+            "{id}"
+        );
+        assert!(html.contains(&format!("<title id=\"{id}-title\">")), "{id}");
+        assert!(html.contains(&format!("<desc id=\"{id}-desc\">")), "{id}");
+    }
+    assert!(!html.contains("<script>"), "charts need no script");
+    assert!(!html.contains("Token leak"));
+    // The outsider's numbers leave the restricted incident out entirely.
+    assert_eq!(bar_value(html, "per-week", "2026-W47"), "1");
+    assert_eq!(bar_value(html, "per-week", "2026-W48"), "1");
+    assert_eq!(bar_value(html, "mtta", "2026-W47"), "10m");
+    assert_eq!(bar_value(html, "mtta", "2026-W48"), "30m");
+    assert_eq!(bar_value(html, "mttr", "2026-W47"), "1h");
+    assert_eq!(bar_value(html, "mttr", "2026-W48"), "no data");
+    assert_eq!(
+        week_row(html, "2026-W47"),
+        ["2026-W47", "1", "0", "10m", "1h"]
+    );
+    assert_eq!(
+        week_row(html, "2026-W48"),
+        ["2026-W48", "1", "1", "30m", "—"]
+    );
+    assert!(
+        html.contains("MTTA</dt><dd>20m"),
+        "mean of 10m and 30m: {html}"
+    );
+    // Bars and their description carry the numbers in words, not only as shapes.
+    assert!(html.contains("2026-W48 30m"), "{html}");
+
+    // The security team counts the restricted incident too, exactly like the API's report.
+    let mut sec = app.login("sec").await;
+    let html = sec.get("/ui/reports").await.body;
+    assert_eq!(bar_value(&html, "per-week", "2026-W48"), "2");
+    assert_eq!(bar_value(&html, "mtta", "2026-W48"), "17m 30s");
+    assert_eq!(
+        week_row(&html, "2026-W48"),
+        ["2026-W48", "2", "2", "17m 30s", "—"]
+    );
+    let (s, api) = app.api_get("/api/v1/reports").await;
+    assert_eq!(s, StatusCode::OK, "{api}");
+    assert_eq!(api["total"]["incidents"], 3);
+    assert_eq!(api["total"]["time_to_acknowledge"]["mean_secs"], 15 * 60);
+    assert!(html.contains("MTTA</dt><dd>15m"), "{html}");
+
+    // The window is one of the offered ones; anything else is named.
+    let r = sec.get("/ui/reports?days=30").await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(
+        r.body
+            .contains("<strong aria-current=\"page\">30 days</strong>")
+    );
+    let r = sec.get("/ui/reports?days=7").await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(
+        r.body.contains("days: expected 30, 90, 180 or 365"),
+        "{}",
+        r.body
+    );
+    let r = sec.get("/ui/reports?weeks=3").await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(
+        r.body.contains("weeks: unknown query parameter"),
+        "{}",
+        r.body
+    );
+    // Logged-out visitors are sent to log in.
+    let answer = app.browser().get("/ui/reports").await;
+    assert_eq!(answer.status, StatusCode::SEE_OTHER);
+}
+
+#[tokio::test]
+async fn the_on_call_page_shows_escalation_policies_and_commanders_manage_overrides() {
+    let app = spawn().await;
+    app.user("cora", "commander", false).await;
+    app.user("rita", "responder", false).await;
+    let mut cora = app.login("cora").await;
+    let page = cora.get("/ui/oncall").await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    // The built-in default policy, step by step, in words.
+    assert!(page.body.contains("Default escalation"), "{}", page.body);
+    assert!(
+        page.body
+            .contains("Page whoever is on call on primary; wait 15m for an acknowledgement."),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body
+            .contains("whoever is on call on primary, every member of team ops; wait 30m"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("start again from step 1, 1 more time."));
+    // The form starts at the next full hour, for a day.
+    assert!(
+        page.body.contains("value=\"2026-11-22T11:00\""),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("value=\"2026-11-23T11:00\""));
+    let csrf = csrf_in(&page.body);
+
+    let r = cora
+        .post(
+            "/ui/oncall/overrides",
+            &[
+                ("csrf", &csrf),
+                ("schedule", "primary"),
+                ("person", "bob"),
+                ("start", "2026-11-22T12:00"),
+                ("end", "2026-11-23T12:00"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert_eq!(r.location(), "/ui/oncall");
+    // Stored exactly as the API's overrides are, read back through the API.
+    let (s, listed) = app.api_get("/api/v1/schedules/primary/overrides").await;
+    assert_eq!(s, StatusCode::OK);
+    let overrides = listed["overrides"].as_array().expect("overrides");
+    assert_eq!(overrides.len(), 1, "{listed}");
+    assert_eq!(overrides[0]["person"], "bob");
+    assert_eq!(overrides[0]["start"], "2026-11-22T12:00:00Z");
+    assert_eq!(overrides[0]["end"], "2026-11-23T12:00:00Z");
+    let id = overrides[0]["id"].as_str().expect("id").to_string();
+    let page = cora.get("/ui/oncall").await;
+    assert!(
+        page.body
+            .contains(&format!("<li data-override=\"{id}\">Bob Example from")),
+        "{}",
+        page.body
+    );
+    // The shifts include it: Bob covers from noon.
+    assert!(
+        page.body
+            .contains("<time datetime=\"2026-11-22T12:00:00Z\">")
+    );
+
+    // Mistakes name their field (unreadable input 400, the API's own checks 422); nothing is
+    // stored.
+    for (field, status, start, end, person, message) in [
+        (
+            "end",
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "2026-11-23T12:00",
+            "2026-11-22T12:00",
+            "bob",
+            "end: must be after start",
+        ),
+        (
+            "start",
+            StatusCode::BAD_REQUEST,
+            "tomorrow",
+            "2026-11-22T12:00",
+            "bob",
+            "start: expected a date and time",
+        ),
+        (
+            "person",
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "2026-11-22T12:00",
+            "2026-11-22T13:00",
+            "mallory",
+            "person: no person",
+        ),
+    ] {
+        let r = cora
+            .post(
+                "/ui/oncall/overrides",
+                &[
+                    ("csrf", &csrf),
+                    ("schedule", "primary"),
+                    ("person", person),
+                    ("start", start),
+                    ("end", end),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, status, "{field}: {}", r.body);
+        assert!(r.body.contains(message), "{field}: {}", r.body);
+    }
+    let (_, listed) = app.api_get("/api/v1/schedules/primary/overrides").await;
+    assert_eq!(listed["overrides"].as_array().map(Vec::len), Some(1));
+    let r = cora
+        .post(
+            "/ui/oncall/overrides",
+            &[
+                ("schedule", "primary"),
+                ("person", "bob"),
+                ("start", "2026-11-22T12:00"),
+                ("end", "2026-11-22T13:00"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "no CSRF token");
+
+    // Responders see overrides but, as in the API, only commanders change them.
+    let mut rita = app.login("rita").await;
+    let page = rita.get("/ui/oncall").await;
+    assert!(page.body.contains("Bob Example from"));
+    assert!(!page.body.contains("Add override"), "{}", page.body);
+    assert!(!page.body.contains("/ui/oncall/overrides/remove"));
+    let rita_csrf = csrf_in(&page.body);
+    let r = rita
+        .post(
+            "/ui/oncall/overrides/remove",
+            &[("csrf", &rita_csrf), ("schedule", "primary"), ("id", &id)],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+
+    let r = cora
+        .post(
+            "/ui/oncall/overrides/remove",
+            &[("csrf", &csrf), ("schedule", "primary"), ("id", &id)],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let (_, listed) = app.api_get("/api/v1/schedules/primary/overrides").await;
+    assert_eq!(listed["overrides"], json!([]), "{listed}");
+    let r = cora
+        .post(
+            "/ui/oncall/overrides/remove",
+            &[("csrf", &csrf), ("schedule", "primary"), ("id", &id)],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+    assert!(r.body.contains("already removed"), "{}", r.body);
+    let r = cora
+        .post(
+            "/ui/oncall/overrides/remove",
+            &[("csrf", &csrf), ("schedule", "primary"), ("id", "ovr_nope")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.body);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_room_shows_attached_alerts_and_records_impact_unassignment_and_key_moments() {
+    let app = spawn().await;
+    app.user("cora", "commander", false).await;
+    app.user("vic", "viewer", false).await;
+    // An alert opens the incident, as the alert pipeline does in production.
+    let (s, integration) = app
+        .api_post("/api/v1/integrations", json!({ "service": "payments" }))
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{integration}");
+    let key = integration["routing_key"].as_str().expect("routing key");
+    let r = app
+        .api
+        .post(format!("{}/api/v1/events", app.base))
+        .bearer_auth(key)
+        .json(&json!({ "summary": "Payments 5xx above 20%", "severity": "critical" }))
+        .send()
+        .await
+        .expect("event sent");
+    assert_eq!(r.status(), StatusCode::ACCEPTED);
+    let running = app.running.as_ref().expect("running");
+    running
+        .engine
+        .process_alerts()
+        .await
+        .expect("alerts linked");
+    let (_, listed) = app.api_get("/api/v1/incidents").await;
+    let id = listed["incidents"][0]["id"]
+        .as_str()
+        .expect("the alert opened an incident")
+        .to_string();
+    let room = format!("/ui/incidents/{id}");
+
+    let mut cora = app.login("cora").await;
+    let page = cora.get(&room).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(page.body.contains("Alerts attached (1)"), "{}", page.body);
+    assert!(
+        page.body
+            .contains("<td data-label=\"Alert\">Payments 5xx above 20%</td>")
+    );
+    assert!(page.body.contains("<td data-label=\"Source\">generic</td>"));
+    assert!(
+        page.body
+            .contains("<dt>Users affected</dt><dd>unknown</dd>")
+    );
+    assert!(
+        !page.body.contains("Leave a role empty"),
+        "no role is filled yet"
+    );
+    let csrf = csrf_in(&page.body);
+
+    // Impact: the whole form replaces the impact; numbers may carry separators.
+    let r = cora
+        .post(
+            &format!("{room}/impact"),
+            &[
+                ("csrf", &csrf),
+                ("users_affected", "1,200"),
+                ("data_affected", "card last four digits"),
+                ("services_impacted", "web, api"),
+                ("estimated_cost", "USD 5,000"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let (_, inc) = app.api_get(&format!("/api/v1/incidents/{id}")).await;
+    assert_eq!(inc["impact"]["users_affected"], 1200, "{inc}");
+    assert_eq!(inc["impact"]["data_affected"], "card last four digits");
+    assert_eq!(inc["impact"]["services_impacted"], json!(["web", "api"]));
+    assert_eq!(inc["impact"]["estimated_cost"], "USD 5,000");
+    let page = cora.get(&room).await;
+    assert!(page.body.contains("<dt>Users affected</dt><dd>1200</dd>"));
+    assert!(page.body.contains("value=\"card last four digits\""));
+    let r = cora
+        .post(
+            &format!("{room}/impact"),
+            &[("csrf", &csrf), ("users_affected", "lots")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(
+        r.body.contains("users_affected: expected a whole number"),
+        "{}",
+        r.body
+    );
+
+    // Unassign: offered only for filled roles, and recorded like the API's.
+    let (s, b) = app
+        .api_post(
+            &format!("/api/v1/incidents/{id}/roles"),
+            json!({ "role": "scribe", "person": "bob" }),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    let page = cora.get(&room).await;
+    assert!(page.body.contains("Leave a role empty"));
+    assert!(
+        page.body
+            .contains("<option value=\"scribe\">Scribe</option>"),
+        "{}",
+        page.body
+    );
+    let r = cora
+        .post(
+            &format!("{room}/roles/unassign"),
+            &[("csrf", &csrf), ("role", "scribe")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let (_, inc) = app.api_get(&format!("/api/v1/incidents/{id}")).await;
+    assert!(inc["roles"].get("scribe").is_none(), "{inc}");
+    let (_, events) = app.api_get(&format!("/api/v1/incidents/{id}/events")).await;
+    let last = events["events"].as_array().and_then(|e| e.last()).cloned();
+    assert_eq!(
+        last.map(|e| e["kind"].clone()),
+        Some(json!("role_unassigned"))
+    );
+
+    // Key moments: a note joins the review's timeline once marked, and leaves it again.
+    let (s, b) = app
+        .api_post(
+            &format!("/api/v1/incidents/{id}/notes"),
+            json!({ "text": "Failed over to the standby processor" }),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{b}");
+    let (_, inc) = app.api_get(&format!("/api/v1/incidents/{id}")).await;
+    let seq = inc["version"].as_u64().expect("version").to_string();
+    let review = format!("{room}/postmortem");
+    let page = cora.get(&review).await;
+    assert!(page.body.contains("Mark as key moment"), "{}", page.body);
+    let in_document = |html: &str| {
+        let doc = &html[html.find("<pre class=\"document\">").expect("document")..];
+        doc[..doc.find("</pre>").expect("end")].contains("Failed over to the standby processor")
+    };
+    assert!(!in_document(&page.body));
+    let mark = |marked: &'static str| {
+        [
+            ("csrf", csrf.clone()),
+            ("seq", seq.clone()),
+            ("marked", marked.to_string()),
+        ]
+    };
+    let form = mark("true");
+    let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let r = cora.post(&format!("{review}/key-moments"), &pairs).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let (_, inc) = app.api_get(&format!("/api/v1/incidents/{id}")).await;
+    assert_eq!(
+        inc["key_moments"],
+        json!([seq.parse::<u64>().expect("seq")])
+    );
+    let page = cora.get(&review).await;
+    assert!(in_document(&page.body), "{}", page.body);
+    assert!(page.body.contains("Remove from the review"));
+    let form = mark("false");
+    let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let r = cora.post(&format!("{review}/key-moments"), &pairs).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert!(!in_document(&cora.get(&review).await.body));
+    let form = mark("maybe");
+    let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let r = cora.post(&format!("{review}/key-moments"), &pairs).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(r.body.contains("marked: expected true or false"));
+
+    // Viewers see all of it but change none of it.
+    let mut vic = app.login("vic").await;
+    let page = vic.get(&room).await;
+    assert!(page.body.contains("Payments 5xx above 20%"));
+    assert!(!page.body.contains("Save impact"));
+    let vic_csrf = csrf_in(&page.body);
+    for (path, form) in [
+        (
+            format!("{room}/impact"),
+            vec![("csrf", vic_csrf.as_str()), ("users_affected", "1")],
+        ),
+        (
+            format!("{room}/roles/unassign"),
+            vec![("csrf", vic_csrf.as_str()), ("role", "scribe")],
+        ),
+        (
+            format!("{review}/key-moments"),
+            vec![
+                ("csrf", vic_csrf.as_str()),
+                ("seq", seq.as_str()),
+                ("marked", "true"),
+            ],
+        ),
+    ] {
+        let r = vic.post(&path, &form).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{path}: {}", r.body);
+    }
+    assert!(!vic.get(&review).await.body.contains("Mark as key moment"));
+}
+
+#[tokio::test]
+async fn users_change_their_password_and_disabled_users_are_signed_out_and_kept_out() {
+    let app = spawn().await;
+    app.user("alice", "responder", false).await;
+    let mut here = app.login("alice").await;
+    let mut elsewhere = app.login("alice").await;
+    let page = here.get("/ui/account").await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(
+        page.body.contains("<a href=\"/ui/account\">alice</a>"),
+        "linked in the header"
+    );
+    let csrf = csrf_in(&page.body);
+    const NEW: &str = "a different long pass phrase";
+    let change = |current: &'static str, new: &'static str, repeat: &'static str| {
+        [
+            ("csrf", csrf.clone()),
+            ("current", current.to_string()),
+            ("new", new.to_string()),
+            ("repeat", repeat.to_string()),
+        ]
+    };
+    for (form, status, message) in [
+        (
+            change("wrong one", NEW, NEW),
+            StatusCode::FORBIDDEN,
+            "current: wrong password",
+        ),
+        (
+            change(PASSWORD, NEW, "typo"),
+            StatusCode::BAD_REQUEST,
+            "repeat: the two new passwords differ",
+        ),
+        (
+            change(PASSWORD, "short", "short"),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "password",
+        ),
+    ] {
+        let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let r = here.post("/ui/account/password", &pairs).await;
+        assert_eq!(r.status, status, "{}", r.body);
+        assert!(r.body.contains(message), "{}", r.body);
+    }
+    let form = change(PASSWORD, NEW, NEW);
+    let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let r = here.post("/ui/account/password", &pairs).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert_eq!(r.location(), "/ui/account?changed=1");
+    assert!(
+        here.get("/ui/account?changed=1")
+            .await
+            .body
+            .contains("Password changed.")
+    );
+    // This session goes on; the other one has ended; only the new password signs in.
+    assert_eq!(here.get("/ui/").await.status, StatusCode::OK);
+    assert_eq!(elsewhere.get("/ui/").await.location(), "/ui/login");
+    assert_eq!(
+        app.browser().login("alice", PASSWORD).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        app.browser().login("alice", NEW).await.status,
+        StatusCode::SEE_OTHER
+    );
+
+    // Disabled by an admin: the open session ends at once and signing in fails like a wrong
+    // password would.
+    let (s, b) = app.api_post("/api/v1/users/alice/disable", json!({})).await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    assert_eq!(b["disabled_by"], "admin", "{b}");
+    assert_eq!(b["disabled_at"], json!(t0()));
+    let r = here.get("/ui/").await;
+    assert_eq!(
+        (r.status, r.location()),
+        (StatusCode::SEE_OTHER, "/ui/login")
+    );
+    let r = app.browser().login("alice", NEW).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    assert!(r.body.contains(warroom_server::ui::session::LOGIN_FAILED));
+    let (_, listed) = app.api_get("/api/v1/users").await;
+    assert_eq!(listed["users"][0]["disabled_at"], json!(t0()));
+    // Enabled again, the account signs in; an admin's reset also works and ends sessions.
+    let (s, b) = app.api_post("/api/v1/users/alice/enable", json!({})).await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    assert!(b.get("disabled_at").is_none(), "{b}");
+    let mut again = app.login_with("alice", NEW).await;
+    let (s, b) = app
+        .api_post(
+            "/api/v1/users/alice/password",
+            json!({ "password": PASSWORD }),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    assert_eq!(again.get("/ui/").await.location(), "/ui/login");
+    app.login("alice").await;
+    for path in [
+        "/api/v1/users/nobody/disable",
+        "/api/v1/users/nobody/enable",
+    ] {
+        let (s, b) = app.api_post(path, json!({})).await;
+        assert_eq!(s, StatusCode::NOT_FOUND, "{path}: {b}");
+    }
+    let (s, b) = app
+        .api_post(
+            "/api/v1/users/nobody/password",
+            json!({ "password": PASSWORD }),
+        )
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND, "{b}");
 }

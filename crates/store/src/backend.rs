@@ -556,6 +556,11 @@ macro_rules! store_impl {
                     password_hash: row.try_get("password_hash")?,
                     created_at: from_micros(row.try_get("created_at")?)?,
                     created_by: row.try_get("created_by")?,
+                    disabled_at: row
+                        .try_get::<Option<i64>, _>("disabled_at")?
+                        .map(from_micros)
+                        .transpose()?,
+                    disabled_by: row.try_get("disabled_by")?,
                 })
             }
 
@@ -1141,6 +1146,8 @@ macro_rules! store_impl {
                     password_hash: u.password_hash,
                     created_at: u.created_at,
                     created_by: u.created_by,
+                    disabled_at: None,
+                    disabled_by: None,
                 })
             }
 
@@ -1183,13 +1190,75 @@ macro_rules! store_impl {
             async fn session_user(&self, token_hash: &str, now: Timestamp) -> Result<Option<UserRecord>, StoreError> {
                 let row = sqlx::query(
                     "SELECT u.* FROM user_sessions s JOIN users u ON u.name = s.user_name
-                     WHERE s.token_hash = $1 AND s.expires_at > $2",
+                     WHERE s.token_hash = $1 AND s.expires_at > $2 AND u.disabled_at IS NULL",
                 )
                 .bind(token_hash)
                 .bind(micros(now))
                 .fetch_optional(&self.pool)
                 .await?;
                 row.as_ref().map(Self::user_from_row).transpose()
+            }
+
+            async fn set_user_disabled(
+                &self,
+                name: &str,
+                disabled: Option<(Timestamp, &str)>,
+            ) -> Result<UserRecord, StoreError> {
+                let mut tx = self.begin().await?;
+                let (at, by) = match disabled {
+                    Some((at, by)) => (Some(micros(at)), Some(by)),
+                    None => (None, None),
+                };
+                // Disabling twice keeps the first time and who did it.
+                let done = sqlx::query(
+                    "UPDATE users SET disabled_at = CASE WHEN $2 IS NULL THEN NULL ELSE COALESCE(disabled_at, $2) END,
+                                      disabled_by = CASE WHEN $2 IS NULL THEN NULL ELSE COALESCE(disabled_by, $3) END
+                     WHERE name = $1",
+                )
+                .bind(name)
+                .bind(at)
+                .bind(by)
+                .execute(&mut *tx)
+                .await?;
+                if done.rows_affected() == 0 {
+                    return Err(StoreError::NotFound);
+                }
+                if disabled.is_some() {
+                    sqlx::query("DELETE FROM user_sessions WHERE user_name = $1")
+                        .bind(name)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                let row = sqlx::query("SELECT * FROM users WHERE name = $1")
+                    .bind(name)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                Self::user_from_row(&row)
+            }
+
+            async fn set_password(
+                &self,
+                name: &str,
+                password_hash: &str,
+                keep_session: Option<&str>,
+            ) -> Result<(), StoreError> {
+                let mut tx = self.begin().await?;
+                let done = sqlx::query("UPDATE users SET password_hash = $2 WHERE name = $1")
+                    .bind(name)
+                    .bind(password_hash)
+                    .execute(&mut *tx)
+                    .await?;
+                if done.rows_affected() == 0 {
+                    return Err(StoreError::NotFound);
+                }
+                sqlx::query("DELETE FROM user_sessions WHERE user_name = $1 AND ($2 IS NULL OR token_hash <> $2)")
+                    .bind(name)
+                    .bind(keep_session)
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                Ok(())
             }
 
             async fn delete_session(&self, token_hash: &str) -> Result<(), StoreError> {

@@ -336,6 +336,25 @@ pub trait Store:
         now: Timestamp,
     ) -> Result<Option<UserRecord>, StoreError>;
 
+    /// Disables an account (`Some((when, by whom))`), ending all its sessions, or enables it
+    /// again (`None`). Disabling a disabled account keeps the first time. `NotFound` if there is
+    /// no such account.
+    async fn set_user_disabled(
+        &self,
+        name: &str,
+        disabled: Option<(Timestamp, &str)>,
+    ) -> Result<UserRecord, StoreError>;
+
+    /// Replaces an account's password hash and ends its other sessions (all but
+    /// `keep_session`, the hash of the session that made the change). `NotFound` if there is
+    /// no such account.
+    async fn set_password(
+        &self,
+        name: &str,
+        password_hash: &str,
+        keep_session: Option<&str>,
+    ) -> Result<(), StoreError>;
+
     /// Ends a session (logout); ending an unknown one is not an error.
     async fn delete_session(&self, token_hash: &str) -> Result<(), StoreError>;
 

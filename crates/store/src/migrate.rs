@@ -67,6 +67,11 @@ pub(crate) const SQLITE: &[Migration] = &[
         name: "audit_log",
         sql: include_str!("../migrations/sqlite/0011_audit_log.sql"),
     },
+    Migration {
+        version: 12,
+        name: "user_disable",
+        sql: include_str!("../migrations/sqlite/0012_user_disable.sql"),
+    },
 ];
 
 pub(crate) const POSTGRES: &[Migration] = &[
@@ -124,6 +129,11 @@ pub(crate) const POSTGRES: &[Migration] = &[
         version: 11,
         name: "audit_log",
         sql: include_str!("../migrations/postgres/0011_audit_log.sql"),
+    },
+    Migration {
+        version: 12,
+        name: "user_disable",
+        sql: include_str!("../migrations/postgres/0012_user_disable.sql"),
     },
 ];
 

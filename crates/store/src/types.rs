@@ -166,6 +166,12 @@ pub struct UserRecord {
     pub created_at: Timestamp,
     /// Who created it.
     pub created_by: String,
+    /// When it was disabled: it cannot sign in and has no sessions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disabled_at: Option<Timestamp>,
+    /// Who disabled it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disabled_by: Option<String>,
 }
 
 /// A login session to store: only the SHA-256 of the cookie's secret.

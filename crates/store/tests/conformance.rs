@@ -51,6 +51,7 @@ conformance!(
     verify_names_the_tampered_event,
     tokens_are_stored_by_hash_and_revocable,
     users_and_sessions_expire_and_log_out,
+    disabling_a_user_ends_its_sessions_and_passwords_change,
     change_marker_grows_with_every_write,
     token_scope_and_expiry_round_trip,
     projection_always_equals_the_fold,
@@ -2201,4 +2202,106 @@ async fn change_marker_grows_with_every_write(url: &str) {
     .await;
     let noted = store.change_marker().await.expect("marker");
     assert!(noted > declared, "{noted} > {declared}");
+}
+
+/// Migration 0012: disabled accounts have no sessions and none are found for them; enabling
+/// restores sign-in but not the ended sessions; a password change ends the other sessions.
+async fn disabling_a_user_ends_its_sessions_and_passwords_change(url: &str) {
+    let store = open(url).await;
+    let hour = SignedDuration::from_hours(1);
+    for name in ["alice", "bob"] {
+        store
+            .create_user(NewUser {
+                name: name.into(),
+                role: Role::Responder,
+                security: false,
+                password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into(),
+                created_at: t0(),
+                created_by: "admin".into(),
+            })
+            .await
+            .expect("user");
+    }
+    let session = |hash: &str, user: &str| NewSession {
+        token_hash: hash.into(),
+        user_name: user.into(),
+        created_at: t0(),
+        expires_at: t0() + hour,
+    };
+    for (hash, user) in [("a1", "alice"), ("a2", "alice"), ("b1", "bob")] {
+        store
+            .create_session(session(hash, user))
+            .await
+            .expect("session");
+    }
+    let live = |hash: &'static str| {
+        let store = &store;
+        async move {
+            store
+                .session_user(hash, t0())
+                .await
+                .expect("read")
+                .is_some()
+        }
+    };
+
+    let disabled = store
+        .set_user_disabled("alice", Some((t0(), "admin")))
+        .await
+        .expect("disabled");
+    assert_eq!(disabled.disabled_at, Some(t0()));
+    assert_eq!(disabled.disabled_by.as_deref(), Some("admin"));
+    assert!(!live("a1").await && !live("a2").await, "her sessions ended");
+    assert!(live("b1").await, "others keep theirs");
+    // Disabling again keeps the first record; a new session row would not be found either.
+    let again = store
+        .set_user_disabled("alice", Some((t0() + hour, "root")))
+        .await
+        .expect("disabled again");
+    assert_eq!(
+        (again.disabled_at, again.disabled_by.as_deref()),
+        (Some(t0()), Some("admin"))
+    );
+    store
+        .create_session(session("a3", "alice"))
+        .await
+        .expect("row");
+    assert!(
+        !live("a3").await,
+        "a disabled account's session is not found"
+    );
+    let read = store.user("alice").await.expect("read").expect("found");
+    assert_eq!(read.disabled_at, Some(t0()));
+    let enabled = store
+        .set_user_disabled("alice", None)
+        .await
+        .expect("enabled");
+    assert_eq!((enabled.disabled_at, enabled.disabled_by), (None, None));
+    assert!(live("a3").await, "enabled again");
+    assert!(!live("a1").await, "ended sessions stay ended");
+    let missing = store
+        .set_user_disabled("mallory", Some((t0(), "admin")))
+        .await;
+    assert!(matches!(missing, Err(StoreError::NotFound)), "{missing:?}");
+
+    // A password change keeps the session that made it and ends the others.
+    store
+        .create_session(session("a4", "alice"))
+        .await
+        .expect("session");
+    store
+        .set_password("alice", "$argon2id$new", Some("a4"))
+        .await
+        .expect("changed");
+    assert!(live("a4").await && !live("a3").await);
+    assert!(live("b1").await);
+    let read = store.user("alice").await.expect("read").expect("found");
+    assert_eq!(read.password_hash, "$argon2id$new");
+    store
+        .set_password("bob", "$argon2id$reset", None)
+        .await
+        .expect("reset");
+    assert!(!live("b1").await, "an admin's reset ends every session");
+    let missing = store.set_password("mallory", "x", None).await;
+    assert!(matches!(missing, Err(StoreError::NotFound)), "{missing:?}");
 }

@@ -1,4 +1,4 @@
-//! `warroom user create|list`: web UI accounts. The password never appears on the command
+//! `warroom user create|list|disable|enable|password`: web UI accounts. The password never appears on the command
 //! line; it comes from a file or stdin and goes to the server once, which hashes it.
 
 use std::io::{IsTerminal, Read};
@@ -41,6 +41,55 @@ pub async fn run(api: &Api, out: Out, cmd: UserCommand) -> Result<()> {
                 ))
             })
         }
+        UserCommand::Disable { name } => {
+            let answer = api
+                .post(
+                    &format!("/api/v1/users/{}/disable", segment(&name)),
+                    &json!({}),
+                )
+                .await?;
+            out.print(&answer, |v| {
+                Ok(format!(
+                    "Disabled user {}: they cannot log in, and their sessions have ended.",
+                    field(v, "name")
+                ))
+            })
+        }
+        UserCommand::Enable { name } => {
+            let answer = api
+                .post(
+                    &format!("/api/v1/users/{}/enable", segment(&name)),
+                    &json!({}),
+                )
+                .await?;
+            out.print(&answer, |v| {
+                Ok(format!(
+                    "Enabled user {}: they can log in again.",
+                    field(v, "name")
+                ))
+            })
+        }
+        UserCommand::Password {
+            name,
+            password_file,
+        } => {
+            let password = match password_file {
+                Some(path) => read_password_file(&path)?,
+                None => read_password_stdin()?,
+            };
+            let answer = api
+                .post(
+                    &format!("/api/v1/users/{}/password", segment(&name)),
+                    &json!({ "password": password }),
+                )
+                .await?;
+            out.print(&answer, |v| {
+                Ok(format!(
+                    "Set the password of {}; their sessions have ended.",
+                    field(v, "name")
+                ))
+            })
+        }
         UserCommand::List => {
             let answer = api.get("/api/v1/users", &[]).await?;
             out.print(&answer, |v| {
@@ -61,13 +110,35 @@ pub async fn run(api: &Api, out: Out, cmd: UserCommand) -> Result<()> {
                             },
                             time_field(u, "created_at"),
                             field(u, "created_by"),
+                            if u.get("disabled_at").is_some_and(|d| !d.is_null()) {
+                                format!("disabled {}", time_field(u, "disabled_at"))
+                            } else {
+                                "active".into()
+                            },
                         ]
                     })
                     .collect();
-                Ok(table(&["NAME", "ROLE", "SECURITY", "CREATED", "BY"], &rows))
+                Ok(table(
+                    &["NAME", "ROLE", "SECURITY", "CREATED", "BY", "STATE"],
+                    &rows,
+                ))
             })
         }
     }
+}
+
+/// A login name as one URL path segment: anything but unreserved characters is
+/// percent-encoded, so a name with `/` or `?` still names one account.
+fn segment(name: &str) -> String {
+    name.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                char::from(b).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
 }
 
 /// The first line of `text`, without its line ending; an empty password is refused here so
@@ -105,6 +176,13 @@ fn read_password_stdin() -> Result<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn names_become_one_path_segment() {
+        assert_eq!(segment("alice"), "alice");
+        assert_eq!(segment("a/b?c#d"), "a%2Fb%3Fc%23d");
+        assert_eq!(segment("zoë"), "zo%C3%AB");
+    }
 
     #[test]
     fn the_first_line_is_the_password() {

@@ -182,6 +182,9 @@ routes! {
     DELETE "/api/v1/tokens/{id}" => tokens::revoke, Some(Admin), "Revoke an API token", None, 200, "RevokedToken";
     GET "/api/v1/users" => users::list, Some(Admin), "List web UI accounts (never their password hashes)", None, 200, "UserList";
     POST "/api/v1/users" => users::create, Some(Admin), "Create a web UI account (password hashed with argon2id)", Some("UserRequest"), 201, "User";
+    POST "/api/v1/users/{name}/disable" => users::disable, Some(Admin), "Disable a web UI account: it cannot sign in and its sessions end", None, 200, "User";
+    POST "/api/v1/users/{name}/enable" => users::enable, Some(Admin), "Let a disabled web UI account sign in again", None, 200, "User";
+    POST "/api/v1/users/{name}/password" => users::set_password, Some(Admin), "Set a web UI account's password (its sessions end)", Some("PasswordRequest"), 200, "User";
 }
 
 /// Webhook receivers that authenticate with an integration's routing key (bearer or basic

@@ -57,16 +57,24 @@ pub async fn list(
     PathParams(schedule): PathParams<String>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     known_schedule(&state, &schedule)?;
-    let now = state.clock.now();
-    let from = now
-        .checked_sub(SignedDuration::from_hours(24 * LIST_BACK_DAYS))
-        .unwrap_or(now);
-    let to = Timestamp::MAX;
-    let found = state.store.overrides(Some(&schedule), from, to).await?;
+    let found = listed(&state, Some(&schedule)).await?;
     let overrides: Vec<_> = found.iter().map(view).collect();
     Ok(Json(
         json!({ "schedule": schedule, "overrides": overrides }),
     ))
+}
+
+/// Live overrides of `schedule` (or of all schedules) that have not ended, or ended within
+/// the last day: what the API lists and the on-call page shows.
+pub async fn listed(state: &AppState, schedule: Option<&str>) -> Result<Vec<Override>, ApiError> {
+    let now = state.clock.now();
+    let from = now
+        .checked_sub(SignedDuration::from_hours(24 * LIST_BACK_DAYS))
+        .unwrap_or(now);
+    Ok(state
+        .store
+        .overrides(schedule, from, Timestamp::MAX)
+        .await?)
 }
 
 /// Body of an override.
@@ -85,25 +93,39 @@ pub async fn create(
     PathParams(schedule): PathParams<String>,
     JsonBody(b): JsonBody<CreateBody>,
 ) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
+    let created = add(&state, &auth, schedule, b.person, b.start, b.end).await?;
+    Ok((StatusCode::CREATED, Json(view(&created))))
+}
+
+/// Creates an override after checking who asks, the schedule, the person and the times; the
+/// API and the web UI's on-call page both come through here.
+pub async fn add(
+    state: &AppState,
+    auth: &Auth,
+    schedule: String,
+    person: String,
+    start: Timestamp,
+    end: Timestamp,
+) -> Result<Override, ApiError> {
     auth.require(Role::Commander)?;
-    known_schedule(&state, &schedule)?;
-    if state.config.person(&b.person).is_none() {
+    known_schedule(state, &schedule)?;
+    if state.config.person(&person).is_none() {
         return Err(ApiError::invalid(
             "person",
-            format!("person: no person {:?} in the configuration", b.person),
+            format!("person: no person {person:?} in the configuration"),
         ));
     }
-    if b.end <= b.start {
+    if end <= start {
         return Err(ApiError::invalid("end", "end: must be after start"));
     }
-    if b.end.duration_since(b.start) > SignedDuration::from_hours(24 * MAX_DAYS) {
+    if end.duration_since(start) > SignedDuration::from_hours(24 * MAX_DAYS) {
         return Err(ApiError::invalid(
             "end",
             format!("end: an override lasts at most {MAX_DAYS} days"),
         ));
     }
     let now = state.clock.now();
-    if b.start.duration_since(now) > SignedDuration::from_hours(24 * MAX_AHEAD_DAYS) {
+    if start.duration_since(now) > SignedDuration::from_hours(24 * MAX_AHEAD_DAYS) {
         return Err(ApiError::invalid("start", "start: at most a year from now"));
     }
     let created = state
@@ -111,15 +133,15 @@ pub async fn create(
         .create_override(NewOverride {
             id: format!("ovr_{}", random_hex(8)),
             schedule,
-            person: b.person,
-            start: b.start,
-            end: b.end,
+            person,
+            start,
+            end,
             created_by: auth.0.name.clone(),
             created_at: now,
         })
         .await?;
     tracing::info!(override_id = %created.id, schedule = %created.schedule, person = %created.person, by = %auth.0.name, "override created");
-    Ok((StatusCode::CREATED, Json(view(&created))))
+    Ok(created)
 }
 
 /// `DELETE /api/v1/schedules/{schedule}/overrides/{id}`
@@ -128,12 +150,27 @@ pub async fn remove(
     auth: Auth,
     PathParams((schedule, id)): PathParams<(String, String)>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
+    let now = state.clock.now();
+    let removed = delete(&state, &auth, &schedule, &id).await?;
+    let mut body = view(&removed);
+    body["removed_at"] = json!(now);
+    body["removed_by"] = json!(auth.0.name);
+    Ok(Json(body))
+}
+
+/// Removes an override (API and web UI alike).
+pub async fn delete(
+    state: &AppState,
+    auth: &Auth,
+    schedule: &str,
+    id: &str,
+) -> Result<Override, ApiError> {
     auth.require(Role::Commander)?;
-    known_schedule(&state, &schedule)?;
+    known_schedule(state, schedule)?;
     let now = state.clock.now();
     let removed = match state
         .store
-        .remove_override(&schedule, &id, &auth.0.name, now, None)
+        .remove_override(schedule, id, &auth.0.name, now, None)
         .await
     {
         Err(warroom_store::StoreError::NotFound) => {
@@ -144,8 +181,5 @@ pub async fn remove(
         other => other?,
     };
     tracing::info!(override_id = %removed.id, by = %auth.0.name, "override removed");
-    let mut body = view(&removed);
-    body["removed_at"] = json!(now);
-    body["removed_by"] = json!(auth.0.name);
-    Ok(Json(body))
+    Ok(removed)
 }

@@ -4,8 +4,9 @@ use axum::Json;
 use axum::extract::{RawQuery, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
+use jiff::Timestamp;
 use warroom_core::metrics::{IncidentMetrics, compute};
-use warroom_core::report::{GroupBy, ReportFormat, build, render};
+use warroom_core::report::{GroupBy, Report, ReportFormat, build, render};
 use warroom_store::IncidentFilter;
 
 use crate::auth::Auth;
@@ -53,13 +54,34 @@ pub async fn report(
             other => return Err(ApiError::unknown_query_param(other)),
         }
     }
-    let default_window = jiff::SignedDuration::from_hours(90 * 24);
     let since = match since {
         Some(s) => s,
-        None => now
-            .checked_sub(default_window)
-            .map_err(|_| ApiError::internal(&"the clock is out of range"))?,
+        None => default_since(now)?,
     };
+    let report = collect(&state, &auth, by, since, now).await?;
+    Ok((
+        [(header::CONTENT_TYPE, format.content_type())],
+        render(&report, format),
+    )
+        .into_response())
+}
+
+/// How far back a report reaches when the caller does not say: 90 days.
+pub fn default_since(now: Timestamp) -> Result<Timestamp, ApiError> {
+    now.checked_sub(jiff::SignedDuration::from_hours(90 * 24))
+        .map_err(|_| ApiError::internal(&"the clock is out of range"))
+}
+
+/// The report over the incidents declared in `[since, now]` that `auth` may see (restricted
+/// ones are left out for those who cannot see them, exactly as in lists). Shared by the API
+/// and the web UI's reports page.
+pub async fn collect(
+    state: &AppState,
+    auth: &Auth,
+    by: Option<GroupBy>,
+    since: Timestamp,
+    now: Timestamp,
+) -> Result<Report, ApiError> {
     if since > now {
         return Err(ApiError::bad_request("since: must not be in the future").with_field("since"));
     }
@@ -71,7 +93,7 @@ pub async fn report(
     let mut inputs = Vec::new();
     loop {
         let page = state.store.list(&auth.0, &filter).await?;
-        crate::audit::restricted_list(&state, &auth, &page.incidents, "report").await?;
+        crate::audit::restricted_list(state, auth, &page.incidents, "report").await?;
         for inc in page.incidents {
             if inputs.len() >= MAX_REPORTED {
                 return Err(ApiError::bad_request(format!(
@@ -92,10 +114,5 @@ pub async fn report(
             None => break,
         }
     }
-    let report = build(&inputs, &state.config, by, since, now);
-    Ok((
-        [(header::CONTENT_TYPE, format.content_type())],
-        render(&report, format),
-    )
-        .into_response())
+    Ok(build(&inputs, &state.config, by, since, now))
 }

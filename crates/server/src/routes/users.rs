@@ -1,5 +1,6 @@
 //! Web UI accounts (admin only). Passwords arrive in the request body, are hashed here and
-//! never stored, logged or returned.
+//! never stored, logged or returned. Disabling an account ends its sessions at once; setting a
+//! password ends them too.
 
 use axum::Json;
 use axum::extract::State;
@@ -11,7 +12,7 @@ use warroom_store::NewUser;
 
 use crate::auth::Auth;
 use crate::error::ApiError;
-use crate::json::JsonBody;
+use crate::json::{JsonBody, PathParams};
 use crate::state::AppState;
 
 /// `GET /api/v1/users`
@@ -55,15 +56,8 @@ pub async fn create(
             "name: a handle of 1-64 characters without spaces",
         ));
     }
-    crate::passwords::check_policy(&b.password)
-        .map_err(|e| ApiError::invalid("password", e.to_string()))?;
     // argon2 takes tens of milliseconds of CPU by design: keep it off the async workers.
-    let password = b.password;
-    let password_hash =
-        tokio::task::spawn_blocking(move || crate::passwords::hash_password(&password))
-            .await
-            .map_err(|e| ApiError::internal(&e))?
-            .map_err(|e| ApiError::internal(&e))?;
+    let password_hash = checked_hash(b.password).await?;
     let record = state
         .store
         .create_user(NewUser {
@@ -83,4 +77,86 @@ pub async fn create(
         })?;
     tracing::info!(user = %record.name, role = %record.role, by = %auth.0.name, "user created");
     Ok((StatusCode::CREATED, Json(json!(record))))
+}
+
+/// The argon2id hash of a password that meets the policy (400 naming `password` otherwise).
+pub(crate) async fn checked_hash(password: String) -> Result<String, ApiError> {
+    crate::passwords::check_policy(&password)
+        .map_err(|e| ApiError::invalid("password", e.to_string()))?;
+    // argon2 takes tens of milliseconds of CPU by design: keep it off the async workers.
+    tokio::task::spawn_blocking(move || crate::passwords::hash_password(&password))
+        .await
+        .map_err(|e| ApiError::internal(&e))?
+        .map_err(|e| ApiError::internal(&e))
+}
+
+fn no_user(name: &str) -> impl FnOnce(warroom_store::StoreError) -> ApiError + '_ {
+    move |e| match e {
+        warroom_store::StoreError::NotFound => ApiError::not_found(format!("no user {name}")),
+        e => e.into(),
+    }
+}
+
+/// `POST /api/v1/users/{name}/disable`: the account can no longer sign in, and its sessions
+/// end now. Disabling a disabled account changes nothing.
+pub async fn disable(
+    State(state): State<AppState>,
+    auth: Auth,
+    PathParams(name): PathParams<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    auth.require(Role::Admin)?;
+    let record = state
+        .store
+        .set_user_disabled(&name, Some((state.clock.now(), &auth.0.name)))
+        .await
+        .map_err(no_user(&name))?;
+    tracing::info!(user = %record.name, by = %auth.0.name, "user disabled");
+    Ok(Json(json!(record)))
+}
+
+/// `POST /api/v1/users/{name}/enable`: the account may sign in again.
+pub async fn enable(
+    State(state): State<AppState>,
+    auth: Auth,
+    PathParams(name): PathParams<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    auth.require(Role::Admin)?;
+    let record = state
+        .store
+        .set_user_disabled(&name, None)
+        .await
+        .map_err(no_user(&name))?;
+    tracing::info!(user = %record.name, by = %auth.0.name, "user enabled");
+    Ok(Json(json!(record)))
+}
+
+/// Body of a password reset.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordBody {
+    password: String,
+}
+
+/// `POST /api/v1/users/{name}/password`: an admin sets a new password (a forgotten one, or
+/// one that leaked); every session of the account ends.
+pub async fn set_password(
+    State(state): State<AppState>,
+    auth: Auth,
+    PathParams(name): PathParams<String>,
+    JsonBody(b): JsonBody<PasswordBody>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    auth.require(Role::Admin)?;
+    let hash = checked_hash(b.password).await?;
+    state
+        .store
+        .set_password(&name, &hash, None)
+        .await
+        .map_err(no_user(&name))?;
+    tracing::info!(user = %name, by = %auth.0.name, "password set");
+    let record = state
+        .store
+        .user(&name)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("no user {name}")))?;
+    Ok(Json(json!(record)))
 }

@@ -6,12 +6,14 @@
 //! through [`crate::routes::incidents::execute`], and reads go through the same visibility
 //! filtered store calls, so restricted incidents stay invisible to non-participants here too.
 
+mod account;
 mod dashboard;
 mod error;
 mod format;
 mod live;
 mod oncall;
 mod postmortem;
+mod reports;
 mod room;
 pub mod session;
 mod templates;
@@ -32,6 +34,7 @@ pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; style-src 'self';
 
 const STYLE: &str = include_str!("static/style.css");
 const SCRIPT: &str = include_str!("static/live.js");
+const ICON: &str = include_str!("static/icon.svg");
 
 /// The UI's routes, with the security headers on every answer (errors and redirects too).
 pub fn router() -> Router<AppState> {
@@ -41,10 +44,16 @@ pub fn router() -> Router<AppState> {
         .route("/ui/login", get(session::login_form).post(session::login))
         .route("/ui/logout", post(session::logout))
         .route("/ui/events", get(live::events))
+        .route("/ui/account", get(account::page))
+        .route("/ui/account/password", post(account::change_password))
         .route("/ui/static/style.css", get(style))
         .route("/ui/static/live.js", get(script))
+        .route("/ui/static/icon.svg", get(icon))
         .route("/ui/oncall", get(oncall::page))
+        .route("/ui/oncall/overrides", post(oncall::create_override))
+        .route("/ui/oncall/overrides/remove", post(oncall::remove_override))
         .route("/ui/triage", get(triage::page))
+        .route("/ui/reports", get(reports::page))
         .route("/ui/incidents", post(room::declare))
         .route("/ui/incidents/{id}", get(room::page))
         .route("/ui/incidents/{id}/export", get(room::export))
@@ -54,6 +63,8 @@ pub fn router() -> Router<AppState> {
         .route("/ui/incidents/{id}/resolve", post(room::resolve))
         .route("/ui/incidents/{id}/severity", post(room::severity))
         .route("/ui/incidents/{id}/roles", post(room::assign))
+        .route("/ui/incidents/{id}/roles/unassign", post(room::unassign))
+        .route("/ui/incidents/{id}/impact", post(room::impact))
         .route("/ui/incidents/{id}/escalate", post(room::escalate))
         .route("/ui/incidents/{id}/tasks", post(room::task))
         .route("/ui/incidents/{id}/messages", post(room::send_message))
@@ -68,6 +79,10 @@ pub fn router() -> Router<AppState> {
         .route(
             "/ui/incidents/{id}/postmortem/publish",
             post(postmortem::publish),
+        )
+        .route(
+            "/ui/incidents/{id}/postmortem/key-moments",
+            post(postmortem::key_moment),
         )
         .layer(SetResponseHeaderLayer::overriding(
             header::CONTENT_SECURITY_POLICY,
@@ -98,4 +113,8 @@ async fn script() -> Response {
         SCRIPT,
     )
         .into_response()
+}
+
+async fn icon() -> Response {
+    ([(header::CONTENT_TYPE, "image/svg+xml")], ICON).into_response()
 }

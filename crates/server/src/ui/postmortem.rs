@@ -6,7 +6,7 @@ use axum::extract::State;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use minijinja::context;
 use warroom_core::postmortem::{self, SECTIONS};
-use warroom_core::{Command, Role};
+use warroom_core::{Command, EventKind, Role};
 
 use super::UiError;
 use super::format::absolute;
@@ -41,6 +41,22 @@ pub async fn page(
         .iter()
         .map(|p| context! { version => p.version, at => absolute(p.at), by => p.by.clone(), sha256 => p.sha256.clone() })
         .collect();
+    // Notes are in the review's timeline only when marked as key moments; everything else
+    // there is chosen by kind.
+    let notes: Vec<_> = events
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::NoteAdded { text } => Some(context! {
+                seq => e.seq,
+                at => absolute(e.at),
+                datetime => e.at.to_string(),
+                by => e.actor.clone(),
+                text => text.clone(),
+                key => inc.key_moments.contains(&e.seq),
+            }),
+            _ => None,
+        })
+        .collect();
     let p = &user.principal;
     let html = render_page(
         "postmortem.html",
@@ -52,6 +68,7 @@ pub async fn page(
             markdown => draft.body,
             sections => sections,
             published => published,
+            notes => notes,
             resolved => inc.resolved_at.is_some(),
             csrf => user.csrf.clone(),
             can_respond => p.has(Role::Responder),
@@ -102,4 +119,33 @@ pub async fn publish(
     )
     .await?;
     Ok(Redirect::to(&format!("/ui/incidents/{id}/postmortem")).into_response())
+}
+
+/// `POST /ui/incidents/{id}/postmortem/key-moments` (`seq`, `marked` = true|false): puts a note
+/// into the review's timeline or takes it out.
+pub async fn key_moment(
+    State(state): State<AppState>,
+    user: UiUser,
+    PathParams(id): PathParams<String>,
+    form: FormData,
+) -> Result<Response, UiError> {
+    user.check_csrf(&form)?;
+    let id = parse_id(&id)?;
+    let seq = form
+        .required("seq")?
+        .parse::<u64>()
+        .map_err(|_| UiError::field("seq", "expected an event number"))?;
+    let marked = match form.required("marked")? {
+        "true" => true,
+        "false" => false,
+        _ => return Err(UiError::field("marked", "expected true or false")),
+    };
+    execute(
+        &state,
+        &user.auth(),
+        &id,
+        Command::MarkKeyMoment { seq, marked },
+    )
+    .await?;
+    Ok(Redirect::to(&format!("/ui/incidents/{id}/postmortem#key-moments")).into_response())
 }

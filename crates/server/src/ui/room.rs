@@ -19,6 +19,10 @@ use super::templates::render_page;
 use crate::json::PathParams;
 use crate::routes::incidents::{execute, incident_with_events, parse_id};
 use crate::state::AppState;
+use warroom_store::AlertFilter;
+
+/// The most alerts the room lists (newest first); the API lists the rest.
+const ALERT_LIMIT: u32 = 100;
 
 /// Timeline filters: which events each shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -222,6 +226,78 @@ pub async fn page(
         }
     })
     .collect();
+    // Sent messages and recorded updates, newest first: what went to whom, from which template.
+    let messages: Vec<_> = events
+        .iter()
+        .rev()
+        .filter_map(|e| match &e.kind {
+            EventKind::UpdatePosted {
+                audience,
+                text,
+                template,
+                subject,
+                to,
+                meets,
+            } => Some(context! {
+                seq => e.seq,
+                at => absolute(e.at),
+                datetime => e.at.to_string(),
+                by => e.actor.clone(),
+                audience => audience.clone(),
+                template => template.clone(),
+                subject => subject.clone(),
+                to => to.clone(),
+                meets => meets.clone(),
+                text => text.clone(),
+            }),
+            _ => None,
+        })
+        .collect();
+    // The incident is visible to this user (it was just read through the visibility filter),
+    // so every alert attached to it is too.
+    let alerts: Vec<_> = state
+        .store
+        .alerts(&AlertFilter {
+            incident_id: Some(inc.id.to_string()),
+            limit: ALERT_LIMIT,
+            ..AlertFilter::default()
+        })
+        .await?
+        .into_iter()
+        .map(|rec| {
+            let a = rec.routed.alert;
+            context! {
+                id => a.id,
+                summary => a.summary,
+                source => a.kind.as_str(),
+                status => a.status.as_str(),
+                severity => a.severity.as_str(),
+                service => a.service,
+                count => a.count,
+                first_seen => absolute(a.first_seen),
+                last_seen => absolute(a.last_seen),
+            }
+        })
+        .collect();
+    let impact = &inc.impact;
+    let impact = context! {
+        users_affected => impact.users_affected,
+        data_affected => impact.data_affected.clone(),
+        services_impacted => impact.services_impacted.join(", "),
+        estimated_cost => impact.estimated_cost.clone(),
+    };
+    // Roles that are filled, for the unassign form.
+    let assigned: Vec<_> = inc
+        .roles
+        .keys()
+        .map(|role| {
+            let label = state
+                .config
+                .role(role)
+                .map_or_else(|| role.clone(), |r| r.name.clone());
+            context! { id => role.clone(), name => label }
+        })
+        .collect();
     let p = &user.principal;
     let html = render_page(
         "incident.html",
@@ -251,6 +327,10 @@ pub async fn page(
             statuses => statuses,
             severities => severities,
             role_choices => role_choices,
+            assigned => assigned,
+            messages => messages,
+            alerts => alerts,
+            impact => impact,
             can_respond => p.has(Role::Responder),
             can_command => p.has(Role::Commander),
         },
@@ -534,6 +614,53 @@ pub async fn root_cause(
     run(&state, &user, &id, &form, |f| {
         Ok(Command::Update(warroom_core::IncidentPatch {
             root_cause: Some(f.required("root_cause")?.to_string()),
+            ..warroom_core::IncidentPatch::default()
+        }))
+    })
+    .await
+}
+
+/// `POST /ui/incidents/{id}/roles/unassign` (`role`)
+pub async fn unassign(
+    State(state): State<AppState>,
+    user: UiUser,
+    PathParams(id): PathParams<String>,
+    form: FormData,
+) -> Result<Response, UiError> {
+    run(&state, &user, &id, &form, |f| {
+        Ok(Command::UnassignRole {
+            role: f.required("role")?.to_string(),
+        })
+    })
+    .await
+}
+
+/// `POST /ui/incidents/{id}/impact` (`users_affected`, `data_affected`, `services_impacted`
+/// comma-separated, `estimated_cost`): replaces the impact as a whole, as the form shows all of
+/// it; a blank field clears that part.
+pub async fn impact(
+    State(state): State<AppState>,
+    user: UiUser,
+    PathParams(id): PathParams<String>,
+    form: FormData,
+) -> Result<Response, UiError> {
+    run(&state, &user, &id, &form, |f| {
+        let users_affected = optional(f, "users_affected")
+            .map(|v| {
+                v.replace([',', '_', ' '], "").parse::<u64>().map_err(|_| {
+                    UiError::field("users_affected", "expected a whole number, e.g. 1200")
+                })
+            })
+            .transpose()?;
+        Ok(Command::Update(warroom_core::IncidentPatch {
+            impact: Some(warroom_core::Impact {
+                users_affected,
+                data_affected: optional(f, "data_affected"),
+                services_impacted: optional(f, "services_impacted")
+                    .map(|s| comma_list(&s))
+                    .unwrap_or_default(),
+                estimated_cost: optional(f, "estimated_cost"),
+            }),
             ..warroom_core::IncidentPatch::default()
         }))
     })

@@ -81,7 +81,7 @@ pub struct UiUser {
     pub principal: Principal,
     /// The token every form of this session must carry.
     pub csrf: String,
-    session_hash: String,
+    pub(super) session_hash: String,
     /// Where the browser's requests come from, for the audit log.
     pub source: crate::security::ClientSource,
 }
@@ -264,7 +264,8 @@ pub async fn login(
     })
     .await
     .map_err(|e| UiError::from(crate::error::ApiError::internal(&e)))?;
-    let Some(user) = user.filter(|_| ok) else {
+    // A disabled account fails like a wrong password: the form says nothing more.
+    let Some(user) = user.filter(|u| ok && u.disabled_at.is_none()) else {
         tracing::info!("failed web login");
         let claimed = if name.is_empty() { "-" } else { name.as_str() };
         crate::security::record_auth_failure(

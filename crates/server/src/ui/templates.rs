@@ -16,6 +16,8 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("postmortem.html", include_str!("templates/postmortem.html")),
     ("incident.html", include_str!("templates/incident.html")),
     ("error.html", include_str!("templates/error.html")),
+    ("reports.html", include_str!("templates/reports.html")),
+    ("account.html", include_str!("templates/account.html")),
 ];
 
 /// The environment, or why a built-in template failed to parse (a bug the unit test catches).

@@ -43,10 +43,58 @@
         var data = fresh.getElementById("page-data");
         var mine = document.getElementById("page-data");
         if (data && mine) mine.setAttribute("data-marker", data.getAttribute("data-marker"));
+        showCopyButtons();
         tick();
       })
       .catch(function () {});
   }
+
+  // Copy buttons beside playbook commands: shown only when this script runs (without it the
+  // command is still there to select by hand). The result is said in a status region, not
+  // only by a change of look.
+  function showCopyButtons() {
+    document.querySelectorAll("button[data-copy]").forEach(function (b) { b.hidden = false; });
+  }
+
+  function say(button, text) {
+    var holder = button.parentElement;
+    var status = holder.querySelector("[data-copy-status]");
+    if (!status) {
+      status = document.createElement("span");
+      status.setAttribute("role", "status");
+      status.setAttribute("data-copy-status", "");
+      status.className = "muted";
+      holder.appendChild(status);
+    }
+    status.textContent = text;
+  }
+
+  function copy(button) {
+    var code = button.parentElement.querySelector("code");
+    if (!code) return;
+    var selectIt = function () {
+      // No clipboard access (a page not served over HTTPS): select the text for Ctrl+C.
+      var range = document.createRange();
+      range.selectNodeContents(code);
+      var sel = window.getSelection();
+      sel.removeAllRanges();
+      sel.addRange(range);
+      say(button, "Selected; press Ctrl+C to copy.");
+    };
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(code.textContent).then(
+        function () { say(button, "Copied."); },
+        selectIt
+      );
+    } else {
+      selectIt();
+    }
+  }
+
+  document.addEventListener("click", function (ev) {
+    var button = ev.target.closest && ev.target.closest("button[data-copy]");
+    if (button) copy(button);
+  });
 
   function listen() {
     if (!window.EventSource) return;
@@ -60,6 +108,7 @@
   document.addEventListener("DOMContentLoaded", function () {
     tick();
     setInterval(tick, 1000);
+    showCopyButtons();
     listen();
   });
 })();
