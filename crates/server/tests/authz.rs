@@ -1162,3 +1162,477 @@ async fn every_ui_route_answers_every_caller_as_the_table_says() {
     );
     app.stop().await;
 }
+
+// ------------------------------------------------------------------------------------------
+// Restricted incidents never leak.
+
+/// Where `id` or `title` shows in `body`, if anywhere.
+fn leaks(body: &str, id: &str, title: &str) -> Option<&'static str> {
+    if body.contains(id) {
+        Some("id")
+    } else if body.contains(title) || body.contains("ZQXJ") {
+        Some("title")
+    } else {
+        None
+    }
+}
+
+/// `a` with the ids the caller asked for taken out: a "no incident X" for the X one asked
+/// about tells nothing. What is left must match the answer for an id that does not exist.
+async fn masked(
+    app: &App,
+    failures: &mut Vec<String>,
+    method: &Method,
+    path: &str,
+    a: Answer,
+    ids: &[&str],
+    as_token: Option<&str>,
+    browser: Option<&Browser>,
+    body: Option<&Value>,
+) -> Answer {
+    let mask = |text: &str| {
+        ids.iter()
+            .fold(text.to_string(), |t, id| t.replace(id, "<ID>"))
+    };
+    let missing_path = ids
+        .iter()
+        .fold(path.to_string(), |p, id| p.replace(id, "INC-20261122-999"));
+    let missing = if path.starts_with("/ui/") {
+        app.ui(method, &missing_path, browser, None, &[("text", "peek")])
+            .await
+    } else {
+        app.call(method, &missing_path, as_token, body).await
+    };
+    let body_masked = mask(&a.body);
+    if a.status != missing.status || body_masked != missing.body.replace("INC-20261122-999", "<ID>")
+    {
+        failures.push(format!(
+            "{method} {path} answers differently from a missing incident: {} {body_masked} / {} {}",
+            a.status, missing.status, missing.body
+        ));
+    }
+    Answer {
+        status: a.status,
+        location: a.location,
+        body: body_masked,
+    }
+}
+
+/// Records where `a` shows the restricted incident, or any of `hidden_too`.
+fn look(
+    failures: &mut Vec<String>,
+    id: &str,
+    title: &str,
+    who: &str,
+    path: &str,
+    a: &Answer,
+    hidden_too: &[&str],
+) {
+    if let Some(what) = leaks(&a.body, id, title) {
+        failures.push(format!(
+            "{path} shows the restricted incident's {what} to {who}"
+        ));
+    }
+    for other in hidden_too {
+        if a.body.contains(other) {
+            failures.push(format!("{path} shows {other} to {who}"));
+        }
+    }
+}
+
+#[tokio::test]
+async fn restricted_incidents_never_leak_to_a_non_participant() {
+    let app = spawn().await;
+    let (reporter, _) = app.token("sec-alice", json!({ "role": "responder" })).await;
+    let (outsider, _) = app.token("mallory", json!({ "role": "responder" })).await;
+    let (security, _) = app
+        .token("sam", json!({ "role": "viewer", "security": true }))
+        .await;
+    let (commander, _) = app.token("cora", json!({ "role": "commander" })).await;
+    let title = "Exfiltration of billing records ZQXJ";
+    let id = app
+        .declare(
+            &reporter,
+            json!({ "title": title, "severity": "P1", "type": "data-breach", "restricted": true,
+                "services": ["api"], "labels": { "probe": "yes", "case": "ZQXJ-7" },
+                "description": "attacker used ZQXJ tooling" }),
+        )
+        .await;
+    let inc = |p: &str| format!("/api/v1/incidents/{id}{p}");
+    // Give the restricted incident something in every corner: notes, an action item, an
+    // update, a review section, a resolution, metrics.
+    for (path, body) in [
+        (inc("/acknowledge"), json!({})),
+        (
+            inc("/notes"),
+            json!({ "text": "ZQXJ indicators found on host db-7" }),
+        ),
+        (
+            inc("/actions"),
+            json!({ "title": "Rotate ZQXJ keys", "owner": "bob", "due": "2026-12-01" }),
+        ),
+        (
+            inc("/updates"),
+            json!({ "text": "ZQXJ contained", "audience": "internal" }),
+        ),
+        (
+            inc("/postmortem/sections/summary"),
+            json!({ "text": "ZQXJ summary" }),
+        ),
+        (inc("/resolve"), json!({ "summary": "ZQXJ keys rotated" })),
+    ] {
+        let a = app
+            .call(&Method::POST, &path, Some(&reporter), Some(&body))
+            .await;
+        assert!(a.status.is_success(), "{path}: {} {}", a.status, a.body);
+    }
+    // It can never reach the status page.
+    let a = app
+        .call(
+            &Method::POST,
+            &format!("/api/v1/statuspage/incidents/{id}/publish"),
+            Some(&app.admin),
+            Some(&json!({ "title": "Billing incident" })),
+        )
+        .await;
+    assert!(a.status.is_client_error(), "{} {}", a.status, a.body);
+
+    // A public incident that was on the status page and became restricted afterwards.
+    let later = app
+        .declare(
+            &commander,
+            json!({ "title": "Checkout slow QWVK", "severity": "P2", "services": ["api"] }),
+        )
+        .await;
+    let a = app
+        .call(
+            &Method::POST,
+            &format!("/api/v1/statuspage/incidents/{later}/publish"),
+            Some(&commander),
+            Some(&json!({ "title": "Checkout degraded QWVK" })),
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::CREATED, "{}", a.body);
+    let a = app
+        .call(
+            &Method::PATCH,
+            &format!("/api/v1/incidents/{later}"),
+            Some(&commander),
+            Some(&json!({ "restricted": true })),
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+    // The commander who restricted it holds no role in it: ask as someone who never touched it.
+    app.declare(
+        &outsider,
+        json!({ "title": "Slow search", "severity": "P3" }),
+    )
+    .await;
+
+    // Positive control: the same searches find it for those allowed to see it, so an empty
+    // answer below means hidden, not a search that never matches.
+    for token in [&reporter, &security, &app.admin] {
+        for q in ["?q=ZQXJ", "?type=data-breach", "?label=case=ZQXJ-7"] {
+            let a = app
+                .call(
+                    &Method::GET,
+                    &format!("/api/v1/incidents{q}"),
+                    Some(token),
+                    None,
+                )
+                .await;
+            assert!(a.body.contains(&id), "{q}: {}", a.body);
+        }
+    }
+    // Reports are counts: the restricted incidents must not be counted for an outsider either.
+    let by_type = |token: String| {
+        let app = &app;
+        async move {
+            app.call(
+                &Method::GET,
+                "/api/v1/reports?since=30d&by=type&format=json",
+                Some(&token),
+                None,
+            )
+            .await
+            .json()
+        }
+    };
+    let theirs = by_type(reporter.clone()).await;
+    assert!(theirs.to_string().contains("data-breach"), "{theirs}");
+    let all = by_type(app.admin.clone()).await;
+    let outsiders_report = by_type(outsider.clone()).await;
+
+    let mut failures = Vec::new();
+    let counted = |r: &Value| r["total"]["incidents"].as_u64().unwrap_or(0);
+    if counted(&outsiders_report) + 2 != counted(&all)
+        || outsiders_report.to_string().contains("data-breach")
+    {
+        failures.push(format!(
+            "the report counts restricted incidents for an outsider: {outsiders_report} (admin: {all})"
+        ));
+    }
+
+    // The API, as a responder who takes no part in it.
+    let listed = [
+        "/api/v1/incidents".to_string(),
+        "/api/v1/incidents?q=ZQXJ".into(),
+        "/api/v1/incidents?q=Exfiltration".into(),
+        "/api/v1/incidents?type=data-breach".into(),
+        "/api/v1/incidents?severity=P1".into(),
+        "/api/v1/incidents?status=resolved".into(),
+        "/api/v1/incidents?service=api".into(),
+        "/api/v1/incidents?label=case=ZQXJ-7".into(),
+        "/api/v1/incidents?label=probe=yes".into(),
+        "/api/v1/actions".into(),
+        "/api/v1/actions?owner=bob".into(),
+        "/api/v1/alerts".into(),
+        "/api/v1/reports".into(),
+        "/api/v1/reports?since=30d&format=json".into(),
+        "/api/v1/reports?since=30d&format=md".into(),
+        "/api/v1/reports?since=30d&format=csv".into(),
+        "/api/v1/reports?since=30d&by=service&format=csv".into(),
+        "/api/v1/reports?since=30d&by=type&format=md".into(),
+        "/api/v1/oncall".into(),
+        "/api/v1/schedules".into(),
+        "/api/v1/schedules/primary/calendar.ics".into(),
+        "/api/v1/people/alice/calendar.ics".into(),
+        "/api/v1/statuspage/incidents".into(),
+        "/api/v1/statuspage/components".into(),
+        "/metrics".into(),
+    ];
+    for path in &listed {
+        let a = app.call(&Method::GET, path, Some(&outsider), None).await;
+        assert!(a.status.is_success(), "{path}: {} {}", a.status, a.body);
+        look(
+            &mut failures,
+            &id,
+            title,
+            "an outsider",
+            path,
+            &a,
+            &[&later, "QWVK"],
+        );
+    }
+    // Its own addresses answer 404, exactly as for an incident that does not exist.
+    let own = [
+        inc(""),
+        inc("/events"),
+        inc("/deliveries"),
+        inc("/export?format=md"),
+        inc("/export?format=csv"),
+        inc("/export?format=json"),
+        inc("/deadlines"),
+        inc("/postmortem"),
+        inc("/tasks"),
+        inc("/metrics"),
+        inc("/messages/internal-update/draft"),
+        format!("/api/v1/actions?incident={id}"),
+        format!("/api/v1/statuspage/incidents/{id}"),
+        format!("/api/v1/incidents/{later}"),
+        format!("/api/v1/statuspage/incidents/{later}"),
+    ];
+    for path in &own {
+        let a = app.call(&Method::GET, path, Some(&outsider), None).await;
+        if path.starts_with("/api/v1/actions?") {
+            // A filter on an incident one cannot see lists nothing (or refuses); never its items.
+            assert!(
+                a.status.is_success() || a.status == StatusCode::NOT_FOUND,
+                "{path}: {}",
+                a.status
+            );
+        } else if a.status != StatusCode::NOT_FOUND {
+            failures.push(format!(
+                "{path}: wanted 404 for an outsider, got {}",
+                a.status
+            ));
+        }
+        let a = masked(
+            &app,
+            &mut failures,
+            &Method::GET,
+            path,
+            a,
+            &[&id, &later],
+            Some(&outsider),
+            None,
+            None,
+        )
+        .await;
+        look(
+            &mut failures,
+            &id,
+            title,
+            "an outsider",
+            path,
+            &a,
+            &["QWVK"],
+        );
+    }
+    for (path, body) in [
+        (inc("/notes"), json!({ "text": "peek" })),
+        (inc("/acknowledge"), json!({})),
+        (
+            format!("/api/v1/statuspage/incidents/{id}/updates"),
+            json!({ "message": "peek" }),
+        ),
+        (inc("/actions/A1"), json!({ "title": "peek" })),
+    ] {
+        let method = if path.contains("/actions/") {
+            Method::PATCH
+        } else {
+            Method::POST
+        };
+        let a = app.call(&method, &path, Some(&outsider), Some(&body)).await;
+        if a.status != StatusCode::NOT_FOUND {
+            failures.push(format!(
+                "{method} {path}: wanted 404 for an outsider, got {}",
+                a.status
+            ));
+        }
+        let a = masked(
+            &app,
+            &mut failures,
+            &method,
+            &path,
+            a,
+            &[&id],
+            Some(&outsider),
+            None,
+            Some(&body),
+        )
+        .await;
+        look(&mut failures, &id, title, "an outsider", &path, &a, &[]);
+    }
+
+    // The public status page and its feeds, with no token at all.
+    for path in [
+        "/status",
+        "/status/history.atom",
+        "/api/v2/status.json",
+        "/api/v2/summary.json",
+        "/api/v2/components.json",
+        "/api/v2/incidents.json",
+        "/api/v2/incidents/unresolved.json",
+        "/api/v2/scheduled-maintenances.json",
+        "/api/v2/scheduled-maintenances/upcoming.json",
+        "/api/v2/scheduled-maintenances/active.json",
+    ] {
+        let a = app.call(&Method::GET, path, None, None).await;
+        assert_eq!(a.status, StatusCode::OK, "{path}");
+        look(
+            &mut failures,
+            &id,
+            title,
+            "the public",
+            path,
+            &a,
+            &[&later, "QWVK"],
+        );
+    }
+
+    // The web UI, logged in as the outsider.
+    let b = app.login("mallory-ui", Responder, false).await;
+    for path in ["/ui/", "/ui/oncall", "/ui/triage"] {
+        let a = app.ui(&Method::GET, path, Some(&b), None, &[]).await;
+        assert_eq!(a.status, StatusCode::OK, "{path}");
+        look(
+            &mut failures,
+            &id,
+            title,
+            "an outsider's session",
+            path,
+            &a,
+            &[&later, "QWVK"],
+        );
+    }
+    for path in [
+        format!("/ui/incidents/{id}"),
+        format!("/ui/incidents/{id}/export?format=md"),
+        format!("/ui/incidents/{id}/export?format=json"),
+        format!("/ui/incidents/{id}/postmortem"),
+        format!("/ui/incidents/{later}"),
+    ] {
+        let a = app.ui(&Method::GET, &path, Some(&b), None, &[]).await;
+        if a.status != StatusCode::NOT_FOUND {
+            failures.push(format!(
+                "{path}: wanted 404 for an outsider's session, got {}",
+                a.status
+            ));
+        }
+        let a = masked(
+            &app,
+            &mut failures,
+            &Method::GET,
+            &path,
+            a,
+            &[&id, &later],
+            None,
+            Some(&b),
+            None,
+        )
+        .await;
+        look(
+            &mut failures,
+            &id,
+            title,
+            "an outsider's session",
+            &path,
+            &a,
+            &["QWVK"],
+        );
+    }
+    let a = app
+        .ui(
+            &Method::POST,
+            &format!("/ui/incidents/{id}/notes"),
+            Some(&b),
+            None,
+            &[("text", "peek")],
+        )
+        .await;
+    if a.status != StatusCode::NOT_FOUND {
+        failures.push(format!(
+            "UI note on the restricted incident: wanted 404, got {}",
+            a.status
+        ));
+    }
+    // The live stream carries change markers only: read what it sends first.
+    let resp = app
+        .http
+        .get(format!("{}/ui/events?since=0", app.base))
+        .header("cookie", &b.cookie)
+        .send()
+        .await
+        .expect("stream");
+    assert_eq!(resp.status(), StatusCode::OK);
+    let mut resp = resp;
+    if let Ok(Ok(Some(chunk))) =
+        tokio::time::timeout(std::time::Duration::from_secs(5), resp.chunk()).await
+    {
+        let text = String::from_utf8_lossy(&chunk).to_string();
+        assert!(text.contains("change"), "{text}");
+        look(
+            &mut failures,
+            &id,
+            title,
+            "an outsider's live stream",
+            "/ui/events",
+            &Answer {
+                status: StatusCode::OK,
+                location: String::new(),
+                body: text,
+            },
+            &[&later, "QWVK"],
+        );
+    }
+    drop(resp);
+
+    assert!(
+        failures.is_empty(),
+        "{} leaks:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    app.stop().await;
+}
