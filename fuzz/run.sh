@@ -12,8 +12,11 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 export RUSTC_BOOTSTRAP=1
-# Debug assertions on (overflow checks too), release optimisation, no sanitizer.
-BUILD_FLAGS=(--sanitizer none --debug-assertions)
+# Debug assertions on (overflow checks too), release optimisation, no sanitizer. cargo-fuzz
+# builds release code as one codegen unit per crate (faster fuzzing, much slower to build);
+# 16 keeps the build of warroom-core parallel, which is what a short run in CI needs.
+# FUZZ_CODEGEN_UNITS=1 for long runs.
+BUILD_FLAGS=(--sanitizer none --debug-assertions --codegen-units "${FUZZ_CODEGEN_UNITS:-16}")
 
 if ! command -v cargo-fuzz >/dev/null 2>&1; then
     echo "fuzz/run.sh: installing cargo-fuzz from crates.io"
@@ -52,7 +55,7 @@ for target in $targets; do
         echo "  reproduce: fuzz/run.sh --reproduce $target fuzz/artifacts/$target/<file>" >&2
         exit 1
     fi
-    { grep -E '^stat::(number_of_executed_units|peak_rss_mb)' "$log" || true; } | tr '\n' ' '
+    { grep -E '^(#[0-9]+[[:space:]]+DONE|stat::(number_of_executed_units|peak_rss_mb))' "$log" || true; } | tr '\n' ' '
     echo
 done
 echo "fuzz: every target ran ${seconds}s without a finding"

@@ -16,5 +16,8 @@ fuzz_target!(|data: &[u8]| {
     let shown = config.to_yaml();
     let again = load(&[SourceFile::new("shown.yaml", &shown)])
         .unwrap_or_else(|e| panic!("the effective config does not load back: {e}\n{shown}"));
-    assert!(again == config, "the effective config changed on reload:\n{shown}");
+    assert!(
+        again == config,
+        "the effective config changed on reload:\n{shown}"
+    );
 });

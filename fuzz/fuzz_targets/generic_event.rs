@@ -15,7 +15,10 @@ fuzz_target!(|data: &[u8]| {
                 assert!(key.chars().count() <= MAX_DEDUP_KEY_CHARS);
             }
             if event.action == Action::Trigger {
-                assert!(!event.summary.trim().is_empty(), "a trigger without a summary");
+                assert!(
+                    !event.summary.trim().is_empty(),
+                    "a trigger without a summary"
+                );
             }
             let text = serde_json::to_string(&event).expect("an event serialises");
             let back: AlertEvent = serde_json::from_str(&text)

@@ -17,7 +17,10 @@ fuzz_target!(|data: &[u8]| {
                 assert!(key.chars().count() <= MAX_DEDUP_KEY_CHARS);
             }
             if event.action != Action::Trigger {
-                assert!(event.dedup_key.is_some(), "acknowledge/resolve without a dedup key");
+                assert!(
+                    event.dedup_key.is_some(),
+                    "acknowledge/resolve without a dedup key"
+                );
             }
             let text = serde_json::to_string(&event).expect("an event serialises");
             let back: AlertEvent = serde_json::from_str(&text)

@@ -26,7 +26,9 @@ fuzz_target!(|data: &[u8]| {
     let subject = parts.next().unwrap_or_default();
     let body = parts.next().unwrap_or_default();
     let title = parts.next().unwrap_or("{{ incident.title }}");
-    let description = parts.next().unwrap_or("{% for i in range(10) %}x{% endfor %}");
+    let description = parts
+        .next()
+        .unwrap_or("{% for i in range(10) %}x{% endfor %}");
     let note = parts.next().unwrap_or("{{ 'x' * 1000 }}");
 
     let at: jiff::Timestamp = "2026-11-22T10:00:00Z".parse().expect("time");
@@ -54,7 +56,10 @@ fuzz_target!(|data: &[u8]| {
     ];
     let mut events: Vec<Event> = Vec::new();
     for (i, kind) in kinds.into_iter().enumerate() {
-        let prev = events.last().map_or(GENESIS_HASH, |e| e.hash.as_str()).to_string();
+        let prev = events
+            .last()
+            .map_or(GENESIS_HASH, |e| e.hash.as_str())
+            .to_string();
         let new = NewEvent {
             at,
             actor: title.to_string(),
@@ -77,8 +82,16 @@ fuzz_target!(|data: &[u8]| {
     };
     let _ = template.check_syntax();
     if let Ok(draft) = template.render(&ctx) {
-        assert!(draft.subject.len() <= MAX_OUTPUT_BYTES, "subject of {} bytes", draft.subject.len());
-        assert!(draft.body.len() <= MAX_OUTPUT_BYTES + 1, "body of {} bytes", draft.body.len());
+        assert!(
+            draft.subject.len() <= MAX_OUTPUT_BYTES,
+            "subject of {} bytes",
+            draft.subject.len()
+        );
+        assert!(
+            draft.body.len() <= MAX_OUTPUT_BYTES + 1,
+            "body of {} bytes",
+            draft.body.len()
+        );
         // Hostile incident text is printed, never evaluated: a template that only prints the
         // title gives the title back as it was typed.
         if subject == "{{ incident.title }}" {
