@@ -9,6 +9,7 @@
 # that caused it is saved under fuzz/artifacts/<target>/ (reproduce with
 # `fuzz/run.sh --reproduce TARGET FILE`).
 set -euo pipefail
+called_from=$(pwd)
 cd "$(dirname "$0")"
 
 export RUSTC_BOOTSTRAP=1
@@ -32,6 +33,7 @@ targets=$(cargo fuzz list)
 if [ "${1:-}" = "--reproduce" ]; then
     target=${2:?target}
     file=${3:?file}
+    case $file in /*) ;; *) file="$called_from/$file" ;; esac
     exec cargo fuzz run "${BUILD_FLAGS[@]}" "$target" "$file"
 fi
 
