@@ -97,3 +97,21 @@ if [ ! -d e2e/node_modules ]; then
     (cd e2e && npm ci --no-audit --no-fund)
 fi
 (cd e2e && node --test --test-concurrency=1 tests/)
+
+# Fuzzing: every target in fuzz/ from its committed seed corpus for a short while (stable
+# toolchain; fuzz/run.sh installs cargo-fuzz when missing and needs a C++ compiler for
+# libFuzzer). FUZZ_SECONDS=0 skips it; docs/SECURITY.md "Fuzzing" has the longer run.
+if [ "${FUZZ_SECONDS:-20}" != 0 ]; then
+    if ! command -v c++ >/dev/null 2>&1; then
+        if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+            echo "test.sh: installing a C++ compiler for libFuzzer (Debian package g++)"
+            apt-get update -qq
+            DEBIAN_FRONTEND=noninteractive apt-get install -y -qq g++ >/dev/null
+        else
+            echo "test.sh: the fuzz step needs a C++ compiler: apt-get install g++" >&2
+            exit 1
+        fi
+    fi
+    echo "== fuzz (${FUZZ_SECONDS:-20}s per target)"
+    ./fuzz/run.sh "${FUZZ_SECONDS:-20}"
+fi

@@ -524,9 +524,13 @@ pub(crate) fn parse_timestamp(text: &str) -> Option<Timestamp> {
         return Some(ts);
     }
     // `+0000` / `-0530`: jiff wants a colon in the offset.
-    let bytes = text.as_bytes();
-    if bytes.len() > 5 {
-        let (head, tail) = text.split_at(text.len() - 5);
+    // Checked split: the last five bytes may start inside a multi-byte character.
+    if let Some((head, tail)) = text
+        .len()
+        .checked_sub(5)
+        .filter(|&at| at > 0)
+        .and_then(|at| text.split_at_checked(at))
+    {
         let tb = tail.as_bytes();
         if (tb[0] == b'+' || tb[0] == b'-') && tb[1..].iter().all(u8::is_ascii_digit) {
             let fixed = format!("{head}{}:{}", &tail[..3], &tail[3..]);
@@ -744,6 +748,22 @@ mod tests {
         }
         assert_eq!(parse_timestamp("yesterday"), None);
         assert_eq!(parse_timestamp(""), None);
+    }
+
+    #[test]
+    fn timestamps_ending_inside_a_character_are_refused_not_a_panic() {
+        // Found by the alertmanager fuzz target: the offset check sliced five bytes from the
+        // end, which here falls inside U+035B, and panicked the receiver.
+        for text in [
+            "2026-11-25T10˚ʞƝ͛3f60",
+            "2026-11-25T10:00͛",
+            "ʞƝ͛",
+            "x͛0000",
+            "é+0000",
+        ] {
+            assert_eq!(parse_timestamp(text), None, "{text}");
+        }
+        assert_eq!(parse_timestamp("͛+0000"), None);
     }
 
     #[test]

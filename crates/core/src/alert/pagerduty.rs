@@ -674,4 +674,22 @@ mod tests {
             ]
         );
     }
+
+    #[test]
+    fn custom_details_survive_the_queue_round_trip_exactly() {
+        // Found by fuzzing: without serde_json's exact float parsing, 8.888888888888889e60
+        // read back as 8.888888888888888e60 after one write and read.
+        let mut body = trigger();
+        body["payload"]["custom_details"] =
+            json!({ "p99_ms": 8.888888888888889e60, "ratio": 0.93 });
+        let event = parse_event(&bytes(&body)).expect("valid");
+        let text = serde_json::to_string(&event).expect("json");
+        let back: AlertEvent = serde_json::from_str(&text).expect("reads back");
+        assert_eq!(back, event, "{text}");
+        let raw = br#"{"routing_key":"rk","payload":{"summary":"s","custom_details":{"n":8888888888888888888888888888888888888888888888888888888882310}}}"#;
+        let change = parse_change_event(raw).expect("valid");
+        let again: ChangeEvent =
+            serde_json::from_str(&serde_json::to_string(&change).expect("json")).expect("reads");
+        assert_eq!(again, change);
+    }
 }

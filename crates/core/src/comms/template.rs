@@ -25,6 +25,32 @@ pub const AUDIENCES: &[&str] = &[
 /// that loops over itself fails in milliseconds.
 const FUEL: u64 = 200_000;
 
+/// Most bytes one part of a draft (subject or body) may render to. Fuel alone does not bound
+/// the output: a loop of 400 steps that each print 1 KB spent little fuel and printed 400 KB.
+pub const MAX_OUTPUT_BYTES: usize = 256 * 1024;
+
+/// Collects rendered text and fails the render as soon as it would pass [`MAX_OUTPUT_BYTES`].
+#[derive(Default)]
+struct Bounded {
+    out: Vec<u8>,
+    over: bool,
+}
+
+impl std::io::Write for Bounded {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.out.len() + buf.len() > MAX_OUTPUT_BYTES {
+            self.over = true;
+            return Err(std::io::Error::other("draft too long"));
+        }
+        self.out.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 /// A message template from config.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -145,9 +171,23 @@ impl MessageTemplate {
             let template = env
                 .template_from_str(source)
                 .map_err(|e| located(&self.id, part, &e))?;
-            *slot = template
-                .render(&context)
-                .map_err(|e| located(&self.id, part, &e))?;
+            let mut sink = Bounded::default();
+            if let Err(e) = template.render_captured_to(context.clone(), &mut sink) {
+                if sink.over {
+                    return Err(TemplateError {
+                        template: self.id.clone(),
+                        part,
+                        line: e.line().unwrap_or(1),
+                        message: format!(
+                            "renders to more than {} KiB (a runaway loop or repetition?)",
+                            MAX_OUTPUT_BYTES / 1024
+                        ),
+                    });
+                }
+                return Err(located(&self.id, part, &e));
+            }
+            // MiniJinja writes whole `str`s, so the bytes are UTF-8.
+            *slot = String::from_utf8_lossy(&sink.out).into_owned();
         }
         let [subject, body] = out;
         Ok(Draft {
@@ -240,5 +280,36 @@ mod tests {
         );
         let err = t.render(&json!({})).expect_err("fuel");
         assert!(err.message.contains("fuel"), "{err}");
+    }
+
+    #[test]
+    fn output_is_bounded_when_fuel_is_not_spent() {
+        // Found while writing the template fuzz target: 400 cheap steps printed 400 KB within
+        // the fuel.
+        // (No expect_err: its message would print the 400 KB draft.)
+        let Err(err) = template("s", "{% for i in range(400) %}{{ 'y' * 1000 }}{% endfor %}")
+            .render(&json!({}))
+        else {
+            panic!("a 400 KB body rendered");
+        };
+        assert_eq!(err.part, Part::Body);
+        assert!(err.message.contains("more than 256 KiB"), "{err}");
+        let Err(err) = template("{% for i in range(300) %}{{ 'z' * 1000 }}{% endfor %}", "b")
+            .render(&json!({}))
+        else {
+            panic!("a 300 KB subject rendered");
+        };
+        assert_eq!(err.part, Part::Subject);
+        // One huge repetition is refused too (by the fuel it would cost).
+        assert!(
+            template("s", "{{ 'x' * 100000000 }}")
+                .render(&json!({}))
+                .is_err()
+        );
+        // Just under the bound still renders.
+        let ok = template("s", "{% for i in range(200) %}{{ 'x' * 1000 }}{% endfor %}")
+            .render(&json!({}))
+            .expect("fits");
+        assert_eq!(ok.body.len(), 200_001);
     }
 }

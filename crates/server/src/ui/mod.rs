@@ -36,54 +36,64 @@ const STYLE: &str = include_str!("static/style.css");
 const SCRIPT: &str = include_str!("static/live.js");
 const ICON: &str = include_str!("static/icon.svg");
 
+/// Declares every UI route once: [`UI_ROUTES`] (what the authorisation test must cover) and
+/// the router come from the same list, so a page cannot be added without the test noticing.
+macro_rules! ui_routes {
+    ($($method:ident $path:literal => $handler:expr;)*) => {
+        /// Every route of the web UI, as (method, path).
+        pub const UI_ROUTES: &[(&str, &str)] = &[$((stringify!($method), $path),)*];
+
+        fn register(router: Router<AppState>) -> Router<AppState> {
+            router $(.route($path, ui_routes!(@method $method $handler)))*
+        }
+    };
+    (@method GET $h:expr) => { get($h) };
+    (@method POST $h:expr) => { post($h) };
+}
+
+ui_routes! {
+    GET "/ui" => || async { Redirect::to("/ui/") };
+    GET "/ui/" => dashboard::page;
+    GET "/ui/login" => session::login_form;
+    POST "/ui/login" => session::login;
+    POST "/ui/logout" => session::logout;
+    GET "/ui/events" => live::events;
+    GET "/ui/account" => account::page;
+    POST "/ui/account/password" => account::change_password;
+    GET "/ui/static/style.css" => style;
+    GET "/ui/static/live.js" => script;
+    GET "/ui/static/icon.svg" => icon;
+    GET "/ui/oncall" => oncall::page;
+    POST "/ui/oncall/overrides" => oncall::create_override;
+    POST "/ui/oncall/overrides/remove" => oncall::remove_override;
+    GET "/ui/triage" => triage::page;
+    GET "/ui/reports" => reports::page;
+    POST "/ui/incidents" => room::declare;
+    GET "/ui/incidents/{id}" => room::page;
+    GET "/ui/incidents/{id}/export" => room::export;
+    POST "/ui/incidents/{id}/notes" => room::note;
+    POST "/ui/incidents/{id}/acknowledge" => room::acknowledge;
+    POST "/ui/incidents/{id}/status" => room::status;
+    POST "/ui/incidents/{id}/resolve" => room::resolve;
+    POST "/ui/incidents/{id}/severity" => room::severity;
+    POST "/ui/incidents/{id}/roles" => room::assign;
+    POST "/ui/incidents/{id}/roles/unassign" => room::unassign;
+    POST "/ui/incidents/{id}/impact" => room::impact;
+    POST "/ui/incidents/{id}/escalate" => room::escalate;
+    POST "/ui/incidents/{id}/tasks" => room::task;
+    POST "/ui/incidents/{id}/messages" => room::send_message;
+    POST "/ui/incidents/{id}/close" => room::close;
+    POST "/ui/incidents/{id}/reopen" => room::reopen;
+    POST "/ui/incidents/{id}/root-cause" => room::root_cause;
+    GET "/ui/incidents/{id}/postmortem" => postmortem::page;
+    POST "/ui/incidents/{id}/postmortem/sections" => postmortem::section;
+    POST "/ui/incidents/{id}/postmortem/publish" => postmortem::publish;
+    POST "/ui/incidents/{id}/postmortem/key-moments" => postmortem::key_moment;
+}
+
 /// The UI's routes, with the security headers on every answer (errors and redirects too).
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/ui", get(|| async { Redirect::to("/ui/") }))
-        .route("/ui/", get(dashboard::page))
-        .route("/ui/login", get(session::login_form).post(session::login))
-        .route("/ui/logout", post(session::logout))
-        .route("/ui/events", get(live::events))
-        .route("/ui/account", get(account::page))
-        .route("/ui/account/password", post(account::change_password))
-        .route("/ui/static/style.css", get(style))
-        .route("/ui/static/live.js", get(script))
-        .route("/ui/static/icon.svg", get(icon))
-        .route("/ui/oncall", get(oncall::page))
-        .route("/ui/oncall/overrides", post(oncall::create_override))
-        .route("/ui/oncall/overrides/remove", post(oncall::remove_override))
-        .route("/ui/triage", get(triage::page))
-        .route("/ui/reports", get(reports::page))
-        .route("/ui/incidents", post(room::declare))
-        .route("/ui/incidents/{id}", get(room::page))
-        .route("/ui/incidents/{id}/export", get(room::export))
-        .route("/ui/incidents/{id}/notes", post(room::note))
-        .route("/ui/incidents/{id}/acknowledge", post(room::acknowledge))
-        .route("/ui/incidents/{id}/status", post(room::status))
-        .route("/ui/incidents/{id}/resolve", post(room::resolve))
-        .route("/ui/incidents/{id}/severity", post(room::severity))
-        .route("/ui/incidents/{id}/roles", post(room::assign))
-        .route("/ui/incidents/{id}/roles/unassign", post(room::unassign))
-        .route("/ui/incidents/{id}/impact", post(room::impact))
-        .route("/ui/incidents/{id}/escalate", post(room::escalate))
-        .route("/ui/incidents/{id}/tasks", post(room::task))
-        .route("/ui/incidents/{id}/messages", post(room::send_message))
-        .route("/ui/incidents/{id}/close", post(room::close))
-        .route("/ui/incidents/{id}/reopen", post(room::reopen))
-        .route("/ui/incidents/{id}/root-cause", post(room::root_cause))
-        .route("/ui/incidents/{id}/postmortem", get(postmortem::page))
-        .route(
-            "/ui/incidents/{id}/postmortem/sections",
-            post(postmortem::section),
-        )
-        .route(
-            "/ui/incidents/{id}/postmortem/publish",
-            post(postmortem::publish),
-        )
-        .route(
-            "/ui/incidents/{id}/postmortem/key-moments",
-            post(postmortem::key_moment),
-        )
+    register(Router::new())
         .layer(SetResponseHeaderLayer::overriding(
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static(CONTENT_SECURITY_POLICY),
