@@ -708,17 +708,7 @@ async fn fixture(app: &App, path: &str, routing_key: &str) -> Fixture {
             .as_str()
             .expect("alert id")
             .to_string()
-    } else if path.contains("/overrides/{id}") {
-        app.admin(
-            Method::POST,
-            "/api/v1/schedules/primary/overrides",
-            Some(json!({ "person": "bob", "start": "2026-11-23T10:00:00Z", "end": "2026-11-23T11:00:00Z" })),
-        )
-        .await["id"]
-            .as_str()
-            .expect("override id")
-            .to_string()
-    } else if path.ends_with("/overrides/remove") {
+    } else if path.contains("/overrides/{id}") || path.ends_with("/overrides/remove") {
         app.admin(
             Method::POST,
             "/api/v1/schedules/primary/overrides",
