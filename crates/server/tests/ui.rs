@@ -2106,3 +2106,74 @@ async fn users_change_their_password_and_disabled_users_are_signed_out_and_kept_
         .await;
     assert_eq!(s, StatusCode::NOT_FOUND, "{b}");
 }
+
+/// The feed addresses a calendar-link page lists.
+fn feed_paths(html: &str) -> Vec<String> {
+    html.split("data-path=\"")
+        .skip(1)
+        .filter_map(|rest| rest.split('"').next())
+        .map(|p| p.replace("&#x2f;", "/").replace("&amp;", "&"))
+        .collect()
+}
+
+#[tokio::test]
+async fn the_on_call_page_gives_a_calendar_link_that_works_without_a_session() {
+    let app = spawn().await;
+    app.user("alice", "viewer", false).await;
+    let mut alice = app.login("alice").await;
+    let page = alice.get("/ui/oncall").await;
+    assert!(
+        page.body.contains("action=\"/ui/oncall/calendar\""),
+        "{}",
+        page.body
+    );
+    let csrf = csrf_in(&page.body);
+    let first = alice.post("/ui/oncall/calendar", &[("csrf", &csrf)]).await;
+    assert_eq!(first.status, StatusCode::OK, "{}", first.body);
+    let paths = feed_paths(&first.body);
+    let schedule = paths
+        .iter()
+        .find(|p| {
+            p.starts_with(&format!(
+                "{}/api/v1/schedules/primary/calendar.ics?token=",
+                app.base
+            ))
+        })
+        .unwrap_or_else(|| panic!("no schedule feed in {}", first.body))
+        .clone();
+    assert!(
+        paths.iter().any(|p| p.starts_with(&format!(
+            "{}/api/v1/people/alice/calendar.ics?token=",
+            app.base
+        ))),
+        "{paths:?}"
+    );
+    // A calendar app: no cookie, no header, just the link.
+    let plain = reqwest::Client::new();
+    let feed = plain.get(&schedule).send().await.expect("feed");
+    assert_eq!(feed.status(), StatusCode::OK);
+    assert!(feed.text().await.expect("body").contains("BEGIN:VCALENDAR"));
+    // The link's token is read-only: it cannot change anything.
+    let token = schedule.split("token=").nth(1).expect("token").to_string();
+    let write = plain
+        .post(format!("{}/api/v1/incidents", app.base))
+        .bearer_auth(&token)
+        .json(&json!({ "title": "from a calendar token", "severity": "P3" }))
+        .send()
+        .await
+        .expect("write");
+    assert_eq!(write.status(), StatusCode::FORBIDDEN);
+    // Asking again replaces the link: the first stops working.
+    let page = alice.get("/ui/oncall").await;
+    let csrf = csrf_in(&page.body);
+    let second = alice.post("/ui/oncall/calendar", &[("csrf", &csrf)]).await;
+    assert_eq!(second.status, StatusCode::OK);
+    assert_ne!(feed_paths(&second.body), paths);
+    let old = plain.get(&schedule).send().await.expect("old feed");
+    assert_eq!(old.status(), StatusCode::UNAUTHORIZED);
+    // Without the form's token the link is refused.
+    let forged = alice
+        .post("/ui/oncall/calendar", &[("csrf", "forged")])
+        .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+}

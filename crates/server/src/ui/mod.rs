@@ -66,6 +66,7 @@ ui_routes! {
     GET "/ui/oncall" => oncall::page;
     POST "/ui/oncall/overrides" => oncall::create_override;
     POST "/ui/oncall/overrides/remove" => oncall::remove_override;
+    POST "/ui/oncall/calendar" => oncall::calendar_link;
     GET "/ui/triage" => triage::page;
     GET "/ui/reports" => reports::page;
     POST "/ui/incidents" => room::declare;

@@ -117,6 +117,79 @@ pub async fn page(State(state): State<AppState>, user: UiUser) -> Result<Html<St
     Ok(Html(html))
 }
 
+/// How long a calendar link works: calendar apps poll for months without anyone looking.
+const CALENDAR_LINK_DAYS: i64 = 365;
+
+/// `POST /ui/oncall/calendar`: a calendar subscription link for the signed-in user. Calendar
+/// apps cannot sign in, so the link carries a token of its own: read-only, viewer, never a
+/// security token, for a year, named `calendar-NAME`. Asking again replaces it (the earlier
+/// link stops working). The secret is shown on this answer only and stored hashed.
+pub async fn calendar_link(
+    State(state): State<AppState>,
+    user: UiUser,
+    headers: axum::http::HeaderMap,
+    form: FormData,
+) -> Result<Html<String>, UiError> {
+    user.check_csrf(&form)?;
+    // The address the browser used, so the link can be pasted as it is; https when the
+    // server knows it sits behind TLS (its cookies are `Secure` then).
+    let origin = headers
+        .get(axum::http::header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .filter(|h| !h.is_empty() && h.chars().all(|c| c.is_ascii_graphic()))
+        .map(|host| {
+            let scheme = if state.secure_cookies {
+                "https"
+            } else {
+                "http"
+            };
+            format!("{scheme}://{host}")
+        })
+        .unwrap_or_default();
+    let now = state.clock.now();
+    let name = format!("calendar-{}", user.principal.name);
+    for old in state.store.list_tokens().await? {
+        if old.name == name && old.revoked_at.is_none() {
+            state.store.revoke_token(&old.id, now).await?;
+        }
+    }
+    let mut minted = crate::auth::mint(&name, Role::Viewer, false, &user.principal.name, now);
+    minted.record.scope = warroom_core::TokenScope::ReadOnly;
+    minted.record.expires_at = now
+        .checked_add(SignedDuration::from_hours(24 * CALENDAR_LINK_DAYS))
+        .ok();
+    let record = state.store.create_token(minted.record).await?;
+    tracing::info!(token_id = %record.id, name = %record.name, "calendar link created");
+    let token = minted.secret;
+    let feeds: Vec<_> = state
+        .config
+        .schedules
+        .iter()
+        .map(|s| {
+            context! {
+                name => s.name.clone(),
+                url => format!("{origin}/api/v1/schedules/{}/calendar.ics?token={token}", s.id),
+            }
+        })
+        .chain(state.config.person(&user.principal.name).map(|p| {
+            context! {
+                name => format!("{} (your own shifts)", p.name),
+                url => format!("{origin}/api/v1/people/{}/calendar.ics?token={token}", p.id),
+            }
+        }))
+        .collect();
+    let html = render_page(
+        "calendar.html",
+        "Calendar link",
+        Some(&user.viewer()),
+        context! {
+            feeds => feeds,
+            expires => record.expires_at.map(absolute),
+        },
+    )?;
+    Ok(Html(html))
+}
+
 /// One escalation target in words.
 fn target(t: &EscalationTarget, name: &dyn Fn(&str) -> String) -> String {
     if let Some(p) = &t.person {

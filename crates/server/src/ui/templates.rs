@@ -12,6 +12,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("login.html", include_str!("templates/login.html")),
     ("dashboard.html", include_str!("templates/dashboard.html")),
     ("oncall.html", include_str!("templates/oncall.html")),
+    ("calendar.html", include_str!("templates/calendar.html")),
     ("triage.html", include_str!("templates/triage.html")),
     ("postmortem.html", include_str!("templates/postmortem.html")),
     ("incident.html", include_str!("templates/incident.html")),
