@@ -133,6 +133,12 @@ impl Api {
         self.json(request).await
     }
 
+    /// POST with query parameters and no body, for an answer without one (204).
+    pub async fn post_empty(&self, path: &str, query: &[(&str, String)]) -> Result<()> {
+        let request = self.request(Method::POST, path)?.query(query);
+        self.send(request).await.map(|_| ())
+    }
+
     /// GET a download as a response to read in chunks (no overall time limit).
     pub async fn get_stream(&self, path: &str) -> Result<Response> {
         self.send(self.request(Method::GET, path)?.timeout(TRANSFER_TIMEOUT))

@@ -465,6 +465,25 @@ async fn chunked_upload(app: &App, id: &str, token: &str, total: usize) -> (u16,
 async fn uploads_over_the_limit_are_refused_and_leave_nothing() {
     let app = spawn_on(None).await;
     let id = app.declare(&app.admin, false).await;
+    // Asked before sending: would this many bytes be taken? Nothing is stored either way.
+    for (size, want) in [
+        (LIMIT + 1, StatusCode::PAYLOAD_TOO_LARGE),
+        (LIMIT, StatusCode::NO_CONTENT),
+    ] {
+        let r = app
+            .http
+            .post(format!("{}/api/v1/incidents/{id}/evidence", app.base))
+            .query(&[
+                ("file_name", "big.bin".to_string()),
+                ("check_size", size.to_string()),
+            ])
+            .bearer_auth(&app.admin)
+            .send()
+            .await
+            .expect("sent");
+        assert_eq!(r.status(), want, "check_size={size}");
+    }
+    assert_eq!(app.blob_count(), 0);
     // Declared too large: refused before reading.
     let big = vec![b'z'; LIMIT as usize + 1];
     let (s, b) = app.upload(&app.admin, &id, "big.bin", &big).await;

@@ -207,6 +207,11 @@ async fn add(
     if let Some(c) = collected_from {
         query.push(("collected_from", c));
     }
+    // Asked first, so a file over the server's limit gets its clear refusal instead of the
+    // connection closing under the upload.
+    let mut check = query.clone();
+    check.push(("check_size", size.to_string()));
+    api.post_empty(base, &check).await?;
     let handle = tokio::fs::File::open(file)
         .await
         .with_context(|| format!("cannot read {}", file.display()))?;

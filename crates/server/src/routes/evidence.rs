@@ -114,7 +114,14 @@ pub async fn add(
     let id = parse_id(&id)?;
     let (mut file_name, mut media_type, mut description, mut collected_from) =
         (None, None, None, None);
+    let mut check_size = None;
     for (k, v) in form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
+        if k == "check_size" {
+            check_size = Some(v.parse::<u64>().map_err(|_| {
+                ApiError::invalid("check_size", "check_size: expected a number of bytes")
+            })?);
+            continue;
+        }
         let v = Some(v.into_owned());
         match k.as_ref() {
             "file_name" => file_name = v,
@@ -143,6 +150,15 @@ pub async fn add(
         .await?
         .ok_or_else(|| not_found(&id))?;
     let limit = state.vault.max_bytes();
+    // A check before a large upload: would this many bytes be taken? Nothing is read or stored.
+    // (Refusing a too-large body while the client is still sending it closes the connection
+    // under the sender, which then sees a broken pipe instead of this answer.)
+    if let Some(size) = check_size {
+        if size > limit {
+            return Err(too_large(limit));
+        }
+        return Ok(StatusCode::NO_CONTENT.into_response());
+    }
     let declared = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
