@@ -4,7 +4,10 @@
 //! the commit. The writer takes everything waiting (up to a batch limit) and commits it in one
 //! transaction, so under load many requests share one fsync and a handful of multi-row
 //! statements, and at low load an event is committed alone without waiting for company. A
-//! request is answered 2xx only after its batch committed. When the queue is full, admission
+//! request is answered 2xx only after its batch is committed and on disk: on SQLite the writer
+//! commits without waiting for the disk and a flusher task syncs the log once for every batch
+//! committed meanwhile before answering them (see `warroom_store`'s `ingest_unsynced`); on
+//! PostgreSQL each writer's commit is durable itself. When the queue is full, admission
 //! fails at once and the caller answers 429 with `Retry-After`: nothing accepted is ever
 //! dropped, because nothing is accepted that the queue cannot hold.
 

@@ -169,7 +169,7 @@ impl SqliteStore {
         items: &[crate::alerts::IngestItem],
         durable: bool,
     ) -> Result<Vec<crate::alerts::IngestOutcome>, StoreError> {
-        let (Some(conn), Some(wal)) = (&self.ingest_conn, &self.wal) else {
+        let (Some(conn), Some(_)) = (&self.ingest_conn, &self.wal) else {
             return self.ingest_sqlx(items).await;
         };
         if items.is_empty() {
@@ -177,24 +177,25 @@ impl SqliteStore {
         }
         // Holding the one sqlx writer connection keeps every other writer of this process out
         // while the batch writes.
-        let _writer = self.writer.acquire().await?;
+        let writer = self.writer.acquire().await?;
         let run = || {
-            let mut conn = conn
-                .lock()
-                .map_err(|_| StoreError::Sqlite("the ingestion connection was poisoned".into()))?;
-            let outcomes = conn.ingest(items)?;
-            if durable {
-                wal.sync()
-                    .map_err(|e| StoreError::Database(sqlx::Error::Io(e)))?;
-            }
-            Ok(outcomes)
+            conn.lock()
+                .map_err(|_| StoreError::Sqlite("the ingestion connection was poisoned".into()))?
+                .ingest(items)
         };
         // The batch blocks (SQLite is synchronous): on the multi-threaded runtime this worker
         // hands its other tasks over first; a single-threaded runtime (tests) just waits.
-        match tokio::runtime::Handle::current().runtime_flavor() {
+        let outcomes = match tokio::runtime::Handle::current().runtime_flavor() {
             tokio::runtime::RuntimeFlavor::MultiThread => tokio::task::block_in_place(run),
             _ => run(),
+        }?;
+        // The next writer need not wait for the disk: the flush covers this commit whoever
+        // writes meanwhile.
+        drop(writer);
+        if durable {
+            self.sync_log().await?;
         }
+        Ok(outcomes)
     }
 
     /// Flushes the write-ahead log (see [`WalFile`]).
