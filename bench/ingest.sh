@@ -30,7 +30,8 @@
 # AM_BIN=/usr/bin/prometheus-alertmanager, SERVICE=api, QUIET_WAIT=300, OTHER_MAX=0.3,
 # RETRIES=2, KEEP_DATA=0, BUILD=1 (same meaning as in bench/run.sh).
 #
-# Every 2xx from Warroom means the event is committed (SQLite WAL synchronous=FULL, or
+# Every 2xx from Warroom means the event is committed and on disk (SQLite: the write-ahead log
+# fsynced after the batch's commit, see docs/ARCHITECTURE.md; or
 # PostgreSQL with its default durability). Alertmanager keeps alerts only in memory. A 429 is
 # counted apart from errors; the load generator sends a throttled PagerDuty event again after
 # Retry-After, so none is lost, and reports how many were retried.
