@@ -949,6 +949,20 @@ pub enum IntegrationCommand {
     /// List integrations (keys are never shown again).
     #[command(visible_alias = "ls")]
     List,
+    /// Give an integration a new routing key (printed once). The old key keeps working for
+    /// --grace, so senders can be moved to the new one without losing events.
+    Rotate {
+        /// Integration id (as `warroom integration list` shows).
+        id: String,
+        /// How long the old key keeps working: 24h by default, 0s to end it now, at most 30d.
+        #[arg(long)]
+        grace: Option<String>,
+    },
+    /// Revoke an integration: none of its routing keys is accepted any more.
+    Revoke {
+        /// Integration id.
+        id: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -103,4 +103,37 @@ fn integrations_and_alerts_from_the_command_line() {
     });
     let out = server.run(&["alerts", "show", "alr_nope"]);
     assert_one_error_line(&out, "no alert");
+
+    // Rotation: a new key printed once, the old one good until the time shown.
+    let integration = created["id"].as_str().expect("integration id").to_string();
+    let rotated = server.ok(&["integration", "rotate", &integration, "--grace", "1h"]);
+    assert!(
+        rotated.contains("New routing key") && rotated.contains("The old key keeps working until"),
+        "{rotated}"
+    );
+    let rotated = server.ok_json(&["integration", "rotate", &integration]);
+    let new_key = rotated["routing_key"]
+        .as_str()
+        .expect("new key")
+        .to_string();
+    assert_ne!(new_key, key);
+    let trigger = |k: &str| {
+        json!({ "routing_key": k, "event_action": "trigger", "dedup_key": "after-rotation",
+                "payload": { "summary": "after rotation", "source": "web-1", "severity": "warning" } })
+    };
+    let url = format!("{}/v2/enqueue", server.url);
+    assert_eq!(post(&url, &trigger(&new_key)).0, 202);
+    // The key two rotations ago is no longer accepted; the list says the key was rotated.
+    assert_eq!(post(&url, &trigger(&key)).0, 400);
+    let listed = server.ok(&["integration", "list"]);
+    assert!(listed.contains("rotated"), "{listed}");
+    let out = server.run(&["integration", "rotate", &integration, "--grace", "90d"]);
+    assert_one_error_line(&out, "grace");
+
+    let revoked = server.ok(&["integration", "revoke", &integration]);
+    assert!(revoked.contains("Revoked integration"), "{revoked}");
+    assert_eq!(post(&url, &trigger(&new_key)).0, 400);
+    assert!(server.ok(&["integration", "list"]).contains("revoked"));
+    let out = server.run(&["integration", "revoke", "int_nope"]);
+    assert_one_error_line(&out, "no integration");
 }

@@ -31,17 +31,20 @@ pub enum AuditAction {
     TokenUse,
     /// An API token, routing key or web sign-in was refused.
     AuthFailure,
+    /// A credential was issued, rotated or revoked (API token, integration routing key).
+    CredentialChange,
 }
 
 impl AuditAction {
     /// Every action, for help texts and parsing.
-    pub const ALL: [AuditAction; 6] = [
+    pub const ALL: [AuditAction; 7] = [
         AuditAction::RestrictedRead,
         AuditAction::EvidenceView,
         AuditAction::EvidenceDownload,
         AuditAction::EvidenceTransfer,
         AuditAction::TokenUse,
         AuditAction::AuthFailure,
+        AuditAction::CredentialChange,
     ];
 
     /// The name stored and shown.
@@ -53,6 +56,7 @@ impl AuditAction {
             AuditAction::EvidenceTransfer => "evidence_transfer",
             AuditAction::TokenUse => "token_use",
             AuditAction::AuthFailure => "auth_failure",
+            AuditAction::CredentialChange => "credential_change",
         }
     }
 }

@@ -18,33 +18,59 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let is_json = req
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(';').next())
-            .map(|v| v.trim().eq_ignore_ascii_case("application/json"))
-            .unwrap_or(false);
-        let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
-            if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError::new(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    "payload_too_large",
-                    format!("request body is larger than {BODY_LIMIT} bytes"),
-                )
-            } else {
-                ApiError::bad_request(format!("cannot read request body: {rejection}"))
-            }
-        })?;
+        let (is_json, bytes) = read_body(req, state).await?;
         if !is_json {
-            return Err(ApiError::new(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "unsupported_media_type",
-                "send the body as JSON with Content-Type: application/json",
-            ));
+            return Err(not_json());
         }
         parse(&bytes).map(JsonBody)
     }
+}
+
+/// An optional body: an empty one is `None`, anything else must be JSON as for [`JsonBody`].
+impl<S: Send + Sync, T: DeserializeOwned> axum::extract::OptionalFromRequest<S> for JsonBody<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Option<Self>, Self::Rejection> {
+        let (is_json, bytes) = read_body(req, state).await?;
+        if bytes.is_empty() {
+            return Ok(None);
+        }
+        if !is_json {
+            return Err(not_json());
+        }
+        parse(&bytes).map(|v| Some(JsonBody(v)))
+    }
+}
+
+/// The body, and whether it was declared JSON.
+async fn read_body<S: Send + Sync>(req: Request, state: &S) -> Result<(bool, Bytes), ApiError> {
+    let is_json = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(|v| v.trim().eq_ignore_ascii_case("application/json"))
+        .unwrap_or(false);
+    let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                format!("request body is larger than {BODY_LIMIT} bytes"),
+            )
+        } else {
+            ApiError::bad_request(format!("cannot read request body: {rejection}"))
+        }
+    })?;
+    Ok((is_json, bytes))
+}
+
+fn not_json() -> ApiError {
+    ApiError::new(
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "unsupported_media_type",
+        "send the body as JSON with Content-Type: application/json",
+    )
 }
 
 /// Parses JSON, telling syntax errors (400) from values the schema refuses (422).

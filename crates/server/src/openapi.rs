@@ -355,10 +355,14 @@ fn schemas() -> Value {
             "properties": { "service": { "type": "string" }, "name": { "type": "string" } } },
         "Integration": { "type": "object", "properties": {
             "id": { "type": "string" }, "name": { "type": "string" }, "service": { "type": "string" },
-            "created_at": time, "created_by": { "type": "string" }, "revoked_at": time } },
+            "created_at": time, "created_by": { "type": "string" }, "revoked_at": time,
+            "rotated_at": time, "previous_key_until": time } },
+        "IntegrationRotation": { "type": "object", "additionalProperties": false,
+            "properties": { "grace": { "type": "string", "description": "how long the old key keeps working: 24h by default, 0s to 30d" } } },
         "NewIntegration": { "type": "object", "properties": {
             "id": { "type": "string" }, "name": { "type": "string" }, "service": { "type": "string" },
             "created_at": time, "created_by": { "type": "string" },
+            "rotated_at": time, "previous_key_until": time,
             "routing_key": { "type": "string", "description": "shown once; stored hashed" } } },
         "IntegrationList": { "type": "object", "properties": { "integrations": { "type": "array", "items": { "$ref": "#/components/schemas/Integration" } } } },
         "TemplateList": { "type": "object", "properties": { "templates": { "type": "array", "items": { "type": "object", "properties": {

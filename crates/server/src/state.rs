@@ -3,9 +3,10 @@
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
+use jiff::Timestamp;
 use warroom_core::alert::grafana::SignatureConfig;
 use warroom_core::{Clock, Config};
-use warroom_store::{Integration, Store};
+use warroom_store::{KeyedIntegration, Store};
 
 /// Shared application state.
 #[derive(Clone)]
@@ -83,26 +84,79 @@ impl AppState {
     }
 }
 
-/// Live integrations seen so far, by the SHA-256 of their routing key. Revocation is not
-/// offered yet, so a cached integration never goes stale.
+/// How long a cached routing key is trusted before the store is asked again: the bound on how
+/// long another server process sharing the database keeps accepting a key revoked or rotated
+/// out there (this process drops its entries at once).
+pub const INTEGRATION_CACHE_TTL: jiff::SignedDuration = jiff::SignedDuration::from_secs(10);
+
+/// Integrations found by routing-key hash, each with when it was read, so events do not read
+/// the key table each time.
 #[derive(Clone, Default)]
-pub struct IntegrationCache(Arc<RwLock<HashMap<String, Integration>>>);
+pub struct IntegrationCache(Arc<RwLock<HashMap<String, (KeyedIntegration, Timestamp)>>>);
 
 impl IntegrationCache {
-    /// The integration for `key_hash`, if cached.
-    pub fn get(&self, key_hash: &str) -> Option<Integration> {
-        self.0
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(key_hash)
-            .cloned()
+    /// The integration for `key_hash`, if it was read less than [`INTEGRATION_CACHE_TTL`]
+    /// before `now`.
+    pub fn get(&self, key_hash: &str, now: Timestamp) -> Option<KeyedIntegration> {
+        let map = self.0.read().unwrap_or_else(|p| p.into_inner());
+        let (found, read_at) = map.get(key_hash)?;
+        (now.duration_since(*read_at) < INTEGRATION_CACHE_TTL).then(|| found.clone())
     }
 
-    /// Remembers an integration.
-    pub fn put(&self, key_hash: String, integration: Integration) {
+    /// Remembers an integration read at `now`.
+    pub fn put(&self, key_hash: String, integration: KeyedIntegration, now: Timestamp) {
         self.0
             .write()
             .unwrap_or_else(|p| p.into_inner())
-            .insert(key_hash, integration);
+            .insert(key_hash, (integration, now));
+    }
+
+    /// Forgets every key of integration `id` (after it was rotated or revoked here).
+    pub fn forget(&self, id: &str) {
+        self.0
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .retain(|_, (found, _)| found.integration.id != id);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use warroom_store::Integration;
+
+    fn keyed(id: &str) -> KeyedIntegration {
+        KeyedIntegration {
+            integration: Integration {
+                id: id.into(),
+                name: id.into(),
+                service: "api".into(),
+                created_at: Timestamp::UNIX_EPOCH,
+                created_by: "admin".into(),
+                revoked_at: None,
+                rotated_at: None,
+                previous_key_until: None,
+            },
+            previous_key: false,
+        }
+    }
+
+    #[test]
+    fn cached_keys_expire_and_are_forgotten_by_integration() {
+        let cache = IntegrationCache::default();
+        let t0 = Timestamp::UNIX_EPOCH;
+        cache.put("h1".into(), keyed("int_a"), t0);
+        cache.put("h2".into(), keyed("int_a"), t0);
+        cache.put("h3".into(), keyed("int_b"), t0);
+        let just_before = t0 + INTEGRATION_CACHE_TTL - jiff::SignedDuration::from_millis(1);
+        assert!(cache.get("h1", just_before).is_some());
+        assert!(cache.get("h1", t0 + INTEGRATION_CACHE_TTL).is_none());
+        cache.forget("int_a");
+        assert!(cache.get("h1", t0).is_none());
+        assert!(cache.get("h2", t0).is_none());
+        assert_eq!(
+            cache.get("h3", t0).map(|k| k.integration.id),
+            Some("int_b".into())
+        );
     }
 }

@@ -1031,3 +1031,193 @@ async fn alerts_api_acknowledges_resolves_and_hides_restricted_incidents() {
     assert!(!list.to_string().contains(&key));
     app.stop().await;
 }
+
+/// Rotating a routing key gives a new one and keeps the old one working for the grace period,
+/// so senders move over without losing an event; revoking ends every key at once. Each change
+/// is in the audit log, and no key is ever listed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn routing_keys_rotate_with_a_grace_period_and_revoke() {
+    let app = spawn().await;
+    let (s, created) = app
+        .api(
+            reqwest::Method::POST,
+            "/api/v1/integrations",
+            Some(json!({ "service": "api", "name": "prometheus" })),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{created}");
+    let id = created["id"].as_str().expect("id").to_string();
+    let old = created["routing_key"].as_str().expect("key").to_string();
+    let pd_status = |key: &str, dedup: &str| trigger(key, Some(dedup), "Latency high", "warning");
+    // The key is cached once used, which the rotation must not leave stale.
+    assert_eq!(app.pd(pd_status(&old, "r0")).await.0, StatusCode::ACCEPTED);
+
+    // Rotation: the answer is the new key, shown once; both keys work during the grace.
+    let (s, rotated) = app
+        .api(
+            reqwest::Method::POST,
+            &format!("/api/v1/integrations/{id}/rotate"),
+            Some(json!({ "grace": "2h" })),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{rotated}");
+    let new = rotated["routing_key"]
+        .as_str()
+        .expect("new key")
+        .to_string();
+    assert_ne!(new, old);
+    assert_eq!(new.len(), 32);
+    assert_eq!(rotated["rotated_at"], "2026-11-25T10:00:00Z");
+    assert_eq!(rotated["previous_key_until"], "2026-11-25T12:00:00Z");
+    assert_eq!(app.pd(pd_status(&new, "r1")).await.0, StatusCode::ACCEPTED);
+    assert_eq!(app.pd(pd_status(&old, "r2")).await.0, StatusCode::ACCEPTED);
+    let bearer = |key: &str| format!("Bearer {key}");
+    let event = json!({ "summary": "queue depth", "severity": "warning" }).to_string();
+    let (s, v, _) = app
+        .send("/api/v1/events", Some(&bearer(&old)), event.as_bytes())
+        .await;
+    assert_eq!(s, StatusCode::ACCEPTED, "old key in its grace: {v}");
+
+    // After the grace only the new key works, on every receiver.
+    app.clock.advance(jiff::SignedDuration::from_secs(2 * 3600));
+    let (s, v) = app.pd(pd_status(&old, "r3")).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "old key after its grace: {v}");
+    let (s, _, _) = app
+        .send("/api/v1/events", Some(&bearer(&old)), event.as_bytes())
+        .await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    assert_eq!(app.pd(pd_status(&new, "r4")).await.0, StatusCode::ACCEPTED);
+    // Every event sent with an accepted key is there: nothing was lost across the rotation.
+    let keys: Vec<String> = app
+        .alerts("limit=50")
+        .await
+        .iter()
+        .filter_map(|a| a["dedup_key"].as_str().map(String::from))
+        .collect();
+    for k in ["r0", "r1", "r2", "r4"] {
+        assert!(keys.iter().any(|x| x == k), "{k} missing from {keys:?}");
+    }
+    assert!(!keys.iter().any(|x| x == "r3"));
+
+    // `0s` ends the old key at once; bad graces are refused with the field named.
+    let (s, v) = app
+        .api(
+            reqwest::Method::POST,
+            &format!("/api/v1/integrations/{id}/rotate"),
+            Some(json!({ "grace": "0s" })),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let newest = v["routing_key"].as_str().expect("key").to_string();
+    assert_eq!(
+        app.pd(pd_status(&new, "r5")).await.0,
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(
+        app.pd(pd_status(&newest, "r6")).await.0,
+        StatusCode::ACCEPTED
+    );
+    for grace in [json!("31d"), json!("-1h"), json!(5)] {
+        let (s, v) = app
+            .api(
+                reqwest::Method::POST,
+                &format!("/api/v1/integrations/{id}/rotate"),
+                Some(json!({ "grace": grace })),
+            )
+            .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "grace {grace}: {v}");
+        assert!(v.to_string().contains("grace"), "{v}");
+    }
+    // No body at all means the default grace of a day.
+    let resp = app
+        .http
+        .post(format!("{}/api/v1/integrations/{id}/rotate", app.base))
+        .bearer_auth(&app.admin)
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(resp.status(), StatusCode::OK);
+    let v: Value = resp.json().await.expect("json");
+    assert_eq!(v["previous_key_until"], "2026-11-26T12:00:00Z");
+    let latest = v["routing_key"].as_str().expect("key").to_string();
+    let (s, v) = app
+        .api(
+            reqwest::Method::POST,
+            "/api/v1/integrations/int_nope/rotate",
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND, "{v}");
+
+    // Revocation: neither the current key nor the one in its grace is accepted any more.
+    let (s, v) = app
+        .api(
+            reqwest::Method::DELETE,
+            &format!("/api/v1/integrations/{id}"),
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["revoked_at"], "2026-11-25T12:00:00Z");
+    assert_eq!(
+        app.pd(pd_status(&latest, "r7")).await.0,
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(
+        app.pd(pd_status(&newest, "r8")).await.0,
+        StatusCode::BAD_REQUEST
+    );
+    let (s, _, _) = app
+        .send("/api/v1/events", Some(&bearer(&latest)), event.as_bytes())
+        .await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    let (s, v) = app
+        .api(
+            reqwest::Method::POST,
+            &format!("/api/v1/integrations/{id}/rotate"),
+            None,
+        )
+        .await;
+    assert_eq!(
+        s,
+        StatusCode::NOT_FOUND,
+        "a revoked integration stays revoked: {v}"
+    );
+    let (s, _) = app
+        .api(
+            reqwest::Method::DELETE,
+            "/api/v1/integrations/int_nope",
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+
+    // Listed as revoked, with no key; every change audited.
+    let list = app.get("/api/v1/integrations").await;
+    let listed = list.to_string();
+    assert!(listed.contains("revoked_at"), "{listed}");
+    for key in [&old, &new, &newest, &latest] {
+        assert!(!listed.contains(key.as_str()));
+    }
+    let audit = app
+        .get("/api/v1/audit?action=credential_change&since=7d")
+        .await;
+    let targets: Vec<&str> = audit["entries"]
+        .as_array()
+        .expect("entries")
+        .iter()
+        .filter_map(|e| e["target"].as_str())
+        .collect();
+    assert_eq!(
+        targets,
+        [
+            format!("{id} created"),
+            format!("{id} rotated"),
+            format!("{id} rotated"),
+            format!("{id} rotated"),
+            format!("{id} revoked"),
+        ],
+        "{audit}"
+    );
+    app.stop().await;
+}

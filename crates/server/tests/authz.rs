@@ -160,6 +160,8 @@ const TABLE: &[(&str, &str, Access)] = &[
     ("POST", "/api/v1/alerts/{id}/resolve", Api(Responder)),
     ("GET", "/api/v1/integrations", Api(Admin)),
     ("POST", "/api/v1/integrations", Api(Admin)),
+    ("POST", "/api/v1/integrations/{id}/rotate", Api(Admin)),
+    ("DELETE", "/api/v1/integrations/{id}", Api(Admin)),
     ("GET", "/status", Public),
     ("GET", "/status/incidents/{entry}", Public),
     ("GET", "/status/style.css", Public),
@@ -739,6 +741,17 @@ async fn fixture(app: &App, path: &str, routing_key: &str) -> Fixture {
         )
         .await;
         name
+    } else if path.starts_with("/api/v1/integrations/{id}") {
+        // Its own integration: the matrix's routing key must outlive a revocation here.
+        app.admin(
+            Method::POST,
+            "/api/v1/integrations",
+            Some(json!({ "service": "api", "name": format!("probe-{last}") })),
+        )
+        .await["id"]
+            .as_str()
+            .expect("integration id")
+            .to_string()
     } else if path.starts_with("/api/v1/tokens/{id}") {
         app.token("victim", json!({ "role": "viewer" })).await.1
     } else {
@@ -806,6 +819,7 @@ fn request(
                 "startsAt": "2026-11-22T10:00:00Z", "fingerprint": "00000000000000aa" }] })),
         ("POST", "/api/v1/events") => Some(json!({ "summary": "probe" })),
         ("POST", "/api/v1/integrations") => Some(json!({ "service": "api" })),
+        ("POST", "/api/v1/integrations/{id}/rotate") => Some(json!({ "grace": "1h" })),
         ("POST", "/api/v1/triage") => Some(json!({ "answers": { "service-down": true } })),
         ("POST", "/api/v1/tokens") => Some(json!({ "name": "probe", "role": "viewer" })),
         ("POST", "/api/v1/users") => {

@@ -56,6 +56,33 @@ pub struct Integration {
     /// When it stopped accepting events, if it did.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub revoked_at: Option<Timestamp>,
+    /// When its routing key was last replaced, if ever.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rotated_at: Option<Timestamp>,
+    /// Until when the key it had before the last rotation is still accepted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub previous_key_until: Option<Timestamp>,
+}
+
+/// An integration found by a routing key, and which of its keys matched.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyedIntegration {
+    /// The integration (never a revoked one).
+    pub integration: Integration,
+    /// The key matched was the one replaced by the last rotation: it is good only until
+    /// [`Integration::previous_key_until`], which the caller checks against its clock.
+    pub previous_key: bool,
+}
+
+impl KeyedIntegration {
+    /// Whether the matched key is accepted at `now`.
+    pub fn accepted_at(&self, now: Timestamp) -> bool {
+        !self.previous_key
+            || self
+                .integration
+                .previous_key_until
+                .is_some_and(|until| now < until)
+    }
 }
 
 /// What routing decided for a trigger that would open a new alert.
@@ -219,8 +246,31 @@ pub trait AlertStore: Send + Sync {
     /// Every integration, oldest first.
     async fn integrations(&self) -> Result<Vec<Integration>, StoreError>;
 
-    /// The live (not revoked) integration whose routing key hashes to `key_hash`.
-    async fn integration_by_key(&self, key_hash: &str) -> Result<Option<Integration>, StoreError>;
+    /// The live (not revoked) integration whose current or previous routing key hashes to
+    /// `key_hash`.
+    async fn integration_by_key(
+        &self,
+        key_hash: &str,
+    ) -> Result<Option<KeyedIntegration>, StoreError>;
+
+    /// Gives a live integration the key hashing to `new_key_hash`; its current key stays
+    /// accepted until `previous_until` (a key from an earlier rotation is dropped). `None` when
+    /// no live integration has that id.
+    async fn rotate_integration_key(
+        &self,
+        id: &str,
+        new_key_hash: &str,
+        previous_until: Timestamp,
+        at: Timestamp,
+    ) -> Result<Option<Integration>, StoreError>;
+
+    /// Stops an integration accepting events with any of its keys. Revoking a revoked one
+    /// changes nothing; `None` when there is no integration with that id.
+    async fn revoke_integration(
+        &self,
+        id: &str,
+        at: Timestamp,
+    ) -> Result<Option<Integration>, StoreError>;
 
     /// Commits a batch of events in one transaction, in order; one outcome per item.
     async fn ingest(&self, items: &[IngestItem]) -> Result<Vec<IngestOutcome>, StoreError>;
@@ -505,7 +555,7 @@ macro_rules! alerts_impl {
         use warroom_core::alert::{Transition, Effect, apply};
         use crate::alerts::{
             AlertEventRecord, AlertFilter, AlertRecord, AlertStore, AlertWork, ChangePlan,
-            IngestItem, IngestOutcome, Integration, LinkPlan, NewIntegration, ROWS_PER_STATEMENT,
+            IngestItem, IngestOutcome, Integration, KeyedIntegration, LinkPlan, NewIntegration, ROWS_PER_STATEMENT,
             SettlePlan, link_after_resolve,
         };
         use crate::backend::conflict_if_aborted;
@@ -515,6 +565,20 @@ macro_rules! alerts_impl {
         type Conn = <$db as sqlx::Database>::Connection;
 
         impl $store {
+            async fn integration_row(
+                conn: &mut <$db as sqlx::Database>::Connection,
+                id: &str,
+            ) -> Result<Option<<$db as sqlx::Database>::Row>, StoreError> {
+                Ok(sqlx::query(
+                    "SELECT id, name, service, created_at, created_by, revoked_at, rotated_at,
+                            previous_key_until
+                     FROM integrations WHERE id = $1",
+                )
+                .bind(id)
+                .fetch_optional(conn)
+                .await?)
+            }
+
             fn integration_from_row(row: &<$db as sqlx::Database>::Row) -> Result<Integration, StoreError> {
                 Ok(Integration {
                     id: row.try_get("id")?,
@@ -523,6 +587,11 @@ macro_rules! alerts_impl {
                     created_at: from_micros(row.try_get("created_at")?)?,
                     created_by: row.try_get("created_by")?,
                     revoked_at: row.try_get::<Option<i64>, _>("revoked_at")?.map(from_micros).transpose()?,
+                    rotated_at: row.try_get::<Option<i64>, _>("rotated_at")?.map(from_micros).transpose()?,
+                    previous_key_until: row
+                        .try_get::<Option<i64>, _>("previous_key_until")?
+                        .map(from_micros)
+                        .transpose()?,
                 })
             }
 
@@ -757,27 +826,86 @@ macro_rules! alerts_impl {
                     created_at: new.created_at,
                     created_by: new.created_by,
                     revoked_at: None,
+                    rotated_at: None,
+                    previous_key_until: None,
                 })
             }
 
             async fn integrations(&self) -> Result<Vec<Integration>, StoreError> {
                 let rows = sqlx::query(
-                    "SELECT id, name, service, created_at, created_by, revoked_at FROM integrations
-                     ORDER BY created_at, id",
+                    "SELECT id, name, service, created_at, created_by, revoked_at, rotated_at,
+                            previous_key_until
+                     FROM integrations ORDER BY created_at, id",
                 )
                 .fetch_all(&self.pool)
                 .await?;
                 rows.iter().map(Self::integration_from_row).collect()
             }
 
-            async fn integration_by_key(&self, key_hash: &str) -> Result<Option<Integration>, StoreError> {
+            async fn integration_by_key(&self, key_hash: &str) -> Result<Option<KeyedIntegration>, StoreError> {
                 let row = sqlx::query(
-                    "SELECT id, name, service, created_at, created_by, revoked_at FROM integrations
-                     WHERE key_hash = $1 AND revoked_at IS NULL",
+                    "SELECT id, name, service, created_at, created_by, revoked_at, rotated_at,
+                            previous_key_until, key_hash <> $1 AS previous_key
+                     FROM integrations
+                     WHERE (key_hash = $1 OR previous_key_hash = $1) AND revoked_at IS NULL",
                 )
                 .bind(key_hash)
                 .fetch_optional(&self.pool)
                 .await?;
+                row.as_ref()
+                    .map(|row| {
+                        Ok(KeyedIntegration {
+                            integration: Self::integration_from_row(row)?,
+                            previous_key: row.try_get("previous_key")?,
+                        })
+                    })
+                    .transpose()
+            }
+
+            async fn rotate_integration_key(
+                &self,
+                id: &str,
+                new_key_hash: &str,
+                previous_until: Timestamp,
+                at: Timestamp,
+            ) -> Result<Option<Integration>, StoreError> {
+                let mut tx = self.begin().await?;
+                let done = sqlx::query(
+                    "UPDATE integrations
+                     SET previous_key_hash = key_hash, previous_key_until = $1, key_hash = $2,
+                         rotated_at = $3
+                     WHERE id = $4 AND revoked_at IS NULL",
+                )
+                .bind(micros(previous_until))
+                .bind(new_key_hash)
+                .bind(micros(at))
+                .bind(id)
+                .execute(&mut *tx)
+                .await
+                .map_err(conflict_or)?;
+                if done.rows_affected() == 0 {
+                    return Ok(None);
+                }
+                let row = Self::integration_row(&mut *tx, id).await?;
+                tx.commit().await?;
+                row.as_ref().map(Self::integration_from_row).transpose()
+            }
+
+            async fn revoke_integration(
+                &self,
+                id: &str,
+                at: Timestamp,
+            ) -> Result<Option<Integration>, StoreError> {
+                let mut tx = self.begin().await?;
+                sqlx::query(
+                    "UPDATE integrations SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL",
+                )
+                .bind(micros(at))
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+                let row = Self::integration_row(&mut *tx, id).await?;
+                tx.commit().await?;
                 row.as_ref().map(Self::integration_from_row).transpose()
             }
 

@@ -31,7 +31,7 @@ use warroom_core::{Event, Incident, IncidentId, NewEvent, Override, Principal};
 
 pub use alerts::{
     AlertEventRecord, AlertFilter, AlertRecord, AlertStore, AlertWork, ChangePlan, Disposition,
-    IngestItem, IngestOutcome, Integration, LinkPlan, NewIntegration, SettlePlan,
+    IngestItem, IngestOutcome, Integration, KeyedIntegration, LinkPlan, NewIntegration, SettlePlan,
 };
 pub use audit::{AuditFilter, AuditStore};
 pub use evidence::{EvidenceRecord, EvidenceStore};

@@ -72,6 +72,11 @@ pub(crate) const SQLITE: &[Migration] = &[
         name: "user_disable",
         sql: include_str!("../migrations/sqlite/0012_user_disable.sql"),
     },
+    Migration {
+        version: 13,
+        name: "integration_key_rotation",
+        sql: include_str!("../migrations/sqlite/0013_integration_key_rotation.sql"),
+    },
 ];
 
 pub(crate) const POSTGRES: &[Migration] = &[
@@ -134,6 +139,11 @@ pub(crate) const POSTGRES: &[Migration] = &[
         version: 12,
         name: "user_disable",
         sql: include_str!("../migrations/postgres/0012_user_disable.sql"),
+    },
+    Migration {
+        version: 13,
+        name: "integration_key_rotation",
+        sql: include_str!("../migrations/postgres/0013_integration_key_rotation.sql"),
     },
 ];
 

@@ -68,6 +68,7 @@ conformance!(
     overrides_are_an_append_only_log,
     alert_dedup_holds_across_processes,
     unsynced_batches_read_back_after_flush,
+    integration_keys_rotate_and_revoke,
     alert_links_open_one_incident_per_service_across_processes,
     action_items_are_projected_listed_and_reminded,
     operational_stats_count_open_incidents_outbox_and_timer_lag,
@@ -2304,4 +2305,131 @@ async fn disabling_a_user_ends_its_sessions_and_passwords_change(url: &str) {
     assert!(!live("b1").await, "an admin's reset ends every session");
     let missing = store.set_password("mallory", "x", None).await;
     assert!(matches!(missing, Err(StoreError::NotFound)), "{missing:?}");
+}
+
+/// A rotated integration answers to its new key and, flagged as previous, to the old one; a
+/// second rotation drops the oldest key; a revoked one answers to neither and stays listed.
+async fn integration_keys_rotate_and_revoke(url: &str) {
+    use warroom_store::NewIntegration;
+    let store = open(url).await;
+    let created = store
+        .create_integration(NewIntegration {
+            id: "int_rot".into(),
+            name: "api".into(),
+            service: "api".into(),
+            key_hash: "h1".into(),
+            created_at: t0(),
+            created_by: "admin".into(),
+        })
+        .await
+        .expect("create");
+    assert_eq!(created.rotated_at, None);
+    let found = store.integration_by_key("h1").await.expect("lookup");
+    let found = found.expect("the first key is known");
+    assert!(!found.previous_key);
+    assert!(found.accepted_at(t0()));
+
+    let later = t0() + jiff::SignedDuration::from_secs(60);
+    let until = t0() + jiff::SignedDuration::from_secs(3600);
+    let rotated = store
+        .rotate_integration_key("int_rot", "h2", until, later)
+        .await
+        .expect("rotate")
+        .expect("a live integration");
+    assert_eq!(rotated.rotated_at, Some(later));
+    assert_eq!(rotated.previous_key_until, Some(until));
+    let new = store
+        .integration_by_key("h2")
+        .await
+        .expect("lookup")
+        .expect("new key");
+    assert!(!new.previous_key);
+    let old = store
+        .integration_by_key("h1")
+        .await
+        .expect("lookup")
+        .expect("old key");
+    assert!(old.previous_key);
+    assert!(old.accepted_at(later));
+    assert!(
+        !old.accepted_at(until),
+        "the old key ends at previous_key_until"
+    );
+
+    store
+        .rotate_integration_key("int_rot", "h3", until, later)
+        .await
+        .expect("rotate again")
+        .expect("live");
+    assert!(
+        store
+            .integration_by_key("h1")
+            .await
+            .expect("lookup")
+            .is_none()
+    );
+    assert!(
+        store
+            .integration_by_key("h2")
+            .await
+            .expect("lookup")
+            .expect("h2")
+            .previous_key
+    );
+    assert!(
+        store
+            .rotate_integration_key("int_missing", "h4", until, later)
+            .await
+            .expect("rotate unknown")
+            .is_none()
+    );
+
+    let revoked = store
+        .revoke_integration("int_rot", later)
+        .await
+        .expect("revoke")
+        .expect("exists");
+    assert_eq!(revoked.revoked_at, Some(later));
+    assert!(
+        store
+            .integration_by_key("h3")
+            .await
+            .expect("lookup")
+            .is_none()
+    );
+    assert!(
+        store
+            .integration_by_key("h2")
+            .await
+            .expect("lookup")
+            .is_none()
+    );
+    let again = store
+        .revoke_integration("int_rot", until)
+        .await
+        .expect("revoke again")
+        .expect("exists");
+    assert_eq!(
+        again.revoked_at,
+        Some(later),
+        "a second revocation changes nothing"
+    );
+    assert!(
+        store
+            .rotate_integration_key("int_rot", "h5", until, later)
+            .await
+            .expect("rotate revoked")
+            .is_none(),
+        "a revoked integration cannot be brought back by rotating"
+    );
+    assert!(
+        store
+            .revoke_integration("int_missing", later)
+            .await
+            .expect("revoke unknown")
+            .is_none()
+    );
+    let listed = store.integrations().await.expect("list");
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].revoked_at, Some(later));
 }

@@ -92,6 +92,7 @@ pub async fn integration(api: &Api, out: Out, cmd: IntegrationCommand) -> Result
                                     field(i, "name"),
                                     field(i, "service"),
                                     output::time_field(i, "created_at"),
+                                    integration_state(i),
                                 ]
                             })
                             .collect()
@@ -100,10 +101,56 @@ pub async fn integration(api: &Api, out: Out, cmd: IntegrationCommand) -> Result
                 Ok(if rows.is_empty() {
                     "No integrations yet: warroom integration create --service SERVICE".into()
                 } else {
-                    table(&["ID", "NAME", "SERVICE", "CREATED"], &rows)
+                    table(&["ID", "NAME", "SERVICE", "CREATED", "KEY"], &rows)
                 })
             })
         }
+        IntegrationCommand::Rotate { id, grace } => {
+            let mut body = json!({});
+            if let Some(g) = grace {
+                body["grace"] = json!(g);
+            }
+            let answer = api
+                .post(&format!("/api/v1/integrations/{}/rotate", seg(&id)), &body)
+                .await?;
+            out.print(&answer, |v| {
+                Ok(format!(
+                    "Rotated the routing key of integration {} ({}).\n\
+                     New routing key (shown once; it is stored hashed): {}\n\
+                     The old key keeps working until {}: move every sender to the new key before then.",
+                    field(v, "id"),
+                    field(v, "service"),
+                    field(v, "routing_key"),
+                    output::time_field(v, "previous_key_until"),
+                ))
+            })
+        }
+        IntegrationCommand::Revoke { id } => {
+            let answer = api
+                .delete(&format!("/api/v1/integrations/{}", seg(&id)))
+                .await?;
+            out.print(&answer, |v| {
+                Ok(format!(
+                    "Revoked integration {}: its routing keys are refused from now on.",
+                    field(v, "id")
+                ))
+            })
+        }
+    }
+}
+
+/// Whether an integration's key is live, in a rotation's grace period, or revoked.
+fn integration_state(i: &Value) -> String {
+    if i.get("revoked_at").is_some_and(|r| !r.is_null()) {
+        return format!("revoked {}", output::time_field(i, "revoked_at"));
+    }
+    match i.get("rotated_at") {
+        Some(r) if !r.is_null() => format!(
+            "rotated {}; old key until {}",
+            output::time_field(i, "rotated_at"),
+            output::time_field(i, "previous_key_until")
+        ),
+        _ => "live".to_string(),
     }
 }
 

@@ -9,9 +9,12 @@ use axum::http::StatusCode;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use warroom_core::alert::{Action, AlertEvent, AlertStatus, SourceKind};
+use warroom_core::audit::AuditAction;
+use warroom_core::duration::Duration;
 use warroom_core::{IncidentId, Principal, Role};
 use warroom_store::{AlertFilter, AlertRecord, IngestOutcome, NewIntegration};
 
+use crate::audit;
 use crate::auth::{Auth, hash_token, random_hex};
 use crate::error::ApiError;
 use crate::json::{JsonBody, PathParams};
@@ -245,7 +248,115 @@ pub async fn create_integration(
         })
         .await?;
     tracing::info!(integration_id = %record.id, service = %record.service, by = %auth.0.name, "integration created");
+    audit::record(
+        &state,
+        &auth,
+        AuditAction::CredentialChange,
+        &format!("{} created", record.id),
+    )
+    .await?;
     let mut v = serde_json::to_value(&record).map_err(|e| ApiError::internal(&e))?;
     v["routing_key"] = json!(key);
     Ok((StatusCode::CREATED, Json(v)))
+}
+
+/// How long a rotated-out routing key keeps working when the caller does not say.
+const DEFAULT_ROTATION_GRACE: i64 = 24 * 3600;
+
+/// Longest grace a rotated-out routing key may get.
+const MAX_ROTATION_GRACE: i64 = 30 * 24 * 3600;
+
+/// Body of a routing-key rotation (all optional).
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RotateBody {
+    /// How long the old key keeps working (`24h` by default, `0s` to end it now, at most
+    /// `30d`).
+    #[serde(default)]
+    grace: Option<String>,
+}
+
+/// Seconds of a rotation's grace: a duration such as `2h`, or `0`/`0s` for none.
+fn grace_seconds(grace: Option<&str>) -> Result<i64, ApiError> {
+    let refused = |why: String| {
+        ApiError::invalid(
+            "grace",
+            format!("grace: {why} (how long the old key keeps working: 0s to 30d)"),
+        )
+    };
+    let secs = match grace.map(str::trim) {
+        None => DEFAULT_ROTATION_GRACE,
+        Some("0" | "0s") => 0,
+        Some(text) => text
+            .parse::<Duration>()
+            .map_err(|e| refused(e.to_string()))?
+            .as_secs(),
+    };
+    if !(0..=MAX_ROTATION_GRACE).contains(&secs) {
+        return Err(refused(format!("{secs}s is out of range")));
+    }
+    Ok(secs)
+}
+
+/// `POST /api/v1/integrations/{id}/rotate`: a new routing key, shown once; the old one keeps
+/// working for the grace period so senders can be moved over without losing an event.
+pub async fn rotate_integration(
+    State(state): State<AppState>,
+    auth: Auth,
+    PathParams(id): PathParams<String>,
+    body: Option<JsonBody<RotateBody>>,
+) -> Result<Json<Value>, ApiError> {
+    auth.require(Role::Admin)?;
+    let b = body.map(|JsonBody(b)| b).unwrap_or_default();
+    let grace = grace_seconds(b.grace.as_deref())?;
+    let now = state.clock.now();
+    let until = now
+        .checked_add(jiff::SignedDuration::from_secs(grace))
+        .map_err(|e| ApiError::internal(&e))?;
+    let key = random_hex(16);
+    let record = state
+        .store
+        .rotate_integration_key(&id, &hash_token(&key), until, now)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("no live integration {id}")))?;
+    state.integrations.forget(&record.id);
+    tracing::info!(integration_id = %record.id, by = %auth.0.name, grace_secs = grace, "routing key rotated");
+    audit::record(
+        &state,
+        &auth,
+        AuditAction::CredentialChange,
+        &format!("{} rotated", record.id),
+    )
+    .await?;
+    let mut v = serde_json::to_value(&record).map_err(|e| ApiError::internal(&e))?;
+    v["routing_key"] = json!(key);
+    Ok(Json(v))
+}
+
+/// `DELETE /api/v1/integrations/{id}`: every key of the integration stops working at once (in
+/// other server processes sharing the database within the key cache's lifetime). The record
+/// stays, so its alerts keep their history.
+pub async fn revoke_integration(
+    State(state): State<AppState>,
+    auth: Auth,
+    PathParams(id): PathParams<String>,
+) -> Result<Json<Value>, ApiError> {
+    auth.require(Role::Admin)?;
+    let record = state
+        .store
+        .revoke_integration(&id, state.clock.now())
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("no integration {id}")))?;
+    state.integrations.forget(&record.id);
+    tracing::info!(integration_id = %record.id, by = %auth.0.name, "integration revoked");
+    audit::record(
+        &state,
+        &auth,
+        AuditAction::CredentialChange,
+        &format!("{} revoked", record.id),
+    )
+    .await?;
+    Ok(Json(
+        serde_json::to_value(&record).map_err(|e| ApiError::internal(&e))?,
+    ))
 }

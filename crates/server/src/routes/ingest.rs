@@ -53,20 +53,25 @@ const MAX_LISTED_RESULTS: usize = 200;
 /// Seconds a sender is asked to wait when the queue is full.
 const RETRY_AFTER_SECS: u64 = 1;
 
-/// The integration a routing key belongs to (cached: keys are checked on every event).
+/// The integration a routing key belongs to (cached: keys are checked on every event). A key
+/// replaced by a rotation counts only until its grace period ends.
 pub(crate) async fn integration_for_key(
     state: &AppState,
     key: &str,
 ) -> Result<Option<Integration>, ApiError> {
     let hash = hash_token(key);
-    if let Some(found) = state.integrations.get(&hash) {
-        return Ok(Some(found));
-    }
-    let found = state.store.integration_by_key(&hash).await?;
-    if let Some(i) = &found {
-        state.integrations.put(hash, i.clone());
-    }
-    Ok(found)
+    let now = state.clock.now();
+    let found = match state.integrations.get(&hash, now) {
+        Some(found) => found,
+        None => match state.store.integration_by_key(&hash).await? {
+            Some(found) => {
+                state.integrations.put(hash, found.clone(), now);
+                found
+            }
+            None => return Ok(None),
+        },
+    };
+    Ok(found.accepted_at(now).then_some(found.integration))
 }
 
 /// Why a routing key was not let in.

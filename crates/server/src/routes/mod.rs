@@ -156,6 +156,8 @@ routes! {
     POST "/api/v1/alerts/{id}/resolve" => alerts::resolve, Some(Responder), "Resolve an alert by hand", None, 200, "Alert";
     GET "/api/v1/integrations" => alerts::integrations, Some(Admin), "Integrations (routing keys are never shown again)", None, 200, "IntegrationList";
     POST "/api/v1/integrations" => alerts::create_integration, Some(Admin), "Create an integration for a service; its routing key is shown once", Some("IntegrationRequest"), 201, "NewIntegration";
+    POST "/api/v1/integrations/{id}/rotate" => alerts::rotate_integration, Some(Admin), "Give an integration a new routing key (shown once); the old one keeps working for the grace given (default 24h, at most 30d)", Some("IntegrationRotation"), 200, "NewIntegration";
+    DELETE "/api/v1/integrations/{id}" => alerts::revoke_integration, Some(Admin), "Revoke an integration: none of its routing keys is accepted any more", None, 200, "Integration";
     GET "/status" => public_page::page, None, "The public status page (HTML, no JavaScript)", None, 200, "Document";
     GET "/status/incidents/{entry}" => public_page::entry, None, "One published incident or maintenance with all its updates (HTML)", None, 200, "Document";
     GET "/status/style.css" => public_page::stylesheet, None, "The status page's stylesheet", None, 200, "Document";
