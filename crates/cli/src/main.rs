@@ -22,6 +22,9 @@ use std::process::ExitCode;
 use clap::Parser;
 use warroom_core::config::ConfigError;
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = args::Cli::parse();
     // reqwest is built without a TLS provider of its own; ring is the one the workspace uses.

@@ -347,7 +347,7 @@ pub async fn start_secure(
                 .await;
         }
     });
-    let mut state = AppState::new(
+    let mut state = state::Shared::new(
         store,
         config,
         clock,
@@ -361,6 +361,7 @@ pub async fn start_secure(
         options.data_dir.join("evidence"),
         security.evidence_max_bytes,
     ));
+    let state = AppState::from(state);
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let closing = state.closing.clone();
     let shutdown = async move {

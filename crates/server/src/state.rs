@@ -8,9 +8,28 @@ use warroom_core::alert::grafana::SignatureConfig;
 use warroom_core::{Clock, Config};
 use warroom_store::{KeyedIntegration, Store};
 
-/// Shared application state.
+/// Shared application state: one reference-counted pointer, since axum clones the state for
+/// every extractor and middleware layer of every request (cloning a dozen `Arc`s each time
+/// showed in ingestion profiles).
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+impl From<Shared> for AppState {
+    fn from(shared: Shared) -> Self {
+        Self(Arc::new(shared))
+    }
+}
+
+/// What [`AppState`] points to.
+pub struct Shared {
     /// Persistence.
     pub store: Arc<dyn Store>,
     /// Effective configuration, fixed for the life of the process.
@@ -43,6 +62,19 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// The state of a server over `store` with the defaults of [`Shared::new`].
+    pub fn new(
+        store: Arc<dyn Store>,
+        config: Arc<Config>,
+        clock: Arc<dyn Clock>,
+        engine: warroom_engine::Engine,
+        grafana_signature: Option<SignatureConfig>,
+    ) -> Self {
+        Shared::new(store, config, clock, engine, grafana_signature).into()
+    }
+}
+
+impl Shared {
     /// The state of a server over `store`, starting its ingestion writer (inside a Tokio
     /// runtime); `engine` is woken when alerts need linking.
     pub fn new(
