@@ -67,6 +67,26 @@ fn entry(
     }
 }
 
+/// Records a credential change made by `actor` from `source` (for callers without an API
+/// [`Auth`], such as the web UI); fails like [`record`].
+pub async fn credential_change(
+    state: &AppState,
+    actor: &str,
+    source: &ClientSource,
+    target: &str,
+) -> Result<(), ApiError> {
+    let e = entry(
+        state,
+        actor,
+        AuditAction::CredentialChange,
+        target,
+        &source.0,
+        "ok",
+    );
+    state.store.append_audit(vec![e]).await?;
+    Ok(())
+}
+
 /// Records what the caller did; the request fails (500) if the entry cannot be written, so
 /// nothing audited happens off the record.
 pub async fn record(

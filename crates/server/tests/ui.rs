@@ -2105,6 +2105,40 @@ async fn users_change_their_password_and_disabled_users_are_signed_out_and_kept_
         )
         .await;
     assert_eq!(s, StatusCode::NOT_FOUND, "{b}");
+    // Every change of a credential is in the audit log, with who made it.
+    let changes = credential_changes(&app).await;
+    let expected = [
+        ("alice", "user alice password changed"),
+        ("admin", "user alice disabled"),
+        ("admin", "user alice enabled"),
+        ("admin", "user alice password set"),
+    ];
+    let mut rest = changes.iter();
+    for want in expected {
+        assert!(
+            rest.any(|(actor, target)| (actor.as_str(), target.as_str()) == want),
+            "{want:?} missing, or out of order, in {changes:?}"
+        );
+    }
+}
+
+/// `(actor, target)` of every `credential_change` audit entry, oldest first.
+async fn credential_changes(app: &App) -> Vec<(String, String)> {
+    let (s, audit) = app
+        .api_get("/api/v1/audit?action=credential_change&since=30d")
+        .await;
+    assert_eq!(s, StatusCode::OK, "{audit}");
+    audit["entries"]
+        .as_array()
+        .expect("entries")
+        .iter()
+        .map(|e| {
+            (
+                e["actor"].as_str().unwrap_or_default().to_string(),
+                e["target"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect()
 }
 
 /// The feed addresses a calendar-link page lists.
@@ -2176,4 +2210,18 @@ async fn the_on_call_page_gives_a_calendar_link_that_works_without_a_session() {
         .post("/ui/oncall/calendar", &[("csrf", "forged")])
         .await;
     assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    // Both links, and the replacement of the first, are audited as alice's doing.
+    let changes = credential_changes(&app).await;
+    let by_alice = |suffix: &str| {
+        changes
+            .iter()
+            .filter(|(actor, target)| actor == "alice" && target.ends_with(suffix))
+            .count()
+    };
+    assert_eq!(by_alice("created (calendar link)"), 2, "{changes:?}");
+    assert_eq!(
+        by_alice("revoked (calendar link replaced)"),
+        1,
+        "{changes:?}"
+    );
 }

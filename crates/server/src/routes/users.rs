@@ -76,6 +76,13 @@ pub async fn create(
             e => e.into(),
         })?;
     tracing::info!(user = %record.name, role = %record.role, by = %auth.0.name, "user created");
+    crate::audit::record(
+        &state,
+        &auth,
+        warroom_core::audit::AuditAction::CredentialChange,
+        &format!("user {} created", record.name),
+    )
+    .await?;
     Ok((StatusCode::CREATED, Json(json!(record))))
 }
 
@@ -111,6 +118,13 @@ pub async fn disable(
         .await
         .map_err(no_user(&name))?;
     tracing::info!(user = %record.name, by = %auth.0.name, "user disabled");
+    crate::audit::record(
+        &state,
+        &auth,
+        warroom_core::audit::AuditAction::CredentialChange,
+        &format!("user {} disabled", record.name),
+    )
+    .await?;
     Ok(Json(json!(record)))
 }
 
@@ -127,6 +141,13 @@ pub async fn enable(
         .await
         .map_err(no_user(&name))?;
     tracing::info!(user = %record.name, by = %auth.0.name, "user enabled");
+    crate::audit::record(
+        &state,
+        &auth,
+        warroom_core::audit::AuditAction::CredentialChange,
+        &format!("user {} enabled", record.name),
+    )
+    .await?;
     Ok(Json(json!(record)))
 }
 
@@ -153,6 +174,13 @@ pub async fn set_password(
         .await
         .map_err(no_user(&name))?;
     tracing::info!(user = %name, by = %auth.0.name, "password set");
+    crate::audit::record(
+        &state,
+        &auth,
+        warroom_core::audit::AuditAction::CredentialChange,
+        &format!("user {name} password set"),
+    )
+    .await?;
     let record = state
         .store
         .user(&name)

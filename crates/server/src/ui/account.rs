@@ -82,5 +82,12 @@ pub async fn change_password(
         .set_password(&name, &hash, Some(&user.session_hash))
         .await?;
     tracing::info!(user = %name, "password changed");
+    crate::audit::credential_change(
+        &state,
+        &name,
+        &source,
+        &format!("user {name} password changed"),
+    )
+    .await?;
     Ok(Redirect::to("/ui/account?changed=1").into_response())
 }

@@ -127,6 +127,7 @@ const CALENDAR_LINK_DAYS: i64 = 365;
 pub async fn calendar_link(
     State(state): State<AppState>,
     user: UiUser,
+    source: crate::security::ClientSource,
     headers: axum::http::HeaderMap,
     form: FormData,
 ) -> Result<Html<String>, UiError> {
@@ -151,6 +152,13 @@ pub async fn calendar_link(
     for old in state.store.list_tokens().await? {
         if old.name == name && old.revoked_at.is_none() {
             state.store.revoke_token(&old.id, now).await?;
+            crate::audit::credential_change(
+                &state,
+                &user.principal.name,
+                &source,
+                &format!("{} revoked (calendar link replaced)", old.id),
+            )
+            .await?;
         }
     }
     let mut minted = crate::auth::mint(&name, Role::Viewer, false, &user.principal.name, now);
@@ -160,6 +168,13 @@ pub async fn calendar_link(
         .ok();
     let record = state.store.create_token(minted.record).await?;
     tracing::info!(token_id = %record.id, name = %record.name, "calendar link created");
+    crate::audit::credential_change(
+        &state,
+        &user.principal.name,
+        &source,
+        &format!("{} created (calendar link)", record.id),
+    )
+    .await?;
     let token = minted.secret;
     let feeds: Vec<_> = state
         .config
