@@ -87,6 +87,15 @@ pub async fn credential_change(
     Ok(())
 }
 
+/// Records a credential change made by the API caller; fails like [`record`].
+pub async fn credential_changed(
+    state: &AppState,
+    auth: &Auth,
+    target: &str,
+) -> Result<(), ApiError> {
+    credential_change(state, &auth.0.name, &auth.2, target).await
+}
+
 /// Records what the caller did; the request fails (500) if the entry cannot be written, so
 /// nothing audited happens off the record.
 pub async fn record(

@@ -9,12 +9,10 @@ use axum::http::StatusCode;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use warroom_core::alert::{Action, AlertEvent, AlertStatus, SourceKind};
-use warroom_core::audit::AuditAction;
 use warroom_core::duration::Duration;
 use warroom_core::{IncidentId, Principal, Role};
 use warroom_store::{AlertFilter, AlertRecord, IngestOutcome, NewIntegration};
 
-use crate::audit;
 use crate::auth::{Auth, hash_token, random_hex};
 use crate::error::ApiError;
 use crate::json::{JsonBody, PathParams};
@@ -248,13 +246,7 @@ pub async fn create_integration(
         })
         .await?;
     tracing::info!(integration_id = %record.id, service = %record.service, by = %auth.0.name, "integration created");
-    audit::record(
-        &state,
-        &auth,
-        AuditAction::CredentialChange,
-        &format!("{} created", record.id),
-    )
-    .await?;
+    crate::audit::credential_changed(&state, &auth, &format!("{} created", record.id)).await?;
     let mut v = serde_json::to_value(&record).map_err(|e| ApiError::internal(&e))?;
     v["routing_key"] = json!(key);
     Ok((StatusCode::CREATED, Json(v)))
@@ -321,13 +313,7 @@ pub async fn rotate_integration(
         .ok_or_else(|| ApiError::not_found(format!("no live integration {id}")))?;
     state.integrations.forget(&record.id);
     tracing::info!(integration_id = %record.id, by = %auth.0.name, grace_secs = grace, "routing key rotated");
-    audit::record(
-        &state,
-        &auth,
-        AuditAction::CredentialChange,
-        &format!("{} rotated", record.id),
-    )
-    .await?;
+    crate::audit::credential_changed(&state, &auth, &format!("{} rotated", record.id)).await?;
     let mut v = serde_json::to_value(&record).map_err(|e| ApiError::internal(&e))?;
     v["routing_key"] = json!(key);
     Ok(Json(v))
@@ -349,13 +335,7 @@ pub async fn revoke_integration(
         .ok_or_else(|| ApiError::not_found(format!("no integration {id}")))?;
     state.integrations.forget(&record.id);
     tracing::info!(integration_id = %record.id, by = %auth.0.name, "integration revoked");
-    audit::record(
-        &state,
-        &auth,
-        AuditAction::CredentialChange,
-        &format!("{} revoked", record.id),
-    )
-    .await?;
+    crate::audit::credential_changed(&state, &auth, &format!("{} revoked", record.id)).await?;
     Ok(Json(
         serde_json::to_value(&record).map_err(|e| ApiError::internal(&e))?,
     ))

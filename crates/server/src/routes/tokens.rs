@@ -5,11 +5,9 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
 use serde_json::json;
-use warroom_core::audit::AuditAction;
 use warroom_core::duration::Duration;
 use warroom_core::{Role, TokenScope};
 
-use crate::audit;
 use crate::auth::{Auth, mint};
 use crate::error::ApiError;
 use crate::json::{JsonBody, PathParams};
@@ -76,13 +74,7 @@ pub async fn create(
     minted.record.expires_at = expires_at;
     let record = state.store.create_token(minted.record).await?;
     tracing::info!(token_id = %record.id, name = %record.name, role = %record.role, scope = %record.scope, by = %auth.0.name, "token created");
-    audit::record(
-        &state,
-        &auth,
-        AuditAction::CredentialChange,
-        &format!("{} created", record.id),
-    )
-    .await?;
+    crate::audit::credential_changed(&state, &auth, &format!("{} created", record.id)).await?;
     Ok((
         StatusCode::CREATED,
         Json(json!({
@@ -111,13 +103,7 @@ pub async fn revoke(
         .await?
         .ok_or_else(|| ApiError::not_found(format!("no token {id}")))?;
     tracing::info!(token_id = %record.id, by = %auth.0.name, "token revoked");
-    audit::record(
-        &state,
-        &auth,
-        AuditAction::CredentialChange,
-        &format!("{} revoked", record.id),
-    )
-    .await?;
+    crate::audit::credential_changed(&state, &auth, &format!("{} revoked", record.id)).await?;
     Ok(Json(
         json!({ "id": record.id, "revoked_at": record.revoked_at }),
     ))

@@ -76,13 +76,8 @@ pub async fn create(
             e => e.into(),
         })?;
     tracing::info!(user = %record.name, role = %record.role, by = %auth.0.name, "user created");
-    crate::audit::record(
-        &state,
-        &auth,
-        warroom_core::audit::AuditAction::CredentialChange,
-        &format!("user {} created", record.name),
-    )
-    .await?;
+    crate::audit::credential_changed(&state, &auth, &format!("user {} created", record.name))
+        .await?;
     Ok((StatusCode::CREATED, Json(json!(record))))
 }
 
@@ -118,13 +113,8 @@ pub async fn disable(
         .await
         .map_err(no_user(&name))?;
     tracing::info!(user = %record.name, by = %auth.0.name, "user disabled");
-    crate::audit::record(
-        &state,
-        &auth,
-        warroom_core::audit::AuditAction::CredentialChange,
-        &format!("user {} disabled", record.name),
-    )
-    .await?;
+    crate::audit::credential_changed(&state, &auth, &format!("user {} disabled", record.name))
+        .await?;
     Ok(Json(json!(record)))
 }
 
@@ -141,13 +131,8 @@ pub async fn enable(
         .await
         .map_err(no_user(&name))?;
     tracing::info!(user = %record.name, by = %auth.0.name, "user enabled");
-    crate::audit::record(
-        &state,
-        &auth,
-        warroom_core::audit::AuditAction::CredentialChange,
-        &format!("user {} enabled", record.name),
-    )
-    .await?;
+    crate::audit::credential_changed(&state, &auth, &format!("user {} enabled", record.name))
+        .await?;
     Ok(Json(json!(record)))
 }
 
@@ -174,13 +159,7 @@ pub async fn set_password(
         .await
         .map_err(no_user(&name))?;
     tracing::info!(user = %name, by = %auth.0.name, "password set");
-    crate::audit::record(
-        &state,
-        &auth,
-        warroom_core::audit::AuditAction::CredentialChange,
-        &format!("user {name} password set"),
-    )
-    .await?;
+    crate::audit::credential_changed(&state, &auth, &format!("user {name} password set")).await?;
     let record = state
         .store
         .user(&name)
