@@ -2324,7 +2324,7 @@ async fn integration_keys_rotate_and_revoke(url: &str) {
         .await
         .expect("create");
     assert_eq!(created.rotated_at, None);
-    let found = store.integration_by_key("h1").await.expect("lookup");
+    let found = lookup(&*store, "h1").await;
     let found = found.expect("the first key is known");
     assert!(!found.previous_key);
     assert!(found.accepted_at(t0()));
@@ -2338,17 +2338,9 @@ async fn integration_keys_rotate_and_revoke(url: &str) {
         .expect("a live integration");
     assert_eq!(rotated.rotated_at, Some(later));
     assert_eq!(rotated.previous_key_until, Some(until));
-    let new = store
-        .integration_by_key("h2")
-        .await
-        .expect("lookup")
-        .expect("new key");
+    let new = lookup(&*store, "h2").await.expect("new key");
     assert!(!new.previous_key);
-    let old = store
-        .integration_by_key("h1")
-        .await
-        .expect("lookup")
-        .expect("old key");
+    let old = lookup(&*store, "h1").await.expect("old key");
     assert!(old.previous_key);
     assert!(old.accepted_at(later));
     assert!(
@@ -2361,21 +2353,8 @@ async fn integration_keys_rotate_and_revoke(url: &str) {
         .await
         .expect("rotate again")
         .expect("live");
-    assert!(
-        store
-            .integration_by_key("h1")
-            .await
-            .expect("lookup")
-            .is_none()
-    );
-    assert!(
-        store
-            .integration_by_key("h2")
-            .await
-            .expect("lookup")
-            .expect("h2")
-            .previous_key
-    );
+    assert!(lookup(&*store, "h1").await.is_none());
+    assert!(lookup(&*store, "h2").await.expect("h2").previous_key);
     assert!(
         store
             .rotate_integration_key("int_missing", "h4", until, later)
@@ -2390,20 +2369,8 @@ async fn integration_keys_rotate_and_revoke(url: &str) {
         .expect("revoke")
         .expect("exists");
     assert_eq!(revoked.revoked_at, Some(later));
-    assert!(
-        store
-            .integration_by_key("h3")
-            .await
-            .expect("lookup")
-            .is_none()
-    );
-    assert!(
-        store
-            .integration_by_key("h2")
-            .await
-            .expect("lookup")
-            .is_none()
-    );
+    assert!(lookup(&*store, "h3").await.is_none());
+    assert!(lookup(&*store, "h2").await.is_none());
     let again = store
         .revoke_integration("int_rot", until)
         .await
@@ -2432,4 +2399,9 @@ async fn integration_keys_rotate_and_revoke(url: &str) {
     let listed = store.integrations().await.expect("list");
     assert_eq!(listed.len(), 1);
     assert_eq!(listed[0].revoked_at, Some(later));
+}
+
+/// The integration a routing-key hash finds.
+async fn lookup(store: &dyn Store, hash: &str) -> Option<warroom_store::KeyedIntegration> {
+    store.integration_by_key(hash).await.expect("lookup")
 }
