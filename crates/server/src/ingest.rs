@@ -1,20 +1,20 @@
 //! The ingestion queue: group commit for alert events.
 //!
-//! Requests hand their routed events to one writer task through a bounded queue and wait for
-//! the commit. The writer takes everything waiting (up to a batch limit) and commits it in one
+//! Requests hand their routed events to the writer through a bounded queue and wait for the
+//! commit. The writer takes everything waiting (up to a batch limit) and commits it in one
 //! transaction, so under load many requests share one fsync and a handful of multi-row
 //! statements, and at low load an event is committed alone without waiting for company. A
-//! request is answered 2xx only after its batch is committed and on disk: on SQLite the writer
-//! commits without waiting for the disk and a flusher task syncs the log once for every batch
-//! committed meanwhile before answering them (see `warroom_store`'s `ingest_unsynced`); on
-//! PostgreSQL each writer's commit is durable itself. When the queue is full, admission
-//! fails at once and the caller answers 429 with `Retry-After`: nothing accepted is ever
-//! dropped, because nothing is accepted that the queue cannot hold.
+//! request is answered 2xx only after its batch is committed and on disk: on a SQLite file a
+//! writer thread commits each batch, flushes the log and then answers it (see
+//! `warroom_store::BlockingIngest`); on PostgreSQL several writer tasks commit durably
+//! themselves. When the queue is full, admission fails at once and the caller answers 429
+//! with `Retry-After`: nothing accepted is ever dropped, because nothing is accepted that the
+//! queue cannot hold.
 
 use std::sync::Arc;
 
 use tokio::sync::{mpsc, oneshot};
-use warroom_store::{Backend, IngestItem, IngestOutcome, Store, StoreError};
+use warroom_store::{Backend, BlockingIngest, IngestItem, IngestOutcome, Store, StoreError};
 
 /// Events waiting for the writer, at most.
 pub const QUEUE_CAPACITY: usize = 16_384;
@@ -41,7 +41,7 @@ pub enum SubmitError {
 
 struct Job {
     item: IngestItem,
-    reply: oneshot::Sender<Result<IngestOutcome, SubmitError>>,
+    reply: Reply,
 }
 
 /// Handle to the writer task; cheap to clone.
@@ -74,31 +74,9 @@ impl Ingestor {
         capacity: usize,
     ) -> Self {
         let (queue, jobs) = mpsc::channel(capacity.max(1));
-        // SQLite has one writer; PostgreSQL commits several transactions at once (and flushes
-        // its log for all of them together), so there several batches are written side by side.
-        let writers = match store.backend() {
-            Backend::Postgres => POSTGRES_WRITERS,
-            Backend::Sqlite => 1,
-        };
-        let jobs = Arc::new(tokio::sync::Mutex::new(jobs));
-        // SQLite's writer commits without waiting for the disk and a flusher answers the
-        // requests once their batches are on disk (see `warroom_store`'s `ingest_unsynced`);
-        // PostgreSQL's writers commit durably and answer themselves.
-        let flusher = match store.backend() {
-            Backend::Sqlite => {
-                let (tx, rx) = mpsc::unbounded_channel();
-                tokio::spawn(flush_batches(store.clone(), rx, committed.clone()));
-                Some(tx)
-            }
-            Backend::Postgres => None,
-        };
-        for _ in 0..writers {
-            tokio::spawn(write_batches(
-                store.clone(),
-                jobs.clone(),
-                committed.clone(),
-                flusher.clone(),
-            ));
+        match store.blocking_ingest() {
+            Some(writer) => start_thread(writer, jobs, committed),
+            None => start_tasks(store, jobs, committed),
         }
         Self {
             queue,
@@ -154,45 +132,139 @@ impl Ingestor {
     }
 }
 
-/// A batch committed but perhaps not yet on disk, waiting for the flusher.
-struct Unflushed {
-    replies: Vec<oneshot::Sender<Result<IngestOutcome, SubmitError>>>,
-    outcomes: Vec<IngestOutcome>,
-}
-
-/// Makes committed batches durable, several per flush, then answers their requests.
-async fn flush_batches(
-    store: Arc<dyn Store>,
-    mut batches: mpsc::UnboundedReceiver<Unflushed>,
+/// Runs SQLite's writer on a thread of its own: it commits a batch without waiting for the
+/// disk, flushes the log, answers the batch's requests, and takes the next batch, which grew
+/// while it flushed (see `warroom_store::BlockingIngest`). A thread rather than a task because
+/// each step blocks: handing every batch to the runtime's blocking pool and back cost more
+/// thread wake-ups than the batch's own work, and committing on one thread while another
+/// flushed (tried) made more, smaller batches and was slower than flushing in line.
+fn start_thread(
+    writer: Arc<dyn BlockingIngest>,
+    jobs: mpsc::Receiver<Job>,
     committed: Arc<dyn Fn() + Send + Sync>,
 ) {
-    let mut waiting: Vec<Unflushed> = Vec::new();
-    while let Some(first) = batches.recv().await {
-        waiting.push(first);
-        while let Ok(more) = batches.try_recv() {
-            waiting.push(more);
+    let spawned = std::thread::Builder::new()
+        .name("warroom-ingest".into())
+        .spawn(move || write_on_thread(writer.as_ref(), jobs, committed.as_ref()));
+    if let Err(err) = spawned {
+        // Without its thread every event is refused (503) rather than accepted and lost.
+        tracing::error!(error = %err, "could not start the ingestion writer");
+    }
+}
+
+/// Commits, flushes and answers batches as they come (see [`start_thread`]); ends when the
+/// queue closes.
+fn write_on_thread(
+    writer: &dyn BlockingIngest,
+    mut jobs: mpsc::Receiver<Job>,
+    committed: &(dyn Fn() + Send + Sync),
+) {
+    let mut batch: Vec<Job> = Vec::with_capacity(MAX_BATCH);
+    while let Some(first) = jobs.blocking_recv() {
+        batch.push(first);
+        fill(&mut batch, &mut jobs);
+        let (items, replies): (Vec<IngestItem>, Vec<_>) =
+            batch.drain(..).map(|j| (j.item, j.reply)).unzip();
+        let started = std::time::Instant::now();
+        let mut result = writer.commit(&items);
+        for _ in 0..CONFLICT_RETRIES {
+            match &result {
+                // Another process opened an alert for one of these keys first: re-read, retry.
+                Err(StoreError::Conflict(_)) => result = writer.commit(&items),
+                _ => break,
+            }
         }
-        match store.flush_ingested().await {
+        let Some(batch) = committed_batch(result, items.len(), replies, started) else {
+            continue;
+        };
+        match writer.flush() {
             Ok(()) => {
-                for batch in waiting.drain(..) {
-                    for (reply, outcome) in batch.replies.into_iter().zip(batch.outcomes) {
-                        let _ = reply.send(Ok(outcome));
-                    }
-                }
+                answer(batch);
                 committed();
             }
             Err(err) => {
                 // Committed but not known to be on disk: the senders are told it failed and
                 // send again, which deduplication turns into repeats of the same alerts.
                 tracing::error!(error = %err, "flushing committed alert events to disk failed");
-                let why = err.to_string();
-                for batch in waiting.drain(..) {
-                    for reply in batch.replies {
-                        let _ = reply.send(Err(SubmitError::Failed(why.clone())));
-                    }
-                }
+                fail(batch.replies, &err.to_string());
             }
         }
+    }
+}
+
+/// A committed batch and what to answer its requests.
+struct Committed {
+    replies: Vec<Reply>,
+    outcomes: Vec<IngestOutcome>,
+}
+
+type Reply = oneshot::Sender<Result<IngestOutcome, SubmitError>>;
+
+/// Takes what else is waiting, up to the batch limit, without waiting for more.
+fn fill(batch: &mut Vec<Job>, jobs: &mut mpsc::Receiver<Job>) {
+    while batch.len() < MAX_BATCH {
+        match jobs.try_recv() {
+            Ok(job) => batch.push(job),
+            Err(_) => break,
+        }
+    }
+}
+
+fn answer(batch: Committed) {
+    for (reply, outcome) in batch.replies.into_iter().zip(batch.outcomes) {
+        let _ = reply.send(Ok(outcome));
+    }
+}
+
+fn fail(replies: Vec<Reply>, why: &str) {
+    for reply in replies {
+        let _ = reply.send(Err(SubmitError::Failed(why.to_string())));
+    }
+}
+
+/// The committed batch, or `None` when the commit failed (its requests are then told so).
+fn committed_batch(
+    result: Result<Vec<IngestOutcome>, StoreError>,
+    events: usize,
+    replies: Vec<Reply>,
+    started: std::time::Instant,
+) -> Option<Committed> {
+    match result {
+        Ok(outcomes) => {
+            tracing::debug!(
+                events,
+                micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
+                "batch committed"
+            );
+            Some(Committed { replies, outcomes })
+        }
+        Err(err) => {
+            tracing::error!(error = %err, events, "committing alert events failed");
+            fail(replies, &err.to_string());
+            None
+        }
+    }
+}
+
+/// Runs the writers as tasks that commit durably and answer themselves: PostgreSQL (several
+/// batches at once; it flushes concurrent commits together by itself) and a SQLite database
+/// in memory (one).
+fn start_tasks(
+    store: Arc<dyn Store>,
+    jobs: mpsc::Receiver<Job>,
+    committed: Arc<dyn Fn() + Send + Sync>,
+) {
+    let writers = match store.backend() {
+        Backend::Postgres => POSTGRES_WRITERS,
+        Backend::Sqlite => 1,
+    };
+    let jobs = Arc::new(tokio::sync::Mutex::new(jobs));
+    for _ in 0..writers {
+        tokio::spawn(write_batches(
+            store.clone(),
+            jobs.clone(),
+            committed.clone(),
+        ));
     }
 }
 
@@ -200,7 +272,6 @@ async fn write_batches(
     store: Arc<dyn Store>,
     jobs: Arc<tokio::sync::Mutex<mpsc::Receiver<Job>>>,
     committed: Arc<dyn Fn() + Send + Sync>,
-    flusher: Option<mpsc::UnboundedSender<Unflushed>>,
 ) {
     let mut batch: Vec<Job> = Vec::with_capacity(MAX_BATCH);
     loop {
@@ -212,65 +283,22 @@ async fn write_batches(
                 return;
             };
             batch.push(first);
-            while batch.len() < MAX_BATCH {
-                match jobs.try_recv() {
-                    Ok(job) => batch.push(job),
-                    Err(_) => break,
-                }
-            }
+            fill(&mut batch, &mut jobs);
         }
         let (items, replies): (Vec<IngestItem>, Vec<_>) =
             batch.drain(..).map(|j| (j.item, j.reply)).unzip();
         // A monotonic timer for the log only; it decides nothing.
         let started = std::time::Instant::now();
-        let commit = || async {
-            match &flusher {
-                Some(_) => store.ingest_unsynced(&items).await,
-                None => store.ingest(&items).await,
-            }
-        };
-        let mut result = commit().await;
+        let mut result = store.ingest(&items).await;
         for _ in 0..CONFLICT_RETRIES {
             match &result {
-                // Another process opened an alert for one of these keys first: re-read, retry.
-                Err(StoreError::Conflict(_)) => result = commit().await,
+                Err(StoreError::Conflict(_)) => result = store.ingest(&items).await,
                 _ => break,
             }
         }
-        match result {
-            Ok(outcomes) => {
-                tracing::debug!(
-                    events = items.len(),
-                    micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
-                    "batch committed"
-                );
-                match &flusher {
-                    Some(flusher) => {
-                        if let Err(mpsc::error::SendError(batch)) =
-                            flusher.send(Unflushed { replies, outcomes })
-                        {
-                            for reply in batch.replies {
-                                let _ = reply.send(Err(SubmitError::Failed(
-                                    "the ingestion flusher stopped".into(),
-                                )));
-                            }
-                        }
-                    }
-                    None => {
-                        for (reply, outcome) in replies.into_iter().zip(outcomes) {
-                            let _ = reply.send(Ok(outcome));
-                        }
-                        committed();
-                    }
-                }
-            }
-            Err(err) => {
-                tracing::error!(error = %err, events = items.len(), "committing alert events failed");
-                let why = err.to_string();
-                for reply in replies {
-                    let _ = reply.send(Err(SubmitError::Failed(why.clone())));
-                }
-            }
+        if let Some(batch) = committed_batch(result, items.len(), replies, started) {
+            answer(batch);
+            committed();
         }
     }
 }

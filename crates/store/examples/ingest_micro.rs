@@ -1,5 +1,7 @@
 //! Times the store's ingestion alone (no HTTP): `cargo run --release -p warroom-store --example
-//! ingest_micro -- BATCH BATCHES [unsynced]` on a fresh SQLite file in a temporary directory.
+//! ingest_micro -- BATCH BATCHES [blocking]` on a fresh SQLite file in a temporary directory;
+//! `blocking` commits and flushes through the blocking writer on a thread of its own, as the
+//! server does, instead of `AlertStore::ingest`.
 //! Prints wall time and process CPU per event, so the database's share of an ingested event
 //! can be told apart from the HTTP path's.
 
@@ -27,7 +29,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().collect();
     let batch: usize = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(8);
     let batches: usize = args.get(2).and_then(|a| a.parse().ok()).unwrap_or(2000);
-    let unsynced = args.get(3).is_some_and(|a| a == "unsynced");
+    let blocking = args.get(3).is_some_and(|a| a == "blocking");
     let dir = tempfile::tempdir()?;
     let url = format!("sqlite://{}", dir.path().join("warroom.db").display());
     let store = warroom_store::open(&url).await?;
@@ -63,21 +65,27 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 make(n)
             })
             .collect();
-        if unsynced {
-            store.ingest_unsynced(&items).await?;
-            store.flush_ingested().await?;
-        } else {
-            store.ingest(&items).await?;
+        match store.blocking_ingest().filter(|_| blocking) {
+            Some(writer) => {
+                tokio::task::spawn_blocking(move || {
+                    writer.commit(&items)?;
+                    writer.flush()
+                })
+                .await??;
+            }
+            None => {
+                store.ingest(&items).await?;
+            }
         }
     }
     let (cpu, wall) = (cpu_seconds() - cpu0, wall0.elapsed().as_secs_f64());
     let events = (batch * batches) as f64;
     println!(
         "batch {batch} x {batches} {}: {:.0} events/s, wall {:.1} us/event, cpu {:.1} us/event, {:.0} us/batch",
-        if unsynced {
-            "unsynced+flush"
+        if blocking {
+            "blocking writer"
         } else {
-            "durable"
+            "ingest"
         },
         events / wall,
         wall * 1e6 / events,

@@ -12,6 +12,8 @@
 //! engine): an alert is durable, and answered, as soon as it is committed, and a crash between
 //! the two steps leaves it marked `open` for the next pass.
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 use jiff::Timestamp;
 use serde::Serialize;
@@ -83,6 +85,18 @@ impl KeyedIntegration {
                 .previous_key_until
                 .is_some_and(|until| now < until)
     }
+}
+
+/// A synchronous ingestion writer, for a thread that does nothing else: [`AlertStore::ingest`]
+/// split in its commit and its flush, without the async runtime in between. Both block;
+/// neither may run on an async worker.
+pub trait BlockingIngest: Send + Sync {
+    /// Commits a batch in one transaction, in order, one outcome per item; not yet durable:
+    /// nobody may be told until a later [`BlockingIngest::flush`] has returned.
+    fn commit(&self, items: &[IngestItem]) -> Result<Vec<IngestOutcome>, StoreError>;
+
+    /// Makes every batch committed so far durable.
+    fn flush(&self) -> Result<(), StoreError>;
 }
 
 /// What routing decided for a trigger that would open a new alert.
@@ -275,16 +289,11 @@ pub trait AlertStore: Send + Sync {
     /// Commits a batch of events in one transaction, in order; one outcome per item.
     async fn ingest(&self, items: &[IngestItem]) -> Result<Vec<IngestOutcome>, StoreError>;
 
-    /// Commits a batch like [`AlertStore::ingest`], but may return before the commit is on
-    /// disk: nobody may be told the events are committed until a later
-    /// [`AlertStore::flush_ingested`] has returned. Lets the single SQLite writer go on with the
-    /// next batch while the disk flushes (one flush then covers many batches); on PostgreSQL it
-    /// is an ordinary durable commit.
-    async fn ingest_unsynced(&self, items: &[IngestItem])
-    -> Result<Vec<IngestOutcome>, StoreError>;
-
-    /// Makes every batch committed by [`AlertStore::ingest_unsynced`] so far durable.
-    async fn flush_ingested(&self) -> Result<(), StoreError>;
+    /// The backend's synchronous ingestion writer, for a caller that runs it on threads of its
+    /// own (SQLite on a file); `None` when batches go through [`AlertStore::ingest`].
+    fn blocking_ingest(&self) -> Option<Arc<dyn BlockingIngest>> {
+        None
+    }
 
     /// Alerts, newest first.
     async fn alerts(&self, filter: &AlertFilter) -> Result<Vec<AlertRecord>, StoreError>;
@@ -910,15 +919,11 @@ macro_rules! alerts_impl {
             }
 
             async fn ingest(&self, items: &[IngestItem]) -> Result<Vec<IngestOutcome>, StoreError> {
-                self.ingest_batch(items, true).await
+                self.ingest_batch(items).await
             }
 
-            async fn ingest_unsynced(&self, items: &[IngestItem]) -> Result<Vec<IngestOutcome>, StoreError> {
-                self.ingest_batch(items, false).await
-            }
-
-            async fn flush_ingested(&self) -> Result<(), StoreError> {
-                self.sync_log().await
+            fn blocking_ingest(&self) -> Option<std::sync::Arc<dyn crate::alerts::BlockingIngest>> {
+                self.blocking_ingest_writer()
             }
 
             async fn alerts(&self, filter: &AlertFilter) -> Result<Vec<AlertRecord>, StoreError> {

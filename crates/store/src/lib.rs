@@ -30,8 +30,9 @@ use warroom_core::timer::TimerSpec;
 use warroom_core::{Event, Incident, IncidentId, NewEvent, Override, Principal};
 
 pub use alerts::{
-    AlertEventRecord, AlertFilter, AlertRecord, AlertStore, AlertWork, ChangePlan, Disposition,
-    IngestItem, IngestOutcome, Integration, KeyedIntegration, LinkPlan, NewIntegration, SettlePlan,
+    AlertEventRecord, AlertFilter, AlertRecord, AlertStore, AlertWork, BlockingIngest, ChangePlan,
+    Disposition, IngestItem, IngestOutcome, Integration, KeyedIntegration, LinkPlan,
+    NewIntegration, SettlePlan,
 };
 pub use audit::{AuditFilter, AuditStore};
 pub use evidence::{EvidenceRecord, EvidenceStore};

@@ -43,14 +43,13 @@ impl PostgresStore {
     async fn ingest_batch(
         &self,
         items: &[crate::alerts::IngestItem],
-        _durable: bool,
     ) -> Result<Vec<crate::alerts::IngestOutcome>, StoreError> {
         self.ingest_sqlx(items).await
     }
 
-    /// Every commit is already durable.
-    async fn sync_log(&self) -> Result<(), StoreError> {
-        Ok(())
+    /// Batches take the async path, several at once (see `ingest_batch`).
+    fn blocking_ingest_writer(&self) -> Option<std::sync::Arc<dyn crate::alerts::BlockingIngest>> {
+        None
     }
 
     async fn migration_lock(

@@ -17,6 +17,12 @@ pub struct SqliteStore {
     /// jump under concurrent writes). Other processes on the same file still meet the lock,
     /// with the busy timeout.
     writer: sqlx::SqlitePool,
+    /// Taken by whoever starts a write transaction in this process: sqlx writers only while
+    /// their `BEGIN IMMEDIATE` runs, the ingestion writer for its whole batch. So ingestion
+    /// never needs the sqlx writer connection (whose return to the pool costs a round trip to
+    /// its thread), and a sqlx writer waits for at most one batch before it holds SQLite's
+    /// write lock; the ingestion writer then waits on that lock (see `sqlite_ingest`).
+    gate: Arc<tokio::sync::Mutex<()>>,
     notifier: crate::NotifierSlot,
     /// The write-ahead log, for ingestion batches made durable after their commit.
     wal: Option<Arc<WalFile>>,
@@ -29,13 +35,13 @@ pub struct SqliteStore {
 /// The database's write-ahead log file, synced by ingestion after its batches commit.
 ///
 /// Ingestion commits a batch with `synchronous=NORMAL` (written to the log, not yet flushed)
-/// and answers its requests only after `fsync` of the log file has returned, which a separate
-/// task does for all batches committed meanwhile. The single writer therefore never waits for
-/// the disk: while one flush runs it commits the next batches, and one flush makes all of them
-/// durable (group commit across transactions). This is sound because the log is written in
-/// commit order and recovery replays a prefix of it: a flush covers every commit written
-/// before it, and whatever a later durable commit depends on was written before that commit.
-/// The log is only reset after a checkpoint has synced its pages into the database file.
+/// and answers its requests only after `fsync` of the log file has returned. The commit and
+/// the flush are separate steps so that the flush need not hold the store's write gate: other
+/// writers of this process go ahead while the disk flushes. This is sound because the log is
+/// written in commit order and recovery replays a prefix of it: a flush covers every commit
+/// written before it, and whatever a later durable commit depends on was written before that
+/// commit. The log is only reset after a checkpoint has synced its pages into the database
+/// file.
 #[derive(Debug)]
 pub(crate) struct WalFile {
     path: std::path::PathBuf,
@@ -63,6 +69,36 @@ impl WalFile {
             Some(f) => f.sync_data(),
             None => Err(std::io::Error::other("the log file is not open")),
         }
+    }
+}
+
+/// SQLite's ingestion writer without the async runtime: commits under the store's write gate
+/// on the caller's thread, and flushes the log there too.
+struct BlockingWriter {
+    conn: Arc<std::sync::Mutex<crate::sqlite_ingest::IngestConn>>,
+    wal: Arc<WalFile>,
+    gate: Arc<tokio::sync::Mutex<()>>,
+}
+
+impl crate::alerts::BlockingIngest for BlockingWriter {
+    fn commit(
+        &self,
+        items: &[crate::alerts::IngestItem],
+    ) -> Result<Vec<crate::alerts::IngestOutcome>, StoreError> {
+        if items.is_empty() {
+            return Ok(Vec::new());
+        }
+        let _gate = self.gate.blocking_lock();
+        self.conn
+            .lock()
+            .map_err(|_| StoreError::Sqlite("the ingestion connection was poisoned".into()))?
+            .ingest(items)
+    }
+
+    fn flush(&self) -> Result<(), StoreError> {
+        self.wal
+            .sync()
+            .map_err(|e| StoreError::Database(sqlx::Error::Io(e)))
     }
 }
 
@@ -139,6 +175,7 @@ impl SqliteStore {
         let store = Self {
             pool,
             writer,
+            gate: Arc::default(),
             notifier: crate::NotifierSlot::default(),
             wal,
             ingest_conn: None,
@@ -158,16 +195,18 @@ impl SqliteStore {
     async fn begin(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, sqlx::Error> {
         // IMMEDIATE takes the write lock up front, so two writers never deadlock upgrading
         // from a read lock.
-        self.writer.begin_with("BEGIN IMMEDIATE").await
+        use sqlx::SqlSafeStr;
+        // The connection first: waiting for the previous transaction to end keeps nobody out.
+        let conn = self.writer.acquire().await?;
+        let _gate = self.gate.lock().await;
+        sqlx::Transaction::begin(conn, Some("BEGIN IMMEDIATE".into_sql_str())).await
     }
 
-    /// Commits an ingestion batch on the ingestion writer (see `sqlite_ingest`), flushing the
-    /// log before returning when `durable`. A database without a log file (in memory) takes
-    /// the ordinary sqlx path.
+    /// Commits an ingestion batch on the ingestion writer (see `sqlite_ingest`) and flushes the
+    /// log. A database without a log file (in memory) takes the ordinary sqlx path.
     async fn ingest_batch(
         &self,
         items: &[crate::alerts::IngestItem],
-        durable: bool,
     ) -> Result<Vec<crate::alerts::IngestOutcome>, StoreError> {
         let (Some(conn), Some(_)) = (&self.ingest_conn, &self.wal) else {
             return self.ingest_sqlx(items).await;
@@ -175,9 +214,11 @@ impl SqliteStore {
         if items.is_empty() {
             return Ok(Vec::new());
         }
-        // Holding the one sqlx writer connection keeps every other writer of this process out
-        // while the batch writes.
+        // The sqlx writer connection too, not only the gate: no write transaction of this
+        // process may be holding SQLite's lock while the batch waits for it on this thread,
+        // which on a single-threaded runtime is the thread that transaction needs to finish.
         let writer = self.writer.acquire().await?;
+        let gate = self.gate.lock().await;
         let run = || {
             conn.lock()
                 .map_err(|_| StoreError::Sqlite("the ingestion connection was poisoned".into()))?
@@ -189,13 +230,22 @@ impl SqliteStore {
             tokio::runtime::RuntimeFlavor::MultiThread => tokio::task::block_in_place(run),
             _ => run(),
         }?;
-        // The next writer need not wait for the disk: the flush covers this commit whoever
-        // writes meanwhile.
+        drop(gate);
         drop(writer);
-        if durable {
-            self.sync_log().await?;
-        }
+        self.sync_log().await?;
         Ok(outcomes)
+    }
+
+    /// The ingestion writer for threads of its own (none for a database in memory).
+    fn blocking_ingest_writer(&self) -> Option<Arc<dyn crate::alerts::BlockingIngest>> {
+        let (Some(conn), Some(wal)) = (&self.ingest_conn, &self.wal) else {
+            return None;
+        };
+        Some(Arc::new(BlockingWriter {
+            conn: conn.clone(),
+            wal: wal.clone(),
+            gate: self.gate.clone(),
+        }))
     }
 
     /// Flushes the write-ahead log (see [`WalFile`]).

@@ -10,6 +10,13 @@
 //!
 //! Commits use `synchronous=NORMAL`: written to the write-ahead log, not yet flushed. The store
 //! flushes the log before anyone hears of the batch (see `WalFile` in `sqlite.rs`).
+//!
+//! This connection also checkpoints the log once it holds [`CHECKPOINT_PAGES`] pages, right
+//! after a commit. Only a checkpoint run between two of the writer's own transactions can
+//! catch up with it, and only a log that was wholly checkpointed starts again from its
+//! beginning: left to the background checkpointer alone, a steady stream of batches grew the
+//! log by hundreds of megabytes, and every commit then paid for new file pages and every flush
+//! for the file's new size.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -25,6 +32,32 @@ use crate::backend::micros;
 
 /// Statements kept prepared.
 const CACHED_STATEMENTS: usize = 16;
+
+/// Log pages after which a commit checkpoints (SQLite's default; about 4 MiB).
+const CHECKPOINT_PAGES: u32 = 1_000;
+
+/// The log is cut back to this size when it starts again after a burst made it longer.
+const LOG_SIZE_LIMIT: u64 = 64 * 1024 * 1024;
+
+/// Pages of this connection's cache (4 KiB each): the alert indexes a batch touches.
+const CACHE_PAGES: u32 = 4_096;
+
+/// How long a batch waits for SQLite's write lock before it fails.
+const LOCK_WAIT: Duration = Duration::from_secs(30);
+
+/// Between two tries for the write lock. In this process only a sqlx write transaction holds
+/// it while a batch wants it (the store's write gate sees to that), for a few milliseconds at
+/// most, so a short poll answers sooner than SQLite's own handler, which sleeps up to 100 ms.
+const LOCK_POLL: Duration = Duration::from_micros(100);
+
+fn wait_for_lock(attempts: i32) -> bool {
+    let waited = u128::try_from(attempts).unwrap_or(u128::MAX) * LOCK_POLL.as_micros();
+    if waited >= LOCK_WAIT.as_micros() {
+        return false;
+    }
+    std::thread::sleep(LOCK_POLL);
+    true
+}
 
 /// The ingestion writer's connection.
 pub(crate) struct IngestConn {
@@ -54,15 +87,20 @@ impl IngestConn {
             OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )
         .map_err(sqlite_error)?;
-        conn.busy_timeout(Duration::from_secs(30))
+        conn.busy_handler(Some(wait_for_lock))
             .map_err(sqlite_error)?;
-        // The file is in WAL mode already (the sqlx pool set it); this connection flushes
-        // nothing itself and leaves checkpoints to the store's checkpointer.
+        // The file is in WAL mode already (the sqlx pool set it); this connection's commits
+        // are flushed by the store (see the module doc).
+        let checkpoint = CHECKPOINT_PAGES.to_string();
+        let log_limit = LOG_SIZE_LIMIT.to_string();
+        let cache = CACHE_PAGES.to_string();
         for (name, value) in [
             ("synchronous", "NORMAL"),
             ("foreign_keys", "ON"),
             ("temp_store", "MEMORY"),
-            ("wal_autocheckpoint", "0"),
+            ("wal_autocheckpoint", checkpoint.as_str()),
+            ("journal_size_limit", log_limit.as_str()),
+            ("cache_size", cache.as_str()),
         ] {
             conn.pragma_update(None, name, value)
                 .map_err(sqlite_error)?;

@@ -67,7 +67,7 @@ conformance!(
     notifications_are_written_with_their_events,
     overrides_are_an_append_only_log,
     alert_dedup_holds_across_processes,
-    unsynced_batches_read_back_after_flush,
+    blocking_writer_batches_are_durable_beside_other_writers,
     integration_keys_rotate_and_revoke,
     alert_links_open_one_incident_per_service_across_processes,
     action_items_are_projected_listed_and_reminded,
@@ -1640,40 +1640,69 @@ async fn ingest_retrying(
     panic!("ingest kept conflicting");
 }
 
-/// Batches committed without waiting for the disk, between ordinary durable writes, are all
-/// there once flushed, also for another process opening the database afresh; a repeat and a
-/// resolve through the same path land on the alerts they name.
-async fn unsynced_batches_read_back_after_flush(url: &str) {
+/// The backend's blocking ingestion writer (SQLite on a file; PostgreSQL has none and takes
+/// `ingest`) commits batches on a thread of its own while incidents are declared through the
+/// ordinary writers at the same time: nothing waits forever or fails on the database lock, and
+/// once flushed every batch is there, also for another process opening the database afresh; a
+/// repeat and a resolve through the same path land on the alerts they name.
+async fn blocking_writer_batches_are_durable_beside_other_writers(url: &str) {
     use warroom_core::alert::Action;
     use warroom_store::IngestOutcome;
     let store = open(url).await;
-    for round in 0..5 {
-        let batch: Vec<_> = (0..8)
-            .map(|k| alert_item(&format!("u{round}-{k}"), round * 8 + k, Action::Trigger))
-            .collect();
-        let out = store.ingest_unsynced(&batch).await.expect("unsynced batch");
-        assert!(
-            out.iter().all(|o| matches!(o, IngestOutcome::Opened(_))),
-            "{out:?}"
-        );
-        declare_as(
-            &*store,
-            "alice",
-            &declaration(&format!("between batches {round}"), "P3"),
-            t0(),
-        )
-        .await;
-    }
-    let again = store
-        .ingest_unsynced(&[
-            alert_item("u0-0", 100, Action::Trigger),
-            alert_item("u0-1", 101, Action::Resolve),
-        ])
-        .await
-        .expect("repeat and resolve");
+    let writer = store.blocking_ingest();
+    assert_eq!(
+        writer.is_some(),
+        store.backend() == warroom_store::Backend::Sqlite,
+        "SQLite on a file has a blocking writer, PostgreSQL none"
+    );
+    let commit = |items: Vec<warroom_store::IngestItem>| {
+        let store = store.clone();
+        let writer = writer.clone();
+        async move {
+            match writer {
+                Some(writer) => tokio::task::spawn_blocking(move || {
+                    let out = writer.commit(&items)?;
+                    writer.flush()?;
+                    Ok::<_, StoreError>(out)
+                })
+                .await
+                .expect("writer thread"),
+                None => store.ingest(&items).await,
+            }
+        }
+    };
+    let batches = async {
+        for round in 0..5 {
+            let batch: Vec<_> = (0..8)
+                .map(|k| alert_item(&format!("u{round}-{k}"), round * 8 + k, Action::Trigger))
+                .collect();
+            let out = commit(batch).await.expect("batch");
+            assert!(
+                out.iter().all(|o| matches!(o, IngestOutcome::Opened(_))),
+                "{out:?}"
+            );
+        }
+    };
+    let declares = async {
+        for round in 0..5 {
+            declare_as(
+                &*store,
+                "alice",
+                &declaration(&format!("beside batches {round}"), "P3"),
+                t0(),
+            )
+            .await;
+        }
+    };
+    tokio::join!(batches, declares);
+    let again = commit(vec![
+        alert_item("u0-0", 100, Action::Trigger),
+        alert_item("u0-1", 101, Action::Resolve),
+    ])
+    .await
+    .expect("repeat and resolve");
     assert!(matches!(again[0], IngestOutcome::Repeated(_)), "{again:?}");
     assert!(matches!(again[1], IngestOutcome::Resolved(_)), "{again:?}");
-    store.flush_ingested().await.expect("flush");
     let reopened = open(url).await;
     let alerts = reopened
         .alerts(&warroom_store::AlertFilter {
