@@ -16,7 +16,9 @@
 //!
 //! `--rate R` paces the run: request `i` is due `i / R` seconds after the start, and its latency
 //! is counted from when it was due, not from when a worker got round to it, so a stalled server
-//! cannot hide its stall by slowing the client down (no coordinated omission).
+//! cannot hide its stall by slowing the client down (no coordinated omission). A thread of
+//! its own releases each request when it is due: tokio's timer rounds every deadline up to the
+//! next millisecond, which added up to a millisecond to every latency measured that way.
 //!
 //! It only talks to loopback addresses: it is a benchmark tool, not a way to load someone
 //! else's server.
@@ -589,27 +591,27 @@ async fn run(args: Args) -> Result<()> {
     let rate = args.rate;
     let cpu_before = own_cpu_seconds();
     let begin = Instant::now();
+    let paced = rate.map(|r| Arc::new(tokio::sync::Mutex::new(pace(begin, r, total))));
     let mut workers = Vec::with_capacity(concurrency);
     for _ in 0..concurrency {
         let (api, target, next) = (api.clone(), target.clone(), next.clone());
+        let paced = paced.clone();
         // Plain http goes through the lean client (see `raw`); https through reqwest.
         let mut raw = raw::RawConn::new(&target.url, api.token.as_deref()).ok();
         workers.push(tokio::spawn(async move {
             let mut out = WorkerResult::default();
             loop {
-                let i = next.fetch_add(1, Ordering::Relaxed);
+                let (i, t0) = match (&paced, rate) {
+                    (Some(paced), Some(r)) => match paced.lock().await.recv().await {
+                        Some(i) => (i, begin + due_after(i, r)),
+                        None => return out,
+                    },
+                    _ => (next.fetch_add(1, Ordering::Relaxed), Instant::now()),
+                };
                 if i >= total {
                     return out;
                 }
                 let body = (target.body)(i);
-                let t0 = match rate {
-                    Some(r) => {
-                        let due = begin + due_after(i, r);
-                        tokio::time::sleep_until(due.into()).await;
-                        due
-                    }
-                    None => Instant::now(),
-                };
                 let mut retries = 0u32;
                 let (key, err) = loop {
                     let res = match &mut raw {
@@ -747,6 +749,25 @@ async fn run(args: Args) -> Result<()> {
         eprintln!("warning: {errors} of {total} requests failed; first: {e}");
     }
     Ok(())
+}
+
+/// Request numbers `0..total`, each sent when it is due at `rate` per second after `begin`, by a
+/// thread that sleeps with the system's timer (tens of microseconds late at most here).
+fn pace(begin: Instant, rate: f64, total: u64) -> tokio::sync::mpsc::UnboundedReceiver<u64> {
+    let (due, paced) = tokio::sync::mpsc::unbounded_channel();
+    std::thread::spawn(move || {
+        for i in 0..total {
+            let at = begin + due_after(i, rate);
+            let now = Instant::now();
+            if at > now {
+                std::thread::sleep(at - now);
+            }
+            if due.send(i).is_err() {
+                return;
+            }
+        }
+    });
+    paced
 }
 
 /// When request `i` is due after the start at `rate` requests per second.
