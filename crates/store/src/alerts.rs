@@ -557,7 +557,7 @@ pub(crate) fn plan_batch(
 pub(crate) const ROWS_PER_STATEMENT: usize = 256;
 
 macro_rules! alerts_impl {
-    ($store:ident, $db:ty, $lock:literal, $service_lock:literal, $keys_lock:literal) => {
+    ($store:ident, $db:ty, $lock:literal, $service_lock:expr, $keys_lock:literal) => {
         use std::collections::HashMap;
 
         use warroom_core::alert::routing::ThresholdState;
@@ -1065,9 +1065,9 @@ macro_rules! alerts_impl {
                 plan: &LinkPlan<'_>,
                 timers: &TimerPlan<'_>,
             ) -> Result<Option<IncidentId>, StoreError> {
-                let mut tx = self.begin().await?;
-                sqlx::query($service_lock).bind(service).execute(&mut *tx).await?;
-                let mut waiting = Vec::new();
+                // The alerts are read and parsed before the transaction: on SQLite it holds the
+                // only write lock, which ingestion waits for meanwhile.
+                let mut candidates = Vec::new();
                 for chunk in alerts.chunks(ROWS_PER_STATEMENT) {
                     let mut qb = QueryBuilder::<$db>::new(
                         "SELECT id, akey, incident_id, link, state FROM alerts WHERE link = 'open' AND id IN (",
@@ -1077,11 +1077,38 @@ macro_rules! alerts_impl {
                         sep.push_bind(id.clone());
                     }
                     qb.push(") ORDER BY first_seen, id");
-                    qb.push($lock);
-                    for row in qb.build().fetch_all(&mut *tx).await? {
-                        waiting.push(Self::alert_from_row(&row)?.routed);
+                    for row in qb.build().fetch_all(&self.pool).await? {
+                        candidates.push(Self::alert_from_row(&row)?.routed);
                     }
                 }
+                if candidates.is_empty() {
+                    return Ok(None);
+                }
+                let mut tx = self.begin().await?;
+                let service_lock: Option<&'static str> = $service_lock;
+                if let Some(lock) = service_lock {
+                    sqlx::query(lock).bind(service).execute(&mut *tx).await?;
+                }
+                // Only those still waiting: another pass or process may have linked some since.
+                let mut still = std::collections::HashSet::new();
+                for chunk in candidates.chunks(ROWS_PER_STATEMENT) {
+                    let mut qb = QueryBuilder::<$db>::new(
+                        "SELECT id FROM alerts WHERE link = 'open' AND id IN (",
+                    );
+                    let mut sep = qb.separated(", ");
+                    for a in chunk {
+                        sep.push_bind(a.alert.id.clone());
+                    }
+                    qb.push(")");
+                    qb.push($lock);
+                    for row in qb.build().fetch_all(&mut *tx).await? {
+                        still.insert(row.try_get::<String, _>("id")?);
+                    }
+                }
+                let waiting: Vec<_> = candidates
+                    .into_iter()
+                    .filter(|a| still.contains(&a.alert.id))
+                    .collect();
                 if waiting.is_empty() {
                     tx.rollback().await?;
                     return Ok(None);

@@ -10,6 +10,10 @@ use warroom_core::Role;
 
 use crate::StoreError;
 
+/// Rows per multi-row insert of an incident write's side rows: at most 8 parameters a row,
+/// well inside both databases' limits.
+pub(crate) const ROWS_PER_INSERT: usize = 200;
+
 pub(crate) fn micros(ts: Timestamp) -> i64 {
     ts.as_microsecond()
 }
@@ -145,25 +149,31 @@ macro_rules! store_impl {
                 Ok((incident, sealed))
             }
 
+            // Side rows are written with one multi-row statement per table: every statement is
+            // a round trip to the database (on SQLite, to its connection's thread), taken while
+            // the transaction holds the write lock.
             async fn insert_events(tx: &mut Tx<'_>, events: &[Event]) -> Result<(), StoreError> {
-                for e in events {
-                    let (kind, data) = e.kind.to_parts();
-                    let seq = i64::try_from(e.seq).map_err(|_| StoreError::Corrupt("sequence overflow".into()))?;
-                    sqlx::query(
-                        "INSERT INTO events (incident_id, seq, at, actor, kind, payload, prev_hash, hash)
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-                    )
-                    .bind(e.incident_id.as_str())
-                    .bind(seq)
-                    .bind(micros(e.at))
-                    .bind(&e.actor)
-                    .bind(kind)
-                    .bind(data.to_string())
-                    .bind(&e.prev_hash)
-                    .bind(&e.hash)
-                    .execute(&mut **tx)
-                    .await
-                    .map_err(conflict_or)?;
+                for chunk in events.chunks(crate::backend::ROWS_PER_INSERT) {
+                    let mut rows = Vec::with_capacity(chunk.len());
+                    for e in chunk {
+                        let (kind, data) = e.kind.to_parts();
+                        let seq = i64::try_from(e.seq).map_err(|_| StoreError::Corrupt("sequence overflow".into()))?;
+                        rows.push((e, seq, kind, data.to_string()));
+                    }
+                    let mut qb = QueryBuilder::<$db>::new(
+                        "INSERT INTO events (incident_id, seq, at, actor, kind, payload, prev_hash, hash) ",
+                    );
+                    qb.push_values(rows, |mut b, (e, seq, kind, data)| {
+                        b.push_bind(e.incident_id.as_str().to_string())
+                            .push_bind(seq)
+                            .push_bind(micros(e.at))
+                            .push_bind(e.actor.clone())
+                            .push_bind(kind)
+                            .push_bind(data)
+                            .push_bind(e.prev_hash.clone())
+                            .push_bind(e.hash.clone());
+                    });
+                    qb.build().execute(&mut **tx).await.map_err(conflict_or)?;
                 }
                 Ok(())
             }
@@ -230,32 +240,29 @@ macro_rules! store_impl {
                 }
                 let id = inc.id.as_str();
                 sqlx::query("DELETE FROM incident_services WHERE incident_id = $1").bind(id).execute(&mut **tx).await?;
-                for s in &inc.services {
-                    sqlx::query("INSERT INTO incident_services (incident_id, service) VALUES ($1, $2)")
-                        .bind(id)
-                        .bind(s)
-                        .execute(&mut **tx)
-                        .await?;
+                for chunk in inc.services.iter().collect::<Vec<_>>().chunks(crate::backend::ROWS_PER_INSERT) {
+                    let mut qb = QueryBuilder::<$db>::new("INSERT INTO incident_services (incident_id, service) ");
+                    qb.push_values(chunk, |mut b, s| {
+                        b.push_bind(id.to_string()).push_bind(s.to_string());
+                    });
+                    qb.build().execute(&mut **tx).await?;
                 }
                 sqlx::query("DELETE FROM incident_labels WHERE incident_id = $1").bind(id).execute(&mut **tx).await?;
-                for (k, v) in &inc.labels {
-                    sqlx::query("INSERT INTO incident_labels (incident_id, key, value) VALUES ($1, $2, $3)")
-                        .bind(id)
-                        .bind(k)
-                        .bind(v)
-                        .execute(&mut **tx)
-                        .await?;
+                for chunk in inc.labels.iter().collect::<Vec<_>>().chunks(crate::backend::ROWS_PER_INSERT) {
+                    let mut qb = QueryBuilder::<$db>::new("INSERT INTO incident_labels (incident_id, key, value) ");
+                    qb.push_values(chunk, |mut b, (k, v)| {
+                        b.push_bind(id.to_string()).push_bind(k.to_string()).push_bind(v.to_string());
+                    });
+                    qb.build().execute(&mut **tx).await?;
                 }
                 // Participation only grows, so inserting the missing ones is enough.
-                for p in &inc.participants {
-                    sqlx::query(
-                        "INSERT INTO incident_participants (incident_id, person) VALUES ($1, $2)
-                         ON CONFLICT (incident_id, person) DO NOTHING",
-                    )
-                    .bind(id)
-                    .bind(p)
-                    .execute(&mut **tx)
-                    .await?;
+                for chunk in inc.participants.iter().collect::<Vec<_>>().chunks(crate::backend::ROWS_PER_INSERT) {
+                    let mut qb = QueryBuilder::<$db>::new("INSERT INTO incident_participants (incident_id, person) ");
+                    qb.push_values(chunk, |mut b, p| {
+                        b.push_bind(id.to_string()).push_bind(p.to_string());
+                    });
+                    qb.push(" ON CONFLICT (incident_id, person) DO NOTHING");
+                    qb.build().execute(&mut **tx).await?;
                 }
                 Ok(())
             }
@@ -374,19 +381,23 @@ macro_rules! store_impl {
             /// Inserts the timers `incident` needs; existing keys are left alone, so a timer that
             /// already fired is never re-armed.
             async fn schedule_timers(tx: &mut Tx<'_>, incident: &Incident, timers: &TimerPlan<'_>) -> Result<(), StoreError> {
-                for t in timers(incident) {
-                    let kind = serde_json::to_string(&t.kind).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-                    sqlx::query(
-                        "INSERT INTO timers (key, incident_id, kind, due_at, created_at) VALUES ($1, $2, $3, $4, $5)
-                         ON CONFLICT (key) DO NOTHING",
-                    )
-                    .bind(&t.key)
-                    .bind(&t.incident_id)
-                    .bind(kind)
-                    .bind(micros(t.due_at))
-                    .bind(micros(incident.updated_at))
-                    .execute(&mut **tx)
-                    .await?;
+                let wanted = timers(incident);
+                for chunk in wanted.chunks(crate::backend::ROWS_PER_INSERT) {
+                    let mut rows = Vec::with_capacity(chunk.len());
+                    for t in chunk {
+                        let kind = serde_json::to_string(&t.kind).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                        rows.push((t, kind));
+                    }
+                    let mut qb = QueryBuilder::<$db>::new("INSERT INTO timers (key, incident_id, kind, due_at, created_at) ");
+                    qb.push_values(rows, |mut b, (t, kind)| {
+                        b.push_bind(t.key.clone())
+                            .push_bind(t.incident_id.clone())
+                            .push_bind(kind)
+                            .push_bind(micros(t.due_at))
+                            .push_bind(micros(incident.updated_at));
+                    });
+                    qb.push(" ON CONFLICT (key) DO NOTHING");
+                    qb.build().execute(&mut **tx).await?;
                 }
                 Ok(())
             }

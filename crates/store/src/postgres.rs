@@ -79,7 +79,7 @@ crate::alerts::alerts_impl!(
     PostgresStore,
     sqlx::Postgres,
     " FOR UPDATE",
-    "SELECT pg_advisory_xact_lock(hashtext($1))",
+    Some("SELECT pg_advisory_xact_lock(hashtext($1))"),
     "SELECT pg_advisory_xact_lock(1, h)"
 );
 
