@@ -557,7 +557,7 @@ pub(crate) fn plan_batch(
 pub(crate) const ROWS_PER_STATEMENT: usize = 256;
 
 macro_rules! alerts_impl {
-    ($store:ident, $db:ty, $lock:literal, $service_lock:expr, $keys_lock:literal) => {
+    ($store:ident, $db:ty, $lock:literal, $lock_skip:literal, $service_lock:expr, $keys_lock:literal) => {
         use std::collections::HashMap;
 
         use warroom_core::alert::routing::ThresholdState;
@@ -1090,6 +1090,8 @@ macro_rules! alerts_impl {
                     sqlx::query(lock).bind(service).execute(&mut *tx).await?;
                 }
                 // Only those still waiting: another pass or process may have linked some since.
+                // Rows a concurrent ingestion batch holds are left for the next pass rather than
+                // waited for: the two lock rows in different orders, and waiting could deadlock.
                 let mut still = std::collections::HashSet::new();
                 for chunk in candidates.chunks(ROWS_PER_STATEMENT) {
                     let mut qb = QueryBuilder::<$db>::new(
@@ -1100,7 +1102,7 @@ macro_rules! alerts_impl {
                         sep.push_bind(a.alert.id.clone());
                     }
                     qb.push(")");
-                    qb.push($lock);
+                    qb.push($lock_skip);
                     for row in qb.build().fetch_all(&mut *tx).await? {
                         still.insert(row.try_get::<String, _>("id")?);
                     }

@@ -79,6 +79,7 @@ crate::alerts::alerts_impl!(
     PostgresStore,
     sqlx::Postgres,
     " FOR UPDATE",
+    " FOR UPDATE SKIP LOCKED",
     Some("SELECT pg_advisory_xact_lock(hashtext($1))"),
     "SELECT pg_advisory_xact_lock(1, h)"
 );

@@ -277,7 +277,7 @@ crate::backend::store_impl!(
 );
 
 // One writer at a time already serialises linking on SQLite, and batches need no key locks.
-crate::alerts::alerts_impl!(SqliteStore, sqlx::Sqlite, "", None, "");
+crate::alerts::alerts_impl!(SqliteStore, sqlx::Sqlite, "", "", None, "");
 
 // SQLite's single writer already serialises page changes; the statement is a no-op.
 crate::statuspage::statuspage_impl!(SqliteStore, sqlx::Sqlite, "", "SELECT 1");
