@@ -11,8 +11,10 @@
 # warroom-loadgen (LOADGEN, default target/release/warroom-loadgen) and prints its summary line
 # and the server's CPU (user + system) per event. PERF=1 records a perf profile of the server
 # into $WORK/perf.data. The server's log is $WORK/server.log (RUST_LOG passes through).
+# DATABASE_URL=postgres://... runs the server on that database instead of SQLite (it should be
+# empty: each run adds its alerts to it).
 set -euo pipefail
-[ $# -ge 4 ] || { sed -n '2,13p' "$0" >&2; exit 2; }
+[ $# -ge 4 ] || { sed -n '2,15p' "$0" >&2; exit 2; }
 BIN=$1 SCENARIO=$2 CONNS=$3 EVENTS=$4
 shift 4
 LOADGEN=${LOADGEN:-target/release/warroom-loadgen}
@@ -21,8 +23,10 @@ WORK=${WORK:-$(mktemp -d /tmp/warroom-quick.XXXXXX)}
 URL=http://127.0.0.1:$PORT
 rm -rf "$WORK/data"
 mkdir -p "$WORK/data"
+DB_ARGS=()
+[ -n "${DATABASE_URL:-}" ] && DB_ARGS=(--database-url "$DATABASE_URL")
 RUST_LOG=${RUST_LOG:-warn} "$BIN" serve --listen "127.0.0.1:$PORT" --data-dir "$WORK/data" \
-    --rate-limit-per-second 0 --source-rate-limit-per-second 0 >"$WORK/server.log" 2>&1 &
+    --rate-limit-per-second 0 --source-rate-limit-per-second 0 "${DB_ARGS[@]}" >"$WORK/server.log" 2>&1 &
 SERVER=$!
 trap 'kill $SERVER 2>/dev/null || true; wait $SERVER 2>/dev/null || true' EXIT
 for _ in $(seq 100); do
