@@ -6,21 +6,24 @@
 //! statements, and at low load an event is committed alone without waiting for company. A
 //! request is answered 2xx only after its batch is committed and on disk: on a SQLite file a
 //! writer thread commits each batch, flushes the log and then answers it (see
-//! `warroom_store::BlockingIngest`); on PostgreSQL a writer task commits durably and
-//! answers. When the queue is full, admission fails at once and the caller answers 429
+//! `warroom_store::BlockingIngest`); on PostgreSQL several writer tasks commit durably
+//! themselves. When the queue is full, admission fails at once and the caller answers 429
 //! with `Retry-After`: nothing accepted is ever dropped, because nothing is accepted that the
 //! queue cannot hold.
 
 use std::sync::Arc;
 
 use tokio::sync::{mpsc, oneshot};
-use warroom_store::{BlockingIngest, IngestItem, IngestOutcome, Store, StoreError};
+use warroom_store::{Backend, BlockingIngest, IngestItem, IngestOutcome, Store, StoreError};
 
 /// Events waiting for the writer, at most.
 pub const QUEUE_CAPACITY: usize = 16_384;
 
 /// Events per transaction, at most.
 pub const MAX_BATCH: usize = 2_048;
+
+/// Batches written at once on PostgreSQL.
+const POSTGRES_WRITERS: usize = 4;
 
 /// How often a batch that lost a race with another process is tried again.
 const CONFLICT_RETRIES: usize = 3;
@@ -73,7 +76,7 @@ impl Ingestor {
         let (queue, jobs) = mpsc::channel(capacity.max(1));
         match store.blocking_ingest() {
             Some(writer) => start_thread(writer, jobs, committed),
-            None => start_task(store, jobs, committed),
+            None => start_tasks(store, jobs, committed),
         }
         Self {
             queue,
@@ -243,37 +246,59 @@ fn committed_batch(
     }
 }
 
-/// Runs the writer as a task that commits durably and answers itself: PostgreSQL, and a SQLite
-/// database in memory. One writer, like SQLite's: four writers taking turns at the queue (tried
-/// on PostgreSQL, which flushes concurrent commits together) mostly took one event each, six
-/// round trips and a flush per event, and were slower than one writer whose batches grow while
-/// it commits (3,700-3,900 against 4,500-4,900 events/s at 16 connections, the same at 64, and
-/// a third less CPU per event; docs/PERFORMANCE.md).
-fn start_task(
+/// Runs the writers as tasks that commit durably and answer themselves: PostgreSQL (several
+/// batches at once; it flushes concurrent commits together by itself) and a SQLite database
+/// in memory (one).
+fn start_tasks(
     store: Arc<dyn Store>,
-    mut jobs: mpsc::Receiver<Job>,
+    jobs: mpsc::Receiver<Job>,
     committed: Arc<dyn Fn() + Send + Sync>,
 ) {
-    tokio::spawn(async move {
-        let mut batch: Vec<Job> = Vec::with_capacity(MAX_BATCH);
-        while let Some(first) = jobs.recv().await {
+    let writers = match store.backend() {
+        Backend::Postgres => POSTGRES_WRITERS,
+        Backend::Sqlite => 1,
+    };
+    let jobs = Arc::new(tokio::sync::Mutex::new(jobs));
+    for _ in 0..writers {
+        tokio::spawn(write_batches(
+            store.clone(),
+            jobs.clone(),
+            committed.clone(),
+        ));
+    }
+}
+
+async fn write_batches(
+    store: Arc<dyn Store>,
+    jobs: Arc<tokio::sync::Mutex<mpsc::Receiver<Job>>>,
+    committed: Arc<dyn Fn() + Send + Sync>,
+) {
+    let mut batch: Vec<Job> = Vec::with_capacity(MAX_BATCH);
+    loop {
+        {
+            // Take what is waiting, then let the next writer take its own batch while this one
+            // commits.
+            let mut jobs = jobs.lock().await;
+            let Some(first) = jobs.recv().await else {
+                return;
+            };
             batch.push(first);
             fill(&mut batch, &mut jobs);
-            let (items, replies): (Vec<IngestItem>, Vec<_>) =
-                batch.drain(..).map(|j| (j.item, j.reply)).unzip();
-            // A monotonic timer for the log only; it decides nothing.
-            let started = std::time::Instant::now();
-            let mut result = store.ingest(&items).await;
-            for _ in 0..CONFLICT_RETRIES {
-                match &result {
-                    Err(StoreError::Conflict(_)) => result = store.ingest(&items).await,
-                    _ => break,
-                }
-            }
-            if let Some(batch) = committed_batch(result, items.len(), replies, started) {
-                answer(batch);
-                committed();
+        }
+        let (items, replies): (Vec<IngestItem>, Vec<_>) =
+            batch.drain(..).map(|j| (j.item, j.reply)).unzip();
+        // A monotonic timer for the log only; it decides nothing.
+        let started = std::time::Instant::now();
+        let mut result = store.ingest(&items).await;
+        for _ in 0..CONFLICT_RETRIES {
+            match &result {
+                Err(StoreError::Conflict(_)) => result = store.ingest(&items).await,
+                _ => break,
             }
         }
-    });
+        if let Some(batch) = committed_batch(result, items.len(), replies, started) {
+            answer(batch);
+            committed();
+        }
+    }
 }
