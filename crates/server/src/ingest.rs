@@ -109,7 +109,13 @@ impl Ingestor {
         let permits = self
             .queue
             .try_reserve_many(items.len())
-            .map_err(|_| SubmitError::Busy)?;
+            .map_err(|err| match err {
+                mpsc::error::TrySendError::Full(()) => SubmitError::Busy,
+                // Not "busy": retrying would not help.
+                mpsc::error::TrySendError::Closed(()) => {
+                    SubmitError::Failed("the ingestion writer stopped".into())
+                }
+            })?;
         let mut replies = Vec::with_capacity(items.len());
         for (permit, item) in permits.zip(items) {
             let (reply, answer) = oneshot::channel();
@@ -300,5 +306,64 @@ async fn write_batches(
             answer(batch);
             committed();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use warroom_core::alert::{Action, AlertEvent, SourceKind};
+    use warroom_store::Disposition;
+
+    use super::*;
+
+    fn item(n: u32) -> IngestItem {
+        let key = format!("k{n}");
+        let mut event = AlertEvent::new(SourceKind::Pagerduty, Action::Trigger, "Disk full");
+        event.dedup_key = Some(key.clone());
+        IngestItem {
+            event,
+            integration_id: "int_test".into(),
+            dedup_key: key,
+            received_at: "2026-11-26T10:00:00Z".parse().expect("valid time"),
+            new_alert_id: format!("alr_test{n}"),
+            service: Some("api".into()),
+            incident_severity: "P2".into(),
+            playbooks: Vec::new(),
+            disposition: Disposition::Open,
+            threshold: None,
+            open_incidents: true,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_full_queue_is_busy_and_a_stopped_writer_is_a_failure() {
+        let (queue, jobs) = mpsc::channel(2);
+        let ingestor = Ingestor {
+            queue,
+            counters: Arc::default(),
+        };
+        // One event waits in the queue (nobody takes it), so two more do not fit.
+        let waiting = tokio::spawn({
+            let ingestor = ingestor.clone();
+            async move { ingestor.submit(vec![item(1)]).await }
+        });
+        while ingestor.free() == 2 {
+            tokio::task::yield_now().await;
+        }
+        let full = ingestor.submit(vec![item(2), item(3)]).await;
+        assert!(matches!(full, Err(SubmitError::Busy)), "{full:?}");
+        // The writer is gone: the waiting request fails, and so does the next one, which a
+        // sender must not take for a reason to wait and retry.
+        drop(jobs);
+        let stranded = waiting.await.expect("the task ran");
+        assert!(
+            matches!(stranded, Err(SubmitError::Failed(_))),
+            "{stranded:?}"
+        );
+        let refused = ingestor.submit(vec![item(4)]).await;
+        assert!(
+            matches!(refused, Err(SubmitError::Failed(_))),
+            "{refused:?}"
+        );
     }
 }
