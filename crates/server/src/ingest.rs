@@ -311,29 +311,9 @@ async fn write_batches(
 
 #[cfg(test)]
 mod tests {
-    use warroom_core::alert::{Action, AlertEvent, SourceKind};
-    use warroom_store::Disposition;
+    use warroom_store::testing::trigger_item as item;
 
     use super::*;
-
-    fn item(n: u32) -> IngestItem {
-        let key = format!("k{n}");
-        let mut event = AlertEvent::new(SourceKind::Pagerduty, Action::Trigger, "Disk full");
-        event.dedup_key = Some(key.clone());
-        IngestItem {
-            event,
-            integration_id: "int_test".into(),
-            dedup_key: key,
-            received_at: "2026-11-26T10:00:00Z".parse().expect("valid time"),
-            new_alert_id: format!("alr_test{n}"),
-            service: Some("api".into()),
-            incident_severity: "P2".into(),
-            playbooks: Vec::new(),
-            disposition: Disposition::Open,
-            threshold: None,
-            open_incidents: true,
-        }
-    }
 
     #[tokio::test]
     async fn a_full_queue_is_busy_and_a_stopped_writer_is_a_failure() {

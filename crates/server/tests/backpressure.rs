@@ -8,27 +8,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::task::{Context, Poll, Waker};
 
 use sqlx::Connection;
-use warroom_core::alert::{Action, AlertEvent, SourceKind};
 use warroom_server::ingest::{Ingestor, SubmitError};
-use warroom_store::{AlertFilter, Disposition, IngestItem, IngestOutcome};
-
-fn item(n: usize) -> IngestItem {
-    let mut event = AlertEvent::new(SourceKind::Generic, Action::Trigger, format!("alert {n}"));
-    event.dedup_key = Some(format!("k{n}"));
-    IngestItem {
-        event,
-        integration_id: "int_test".into(),
-        dedup_key: format!("k{n}"),
-        received_at: "2026-11-25T10:00:00Z".parse().expect("time"),
-        new_alert_id: format!("alr_{n}"),
-        service: Some("api".into()),
-        incident_severity: "P2".into(),
-        playbooks: Vec::new(),
-        disposition: Disposition::Open,
-        threshold: None,
-        open_incidents: true,
-    }
-}
+use warroom_store::testing::trigger_item as item;
+use warroom_store::{AlertFilter, IngestOutcome};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_full_queue_refuses_new_events_and_loses_none_it_admitted() {

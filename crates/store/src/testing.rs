@@ -1,4 +1,5 @@
-//! Test support: a throwaway PostgreSQL cluster and fresh databases on both backends.
+//! Test support: a throwaway PostgreSQL cluster, fresh databases on both backends, and an
+//! ingestion item to commit.
 //!
 //! The cluster is started once per test process from the machine's `initdb` and `postgres`
 //! (as the `postgres` user when running as root, since `initdb` refuses root), in a temporary
@@ -191,4 +192,25 @@ pub fn fresh_sqlite() -> Result<(tempfile::TempDir, String), String> {
     let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
     let url = format!("sqlite://{}", dir.path().join("warroom.db").display());
     Ok((dir, url))
+}
+
+/// A trigger that opens alert number `n` (dedup key `k{n}`) on service `api` through
+/// integration `int_test`, as a receiver would route it.
+pub fn trigger_item(n: usize) -> crate::IngestItem {
+    use warroom_core::alert::{Action, AlertEvent, SourceKind};
+    let mut event = AlertEvent::new(SourceKind::Generic, Action::Trigger, format!("alert {n}"));
+    event.dedup_key = Some(format!("k{n}"));
+    crate::IngestItem {
+        event,
+        integration_id: "int_test".into(),
+        dedup_key: format!("k{n}"),
+        received_at: jiff::Timestamp::from_second(1_795_000_000).unwrap_or_default(),
+        new_alert_id: format!("alr_{n}"),
+        service: Some("api".into()),
+        incident_severity: "P2".into(),
+        playbooks: Vec::new(),
+        disposition: crate::Disposition::Open,
+        threshold: None,
+        open_incidents: true,
+    }
 }
