@@ -166,16 +166,6 @@ stop_alertmanager() {
 }
 
 # ---- Warroom set-up ----
-create_integration() { # dir -> prints the routing key
-    local dir=$1 out
-    out=$("$WARROOM_BIN" --server "$BASE" --token "$TOKEN" --json \
-        integration create --service "$SERVICE" --name "ingest benchmark" 2>"$dir/integration.stderr") || {
-        cat "$dir/integration.stderr" >&2
-        die "warroom integration create failed"
-    }
-    jq -er '.routing_key' <<<"$out" || die "no routing_key in: $out"
-}
-
 pg_create_database() { # name -> prints its URL (on the running throwaway cluster)
     local name=$1 port psql
     port=${PG_URL##*:}

@@ -1,4 +1,5 @@
-# Shell helpers shared by the benchmark scripts (bench/run.sh, bench/ingest.sh); sourced, not run.
+# Shell helpers shared by the benchmark scripts (bench/run.sh, bench/ingest.sh, bench/quick.sh);
+# sourced, not run.
 #
 # They use these globals of the sourcing script: ROOT (repository root), WORK (work directory),
 # QUIET_WAIT (seconds wait_until_quiet waits at most), WARROOM_BIN (the server binary; default
@@ -160,6 +161,16 @@ stop_server() {
     fi
     wait "$SERVER_PID" 2>/dev/null || true
     SERVER_PID=""
+}
+
+create_integration() { # dir -> prints the routing key of a new integration on ${SERVICE:-api}
+    local dir=$1 out
+    out=$("${WARROOM_BIN:-$ROOT/target/release/warroom}" --server "$BASE" --token "$TOKEN" --json \
+        integration create --service "${SERVICE:-api}" --name "ingest benchmark" 2>"$dir/integration.stderr") || {
+        cat "$dir/integration.stderr" >&2
+        die "warroom integration create failed"
+    }
+    jq -er '.routing_key' <<<"$out" || die "no routing_key in: $out"
 }
 
 busy_cores_over() { # seconds -> CPU cores busy machine-wide over that interval

@@ -5,46 +5,44 @@
 #   bench/quick.sh BINARY SCENARIO CONNECTIONS EVENTS [loadgen args...]
 #   bench/quick.sh target/release/warroom pd-unique 16 40000
 #   bench/quick.sh target/release/warroom pd-unique 16 20000 --rate 2000
+#   BACKEND=postgres bench/quick.sh target/release/warroom pd-unique 16 20000
 #
-# It starts BINARY serve on 127.0.0.1:$PORT (default 18777) with a fresh data directory and the
-# API rate limits off, creates an integration, sends 2,000 warm-up events, then runs
-# warroom-loadgen (LOADGEN, default target/release/warroom-loadgen) and prints its summary line
-# and the server's CPU (user + system) per event. PERF=1 records a perf profile of the server
-# into $WORK/perf.data. The server's log is $WORK/server.log (RUST_LOG passes through).
-# DATABASE_URL=postgres://... runs the server on that database instead of SQLite (it should be
-# empty: each run adds its alerts to it).
+# It starts BINARY serve with a fresh data directory and the API rate limits off (on a
+# throwaway PostgreSQL cluster with BACKEND=postgres, made as bench/ingest.sh makes it),
+# creates an integration, sends 2,000 warm-up events, then runs warroom-loadgen (LOADGEN,
+# default target/release/warroom-loadgen) and prints its summary line and the server's CPU
+# (user + system) per event. PERF=1 records a perf profile of the server into
+# $WORK/perf.data; the server's log is $WORK/quick/server.log (RUST_LOG passes through).
 set -euo pipefail
-[ $# -ge 4 ] || { sed -n '2,15p' "$0" >&2; exit 2; }
-BIN=$1 SCENARIO=$2 CONNS=$3 EVENTS=$4
+[ $# -ge 4 ] || { sed -n '2,16p' "$0" >&2; exit 2; }
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+WARROOM_BIN=$(readlink -f "$1")
+SCENARIO=$2 CONNS=$3 EVENTS=$4
 shift 4
-LOADGEN=${LOADGEN:-target/release/warroom-loadgen}
-PORT=${PORT:-18777}
-WORK=${WORK:-$(mktemp -d /tmp/warroom-quick.XXXXXX)}
-URL=http://127.0.0.1:$PORT
-rm -rf "$WORK/data"
-mkdir -p "$WORK/data"
-DB_ARGS=()
-[ -n "${DATABASE_URL:-}" ] && DB_ARGS=(--database-url "$DATABASE_URL")
-RUST_LOG=${RUST_LOG:-warn} "$BIN" serve --listen "127.0.0.1:$PORT" --data-dir "$WORK/data" \
-    --rate-limit-per-second 0 --source-rate-limit-per-second 0 "${DB_ARGS[@]}" >"$WORK/server.log" 2>&1 &
-SERVER=$!
-trap 'kill $SERVER 2>/dev/null || true; wait $SERVER 2>/dev/null || true' EXIT
-for _ in $(seq 100); do
-    [ -f "$WORK/data/admin.token" ] && curl -fs "$URL/healthz" >/dev/null 2>&1 && break
-    sleep 0.2
-done
-KEY=$("$BIN" --server "$URL" --token "$(cat "$WORK/data/admin.token")" --json \
-    integration create --service api | python3 -c 'import sys, json; print(json.load(sys.stdin)["routing_key"])')
-"$LOADGEN" --url "$URL" --routing-key "$KEY" --scenario pd-unique --requests 2000 --concurrency 16 >/dev/null
-ticks() { awk '{print $14 + $15}' "/proc/$SERVER/stat"; }
-T0=$(ticks)
+LOADGEN=${LOADGEN:-$ROOT/target/release/warroom-loadgen}
+WORK=${WORK:-$(mktemp -d "${TMPDIR:-/tmp}/warroom-quick.XXXXXX")}
+# shellcheck source=bench/lib.sh
+source "$ROOT/bench/lib.sh"
+trap 'stop_server; stop_postgres' EXIT
+trap 'exit 130' INT TERM
+mkdir -p "$WORK/quick" "$WORK/postgres"
+rm -rf "$WORK/quick/data"
+URL=""
+if [ "${BACKEND:-sqlite}" = postgres ]; then
+    start_postgres
+    URL=$PG_URL
+fi
+export RUST_LOG=${RUST_LOG:-warn}
+start_server "$WORK/quick" "$URL"
+KEY=$(create_integration "$WORK/quick")
+"$LOADGEN" --url "$BASE" --routing-key "$KEY" --scenario pd-unique --requests 2000 --concurrency 16 >/dev/null
+read -r USER0 SYS0 <<<"$(cpu_ticks "$SERVER_PID")"
 if [ "${PERF:-0}" = 1 ]; then
-    perf record -F 999 -g -p "$SERVER" -o "$WORK/perf.data" 2>/dev/null &
+    perf record -F 999 -g -p "$SERVER_PID" -o "$WORK/perf.data" 2>/dev/null &
     PERF_PID=$!
 fi
-"$LOADGEN" --url "$URL" --routing-key "$KEY" --scenario "$SCENARIO" --requests "$EVENTS" \
+"$LOADGEN" --url "$BASE" --routing-key "$KEY" --scenario "$SCENARIO" --requests "$EVENTS" \
     --concurrency "$CONNS" "$@"
-T1=$(ticks)
+read -r USER1 SYS1 <<<"$(cpu_ticks "$SERVER_PID")"
 [ -n "${PERF_PID:-}" ] && { kill -INT "$PERF_PID"; wait "$PERF_PID" || true; }
-HZ=$(getconf CLK_TCK)
-echo "server CPU per event: $(( (T1 - T0) * 1000000 / HZ / EVENTS )) us (work dir $WORK)"
+echo "server CPU per event: $(( (USER1 + SYS1 - USER0 - SYS0) * 10000 / EVENTS )) us (work dir $WORK)"
