@@ -61,19 +61,6 @@ pub struct Shared {
     pub token_uses: Arc<crate::audit::TokenUses>,
 }
 
-impl AppState {
-    /// The state of a server over `store` with the defaults of [`Shared::new`].
-    pub fn new(
-        store: Arc<dyn Store>,
-        config: Arc<Config>,
-        clock: Arc<dyn Clock>,
-        engine: warroom_engine::Engine,
-        grafana_signature: Option<SignatureConfig>,
-    ) -> Self {
-        Shared::new(store, config, clock, engine, grafana_signature).into()
-    }
-}
-
 impl Shared {
     /// The state of a server over `store`, starting its ingestion writer (inside a Tokio
     /// runtime); `engine` is woken when alerts need linking.

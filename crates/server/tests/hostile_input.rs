@@ -9,6 +9,7 @@ use http_body_util::BodyExt;
 use proptest::prelude::*;
 use tower::ServiceExt;
 use warroom_core::{Config, ManualClock, Role};
+use warroom_server::state::Shared;
 use warroom_server::{AppState, app, auth};
 
 struct Fixture {
@@ -41,7 +42,7 @@ fn fixture() -> Fixture {
         store.create_token(minted.record).await.expect("token");
         let config = Arc::new(Config::builtin());
         let engine = warroom_engine::Engine::new(store.clone(), config.clone(), clock.clone());
-        let state = AppState::new(store, config, clock, engine, None);
+        let state: AppState = Shared::new(store, config, clock, engine, None).into();
         (state, minted.secret)
     });
     let f = Fixture {
