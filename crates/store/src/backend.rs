@@ -240,7 +240,7 @@ macro_rules! store_impl {
                 }
                 let id = inc.id.as_str();
                 sqlx::query("DELETE FROM incident_services WHERE incident_id = $1").bind(id).execute(&mut **tx).await?;
-                for chunk in inc.services.iter().collect::<Vec<_>>().chunks(crate::backend::ROWS_PER_INSERT) {
+                for chunk in inc.services.chunks(crate::backend::ROWS_PER_INSERT) {
                     let mut qb = QueryBuilder::<$db>::new("INSERT INTO incident_services (incident_id, service) ");
                     qb.push_values(chunk, |mut b, s| {
                         b.push_bind(id.to_string()).push_bind(s.to_string());
