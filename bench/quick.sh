@@ -11,7 +11,7 @@
 # throwaway PostgreSQL cluster with BACKEND=postgres, made as bench/ingest.sh makes it),
 # creates an integration, sends 2,000 warm-up events, then runs warroom-loadgen (LOADGEN,
 # default target/release/warroom-loadgen) and prints its summary line and the server's CPU
-# (user + system) per event. PERF=1 records a perf profile of the server into
+# (user + system) per event, and PostgreSQL's with BACKEND=postgres. PERF=1 records a perf profile of the server into
 # $WORK/perf.data; the server's log is $WORK/quick/server.log (RUST_LOG passes through).
 set -euo pipefail
 [ $# -ge 4 ] || { sed -n '2,16p' "$0" >&2; exit 2; }
@@ -37,6 +37,8 @@ start_server "$WORK/quick" "$URL"
 KEY=$(create_integration "$WORK/quick")
 "$LOADGEN" --url "$BASE" --routing-key "$KEY" --scenario pd-unique --requests 2000 --concurrency 16 >/dev/null
 read -r USER0 SYS0 <<<"$(cpu_ticks "$SERVER_PID")"
+# shellcheck disable=SC2046 # one pid per word
+read -r PGU0 PGS0 <<<"$(cpu_ticks $(postgres_pids))"
 if [ "${PERF:-0}" = 1 ]; then
     perf record -F 999 -g -p "$SERVER_PID" -o "$WORK/perf.data" 2>/dev/null &
     PERF_PID=$!
@@ -44,5 +46,10 @@ fi
 "$LOADGEN" --url "$BASE" --routing-key "$KEY" --scenario "$SCENARIO" --requests "$EVENTS" \
     --concurrency "$CONNS" "$@"
 read -r USER1 SYS1 <<<"$(cpu_ticks "$SERVER_PID")"
+# shellcheck disable=SC2046
+read -r PGU1 PGS1 <<<"$(cpu_ticks $(postgres_pids))"
 [ -n "${PERF_PID:-}" ] && { kill -INT "$PERF_PID"; wait "$PERF_PID" || true; }
 echo "server CPU per event: $(( (USER1 + SYS1 - USER0 - SYS0) * 10000 / EVENTS )) us (work dir $WORK)"
+if [ -n "$URL" ]; then
+    echo "postgres CPU per event: $(( (PGU1 + PGS1 - PGU0 - PGS0) * 10000 / EVENTS )) us"
+fi

@@ -536,8 +536,20 @@ async fn an_alert_storm_opens_one_incident_and_settles_it() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn routing_rules_drop_suppress_map_and_threshold() {
-    let app = spawn().await;
+async fn routing_rules_drop_suppress_map_and_threshold_on_sqlite() {
+    routing_rules(spawn().await).await;
+}
+
+/// PostgreSQL reads and writes threshold counters in its own statements (`postgres_ingest`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn routing_rules_drop_suppress_map_and_threshold_on_postgres() {
+    let cluster = warroom_store::testing::PgCluster::shared().expect("postgres cluster");
+    let url = cluster.fresh_database().await.expect("database");
+    let config = load(&[SourceFile::new("rules.yaml", RULES)]).expect("config");
+    routing_rules(spawn_with(config, Some(url), None).await).await;
+}
+
+async fn routing_rules(app: App) {
     let key = app.integration("api").await;
     // Drop: nothing recorded. Suppress: recorded, no incident.
     let dev = json!({ "summary": "dev box hot", "labels": { "env": "dev" } });

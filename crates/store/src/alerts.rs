@@ -557,17 +557,13 @@ pub(crate) fn plan_batch(
 pub(crate) const ROWS_PER_STATEMENT: usize = 256;
 
 macro_rules! alerts_impl {
-    ($store:ident, $db:ty, $lock:literal, $lock_skip:literal, $service_lock:expr, $keys_lock:literal) => {
-        use std::collections::HashMap;
-
-        use warroom_core::alert::routing::ThresholdState;
+    ($store:ident, $db:ty, $lock:literal, $lock_skip:literal, $service_lock:expr) => {
         use warroom_core::alert::{Transition, Effect, apply};
         use crate::alerts::{
             AlertEventRecord, AlertFilter, AlertRecord, AlertStore, AlertWork, ChangePlan,
             IngestItem, IngestOutcome, Integration, KeyedIntegration, LinkPlan, NewIntegration, ROWS_PER_STATEMENT,
             SettlePlan, link_after_resolve,
         };
-        use crate::backend::conflict_if_aborted;
         use warroom_core::alert::AlertEvent;
 
         /// A connection inside a transaction (a [`sqlx::Transaction`] derefs to it).
@@ -684,128 +680,6 @@ macro_rules! alerts_impl {
                     qb.build().execute(&mut *tx).await?;
                 }
                 Ok(())
-            }
-
-            /// The open alerts for `keys`, locked.
-            async fn open_alerts(
-                tx: &mut Conn,
-                keys: &[String],
-            ) -> Result<HashMap<String, (warroom_core::alert_incident::RoutedAlert, String)>, StoreError> {
-                let mut out = HashMap::new();
-                for chunk in keys.chunks(ROWS_PER_STATEMENT) {
-                    let mut qb = QueryBuilder::<$db>::new(
-                        "SELECT id, akey, incident_id, link, state FROM alerts WHERE status <> 'resolved' AND akey IN (",
-                    );
-                    let mut sep = qb.separated(", ");
-                    for k in chunk {
-                        sep.push_bind(k.clone());
-                    }
-                    qb.push(")");
-                    qb.push($lock);
-                    for row in qb.build().fetch_all(&mut *tx).await? {
-                        let rec = Self::alert_from_row(&row)?;
-                        let key: String = row.try_get("akey")?;
-                        out.insert(key, (rec.routed, rec.link));
-                    }
-                }
-                Ok(out)
-            }
-
-            async fn thresholds(tx: &mut Conn, keys: &[String]) -> Result<HashMap<String, ThresholdState>, StoreError> {
-                let mut out = HashMap::new();
-                for chunk in keys.chunks(ROWS_PER_STATEMENT) {
-                    let mut qb = QueryBuilder::<$db>::new("SELECT key, state FROM alert_thresholds WHERE key IN (");
-                    let mut sep = qb.separated(", ");
-                    for k in chunk {
-                        sep.push_bind(k.clone());
-                    }
-                    qb.push(")");
-                    qb.push($lock);
-                    for row in qb.build().fetch_all(&mut *tx).await? {
-                        let state: String = row.try_get("state")?;
-                        let parsed: ThresholdState = serde_json::from_str(&state)
-                            .map_err(|e| StoreError::Corrupt(format!("threshold state: {e}")))?;
-                        out.insert(row.try_get("key")?, parsed);
-                    }
-                }
-                Ok(out)
-            }
-
-            async fn write_thresholds(
-                tx: &mut Conn,
-                states: &[(String, ThresholdState)],
-                now: Timestamp,
-            ) -> Result<(), StoreError> {
-                for chunk in states.chunks(ROWS_PER_STATEMENT) {
-                    let mut qb = QueryBuilder::<$db>::new("INSERT INTO alert_thresholds (key, state, updated_at) ");
-                    let mut failed = None;
-                    qb.push_values(chunk, |mut b, (key, state)| {
-                        let json = serde_json::to_string(state).unwrap_or_else(|e| {
-                            failed = Some(StoreError::Corrupt(e.to_string()));
-                            String::new()
-                        });
-                        b.push_bind(key.clone()).push_bind(json).push_bind(micros(now));
-                    });
-                    if let Some(e) = failed {
-                        return Err(e);
-                    }
-                    qb.push(" ON CONFLICT (key) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at");
-                    qb.build().execute(&mut *tx).await?;
-                }
-                Ok(())
-            }
-
-            /// Takes the batch's key locks in one order. Concurrent batches (several writers on
-            /// PostgreSQL) would otherwise lock rows and unique-index entries of shared keys in
-            /// the order each batch met them, and deadlock.
-            async fn lock_keys(tx: &mut Conn, keys: &[String]) -> Result<(), StoreError> {
-                if $keys_lock.is_empty() || keys.is_empty() {
-                    return Ok(());
-                }
-                for chunk in keys.chunks(ROWS_PER_STATEMENT) {
-                    let mut qb = QueryBuilder::<$db>::new($keys_lock);
-                    qb.push(" FROM (SELECT DISTINCT hashtext(k) AS h FROM (");
-                    qb.push_values(chunk, |mut b, k| {
-                        b.push_bind(k.clone());
-                    });
-                    qb.push(") AS v(k) ORDER BY h) AS s");
-                    qb.build().execute(&mut *tx).await?;
-                }
-                Ok(())
-            }
-
-            /// The work of [`AlertStore::ingest`] inside `tx`, which the caller commits.
-            async fn ingest_in(tx: &mut Conn, items: &[IngestItem]) -> Result<Vec<IngestOutcome>, StoreError> {
-                let keys = crate::alerts::BatchKeys::of(items);
-                Self::lock_keys(tx, &keys.locks).await?;
-                let open = Self::open_alerts(tx, &keys.alerts).await?;
-                let counters = if keys.gates.is_empty() {
-                    HashMap::new()
-                } else {
-                    Self::thresholds(tx, &keys.gates).await?
-                };
-                let plan = crate::alerts::plan_batch(items, open, counters)?;
-                let rows: Vec<(&warroom_core::alert_incident::RoutedAlert, String, &str)> =
-                    plan.alerts.iter().map(|(r, k, l)| (r, k.clone(), l.as_str())).collect();
-                Self::upsert_alerts(tx, &rows).await?;
-                Self::insert_alert_events(tx, &plan.events).await?;
-                if let Some(at) = plan.thresholds_at {
-                    Self::write_thresholds(tx, &plan.thresholds, at).await?;
-                }
-                Ok(plan.outcomes)
-            }
-        }
-
-        impl $store {
-            /// A batch through sqlx, durable on commit.
-            async fn ingest_sqlx(&self, items: &[IngestItem]) -> Result<Vec<IngestOutcome>, StoreError> {
-                if items.is_empty() {
-                    return Ok(Vec::new());
-                }
-                let mut tx = self.begin().await?;
-                let outcomes = Self::ingest_in(&mut *tx, items).await.map_err(conflict_if_aborted)?;
-                tx.commit().await.map_err(|e| conflict_if_aborted(e.into()))?;
-                Ok(outcomes)
             }
 
         }

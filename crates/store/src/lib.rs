@@ -14,6 +14,7 @@ mod filter;
 mod indicators;
 mod migrate;
 mod postgres;
+mod postgres_ingest;
 mod sqlite;
 mod sqlite_ingest;
 mod statuspage;

@@ -39,12 +39,12 @@ impl PostgresStore {
     }
 
     /// Ingestion batches are ordinary durable transactions (PostgreSQL flushes concurrent
-    /// commits together by itself).
+    /// commits together by itself) of four round trips each (see `postgres_ingest`).
     async fn ingest_batch(
         &self,
         items: &[crate::alerts::IngestItem],
     ) -> Result<Vec<crate::alerts::IngestOutcome>, StoreError> {
-        self.ingest_sqlx(items).await
+        crate::postgres_ingest::ingest(&self.pool, items).await
     }
 
     /// Batches take the async path, several at once (see `ingest_batch`).
@@ -73,15 +73,14 @@ crate::backend::store_impl!(
 );
 
 // Linking takes a per-service transaction lock, so two processes never both find no open
-// incident for a service and each open one. Ingestion batches lock their alert keys, sorted, in
-// the two-key lock space (apart from the services' one-key locks).
+// incident for a service and each open one. (Ingestion batches lock their alert keys in the
+// two-key lock space: see `postgres_ingest`.)
 crate::alerts::alerts_impl!(
     PostgresStore,
     sqlx::Postgres,
     " FOR UPDATE",
     " FOR UPDATE SKIP LOCKED",
-    Some("SELECT pg_advisory_xact_lock(hashtext($1))"),
-    "SELECT pg_advisory_xact_lock(1, h)"
+    Some("SELECT pg_advisory_xact_lock(hashtext($1))")
 );
 
 // Page changes take one transaction lock, so two publishers never judge component statuses on

@@ -276,8 +276,8 @@ crate::backend::store_impl!(
     ""
 );
 
-// One writer at a time already serialises linking on SQLite, and batches need no key locks.
-crate::alerts::alerts_impl!(SqliteStore, sqlx::Sqlite, "", "", None, "");
+// One writer at a time already serialises linking on SQLite.
+crate::alerts::alerts_impl!(SqliteStore, sqlx::Sqlite, "", "", None);
 
 // SQLite's single writer already serialises page changes; the statement is a no-op.
 crate::statuspage::statuspage_impl!(SqliteStore, sqlx::Sqlite, "", "SELECT 1");
@@ -286,3 +286,96 @@ crate::statuspage::statuspage_impl!(SqliteStore, sqlx::Sqlite, "", "SELECT 1");
 crate::evidence::evidence_impl!(SqliteStore, sqlx::Sqlite, "");
 crate::audit::audit_impl!(SqliteStore, sqlx::Sqlite, "SELECT 1");
 crate::indicators::indicators_impl!(SqliteStore, sqlx::Sqlite, "");
+
+/// Ingestion through sqlx, for a database without a log file (in memory): one transaction per
+/// batch, which SQLite's single writer serialises, so a batch needs no key locks.
+impl SqliteStore {
+    async fn ingest_sqlx(
+        &self,
+        items: &[crate::alerts::IngestItem],
+    ) -> Result<Vec<crate::alerts::IngestOutcome>, StoreError> {
+        use crate::alerts::{BatchKeys, ROWS_PER_STATEMENT, plan_batch};
+        use sqlx::{QueryBuilder, Row};
+        use warroom_core::alert::routing::ThresholdState;
+        use warroom_core::alert_incident::RoutedAlert;
+
+        if items.is_empty() {
+            return Ok(Vec::new());
+        }
+        let keys = BatchKeys::of(items);
+        let mut tx = self.begin().await?;
+        let mut open = crate::alerts::OpenAlerts::new();
+        for chunk in keys.alerts.chunks(ROWS_PER_STATEMENT) {
+            let mut qb = select_in(
+                "SELECT akey, incident_id, link, state FROM alerts
+                 WHERE status <> 'resolved' AND akey IN (",
+                chunk,
+            );
+            for row in qb.build().fetch_all(&mut *tx).await? {
+                let state: String = row.try_get("state")?;
+                let mut routed: RoutedAlert = serde_json::from_str(&state)
+                    .map_err(|e| StoreError::Corrupt(format!("alert state: {e}")))?;
+                // The incident link lives in its own column (see `alert_from_row`).
+                routed.alert.incident_id = row.try_get("incident_id")?;
+                open.insert(row.try_get("akey")?, (routed, row.try_get("link")?));
+            }
+        }
+        let mut counters = std::collections::HashMap::new();
+        for chunk in keys.gates.chunks(ROWS_PER_STATEMENT) {
+            let mut qb = select_in(
+                "SELECT key, state FROM alert_thresholds WHERE key IN (",
+                chunk,
+            );
+            for row in qb.build().fetch_all(&mut *tx).await? {
+                let state: String = row.try_get("state")?;
+                let parsed: ThresholdState = serde_json::from_str(&state)
+                    .map_err(|e| StoreError::Corrupt(format!("threshold state: {e}")))?;
+                counters.insert(row.try_get::<String, _>("key")?, parsed);
+            }
+        }
+        let plan = plan_batch(items, open, counters)?;
+        let rows: Vec<(&RoutedAlert, String, &str)> = plan
+            .alerts
+            .iter()
+            .map(|(r, k, l)| (r, k.clone(), l.as_str()))
+            .collect();
+        Self::upsert_alerts(&mut tx, &rows).await?;
+        Self::insert_alert_events(&mut tx, &plan.events).await?;
+        if let Some(at) = plan.thresholds_at {
+            for chunk in plan.thresholds.chunks(ROWS_PER_STATEMENT) {
+                let mut qb = QueryBuilder::<sqlx::Sqlite>::new(
+                    "INSERT INTO alert_thresholds (key, state, updated_at) ",
+                );
+                let mut states = Vec::with_capacity(chunk.len());
+                for (key, state) in chunk {
+                    let json = serde_json::to_string(state)
+                        .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                    states.push((key.clone(), json));
+                }
+                qb.push_values(states, |mut b, (key, json)| {
+                    b.push_bind(key)
+                        .push_bind(json)
+                        .push_bind(crate::backend::micros(at));
+                });
+                qb.push(
+                    " ON CONFLICT (key) DO UPDATE SET state = excluded.state,
+                       updated_at = excluded.updated_at",
+                );
+                qb.build().execute(&mut *tx).await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(plan.outcomes)
+    }
+}
+
+/// `head` (ending in `IN (`) with `keys` bound as the list.
+fn select_in(head: &str, keys: &[String]) -> sqlx::QueryBuilder<sqlx::Sqlite> {
+    let mut qb = sqlx::QueryBuilder::new(head);
+    let mut list = qb.separated(", ");
+    for key in keys {
+        list.push_bind(key);
+    }
+    qb.push(")");
+    qb
+}

@@ -67,6 +67,7 @@ conformance!(
     notifications_are_written_with_their_events,
     overrides_are_an_append_only_log,
     alert_dedup_holds_across_processes,
+    one_batch_resolves_a_key_and_opens_it_again,
     blocking_writer_batches_are_durable_beside_other_writers,
     integration_keys_rotate_and_revoke,
     alert_links_open_one_incident_per_service_across_processes,
@@ -1780,6 +1781,62 @@ async fn alert_dedup_holds_across_processes(url: &str) {
         .await
         .expect("alerts");
     assert_eq!(alerts.len(), 11);
+}
+
+/// A batch that triggers, resolves and triggers one key again writes the resolved alert before
+/// the new one takes the key (one open alert per key is a unique index), and logs each event
+/// against the alert it changed, in order.
+async fn one_batch_resolves_a_key_and_opens_it_again(url: &str) {
+    use warroom_core::alert::Action;
+    use warroom_store::IngestOutcome;
+    let store = open(url).await;
+    let batch = [
+        alert_item("flap", 1, Action::Trigger),
+        alert_item("flap", 2, Action::Trigger),
+        alert_item("flap", 3, Action::Resolve),
+        alert_item("flap", 4, Action::Trigger),
+        alert_item("other", 5, Action::Trigger),
+    ];
+    let out = ingest_retrying(&*store, &batch).await;
+    let (IngestOutcome::Opened(first), IngestOutcome::Opened(second)) = (&out[0], &out[3]) else {
+        panic!("{out:?}");
+    };
+    assert_ne!(first, second);
+    assert!(
+        matches!(&out[1], IngestOutcome::Repeated(id) if id == first),
+        "{out:?}"
+    );
+    assert!(
+        matches!(&out[2], IngestOutcome::Resolved(id) if id == first),
+        "{out:?}"
+    );
+    let old = store
+        .alert(first)
+        .await
+        .expect("read")
+        .expect("first alert");
+    assert_eq!(old.routed.alert.status.as_str(), "resolved");
+    assert_eq!(old.routed.alert.count, 3, "every event on it counted");
+    let new = store
+        .alert(second)
+        .await
+        .expect("read")
+        .expect("second alert");
+    assert_eq!(new.routed.alert.status.as_str(), "triggered");
+    let log: Vec<String> = store
+        .alert_events(first)
+        .await
+        .expect("events")
+        .into_iter()
+        .map(|e| e.outcome)
+        .collect();
+    assert_eq!(log, ["opened", "repeated", "resolved"]);
+    // The next batch finds the new alert open under the key.
+    let more = ingest_retrying(&*store, &[alert_item("flap", 6, Action::Trigger)]).await;
+    assert!(
+        matches!(&more[0], IngestOutcome::Repeated(id) if id == second),
+        "{more:?}"
+    );
 }
 
 async fn alert_links_open_one_incident_per_service_across_processes(url: &str) {
