@@ -77,6 +77,11 @@ pub(crate) const SQLITE: &[Migration] = &[
         name: "integration_key_rotation",
         sql: include_str!("../migrations/sqlite/0013_integration_key_rotation.sql"),
     },
+    Migration {
+        version: 14,
+        name: "alert_write_pages",
+        sql: include_str!("../migrations/sqlite/0014_alert_write_pages.sql"),
+    },
 ];
 
 pub(crate) const POSTGRES: &[Migration] = &[
@@ -144,6 +149,11 @@ pub(crate) const POSTGRES: &[Migration] = &[
         version: 13,
         name: "integration_key_rotation",
         sql: include_str!("../migrations/postgres/0013_integration_key_rotation.sql"),
+    },
+    Migration {
+        version: 14,
+        name: "alert_write_pages",
+        sql: include_str!("../migrations/postgres/0014_alert_write_pages.sql"),
     },
 ];
 
