@@ -183,8 +183,16 @@ fn write_on_thread(
         let Some(batch) = committed_batch(result, items.len(), replies, started) else {
             continue;
         };
+        let flushing = std::time::Instant::now();
         match writer.flush() {
             Ok(()) => {
+                // With "batch committed" above, this tells a slow disk from a long wait for
+                // the write lock (which the commit's time includes).
+                tracing::debug!(
+                    events = items.len(),
+                    micros = u64::try_from(flushing.elapsed().as_micros()).unwrap_or(u64::MAX),
+                    "batch flushed"
+                );
                 answer(batch);
                 committed();
             }
