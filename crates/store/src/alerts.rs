@@ -701,7 +701,7 @@ macro_rules! alerts_impl {
                 .execute(&mut *tx)
                 .await
                 .map_err(conflict_or)?;
-                tx.commit().await?;
+                self.commit(tx).await?;
                 Ok(Integration {
                     id: new.id,
                     name: new.name,
@@ -770,7 +770,7 @@ macro_rules! alerts_impl {
                     return Ok(None);
                 }
                 let row = Self::integration_row(&mut *tx, id).await?;
-                tx.commit().await?;
+                self.commit(tx).await?;
                 row.as_ref().map(Self::integration_from_row).transpose()
             }
 
@@ -788,7 +788,7 @@ macro_rules! alerts_impl {
                 .execute(&mut *tx)
                 .await?;
                 let row = Self::integration_row(&mut *tx, id).await?;
-                tx.commit().await?;
+                self.commit(tx).await?;
                 row.as_ref().map(Self::integration_from_row).transpose()
             }
 
@@ -895,7 +895,7 @@ macro_rules! alerts_impl {
                 Self::upsert_alerts(&mut *tx, &[(&rec.routed, key, rec.link.as_str())]).await?;
                 let body = serde_json::to_string(event).map_err(|e| StoreError::Corrupt(e.to_string()))?;
                 Self::insert_alert_events(&mut *tx, &[(Some(rec.routed.alert.id.clone()), at, outcome.name(), body)]).await?;
-                tx.commit().await?;
+                self.commit(tx).await?;
                 Ok(Some((rec, outcome)))
             }
 
@@ -1030,7 +1030,7 @@ macro_rules! alerts_impl {
                     qb.push(")");
                     qb.build().execute(&mut *tx).await?;
                 }
-                tx.commit().await?;
+                self.commit(tx).await?;
                 Ok(Some(incident_id))
             }
 
@@ -1068,7 +1068,7 @@ macro_rules! alerts_impl {
                         Self::seal_and_write(&mut tx, incident, last_hash, events, timers, notifier.as_deref()).await?;
                     }
                 }
-                tx.commit().await?;
+                self.commit(tx).await?;
                 Ok(())
             }
 
@@ -1117,7 +1117,7 @@ macro_rules! alerts_impl {
                     touched.push(incident.id.clone());
                     Self::seal_and_write(&mut tx, incident, last_hash, events, timers, notifier.as_deref()).await?;
                 }
-                tx.commit().await?;
+                self.commit(tx).await?;
                 Ok(touched)
             }
         }

@@ -96,7 +96,7 @@ macro_rules! audit_impl {
                     prev = e.hash.clone();
                     sealed.push(e);
                 }
-                tx.commit().await?;
+                self.commit(tx).await?;
                 Ok(sealed)
             }
 

@@ -103,7 +103,7 @@ macro_rules! store_impl {
                         .bind(m.name)
                         .execute(&mut *tx)
                         .await?;
-                    tx.commit().await?;
+                    self.commit(tx).await?;
                     tracing::info!(version = m.version, name = m.name, "applied database migration");
                 }
                 Ok(())
@@ -308,6 +308,7 @@ macro_rules! store_impl {
 
             /// [`Self::seal_and_write`], then commit (or roll back when there was nothing to write).
             async fn seal_and_commit(
+                &self,
                 mut tx: Tx<'static>,
                 incident: Incident,
                 prev: String,
@@ -319,7 +320,7 @@ macro_rules! store_impl {
                 if written.1.is_empty() {
                     tx.rollback().await?;
                 } else {
-                    tx.commit().await?;
+                    self.commit(tx).await?;
                 }
                 Ok(written)
             }
@@ -654,7 +655,7 @@ macro_rules! store_impl {
                     .ok_or_else(|| StoreError::Corrupt("an incident needs a declaration".into()))?;
                 let mut tx = self.begin().await?;
                 let written = Self::create_in_tx(&mut tx, first_at, events, timers, self.notifier.get().as_deref()).await?;
-                tx.commit().await?;
+                self.commit(tx).await?;
                 Ok(written)
             }
 
@@ -679,7 +680,7 @@ macro_rules! store_impl {
                 }
                 let incident = Self::parse_state(&row.try_get::<String, _>("state")?)?;
                 let last_hash: String = row.try_get("last_hash")?;
-                Self::seal_and_commit(tx, incident, last_hash, events, timers, self.notifier.get().as_deref()).await
+                self.seal_and_commit(tx, incident, last_hash, events, timers, self.notifier.get().as_deref()).await
             }
 
             async fn update(
@@ -698,7 +699,7 @@ macro_rules! store_impl {
                 let incident = Self::parse_state(&row.try_get::<String, _>("state")?)?;
                 let events = decide(&incident).map_err(StoreError::Rejected)?;
                 let last_hash: String = row.try_get("last_hash")?;
-                Self::seal_and_commit(tx, incident, last_hash, events, timers, self.notifier.get().as_deref()).await
+                self.seal_and_commit(tx, incident, last_hash, events, timers, self.notifier.get().as_deref()).await
             }
 
             async fn fire_due_timers(
@@ -744,7 +745,7 @@ macro_rules! store_impl {
                         .bind(&timer.timer.key)
                         .execute(&mut *tx)
                         .await?;
-                    tx.commit().await?;
+                    self.commit(tx).await?;
                     timer.fired_at = Some(now);
                     fired.push(timer);
                 }
@@ -758,7 +759,7 @@ macro_rules! store_impl {
             async fn enqueue_messages(&self, messages: Vec<OutgoingMessage>, now: Timestamp) -> Result<u64, StoreError> {
                 let mut tx = self.begin().await?;
                 let added = Self::insert_messages(&mut tx, &messages, now).await?;
-                tx.commit().await?;
+                self.commit(tx).await?;
                 Ok(added)
             }
 
@@ -809,7 +810,7 @@ macro_rules! store_impl {
                     .await?;
                     claimed.push(Claimed { message, attempts, lease_until });
                 }
-                tx.commit().await?;
+                self.commit(tx).await?;
                 Ok(claimed)
             }
 
@@ -1194,7 +1195,7 @@ macro_rules! store_impl {
                 .execute(&mut *tx)
                 .await
                 .map_err(conflict_or)?;
-                tx.commit().await?;
+                self.commit(tx).await?;
                 Ok(())
             }
 
@@ -1244,7 +1245,7 @@ macro_rules! store_impl {
                     .bind(name)
                     .fetch_one(&mut *tx)
                     .await?;
-                tx.commit().await?;
+                self.commit(tx).await?;
                 Self::user_from_row(&row)
             }
 
@@ -1268,7 +1269,7 @@ macro_rules! store_impl {
                     .bind(keep_session)
                     .execute(&mut *tx)
                     .await?;
-                tx.commit().await?;
+                self.commit(tx).await?;
                 Ok(())
             }
 

@@ -152,7 +152,7 @@ macro_rules! evidence_impl {
                     .execute(&mut *tx)
                     .await
                     .map_err(conflict_or)?;
-                tx.commit().await?;
+                self.commit(tx).await?;
                 Ok((record, true))
             }
 

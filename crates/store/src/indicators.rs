@@ -191,7 +191,7 @@ macro_rules! indicators_impl {
                 .bind(micros(merged.updated_at))
                 .execute(&mut *tx)
                 .await?;
-                tx.commit().await?;
+                self.commit(tx).await?;
                 let change = if existing.is_some() { IndicatorChange::Updated } else { IndicatorChange::New };
                 Ok((merged, change))
             }

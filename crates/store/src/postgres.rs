@@ -38,6 +38,14 @@ impl PostgresStore {
         self.pool.begin().await
     }
 
+    /// Commits a transaction from [`Self::begin`]; PostgreSQL's commit is durable by itself.
+    async fn commit(
+        &self,
+        tx: sqlx::Transaction<'static, sqlx::Postgres>,
+    ) -> Result<(), StoreError> {
+        Ok(tx.commit().await?)
+    }
+
     /// Ingestion batches are ordinary durable transactions (PostgreSQL flushes concurrent
     /// commits together by itself) of four round trips each (see `postgres_ingest`).
     async fn ingest_batch(

@@ -187,7 +187,7 @@ macro_rules! statuspage_impl {
                     .execute(&mut *tx)
                     .await?;
                 }
-                tx.commit().await?;
+                self.commit(tx).await?;
                 Ok(())
             }
 
@@ -259,7 +259,7 @@ macro_rules! statuspage_impl {
                 let held = Self::held_components(&mut tx, entry_id).await?;
                 let change = plan(existing.as_ref(), &components, &held).map_err(StoreError::Rejected)?;
                 Self::write_page_change(&mut tx, &change).await?;
-                tx.commit().await?;
+                self.commit(tx).await?;
                 Ok(change)
             }
 
@@ -301,7 +301,7 @@ macro_rules! statuspage_impl {
                     .collect();
                 let notifier = self.notifier.get();
                 let (incident, _) = Self::seal_and_write(&mut tx, incident, last_hash, events, timers, notifier.as_deref()).await?;
-                tx.commit().await?;
+                self.commit(tx).await?;
                 Ok((incident, change))
             }
         }
