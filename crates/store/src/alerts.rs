@@ -553,6 +553,45 @@ pub(crate) fn plan_batch(
     })
 }
 
+/// An alert row's routed state: its `state` JSON, with the incident link from its own
+/// `incident_id` column (the linker sets that column without rewriting the JSON).
+pub(crate) fn routed_from_row(
+    state: &str,
+    incident_id: Option<String>,
+) -> Result<RoutedAlert, StoreError> {
+    let mut routed: RoutedAlert = serde_json::from_str(state)
+        .map_err(|e| StoreError::Corrupt(format!("alert state: {e}")))?;
+    routed.alert.incident_id = incident_id;
+    Ok(routed)
+}
+
+/// A threshold counter as stored in `alert_thresholds.state`.
+pub(crate) fn threshold_from_json(
+    state: &str,
+) -> Result<warroom_core::alert::routing::ThresholdState, StoreError> {
+    serde_json::from_str(state).map_err(|e| StoreError::Corrupt(format!("threshold state: {e}")))
+}
+
+/// The JSON stored for an alert's state or a threshold counter.
+pub(crate) fn to_json<T: serde::Serialize>(value: &T) -> Result<String, StoreError> {
+    serde_json::to_string(value).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+/// `head` (ending in `IN (`) with `keys` bound as the list, closed.
+pub(crate) fn select_in<DB>(head: &str, keys: &[String]) -> sqlx::QueryBuilder<DB>
+where
+    DB: sqlx::Database,
+    for<'k> &'k String: sqlx::Encode<'k, DB> + sqlx::Type<DB>,
+{
+    let mut qb = sqlx::QueryBuilder::new(head);
+    let mut list = qb.separated(", ");
+    for key in keys {
+        list.push_bind(key);
+    }
+    qb.push(")");
+    qb
+}
+
 /// Rows per multi-row statement: well under both backends' parameter limits.
 pub(crate) const ROWS_PER_STATEMENT: usize = 256;
 
@@ -601,12 +640,10 @@ macro_rules! alerts_impl {
             }
 
             fn alert_from_row(row: &<$db as sqlx::Database>::Row) -> Result<AlertRecord, StoreError> {
-                let state: String = row.try_get("state")?;
-                let mut routed: warroom_core::alert_incident::RoutedAlert = serde_json::from_str(&state)
-                    .map_err(|e| StoreError::Corrupt(format!("alert state: {e}")))?;
-                // The incident link lives in its own column (the linker sets it without
-                // rewriting the state).
-                routed.alert.incident_id = row.try_get("incident_id")?;
+                let routed = crate::alerts::routed_from_row(
+                    &row.try_get::<String, _>("state")?,
+                    row.try_get("incident_id")?,
+                )?;
                 let akey: String = row.try_get("akey")?;
                 Ok(AlertRecord {
                     routed,
@@ -616,7 +653,7 @@ macro_rules! alerts_impl {
             }
 
             fn alert_state(routed: &warroom_core::alert_incident::RoutedAlert) -> Result<String, StoreError> {
-                serde_json::to_string(routed).map_err(|e| StoreError::Corrupt(e.to_string()))
+                crate::alerts::to_json(routed)
             }
 
             /// Writes alert rows (new or changed) with one upsert per chunk. Rows must be in the

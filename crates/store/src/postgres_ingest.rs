@@ -21,10 +21,12 @@ use std::collections::HashMap;
 
 use sqlx::{AssertSqlSafe, PgPool, Postgres, QueryBuilder, Row};
 use warroom_core::alert::routing::ThresholdState;
-use warroom_core::alert_incident::RoutedAlert;
 
 use crate::StoreError;
-use crate::alerts::{BatchKeys, BatchPlan, IngestItem, IngestOutcome, OpenAlerts, plan_batch};
+use crate::alerts::{
+    BatchKeys, BatchPlan, IngestItem, IngestOutcome, OpenAlerts, plan_batch, routed_from_row,
+    select_in, threshold_from_json, to_json,
+};
 use crate::backend::{conflict_if_aborted, conflict_or, micros};
 
 /// The first key of ingestion's two-key advisory locks (services take one-key locks).
@@ -93,23 +95,18 @@ async fn open_alerts(
     // An `IN` list, not `= ANY($1)`: PostgreSQL plans the array form anew for every batch
     // (its generic plan guesses ten elements, so looks dearer than a custom one), and that
     // planning cost more than the read. A list of one length keeps one cheap generic plan.
-    let mut qb = QueryBuilder::<Postgres>::new(
+    let mut qb = select_in::<Postgres>(
         "SELECT akey, incident_id, link, state FROM alerts WHERE status <> 'resolved' AND akey IN (",
+        keys,
     );
-    let mut list = qb.separated(", ");
-    for key in keys {
-        list.push_bind(key);
-    }
-    qb.push(") FOR UPDATE");
+    qb.push(" FOR UPDATE");
     let rows = qb.build().fetch_all(&mut *conn).await?;
     let mut out = HashMap::with_capacity(rows.len());
     for row in rows {
-        let state: String = row.try_get("state")?;
-        let mut routed: RoutedAlert = serde_json::from_str(&state)
-            .map_err(|e| StoreError::Corrupt(format!("alert state: {e}")))?;
-        // The incident link lives in its own column (the linker sets it without rewriting
-        // the state).
-        routed.alert.incident_id = row.try_get("incident_id")?;
+        let routed = routed_from_row(
+            &row.try_get::<String, _>("state")?,
+            row.try_get("incident_id")?,
+        )?;
         out.insert(row.try_get("akey")?, (routed, row.try_get("link")?));
     }
     Ok(out)
@@ -123,16 +120,15 @@ async fn thresholds(
     if keys.is_empty() {
         return Ok(out);
     }
-    let rows =
-        sqlx::query("SELECT key, state FROM alert_thresholds WHERE key = ANY($1) FOR UPDATE")
-            .bind(keys)
-            .fetch_all(&mut *conn)
-            .await?;
-    for row in rows {
+    // An `IN` list, for the reason given in `open_alerts`.
+    let mut qb = select_in::<Postgres>(
+        "SELECT key, state FROM alert_thresholds WHERE key IN (",
+        keys,
+    );
+    qb.push(" FOR UPDATE");
+    for row in qb.build().fetch_all(&mut *conn).await? {
         let state: String = row.try_get("state")?;
-        let parsed: ThresholdState = serde_json::from_str(&state)
-            .map_err(|e| StoreError::Corrupt(format!("threshold state: {e}")))?;
-        out.insert(row.try_get("key")?, parsed);
+        out.insert(row.try_get("key")?, threshold_from_json(&state)?);
     }
     Ok(out)
 }
@@ -149,9 +145,7 @@ async fn write(conn: &mut sqlx::PgConnection, plan: &BatchPlan) -> Result<(), St
     if !plan.alerts.is_empty() {
         let mut rows = Vec::with_capacity(plan.alerts.len());
         for (routed, akey, link) in &plan.alerts {
-            let state =
-                serde_json::to_string(routed).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-            rows.push((&routed.alert, akey, link, state));
+            rows.push((&routed.alert, akey, link, to_json(routed)?));
         }
         qb.push(
             "alert_rows AS (INSERT INTO alerts (id, akey, status, service, severity, incident_id, \
@@ -195,9 +189,7 @@ async fn write(conn: &mut sqlx::PgConnection, plan: &BatchPlan) -> Result<(), St
     {
         let mut rows = Vec::with_capacity(plan.thresholds.len());
         for (key, state) in &plan.thresholds {
-            let json =
-                serde_json::to_string(state).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-            rows.push((key, json));
+            rows.push((key, to_json(state)?));
         }
         if parts > 0 {
             qb.push(", ");

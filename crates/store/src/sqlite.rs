@@ -314,9 +314,11 @@ impl SqliteStore {
         &self,
         items: &[crate::alerts::IngestItem],
     ) -> Result<Vec<crate::alerts::IngestOutcome>, StoreError> {
-        use crate::alerts::{BatchKeys, ROWS_PER_STATEMENT, plan_batch};
+        use crate::alerts::{
+            BatchKeys, ROWS_PER_STATEMENT, plan_batch, routed_from_row, select_in,
+            threshold_from_json, to_json,
+        };
         use sqlx::{QueryBuilder, Row};
-        use warroom_core::alert::routing::ThresholdState;
         use warroom_core::alert_incident::RoutedAlert;
 
         if items.is_empty() {
@@ -326,31 +328,31 @@ impl SqliteStore {
         let mut tx = self.begin().await?;
         let mut open = crate::alerts::OpenAlerts::new();
         for chunk in keys.alerts.chunks(ROWS_PER_STATEMENT) {
-            let mut qb = select_in(
+            let mut qb = select_in::<sqlx::Sqlite>(
                 "SELECT akey, incident_id, link, state FROM alerts
                  WHERE status <> 'resolved' AND akey IN (",
                 chunk,
             );
             for row in qb.build().fetch_all(&mut *tx).await? {
-                let state: String = row.try_get("state")?;
-                let mut routed: RoutedAlert = serde_json::from_str(&state)
-                    .map_err(|e| StoreError::Corrupt(format!("alert state: {e}")))?;
-                // The incident link lives in its own column (see `alert_from_row`).
-                routed.alert.incident_id = row.try_get("incident_id")?;
+                let routed = routed_from_row(
+                    &row.try_get::<String, _>("state")?,
+                    row.try_get("incident_id")?,
+                )?;
                 open.insert(row.try_get("akey")?, (routed, row.try_get("link")?));
             }
         }
         let mut counters = std::collections::HashMap::new();
         for chunk in keys.gates.chunks(ROWS_PER_STATEMENT) {
-            let mut qb = select_in(
+            let mut qb = select_in::<sqlx::Sqlite>(
                 "SELECT key, state FROM alert_thresholds WHERE key IN (",
                 chunk,
             );
             for row in qb.build().fetch_all(&mut *tx).await? {
                 let state: String = row.try_get("state")?;
-                let parsed: ThresholdState = serde_json::from_str(&state)
-                    .map_err(|e| StoreError::Corrupt(format!("threshold state: {e}")))?;
-                counters.insert(row.try_get::<String, _>("key")?, parsed);
+                counters.insert(
+                    row.try_get::<String, _>("key")?,
+                    threshold_from_json(&state)?,
+                );
             }
         }
         let plan = plan_batch(items, open, counters)?;
@@ -368,9 +370,7 @@ impl SqliteStore {
                 );
                 let mut states = Vec::with_capacity(chunk.len());
                 for (key, state) in chunk {
-                    let json = serde_json::to_string(state)
-                        .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-                    states.push((key.clone(), json));
+                    states.push((key.clone(), to_json(state)?));
                 }
                 qb.push_values(states, |mut b, (key, json)| {
                     b.push_bind(key)
@@ -384,18 +384,7 @@ impl SqliteStore {
                 qb.build().execute(&mut *tx).await?;
             }
         }
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(plan.outcomes)
     }
-}
-
-/// `head` (ending in `IN (`) with `keys` bound as the list.
-fn select_in(head: &str, keys: &[String]) -> sqlx::QueryBuilder<sqlx::Sqlite> {
-    let mut qb = sqlx::QueryBuilder::new(head);
-    let mut list = qb.separated(", ");
-    for key in keys {
-        list.push_bind(key);
-    }
-    qb.push(")");
-    qb
 }

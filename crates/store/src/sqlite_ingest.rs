@@ -24,10 +24,12 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, params};
 use warroom_core::alert::routing::ThresholdState;
-use warroom_core::alert_incident::RoutedAlert;
 
 use crate::StoreError;
-use crate::alerts::{BatchKeys, IngestItem, IngestOutcome, OpenAlerts, plan_batch};
+use crate::alerts::{
+    BatchKeys, IngestItem, IngestOutcome, OpenAlerts, plan_batch, routed_from_row,
+    threshold_from_json, to_json,
+};
 use crate::backend::micros;
 
 /// Statements kept prepared.
@@ -143,8 +145,7 @@ impl IngestConn {
                 .map_err(sqlite_error)?;
             for (routed, key, link) in &plan.alerts {
                 let a = &routed.alert;
-                let state = serde_json::to_string(routed)
-                    .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                let state = to_json(routed)?;
                 upsert
                     .execute(params![
                         a.id,
@@ -179,8 +180,7 @@ impl IngestConn {
                     )
                     .map_err(sqlite_error)?;
                 for (key, state) in &plan.thresholds {
-                    let json = serde_json::to_string(state)
-                        .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                    let json = to_json(state)?;
                     write
                         .execute(params![key, json, micros(at)])
                         .map_err(sqlite_error)?;
@@ -213,12 +213,7 @@ fn open_alerts(conn: &Connection, keys: &[String]) -> Result<OpenAlerts, StoreEr
             .optional()
             .map_err(sqlite_error)?;
         if let Some((incident_id, link, state)) = row {
-            let mut routed: RoutedAlert = serde_json::from_str(&state)
-                .map_err(|e| StoreError::Corrupt(format!("alert state: {e}")))?;
-            // The incident link lives in its own column (the linker sets it without
-            // rewriting the state).
-            routed.alert.incident_id = incident_id;
-            out.insert(key.clone(), (routed, link));
+            out.insert(key.clone(), (routed_from_row(&state, incident_id)?, link));
         }
     }
     Ok(out)
@@ -241,9 +236,7 @@ fn thresholds(
             .optional()
             .map_err(sqlite_error)?;
         if let Some(state) = state {
-            let parsed: ThresholdState = serde_json::from_str(&state)
-                .map_err(|e| StoreError::Corrupt(format!("threshold state: {e}")))?;
-            out.insert(key.clone(), parsed);
+            out.insert(key.clone(), threshold_from_json(&state)?);
         }
     }
     Ok(out)
