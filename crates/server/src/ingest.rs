@@ -269,7 +269,10 @@ fn start_tasks(
     committed: Arc<dyn Fn() + Send + Sync>,
 ) {
     let writers = match store.backend() {
-        Backend::Postgres => std::env::var("WW").ok().and_then(|v| v.parse().ok()).unwrap_or(POSTGRES_WRITERS),
+        Backend::Postgres => std::env::var("WW")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(POSTGRES_WRITERS),
         Backend::Sqlite => 1,
     };
     let jobs = Arc::new(tokio::sync::Mutex::new(jobs));
@@ -298,7 +301,10 @@ async fn write_batches(
     committed: Arc<dyn Fn() + Send + Sync>,
 ) {
     use std::sync::atomic::Ordering::SeqCst;
-    let min: usize = std::env::var("GATE").ok().and_then(|v| v.parse().ok()).unwrap_or(0);
+    let min: usize = std::env::var("GATE")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
     let mut batch: Vec<Job> = Vec::with_capacity(MAX_BATCH);
     loop {
         {

@@ -12,6 +12,8 @@ use crate::StoreError;
 pub struct PostgresStore {
     pool: sqlx::PgPool,
     notifier: crate::NotifierSlot,
+    /// Connections of ingestion batches, outside the pool (see `postgres_ingest`).
+    ingest: std::sync::Arc<crate::postgres_ingest::IngestConnections>,
 }
 
 /// Advisory lock key held while migrating, so replicas starting together migrate once.
@@ -29,11 +31,12 @@ impl PostgresStore {
             // its sender) and sqlx closes it, so the pool heals either way.
             .test_before_acquire(false)
             .acquire_timeout(Duration::from_secs(10))
-            .connect_with(options)
+            .connect_with(options.clone())
             .await?;
         let store = Self {
             pool,
             notifier: crate::NotifierSlot::default(),
+            ingest: std::sync::Arc::new(crate::postgres_ingest::IngestConnections::new(options)),
         };
         store.migrate().await?;
         Ok(store)
@@ -57,7 +60,7 @@ impl PostgresStore {
         &self,
         items: &[crate::alerts::IngestItem],
     ) -> Result<Vec<crate::alerts::IngestOutcome>, StoreError> {
-        crate::postgres_ingest::ingest(&self.pool, items).await
+        self.ingest.ingest(items).await
     }
 
     /// Batches take the async path, several at once (see `ingest_batch`).

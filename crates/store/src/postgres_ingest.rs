@@ -1,25 +1,38 @@
-//! PostgreSQL's alert ingestion batch: four round trips to the server, whatever the batch holds.
+//! PostgreSQL's alert ingestion batch: three round trips to the server, whatever the batch
+//! holds, on connections kept for it.
 //!
 //! Much of a batch's cost on a small machine is its round trips rather than PostgreSQL's work:
 //! each one wakes the server's backend and then this process again (half of PostgreSQL's CPU
-//! time in profiles was the kernel's, sending and waking). Batches used to make six: begin, key
-//! locks, read, two inserts, commit. Here:
+//! time in profiles was the kernel's, sending and waking). Batches used to make seven: the
+//! pool's ping, begin, key locks, read, two inserts, commit (and the pool pinged again on
+//! release). Here:
 //!
-//! 1. `BEGIN` and the batch's key locks go as one simple query (the lock keys are integers
-//!    computed here, so no text from a sender is spliced into it);
-//! 2. one read of the open alerts, rows locked (and of threshold counters, when the batch has
-//!    any: a fifth trip);
-//! 3. one statement writes the alerts, the event log and the counters (three inserts in a
+//! 1. `BEGIN`, the batch's key locks and the read of its open alerts (rows locked) go as one
+//!    simple query; the threshold counters, when the batch has any, take a fourth trip;
+//! 2. one statement writes the alerts, the event log and the counters (three inserts in a
 //!    `WITH`);
-//! 4. `COMMIT`.
+//! 3. `COMMIT`.
 //!
 //! The key locks must come in a statement before the read: a statement reads the database as
 //! it was when it started, and a lock it waited for inside itself would not make it see the
-//! alert the lock's previous holder just committed.
+//! alert the lock's previous holder just committed. In one simple query each statement still
+//! starts after the one before has finished, so the read sees what the locks waited for.
+//!
+//! A simple query has no parameters, so the first trip carries its values in the text: the
+//! lock keys are integers computed here, and the alert keys are dollar-quoted with a tag that
+//! none of them contains, which PostgreSQL takes verbatim whatever they hold (see
+//! [`quoted`]). The write keeps its parameters.
+//!
+//! Batches run on connections of their own rather than the pool's: the pool pings a
+//! connection before handing it out and again when it comes back, two more round trips per
+//! batch, and a connection in the middle of a hand-made transaction must never reach anyone
+//! else.
 
 use std::collections::HashMap;
+use std::sync::Mutex;
 
-use sqlx::{AssertSqlSafe, PgPool, Postgres, QueryBuilder, Row};
+use sqlx::postgres::{PgConnectOptions, PgConnection, PgRow};
+use sqlx::{AssertSqlSafe, Connection, Postgres, QueryBuilder, Row};
 use warroom_core::alert::routing::ThresholdState;
 
 use crate::StoreError;
@@ -32,31 +45,63 @@ use crate::backend::{conflict_if_aborted, conflict_or, micros};
 /// The first key of ingestion's two-key advisory locks (services take one-key locks).
 const LOCK_CLASS: i32 = 1;
 
-/// Commits `items` as one transaction.
-pub(crate) async fn ingest(
-    pool: &PgPool,
+/// Idle connections for ingestion batches: one per writer that has run a batch, at most.
+#[derive(Debug)]
+pub(crate) struct IngestConnections {
+    options: PgConnectOptions,
+    idle: Mutex<Vec<PgConnection>>,
+}
+
+impl IngestConnections {
+    pub(crate) fn new(options: PgConnectOptions) -> Self {
+        Self {
+            options,
+            idle: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// Commits `items` as one transaction.
+    pub(crate) async fn ingest(
+        &self,
+        items: &[IngestItem],
+    ) -> Result<Vec<IngestOutcome>, StoreError> {
+        if items.is_empty() {
+            return Ok(Vec::new());
+        }
+        let idle = self.idle.lock().map(|mut idle| idle.pop()).unwrap_or(None);
+        let mut conn = match idle {
+            Some(conn) => conn,
+            None => PgConnection::connect_with(&self.options).await?,
+        };
+        let result = ingest_on(&mut conn, items).await;
+        // A connection goes back only outside any transaction; one that cannot even roll back
+        // is dropped (and so closed), and the next batch connects anew.
+        let clean = match &result {
+            Ok(_) => true,
+            Err(_) => sqlx::raw_sql("ROLLBACK").execute(&mut conn).await.is_ok(),
+        };
+        if clean && let Ok(mut idle) = self.idle.lock() {
+            idle.push(conn);
+        }
+        result
+    }
+}
+
+/// One batch on `conn`, which it leaves in a transaction when it fails.
+async fn ingest_on(
+    conn: &mut PgConnection,
     items: &[IngestItem],
 ) -> Result<Vec<IngestOutcome>, StoreError> {
-    if items.is_empty() {
-        return Ok(Vec::new());
-    }
     let keys = BatchKeys::of(items);
-    let mut tx = pool
-        .begin_with(AssertSqlSafe(begin_and_lock(&keys.locks)))
-        .await
-        .map_err(|e| conflict_if_aborted(e.into()))?;
     let run = async {
-        let open = open_alerts(&mut tx, &keys.alerts).await?;
-        let counters = thresholds(&mut tx, &keys.gates).await?;
+        let open = lock_and_read(conn, &keys.locks, &keys.alerts).await?;
+        let counters = thresholds(conn, &keys.gates).await?;
         let plan = plan_batch(items, open, counters)?;
-        write(&mut tx, &plan).await?;
+        write(conn, &plan).await?;
+        sqlx::raw_sql("COMMIT").execute(&mut *conn).await?;
         Ok::<_, StoreError>(plan.outcomes)
     };
-    let outcomes = run.await.map_err(conflict_if_aborted)?;
-    tx.commit()
-        .await
-        .map_err(|e| conflict_if_aborted(e.into()))?;
-    Ok(outcomes)
+    run.await.map_err(conflict_if_aborted)
 }
 
 /// A lock key for an alert or threshold key. It is a stable hash (FNV-1a), the same in every
@@ -71,38 +116,66 @@ fn lock_key(key: &str) -> i32 {
     i32::from_ne_bytes(hash.to_ne_bytes())
 }
 
-/// `BEGIN` and the advisory locks of `keys`, taken in ascending order so that two batches
-/// sharing keys never each hold one the other waits for. A select list without a `FROM`
-/// (evaluated left to right) costs PostgreSQL next to nothing to plan, where a sorted `unnest`
-/// cost more to plan on every batch than to run.
-fn begin_and_lock(keys: &[String]) -> String {
-    let mut locks: Vec<i32> = keys.iter().map(|k| lock_key(k)).collect();
-    locks.sort_unstable();
-    locks.dedup();
-    let calls: Vec<String> = locks
+/// `BEGIN`, the advisory locks of `locks` and the locked read of the open alerts of `keys`, as
+/// one simple query. The locks are taken in ascending order, so that two batches sharing keys
+/// never each hold one the other waits for; a select list without a `FROM` (evaluated left to
+/// right) costs PostgreSQL next to nothing to plan, where a sorted `unnest` cost more to plan
+/// on every batch than to run.
+fn lock_and_read_sql(locks: &[String], keys: &[String]) -> String {
+    let mut hashes: Vec<i32> = locks.iter().map(|k| lock_key(k)).collect();
+    hashes.sort_unstable();
+    hashes.dedup();
+    let calls: Vec<String> = hashes
         .iter()
         .map(|h| format!("pg_advisory_xact_lock({LOCK_CLASS}, {h})"))
         .collect();
-    format!("BEGIN; SELECT {}", calls.join(", "))
+    let tag = quote_tag(keys);
+    let listed: Vec<String> = keys.iter().map(|k| quoted(k, &tag)).collect();
+    format!(
+        "BEGIN; SELECT {}; SELECT akey, incident_id, link, state FROM alerts \
+         WHERE status <> 'resolved' AND akey IN ({}) FOR UPDATE",
+        calls.join(", "),
+        listed.join(", ")
+    )
+}
+
+/// A dollar-quote tag that occurs in none of `values`. Inside `$tag$...$tag$` PostgreSQL takes
+/// every character literally (quotes, backslashes, dollars) until the tag itself, so a value
+/// that does not contain the tag cannot end its string early.
+fn quote_tag(values: &[String]) -> String {
+    (0u64..)
+        .map(|n| format!("$k{n}$"))
+        .find(|tag| !values.iter().any(|v| v.contains(tag.as_str())))
+        .unwrap_or_else(|| "$k$".into())
+}
+
+/// `value` as a dollar-quoted literal with `tag` (from [`quote_tag`]).
+fn quoted(value: &str, tag: &str) -> String {
+    format!("{tag}{value}{tag}")
 }
 
 /// The open alert of each key, locked against the linking pass and against changes through
-/// the API until the batch commits.
-async fn open_alerts(
-    conn: &mut sqlx::PgConnection,
+/// the API until the batch commits; the batch's transaction begins here.
+async fn lock_and_read(
+    conn: &mut PgConnection,
+    locks: &[String],
     keys: &[String],
 ) -> Result<OpenAlerts, StoreError> {
-    // An `IN` list, not `= ANY($1)`: PostgreSQL plans the array form anew for every batch
-    // (its generic plan guesses ten elements, so looks dearer than a custom one), and that
-    // planning cost more than the read. A list of one length keeps one cheap generic plan.
-    let mut qb = select_in::<Postgres>(
-        "SELECT akey, incident_id, link, state FROM alerts WHERE status <> 'resolved' AND akey IN (",
-        keys,
-    );
-    qb.push(" FOR UPDATE");
-    let rows = qb.build().fetch_all(&mut *conn).await?;
+    // The text protocol cannot carry a NUL byte, and PostgreSQL's text cannot hold one either
+    // (the bound parameters of the other paths fail on it the same way).
+    if keys.iter().any(|k| k.contains('\0')) {
+        return Err(StoreError::Rejected(warroom_core::DomainError::Invalid {
+            field: "dedup_key".into(),
+            message: "must not contain a NUL character".into(),
+        }));
+    }
+    let sql = lock_and_read_sql(locks, keys);
+    let rows: Vec<PgRow> = sqlx::raw_sql(AssertSqlSafe(sql))
+        .fetch_all(&mut *conn)
+        .await?;
     let mut out = HashMap::with_capacity(rows.len());
-    for row in rows {
+    // The lock statement's one row comes first; the alerts are the rows with an `akey`.
+    for row in rows.iter().filter(|r| r.try_column("akey").is_ok()) {
         let routed = routed_from_row(
             &row.try_get::<String, _>("state")?,
             row.try_get("incident_id")?,
@@ -233,16 +306,30 @@ mod tests {
     }
 
     #[test]
-    fn locks_are_taken_once_each_in_ascending_order() {
-        let keys = vec!["b".to_string(), "a".to_string(), "b".to_string()];
-        let sql = begin_and_lock(&keys);
+    fn locks_are_taken_once_each_in_ascending_order_before_the_read() {
+        let locks = vec!["b".to_string(), "a".to_string(), "b".to_string()];
+        let sql = lock_and_read_sql(&locks, &["a".to_string(), "b".to_string()]);
         let (a, b) = (lock_key("a"), lock_key("b"));
         let (low, high) = (a.min(b), a.max(b));
         assert_eq!(
             sql,
             format!(
-                "BEGIN; SELECT pg_advisory_xact_lock(1, {low}), pg_advisory_xact_lock(1, {high})"
+                "BEGIN; SELECT pg_advisory_xact_lock(1, {low}), pg_advisory_xact_lock(1, {high}); \
+                 SELECT akey, incident_id, link, state FROM alerts WHERE status <> 'resolved' \
+                 AND akey IN ($k0$a$k0$, $k0$b$k0$) FOR UPDATE"
             )
         );
+    }
+
+    #[test]
+    fn the_quote_tag_occurs_in_no_value() {
+        let values = vec![
+            "x$k0$y".to_string(),
+            "$k1$".to_string(),
+            "it's \\ $$".into(),
+        ];
+        assert_eq!(quote_tag(&values), "$k2$");
+        assert_eq!(quoted("it's", "$k2$"), "$k2$it's$k2$");
+        assert_eq!(quote_tag(&[]), "$k0$");
     }
 }

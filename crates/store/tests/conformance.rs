@@ -68,6 +68,7 @@ conformance!(
     overrides_are_an_append_only_log,
     alert_dedup_holds_across_processes,
     one_batch_resolves_a_key_and_opens_it_again,
+    alert_keys_match_verbatim_whatever_they_hold,
     blocking_writer_batches_are_durable_beside_other_writers,
     integration_keys_rotate_and_revoke,
     alert_links_open_one_incident_per_service_across_processes,
@@ -1837,6 +1838,48 @@ async fn one_batch_resolves_a_key_and_opens_it_again(url: &str) {
         matches!(&more[0], IngestOutcome::Repeated(id) if id == second),
         "{more:?}"
     );
+}
+
+/// Keys reach SQL as text (PostgreSQL's batch read quotes them into its query): quotes,
+/// backslashes, dollar signs, the quoting's own tag and SQL in a key are data, and each key
+/// finds its own alert again.
+async fn alert_keys_match_verbatim_whatever_they_hold(url: &str) {
+    use warroom_core::alert::Action;
+    use warroom_store::IngestOutcome;
+    let store = open(url).await;
+    let keys = [
+        "it's",
+        "a\\b",
+        "$k0$",
+        "$$",
+        "x$k0$y'); DROP TABLE alerts; --",
+        "ünïcode ✓",
+        "line\nbreak",
+        "",
+    ];
+    let first: Vec<_> = keys
+        .iter()
+        .enumerate()
+        .map(|(n, k)| alert_item(k, n, Action::Trigger))
+        .collect();
+    let opened = ingest_retrying(&*store, &first).await;
+    let again: Vec<_> = keys
+        .iter()
+        .enumerate()
+        .map(|(n, k)| alert_item(k, n + 100, Action::Trigger))
+        .collect();
+    let repeated = ingest_retrying(&*store, &again).await;
+    for ((key, open), repeat) in keys.iter().zip(&opened).zip(&repeated) {
+        let IngestOutcome::Opened(id) = open else {
+            panic!("{key:?}: {open:?}");
+        };
+        assert!(
+            matches!(repeat, IngestOutcome::Repeated(again) if again == id),
+            "{key:?}: {repeat:?}"
+        );
+        let alert = store.alert(id).await.expect("read").expect("stored");
+        assert_eq!(alert.routed.alert.dedup_key, *key);
+    }
 }
 
 async fn alert_links_open_one_incident_per_service_across_processes(url: &str) {

@@ -129,6 +129,13 @@ impl GenericEvent {
                 format!("longer than {MAX_DEDUP_KEY_CHARS} characters"),
             ));
         }
+        // Stored as text, which PostgreSQL cannot hold a NUL in (see the PagerDuty parser).
+        if dedup_key.as_deref().is_some_and(|k| k.contains('\0')) {
+            return Err(GenericError::field_error(
+                "dedup_key",
+                "must not contain a NUL character",
+            ));
+        }
         let summary = blank_to_none(self.summary);
         match action {
             Action::Trigger if summary.is_none() => {
@@ -224,6 +231,9 @@ mod tests {
         let long = format!(r#"{{"summary":"x","dedup_key":"{}"}}"#, "k".repeat(256));
         let err = parse_event(long.as_bytes()).expect_err("too long");
         assert_eq!(err.field(), Some("dedup_key"));
+        let err = parse_event(br#"{"summary":"x","dedup_key":"a\u0000b"}"#).expect_err("NUL");
+        assert_eq!(err.field(), Some("dedup_key"));
+        assert!(err.to_string().contains("NUL"), "{err}");
         let err = parse_event(br#"{"summary":"x","sevrity":"info"}"#).expect_err("typo");
         assert!(err.to_string().contains("sevrity"), "{err}");
     }

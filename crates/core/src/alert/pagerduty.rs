@@ -153,6 +153,13 @@ pub fn parse_event(body: &[u8]) -> Result<AlertEvent, InvalidEvent> {
             ));
             None
         }
+        // The key is stored as text, which PostgreSQL cannot hold a NUL in; refused here,
+        // alone, rather than failing the batch of other senders' events it would be written
+        // with.
+        Some(key) if key.contains('\0') => {
+            errors.push("'dedup_key' must not contain a NUL character".into());
+            None
+        }
         other => other,
     };
     if matches!(action, Some(Action::Acknowledge | Action::Resolve)) && dedup_key.is_none() {
@@ -494,6 +501,17 @@ mod tests {
         let body = json!({"routing_key": "rk", "event_action": "resolve"});
         let err = parse_event(&bytes(&body)).expect_err("invalid");
         assert_eq!(err.errors, vec!["'dedup_key' is missing or blank"]);
+    }
+
+    #[test]
+    fn a_dedup_key_with_a_nul_is_refused_by_name() {
+        let body = json!({"routing_key": "rk", "event_action": "trigger", "dedup_key": "a\u{0}b",
+            "payload": {"summary": "s", "source": "h", "severity": "info"}});
+        let err = parse_event(&bytes(&body)).expect_err("invalid");
+        assert_eq!(
+            err.errors,
+            vec!["'dedup_key' must not contain a NUL character"]
+        );
     }
 
     #[test]
