@@ -601,7 +601,7 @@ macro_rules! alerts_impl {
         use crate::alerts::{
             AlertEventRecord, AlertFilter, AlertRecord, AlertStore, AlertWork, ChangePlan,
             IngestItem, IngestOutcome, Integration, KeyedIntegration, LinkPlan, NewIntegration, ROWS_PER_STATEMENT,
-            SettlePlan, link_after_resolve,
+            SettlePlan, link_after_resolve, select_in,
         };
         use warroom_core::alert::AlertEvent;
 
@@ -978,18 +978,21 @@ macro_rules! alerts_impl {
             ) -> Result<Option<IncidentId>, StoreError> {
                 // The alerts are read and parsed before the transaction: on SQLite it holds the
                 // only write lock, which ingestion waits for meanwhile.
+                // By id alone, with `link` checked here: given `link = 'open'` too, PostgreSQL
+                // chose the partial index of waiting alerts and scanned every one of them, a
+                // storm's backlog, for each chunk.
                 let mut candidates = Vec::new();
                 for chunk in alerts.chunks(ROWS_PER_STATEMENT) {
-                    let mut qb = QueryBuilder::<$db>::new(
-                        "SELECT id, akey, incident_id, link, state FROM alerts WHERE link = 'open' AND id IN (",
+                    let mut qb = select_in::<$db>(
+                        "SELECT id, akey, incident_id, link, state FROM alerts WHERE id IN (",
+                        chunk,
                     );
-                    let mut sep = qb.separated(", ");
-                    for id in chunk {
-                        sep.push_bind(id.clone());
-                    }
-                    qb.push(") ORDER BY first_seen, id");
+                    qb.push(" ORDER BY first_seen, id");
                     for row in qb.build().fetch_all(&self.pool).await? {
-                        candidates.push(Self::alert_from_row(&row)?.routed);
+                        let rec = Self::alert_from_row(&row)?;
+                        if rec.link == "open" {
+                            candidates.push(rec.routed);
+                        }
                     }
                 }
                 if candidates.is_empty() {
@@ -1005,17 +1008,13 @@ macro_rules! alerts_impl {
                 // waited for: the two lock rows in different orders, and waiting could deadlock.
                 let mut still = std::collections::HashSet::new();
                 for chunk in candidates.chunks(ROWS_PER_STATEMENT) {
-                    let mut qb = QueryBuilder::<$db>::new(
-                        "SELECT id FROM alerts WHERE link = 'open' AND id IN (",
-                    );
-                    let mut sep = qb.separated(", ");
-                    for a in chunk {
-                        sep.push_bind(a.alert.id.clone());
-                    }
-                    qb.push(")");
+                    let ids: Vec<String> = chunk.iter().map(|a| a.alert.id.clone()).collect();
+                    let mut qb = select_in::<$db>("SELECT id, link FROM alerts WHERE id IN (", &ids);
                     qb.push($lock_skip);
                     for row in qb.build().fetch_all(&mut *tx).await? {
-                        still.insert(row.try_get::<String, _>("id")?);
+                        if row.try_get::<String, _>("link")? == "open" {
+                            still.insert(row.try_get::<String, _>("id")?);
+                        }
                     }
                 }
                 let waiting: Vec<_> = candidates
