@@ -22,8 +22,11 @@ pub const QUEUE_CAPACITY: usize = 16_384;
 /// Events per transaction, at most.
 pub const MAX_BATCH: usize = 2_048;
 
-/// Batches written at once on PostgreSQL.
-const POSTGRES_WRITERS: usize = 4;
+/// Batches written at once on PostgreSQL. Two, not more: an idle writer takes whatever is
+/// waiting, so with four most batches at 16 connections held a single event, and the cost per
+/// batch, not per event, used up the machine (see PERFORMANCE.md); one writer alone leaves
+/// every request waiting behind whichever commit stalls.
+const POSTGRES_WRITERS: usize = 2;
 
 /// How often a batch that lost a race with another process is tried again.
 const CONFLICT_RETRIES: usize = 3;
@@ -269,42 +272,24 @@ fn start_tasks(
     committed: Arc<dyn Fn() + Send + Sync>,
 ) {
     let writers = match store.backend() {
-        Backend::Postgres => std::env::var("WW")
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(POSTGRES_WRITERS),
+        Backend::Postgres => POSTGRES_WRITERS,
         Backend::Sqlite => 1,
     };
     let jobs = Arc::new(tokio::sync::Mutex::new(jobs));
-    let gate = Arc::new(Gate::default());
     for _ in 0..writers {
         tokio::spawn(write_batches(
             store.clone(),
             jobs.clone(),
-            gate.clone(),
             committed.clone(),
         ));
     }
 }
 
-/// How many writers are writing, and a signal when one finishes.
-#[derive(Default)]
-struct Gate {
-    busy: std::sync::atomic::AtomicUsize,
-    finished: tokio::sync::Notify,
-}
-
 async fn write_batches(
     store: Arc<dyn Store>,
     jobs: Arc<tokio::sync::Mutex<mpsc::Receiver<Job>>>,
-    gate: Arc<Gate>,
     committed: Arc<dyn Fn() + Send + Sync>,
 ) {
-    use std::sync::atomic::Ordering::SeqCst;
-    let min: usize = std::env::var("GATE")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0);
     let mut batch: Vec<Job> = Vec::with_capacity(MAX_BATCH);
     loop {
         {
@@ -316,16 +301,6 @@ async fn write_batches(
             };
             batch.push(first);
             fill(&mut batch, &mut jobs);
-            while batch.len() < min && gate.busy.load(SeqCst) > 0 {
-                tokio::select! {
-                    () = gate.finished.notified() => break,
-                    job = jobs.recv() => match job {
-                        Some(job) => { batch.push(job); fill(&mut batch, &mut jobs); }
-                        None => break,
-                    },
-                }
-            }
-            gate.busy.fetch_add(1, SeqCst);
         }
         let (items, replies): (Vec<IngestItem>, Vec<_>) =
             batch.drain(..).map(|j| (j.item, j.reply)).unzip();
@@ -338,8 +313,6 @@ async fn write_batches(
                 _ => break,
             }
         }
-        gate.busy.fetch_sub(1, SeqCst);
-        gate.finished.notify_one();
         if let Some(batch) = committed_batch(result, items.len(), replies, started) {
             answer(batch);
             committed();
