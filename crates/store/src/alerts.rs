@@ -595,6 +595,26 @@ where
 /// Rows per multi-row statement: well under both backends' parameter limits.
 pub(crate) const ROWS_PER_STATEMENT: usize = 256;
 
+/// The head of an alert row upsert, up to its values: one spelling for the three writers (the
+/// store's, PostgreSQL's batch and SQLite's batch, whose prepared statement needs a literal).
+macro_rules! alert_upsert_head {
+    () => {
+        "INSERT INTO alerts (id, akey, status, service, severity, incident_id, link, first_seen, \
+         last_seen, state) "
+    };
+}
+
+/// What an upsert changes in an alert row that exists: all but its key, service, incident and
+/// first sighting (the incident is the linking pass's to set).
+macro_rules! alert_upsert_tail {
+    () => {
+        " ON CONFLICT (id) DO UPDATE SET status = excluded.status, severity = excluded.severity, \
+         link = excluded.link, last_seen = excluded.last_seen, state = excluded.state"
+    };
+}
+
+pub(crate) use {alert_upsert_head, alert_upsert_tail};
+
 macro_rules! alerts_impl {
     ($store:ident, $db:ty, $lock:literal, $lock_skip:literal, $service_lock:expr) => {
         use warroom_core::alert::{Transition, Effect, apply};
@@ -664,9 +684,7 @@ macro_rules! alerts_impl {
                 rows: &[(&warroom_core::alert_incident::RoutedAlert, String, &str)],
             ) -> Result<(), StoreError> {
                 for chunk in rows.chunks(ROWS_PER_STATEMENT) {
-                    let mut qb = QueryBuilder::<$db>::new(
-                        "INSERT INTO alerts (id, akey, status, service, severity, incident_id, link, first_seen, last_seen, state) ",
-                    );
+                    let mut qb = QueryBuilder::<$db>::new(crate::alerts::alert_upsert_head!());
                     let mut failed = None;
                     qb.push_values(chunk, |mut b, (routed, akey, link)| {
                         let a = &routed.alert;
@@ -691,10 +709,7 @@ macro_rules! alerts_impl {
                     if let Some(e) = failed {
                         return Err(e);
                     }
-                    qb.push(
-                        " ON CONFLICT (id) DO UPDATE SET status = excluded.status, severity = excluded.severity,
-                           link = excluded.link, last_seen = excluded.last_seen, state = excluded.state",
-                    );
+                    qb.push(crate::alerts::alert_upsert_tail!());
                     qb.build().execute(&mut *tx).await.map_err(conflict_or)?;
                 }
                 Ok(())

@@ -55,7 +55,8 @@ impl PostgresStore {
     }
 
     /// Ingestion batches are ordinary durable transactions (PostgreSQL flushes concurrent
-    /// commits together by itself) of four round trips each (see `postgres_ingest`).
+    /// commits together by itself) of three round trips each, on connections of their own
+    /// (see `postgres_ingest`).
     async fn ingest_batch(
         &self,
         items: &[crate::alerts::IngestItem],

@@ -220,10 +220,10 @@ async fn write(conn: &mut sqlx::PgConnection, plan: &BatchPlan) -> Result<(), St
         for (routed, akey, link) in &plan.alerts {
             rows.push((&routed.alert, akey, link, to_json(routed)?));
         }
-        qb.push(
-            "alert_rows AS (INSERT INTO alerts (id, akey, status, service, severity, incident_id, \
-             link, first_seen, last_seen, state) ",
-        );
+        qb.push(concat!(
+            "alert_rows AS (",
+            crate::alerts::alert_upsert_head!()
+        ));
         qb.push_values(rows, |mut b, (a, akey, link, state)| {
             b.push_bind(a.id.as_str())
                 .push_bind(akey.as_str())
@@ -236,11 +236,7 @@ async fn write(conn: &mut sqlx::PgConnection, plan: &BatchPlan) -> Result<(), St
                 .push_bind(micros(a.last_seen))
                 .push_bind(state);
         });
-        qb.push(
-            " ON CONFLICT (id) DO UPDATE SET status = excluded.status, \
-             severity = excluded.severity, link = excluded.link, last_seen = excluded.last_seen, \
-             state = excluded.state)",
-        );
+        qb.push(concat!(crate::alerts::alert_upsert_tail!(), ")"));
         parts += 1;
     }
     if !plan.events.is_empty() {

@@ -134,14 +134,11 @@ impl IngestConn {
         let plan = plan_batch(items, open, counters)?;
         {
             let mut upsert = tx
-                .prepare_cached(
-                    "INSERT INTO alerts (id, akey, status, service, severity, incident_id, link,
-                                         first_seen, last_seen, state)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
-                     ON CONFLICT (id) DO UPDATE SET status = excluded.status,
-                        severity = excluded.severity, link = excluded.link,
-                        last_seen = excluded.last_seen, state = excluded.state",
-                )
+                .prepare_cached(concat!(
+                    crate::alerts::alert_upsert_head!(),
+                    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                    crate::alerts::alert_upsert_tail!(),
+                ))
                 .map_err(sqlite_error)?;
             for (routed, key, link) in &plan.alerts {
                 let a = &routed.alert;
