@@ -10,10 +10,10 @@ use crate::StoreError;
 /// Store on a PostgreSQL database.
 #[derive(Debug, Clone)]
 pub struct PostgresStore {
-    pool: sqlx::PgPool,
+    pub(crate) pool: sqlx::PgPool,
     notifier: crate::NotifierSlot,
     /// Connections of ingestion batches, outside the pool (see `postgres_ingest`).
-    ingest: std::sync::Arc<crate::postgres_ingest::IngestConnections>,
+    pub(crate) ingest: std::sync::Arc<crate::postgres_ingest::IngestConnections>,
 }
 
 /// Advisory lock key held while migrating, so replicas starting together migrate once.

@@ -317,6 +317,53 @@ mod tests {
         );
     }
 
+    /// A batch that fails inside its transaction leaves nothing behind, and its connection,
+    /// rolled back, carries the next batch (one left in the failed transaction would refuse
+    /// every statement).
+    #[tokio::test]
+    async fn a_failed_batch_rolls_back_and_its_connection_serves_the_next() {
+        use crate::testing::{PgCluster, trigger_item};
+        let cluster = PgCluster::shared().expect("postgres cluster");
+        let url = cluster.fresh_database().await.expect("database");
+        let store = crate::PostgresStore::connect(&url).await.expect("store");
+        // Test-only: the event log refuses one alert's events, after the alert row is written.
+        sqlx::raw_sql(
+            "CREATE FUNCTION refuse_alr_2() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN \
+               IF NEW.alert_id = 'alr_2' THEN RAISE EXCEPTION 'refused for the test'; END IF; \
+               RETURN NEW; END $$; \
+             CREATE TRIGGER refuse_alr_2 BEFORE INSERT ON alert_events FOR EACH ROW \
+               EXECUTE FUNCTION refuse_alr_2();",
+        )
+        .execute(&store.pool)
+        .await
+        .expect("trigger created");
+        let failed = store
+            .ingest
+            .ingest(&[trigger_item(1), trigger_item(2)])
+            .await;
+        assert!(matches!(failed, Err(StoreError::Database(_))), "{failed:?}");
+        let idle = store.ingest.idle.lock().map(|i| i.len()).unwrap_or(0);
+        assert_eq!(idle, 1, "the connection went back after its rollback");
+        let done = store
+            .ingest
+            .ingest(&[trigger_item(1), trigger_item(3)])
+            .await
+            .expect("the next batch commits on the same connection");
+        assert!(
+            matches!(&done[..], [IngestOutcome::Opened(a), IngestOutcome::Opened(b)] if a == "alr_1" && b == "alr_3"),
+            "{done:?}"
+        );
+        let ids: Vec<String> = sqlx::query_scalar("SELECT id FROM alerts ORDER BY id")
+            .fetch_all(&store.pool)
+            .await
+            .expect("alerts");
+        assert_eq!(
+            ids,
+            ["alr_1", "alr_3"],
+            "nothing of the failed batch stayed"
+        );
+    }
+
     #[test]
     fn the_quote_tag_occurs_in_no_value() {
         let values = vec![
