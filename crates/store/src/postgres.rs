@@ -16,6 +16,9 @@ pub struct PostgresStore {
     pub(crate) ingest: std::sync::Arc<crate::postgres_ingest::IngestConnections>,
 }
 
+/// How long a caller waits for a connection: from the pool, or a new one for ingestion.
+pub(crate) const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// Advisory lock key held while migrating, so replicas starting together migrate once.
 const MIGRATION_LOCK: i64 = 0x5741_5252_4f4f_4d00;
 
@@ -30,7 +33,7 @@ impl PostgresStore {
             // dropped fails its next statement instead (the request fails and is retried by
             // its sender) and sqlx closes it, so the pool heals either way.
             .test_before_acquire(false)
-            .acquire_timeout(Duration::from_secs(10))
+            .acquire_timeout(CONNECT_TIMEOUT)
             .connect_with(options.clone())
             .await?;
         let store = Self {

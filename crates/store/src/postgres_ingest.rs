@@ -71,7 +71,19 @@ impl IngestConnections {
         let idle = self.idle.lock().map(|mut idle| idle.pop()).unwrap_or(None);
         let mut conn = match idle {
             Some(conn) => conn,
-            None => PgConnection::connect_with(&self.options).await?,
+            // Bounded like the pool's acquire: while the server is unreachable, batches fail
+            // (and senders retry) instead of queueing behind a connect that hangs.
+            None => {
+                let connect = PgConnection::connect_with(&self.options);
+                tokio::time::timeout(crate::postgres::CONNECT_TIMEOUT, connect)
+                    .await
+                    .map_err(|_| {
+                        StoreError::Database(sqlx::Error::Io(std::io::Error::new(
+                            std::io::ErrorKind::TimedOut,
+                            "connecting to PostgreSQL for an ingestion batch timed out",
+                        )))
+                    })??
+            }
         };
         let result = ingest_on(&mut conn, items).await;
         // A connection goes back only outside any transaction; one that cannot even roll back
