@@ -28,11 +28,10 @@ impl PostgresStore {
         let options = PgConnectOptions::from_str(url)?;
         let pool = PgPoolOptions::new()
             .max_connections(16)
-            // sqlx pings an idle connection before handing it out: one more round trip for
-            // every transaction, a fifth of an ingestion batch's. A connection the server
-            // dropped fails its next statement instead (the request fails and is retried by
-            // its sender) and sqlx closes it, so the pool heals either way.
-            .test_before_acquire(false)
+            // The pool keeps sqlx's ping before handing out a connection (one more round trip
+            // per transaction): without it, after a PostgreSQL restart every dead connection
+            // in the pool failed one API request. Ingestion batches, where the round trip
+            // mattered, run on connections of their own (see `postgres_ingest`).
             .acquire_timeout(CONNECT_TIMEOUT)
             .connect_with(options.clone())
             .await?;

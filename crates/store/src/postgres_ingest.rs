@@ -71,21 +71,20 @@ impl IngestConnections {
         let idle = self.idle.lock().map(|mut idle| idle.pop()).unwrap_or(None);
         let mut conn = match idle {
             Some(conn) => conn,
-            // Bounded like the pool's acquire: while the server is unreachable, batches fail
-            // (and senders retry) instead of queueing behind a connect that hangs.
-            None => {
-                let connect = PgConnection::connect_with(&self.options);
-                tokio::time::timeout(crate::postgres::CONNECT_TIMEOUT, connect)
-                    .await
-                    .map_err(|_| {
-                        StoreError::Database(sqlx::Error::Io(std::io::Error::new(
-                            std::io::ErrorKind::TimedOut,
-                            "connecting to PostgreSQL for an ingestion batch timed out",
-                        )))
-                    })??
-            }
+            None => self.connect().await?,
         };
-        let result = ingest_on(&mut conn, items).await;
+        let mut result = ingest_on(&mut conn, items).await;
+        if let Err(failed) = &result
+            && !failed.commit_sent
+            && connection_lost(&failed.error)
+        {
+            // The server closed this idle connection (a restart, a failover, an idle timeout).
+            // Its transaction died with it before any `COMMIT`, so nothing of the batch is
+            // stored, and the batch runs again once on a new connection. (After a `COMMIT` was
+            // sent the batch may have committed: that failure goes back to the senders.)
+            conn = self.connect().await?;
+            result = ingest_on(&mut conn, items).await;
+        }
         // A connection goes back only outside any transaction; one that cannot even roll back
         // is dropped (and so closed), and the next batch connects anew.
         let clean = match &result {
@@ -95,7 +94,43 @@ impl IngestConnections {
         if clean && let Ok(mut idle) = self.idle.lock() {
             idle.push(conn);
         }
-        result
+        result.map_err(|failed| failed.error)
+    }
+
+    /// A new connection, waiting at most as long as the pool's acquire: while the server is
+    /// unreachable, batches fail (and senders retry) instead of queueing behind a connect that
+    /// hangs.
+    async fn connect(&self) -> Result<PgConnection, StoreError> {
+        let connect = PgConnection::connect_with(&self.options);
+        tokio::time::timeout(crate::postgres::CONNECT_TIMEOUT, connect)
+            .await
+            .map_err(|_| {
+                StoreError::Database(sqlx::Error::Io(std::io::Error::new(
+                    std::io::ErrorKind::TimedOut,
+                    "connecting to PostgreSQL for an ingestion batch timed out",
+                )))
+            })?
+            .map_err(StoreError::Database)
+    }
+}
+
+/// Why a batch failed, and whether its `COMMIT` had been sent (after which it may have
+/// committed, whatever the error).
+#[derive(Debug)]
+struct Failed {
+    error: StoreError,
+    commit_sent: bool,
+}
+
+/// Whether `error` says the connection itself is gone: an I/O error, or the server ending the
+/// session (SQLSTATE class 08, connection exception; 57P01 and 57P02, shutdown).
+fn connection_lost(error: &StoreError) -> bool {
+    match error {
+        StoreError::Database(sqlx::Error::Io(_)) => true,
+        StoreError::Database(sqlx::Error::Database(db)) => db
+            .code()
+            .is_some_and(|code| code.starts_with("08") || code == "57P01" || code == "57P02"),
+        _ => false,
     }
 }
 
@@ -103,17 +138,27 @@ impl IngestConnections {
 async fn ingest_on(
     conn: &mut PgConnection,
     items: &[IngestItem],
-) -> Result<Vec<IngestOutcome>, StoreError> {
+) -> Result<Vec<IngestOutcome>, Failed> {
     let keys = BatchKeys::of(items);
-    let run = async {
+    let prepared = async {
         let open = lock_and_read(conn, &keys.locks, &keys.alerts).await?;
         let counters = thresholds(conn, &keys.gates).await?;
         let plan = plan_batch(items, open, counters)?;
         write(conn, &plan).await?;
-        sqlx::raw_sql("COMMIT").execute(&mut *conn).await?;
         Ok::<_, StoreError>(plan.outcomes)
     };
-    run.await.map_err(conflict_if_aborted)
+    let outcomes = prepared.await.map_err(|error| Failed {
+        error: conflict_if_aborted(error),
+        commit_sent: false,
+    })?;
+    sqlx::raw_sql("COMMIT")
+        .execute(&mut *conn)
+        .await
+        .map_err(|error| Failed {
+            error: conflict_if_aborted(error.into()),
+            commit_sent: true,
+        })?;
+    Ok(outcomes)
 }
 
 /// A lock key for an alert or threshold key. It is a stable hash (FNV-1a), the same in every
@@ -374,6 +419,43 @@ mod tests {
             ["alr_1", "alr_3"],
             "nothing of the failed batch stayed"
         );
+    }
+
+    /// After a restart or failover the kept connection is dead: the batch notices at its first
+    /// statement, before anything could commit, and runs again on a new connection instead of
+    /// failing its senders.
+    #[tokio::test]
+    async fn a_batch_on_a_connection_the_server_closed_runs_on_a_new_one() {
+        use crate::testing::{PgCluster, trigger_item};
+        let cluster = PgCluster::shared().expect("postgres cluster");
+        let url = cluster.fresh_database().await.expect("database");
+        let store = crate::PostgresStore::connect(&url).await.expect("store");
+        store
+            .ingest
+            .ingest(&[trigger_item(1)])
+            .await
+            .expect("first batch");
+        // Ends every other session on this database, the kept ingestion connection's among
+        // them, and waits (up to 5 s) until each has gone.
+        let ended: Vec<bool> = sqlx::query_scalar(
+            "SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity \
+             WHERE datname = current_database() AND pid <> pg_backend_pid()",
+        )
+        .fetch_all(&store.pool)
+        .await
+        .expect("sessions ended");
+        assert!(!ended.is_empty() && ended.iter().all(|e| *e), "{ended:?}");
+        let done = store
+            .ingest
+            .ingest(&[trigger_item(2)])
+            .await
+            .expect("the batch runs again on a new connection");
+        assert!(
+            matches!(&done[..], [IngestOutcome::Opened(id)] if id == "alr_2"),
+            "{done:?}"
+        );
+        let idle = store.ingest.idle.lock().map(|i| i.len()).unwrap_or(0);
+        assert_eq!(idle, 1, "the new connection is kept");
     }
 
     #[test]
