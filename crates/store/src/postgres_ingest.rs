@@ -123,13 +123,14 @@ struct Failed {
 }
 
 /// Whether `error` says the connection itself is gone: an I/O error, or the server ending the
-/// session (SQLSTATE class 08, connection exception; 57P01 and 57P02, shutdown).
+/// session (SQLSTATE class 08, connection exception; 57P01 and 57P02, shutdown; 57P05, the
+/// server's `idle_session_timeout`, which a kept connection meets between quiet spells).
 fn connection_lost(error: &StoreError) -> bool {
     match error {
         StoreError::Database(sqlx::Error::Io(_)) => true,
-        StoreError::Database(sqlx::Error::Database(db)) => db
-            .code()
-            .is_some_and(|code| code.starts_with("08") || code == "57P01" || code == "57P02"),
+        StoreError::Database(sqlx::Error::Database(db)) => db.code().is_some_and(|code| {
+            code.starts_with("08") || matches!(&*code, "57P01" | "57P02" | "57P05")
+        }),
         _ => false,
     }
 }
@@ -456,6 +457,41 @@ mod tests {
         );
         let idle = store.ingest.idle.lock().map(|i| i.len()).unwrap_or(0);
         assert_eq!(idle, 1, "the new connection is kept");
+    }
+
+    /// A server that ends idle sessions (`idle_session_timeout`) closes the kept connection
+    /// between quiet spells; the next batch still commits.
+    #[tokio::test]
+    async fn a_batch_after_the_server_ended_the_idle_session_commits() {
+        use crate::testing::{PgCluster, trigger_item};
+        let cluster = PgCluster::shared().expect("postgres cluster");
+        let url = cluster.fresh_database().await.expect("database");
+        let setup = crate::PostgresStore::connect(&url).await.expect("store");
+        sqlx::raw_sql(
+            "DO $$ BEGIN EXECUTE format('ALTER DATABASE %I SET idle_session_timeout = 100', \
+             current_database()); END $$",
+        )
+        .execute(&setup.pool)
+        .await
+        .expect("timeout set");
+        // Connections made from here on end after 100 ms idle.
+        let store = crate::PostgresStore::connect(&url).await.expect("store");
+        store
+            .ingest
+            .ingest(&[trigger_item(1)])
+            .await
+            .expect("first batch");
+        // The server's timer, not the store's clock, is what this waits for.
+        tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+        let done = store
+            .ingest
+            .ingest(&[trigger_item(2)])
+            .await
+            .expect("the batch runs again on a new connection");
+        assert!(
+            matches!(&done[..], [IngestOutcome::Opened(id)] if id == "alr_2"),
+            "{done:?}"
+        );
     }
 
     #[test]
