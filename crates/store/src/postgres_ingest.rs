@@ -375,15 +375,35 @@ mod tests {
         );
     }
 
+    /// A store on a fresh database of the shared test cluster, and the database's URL.
+    async fn fresh_store() -> (crate::PostgresStore, String) {
+        let cluster = crate::testing::PgCluster::shared().expect("postgres cluster");
+        let url = cluster.fresh_database().await.expect("database");
+        let store = crate::PostgresStore::connect(&url).await.expect("store");
+        (store, url)
+    }
+
+    /// Ingests trigger `n` (see `testing::trigger_item`), which must open alert `alr_{n}`.
+    async fn opens(store: &crate::PostgresStore, n: usize, why: &str) {
+        let done = store
+            .ingest
+            .ingest(&[crate::testing::trigger_item(n)])
+            .await
+            .expect(why);
+        let id = format!("alr_{n}");
+        assert!(
+            matches!(&done[..], [IngestOutcome::Opened(opened)] if *opened == id),
+            "{done:?}"
+        );
+    }
+
     /// A batch that fails inside its transaction leaves nothing behind, and its connection,
     /// rolled back, carries the next batch (one left in the failed transaction would refuse
     /// every statement).
     #[tokio::test]
     async fn a_failed_batch_rolls_back_and_its_connection_serves_the_next() {
-        use crate::testing::{PgCluster, trigger_item};
-        let cluster = PgCluster::shared().expect("postgres cluster");
-        let url = cluster.fresh_database().await.expect("database");
-        let store = crate::PostgresStore::connect(&url).await.expect("store");
+        use crate::testing::trigger_item;
+        let (store, _) = fresh_store().await;
         // Test-only: the event log refuses one alert's events, after the alert row is written.
         sqlx::raw_sql(
             "CREATE FUNCTION refuse_alr_2() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN \
@@ -427,15 +447,8 @@ mod tests {
     /// failing its senders.
     #[tokio::test]
     async fn a_batch_on_a_connection_the_server_closed_runs_on_a_new_one() {
-        use crate::testing::{PgCluster, trigger_item};
-        let cluster = PgCluster::shared().expect("postgres cluster");
-        let url = cluster.fresh_database().await.expect("database");
-        let store = crate::PostgresStore::connect(&url).await.expect("store");
-        store
-            .ingest
-            .ingest(&[trigger_item(1)])
-            .await
-            .expect("first batch");
+        let (store, _) = fresh_store().await;
+        opens(&store, 1, "first batch").await;
         // Ends every other session on this database, the kept ingestion connection's among
         // them, and waits (up to 5 s) until each has gone.
         let ended: Vec<bool> = sqlx::query_scalar(
@@ -446,15 +459,7 @@ mod tests {
         .await
         .expect("sessions ended");
         assert!(!ended.is_empty() && ended.iter().all(|e| *e), "{ended:?}");
-        let done = store
-            .ingest
-            .ingest(&[trigger_item(2)])
-            .await
-            .expect("the batch runs again on a new connection");
-        assert!(
-            matches!(&done[..], [IngestOutcome::Opened(id)] if id == "alr_2"),
-            "{done:?}"
-        );
+        opens(&store, 2, "the batch runs again on a new connection").await;
         let idle = store.ingest.idle.lock().map(|i| i.len()).unwrap_or(0);
         assert_eq!(idle, 1, "the new connection is kept");
     }
@@ -463,10 +468,7 @@ mod tests {
     /// between quiet spells; the next batch still commits.
     #[tokio::test]
     async fn a_batch_after_the_server_ended_the_idle_session_commits() {
-        use crate::testing::{PgCluster, trigger_item};
-        let cluster = PgCluster::shared().expect("postgres cluster");
-        let url = cluster.fresh_database().await.expect("database");
-        let setup = crate::PostgresStore::connect(&url).await.expect("store");
+        let (setup, url) = fresh_store().await;
         sqlx::raw_sql(
             "DO $$ BEGIN EXECUTE format('ALTER DATABASE %I SET idle_session_timeout = 100', \
              current_database()); END $$",
@@ -476,22 +478,10 @@ mod tests {
         .expect("timeout set");
         // Connections made from here on end after 100 ms idle.
         let store = crate::PostgresStore::connect(&url).await.expect("store");
-        store
-            .ingest
-            .ingest(&[trigger_item(1)])
-            .await
-            .expect("first batch");
+        opens(&store, 1, "first batch").await;
         // The server's timer, not the store's clock, is what this waits for.
         tokio::time::sleep(std::time::Duration::from_millis(400)).await;
-        let done = store
-            .ingest
-            .ingest(&[trigger_item(2)])
-            .await
-            .expect("the batch runs again on a new connection");
-        assert!(
-            matches!(&done[..], [IngestOutcome::Opened(id)] if id == "alr_2"),
-            "{done:?}"
-        );
+        opens(&store, 2, "the batch runs again on a new connection").await;
     }
 
     #[test]
