@@ -519,8 +519,7 @@ pub(crate) fn plan_batch(
             }
             Transition::Ignored(why) => IngestOutcome::Ignored(why.describe()),
         };
-        let body =
-            serde_json::to_string(&item.event).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let body = to_json(&item.event)?;
         log.push((
             outcome.alert_id().map(str::to_string),
             item.received_at,
@@ -672,10 +671,6 @@ macro_rules! alerts_impl {
                 })
             }
 
-            fn alert_state(routed: &warroom_core::alert_incident::RoutedAlert) -> Result<String, StoreError> {
-                crate::alerts::to_json(routed)
-            }
-
             /// Writes alert rows (new or changed) with one upsert per chunk. Rows must be in the
             /// order of their last change, so that an alert resolved in the batch is written
             /// before a new alert re-opens its key.
@@ -688,7 +683,7 @@ macro_rules! alerts_impl {
                     let mut failed = None;
                     qb.push_values(chunk, |mut b, (routed, akey, link)| {
                         let a = &routed.alert;
-                        let state = match Self::alert_state(routed) {
+                        let state = match crate::alerts::to_json(routed) {
                             Ok(s) => s,
                             Err(e) => {
                                 failed = Some(e);
@@ -945,7 +940,7 @@ macro_rules! alerts_impl {
                     return Ok(Some((rec, outcome)));
                 }
                 Self::upsert_alerts(&mut *tx, &[(&rec.routed, key, rec.link.as_str())]).await?;
-                let body = serde_json::to_string(event).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                let body = crate::alerts::to_json(event)?;
                 Self::insert_alert_events(&mut *tx, &[(Some(rec.routed.alert.id.clone()), at, outcome.name(), body)]).await?;
                 self.commit(tx).await?;
                 Ok(Some((rec, outcome)))
@@ -1004,9 +999,9 @@ macro_rules! alerts_impl {
                     );
                     qb.push(" ORDER BY first_seen, id");
                     for row in qb.build().fetch_all(&self.pool).await? {
-                        let rec = Self::alert_from_row(&row)?;
-                        if rec.link == "open" {
-                            candidates.push(rec.routed);
+                        // Linked meanwhile: not worth parsing.
+                        if row.try_get::<String, _>("link")? == "open" {
+                            candidates.push(Self::alert_from_row(&row)?.routed);
                         }
                     }
                 }
