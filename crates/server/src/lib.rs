@@ -36,7 +36,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 use warroom_core::{Clock, Config, Role};
 use warroom_engine::Engine;
-use warroom_store::{Store, StoreError, redact_url};
+use warroom_store::{Backend, Store, StoreError, redact_url};
 
 pub use security::{LimitOptions, SecurityOptions};
 pub use state::AppState;
@@ -99,6 +99,9 @@ pub enum ServeError {
     /// Plain HTTP beyond this machine without a TLS proxy.
     #[error(transparent)]
     Cleartext(#[from] security::CleartextRefused),
+    /// The engine's thread could not be started.
+    #[error("starting the engine: {0}")]
+    Engine(std::io::Error),
     /// The listen address is unusable.
     #[error("cannot listen on {addr}: {source}")]
     Listen {
@@ -131,6 +134,35 @@ impl Running {
         let _ = self.task.await;
         let _ = self.engine_task.await;
     }
+}
+
+/// Runs the engine on a thread and runtime of its own; the task ends when the engine has.
+///
+/// On SQLite the linking pass's transactions hold the database's only write lock, which
+/// ingestion batches wait for. Each of their statements is a hand-off between the runtime and
+/// sqlx's connection thread, and on the server's runtime every hand-off back queued behind the
+/// request handlers of an alert storm, lock held (see PERFORMANCE.md).
+fn engine_thread(
+    engine: Engine,
+    stop: tokio::sync::oneshot::Receiver<()>,
+) -> Result<tokio::task::JoinHandle<()>, ServeError> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(ServeError::Engine)?;
+    let (done_tx, done_rx) = tokio::sync::oneshot::channel::<()>();
+    std::thread::Builder::new()
+        .name("warroom-engine".into())
+        .spawn(move || {
+            runtime.block_on(engine.run(Duration::from_secs(1), async {
+                let _ = stop.await;
+            }));
+            let _ = done_tx.send(());
+        })
+        .map_err(ServeError::Engine)?;
+    Ok(tokio::spawn(async move {
+        let _ = done_rx.await;
+    }))
 }
 
 /// The router with all middleware, for a given state.
@@ -336,17 +368,20 @@ pub async fn start_secure(
     }
     let engine = Engine::with_delivery(store.clone(), config.clone(), clock.clone(), delivery)?;
     let (engine_tx, engine_rx) = tokio::sync::oneshot::channel::<()>();
-    let background = engine.clone();
-    let run_engine = options.engine;
-    let engine_task = tokio::spawn(async move {
-        if run_engine {
+    let engine_task = if !options.engine {
+        tokio::spawn(async {})
+    } else if store.backend() == Backend::Sqlite {
+        engine_thread(engine.clone(), engine_rx)?
+    } else {
+        let background = engine.clone();
+        tokio::spawn(async move {
             background
                 .run(Duration::from_secs(1), async {
                     let _ = engine_rx.await;
                 })
                 .await;
-        }
-    });
+        })
+    };
     let mut state = state::Shared::new(
         store,
         config,

@@ -615,12 +615,12 @@ macro_rules! alert_upsert_tail {
 pub(crate) use {alert_upsert_head, alert_upsert_tail};
 
 macro_rules! alerts_impl {
-    ($store:ident, $db:ty, $lock:literal, $lock_skip:literal, $service_lock:expr) => {
+    ($store:ident, $db:ty, $lock:literal, $reads:path, $service_lock:expr) => {
         use warroom_core::alert::{Transition, Effect, apply};
         use crate::alerts::{
             AlertEventRecord, AlertFilter, AlertRecord, AlertStore, AlertWork, ChangePlan,
             IngestItem, IngestOutcome, Integration, KeyedIntegration, LinkPlan, NewIntegration, ROWS_PER_STATEMENT,
-            SettlePlan, link_after_resolve, select_in,
+            SettlePlan, link_after_resolve,
         };
         use warroom_core::alert::AlertEvent;
 
@@ -947,26 +947,18 @@ macro_rules! alerts_impl {
             }
 
             async fn alert_work(&self, limit: u32) -> Result<Vec<AlertWork>, StoreError> {
-                let rows = sqlx::query(
-                    "SELECT id, service, incident_id, link FROM alerts WHERE link IN ('open', 'resolve')
-                     ORDER BY first_seen, id LIMIT $1",
-                )
-                .bind(i64::from(limit.max(1)))
-                .fetch_all(&self.pool)
-                .await?;
+                use $reads as reads;
+                let rows = reads::work(&self.pool, limit).await?;
                 let mut link: Vec<(String, Vec<String>)> = Vec::new();
                 let mut settle: Vec<String> = Vec::new();
-                for row in &rows {
-                    let id: String = row.try_get("id")?;
-                    let linkage: String = row.try_get("link")?;
+                for (id, service, incident_id, linkage) in rows {
                     if linkage == "open" {
-                        let service: Option<String> = row.try_get("service")?;
                         let service = service.unwrap_or_default();
                         match link.iter_mut().find(|(s, _)| *s == service) {
                             Some((_, ids)) => ids.push(id),
                             None => link.push((service, vec![id])),
                         }
-                    } else if let Some(incident) = row.try_get::<Option<String>, _>("incident_id")?
+                    } else if let Some(incident) = incident_id
                         && !settle.contains(&incident)
                     {
                         settle.push(incident);
@@ -986,25 +978,10 @@ macro_rules! alerts_impl {
                 plan: &LinkPlan<'_>,
                 timers: &TimerPlan<'_>,
             ) -> Result<Option<IncidentId>, StoreError> {
+                use $reads as reads;
                 // The alerts are read and parsed before the transaction: on SQLite it holds the
                 // only write lock, which ingestion waits for meanwhile.
-                // By id alone, with `link` checked here: given `link = 'open'` too, PostgreSQL
-                // chose the partial index of waiting alerts and scanned every one of them, a
-                // storm's backlog, for each chunk.
-                let mut candidates = Vec::new();
-                for chunk in alerts.chunks(ROWS_PER_STATEMENT) {
-                    let mut qb = select_in::<$db>(
-                        "SELECT id, akey, incident_id, link, state FROM alerts WHERE id IN (",
-                        chunk,
-                    );
-                    qb.push(" ORDER BY first_seen, id");
-                    for row in qb.build().fetch_all(&self.pool).await? {
-                        // Linked meanwhile: not worth parsing.
-                        if row.try_get::<String, _>("link")? == "open" {
-                            candidates.push(Self::alert_from_row(&row)?.routed);
-                        }
-                    }
-                }
+                let candidates = reads::waiting(&self.pool, alerts).await?;
                 if candidates.is_empty() {
                     return Ok(None);
                 }
@@ -1014,19 +991,8 @@ macro_rules! alerts_impl {
                     sqlx::query(lock).bind(service).execute(&mut *tx).await?;
                 }
                 // Only those still waiting: another pass or process may have linked some since.
-                // Rows a concurrent ingestion batch holds are left for the next pass rather than
-                // waited for: the two lock rows in different orders, and waiting could deadlock.
-                let mut still = std::collections::HashSet::new();
-                for chunk in candidates.chunks(ROWS_PER_STATEMENT) {
-                    let ids: Vec<String> = chunk.iter().map(|a| a.alert.id.clone()).collect();
-                    let mut qb = select_in::<$db>("SELECT id, link FROM alerts WHERE id IN (", &ids);
-                    qb.push($lock_skip);
-                    for row in qb.build().fetch_all(&mut *tx).await? {
-                        if row.try_get::<String, _>("link")? == "open" {
-                            still.insert(row.try_get::<String, _>("id")?);
-                        }
-                    }
-                }
+                let ids: Vec<String> = candidates.iter().map(|a| a.alert.id.clone()).collect();
+                let still = reads::still_waiting(&mut tx, &ids).await?;
                 let waiting: Vec<_> = candidates
                     .into_iter()
                     .filter(|a| still.contains(&a.alert.id))

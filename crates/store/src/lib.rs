@@ -12,6 +12,7 @@ mod backend;
 mod evidence;
 mod filter;
 mod indicators;
+mod link_reads;
 mod migrate;
 mod postgres;
 mod postgres_ingest;

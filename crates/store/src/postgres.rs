@@ -98,7 +98,7 @@ crate::alerts::alerts_impl!(
     PostgresStore,
     sqlx::Postgres,
     " FOR UPDATE",
-    " FOR UPDATE SKIP LOCKED",
+    crate::link_reads::postgres,
     Some("SELECT pg_advisory_xact_lock(hashtext($1))")
 );
 

@@ -297,7 +297,13 @@ crate::backend::store_impl!(
 );
 
 // One writer at a time already serialises linking on SQLite.
-crate::alerts::alerts_impl!(SqliteStore, sqlx::Sqlite, "", "", None);
+crate::alerts::alerts_impl!(
+    SqliteStore,
+    sqlx::Sqlite,
+    "",
+    crate::link_reads::sqlite,
+    None
+);
 
 // SQLite's single writer already serialises page changes; the statement is a no-op.
 crate::statuspage::statuspage_impl!(SqliteStore, sqlx::Sqlite, "", "SELECT 1");

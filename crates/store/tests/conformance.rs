@@ -72,6 +72,7 @@ conformance!(
     blocking_writer_batches_are_durable_beside_other_writers,
     integration_keys_rotate_and_revoke,
     alert_links_open_one_incident_per_service_across_processes,
+    linking_reads_waiting_alerts_oldest_first_as_stored,
     action_items_are_projected_listed_and_reminded,
     operational_stats_count_open_incidents_outbox_and_timer_lag,
 );
@@ -1882,19 +1883,15 @@ async fn alert_keys_match_verbatim_whatever_they_hold(url: &str) {
     }
 }
 
-async fn alert_links_open_one_incident_per_service_across_processes(url: &str) {
-    use warroom_core::alert::Action;
-    use warroom_core::alert_incident::{RoutedAlert, link_events};
-    let first = open(url).await;
-    let second = open(url).await;
-    let items: Vec<_> = (0..40)
-        .map(|n| alert_item(&format!("s{n}"), n, Action::Trigger))
-        .collect();
-    ingest_retrying(&*first, &items).await;
-    let config = Config::builtin();
-    let plan = |current: Option<&Incident>, routed: &[RoutedAlert]| {
-        let page = |_: &warroom_core::EventKind| None;
-        link_events(current, "payments", routed, &config, &page, t0()).map(|kinds| {
+/// The events linking `routed` on the payments service, at t0, paging nobody.
+fn payments_link_events(
+    current: Option<&Incident>,
+    routed: &[warroom_core::alert_incident::RoutedAlert],
+    config: &Config,
+) -> Result<Vec<NewEvent>, warroom_core::DomainError> {
+    let page = |_: &warroom_core::EventKind| None;
+    warroom_core::alert_incident::link_events(current, "payments", routed, config, &page, t0()).map(
+        |kinds| {
             kinds
                 .into_iter()
                 .map(|kind| NewEvent {
@@ -1903,7 +1900,22 @@ async fn alert_links_open_one_incident_per_service_across_processes(url: &str) {
                     kind,
                 })
                 .collect()
-        })
+        },
+    )
+}
+
+async fn alert_links_open_one_incident_per_service_across_processes(url: &str) {
+    use warroom_core::alert::Action;
+    use warroom_core::alert_incident::RoutedAlert;
+    let first = open(url).await;
+    let second = open(url).await;
+    let items: Vec<_> = (0..40)
+        .map(|n| alert_item(&format!("s{n}"), n, Action::Trigger))
+        .collect();
+    ingest_retrying(&*first, &items).await;
+    let config = Config::builtin();
+    let plan = |current: Option<&Incident>, routed: &[RoutedAlert]| {
+        payments_link_events(current, routed, &config)
     };
     // Both processes link overlapping halves at once; each alert joins exactly once.
     let ids: Vec<String> = (0..40).map(|n| items[n].new_alert_id.clone()).collect();
@@ -1962,6 +1974,101 @@ async fn alert_links_open_one_incident_per_service_across_processes(url: &str) {
     assert_eq!(linked.len(), 40);
     assert!(linked.iter().all(|a| a.link == "done"));
     assert!(first.verify().await.expect("verify").ok);
+}
+
+/// The linking pass's reads (its work list, the alerts it hands to the plan, the re-check in its
+/// transaction) give waiting alerts oldest first, skip those linked meanwhile, and hand over
+/// each alert exactly as stored, whatever its text holds.
+async fn linking_reads_waiting_alerts_oldest_first_as_stored(url: &str) {
+    use std::sync::Mutex;
+    use warroom_core::alert::Action;
+    use warroom_core::alert_incident::RoutedAlert;
+    use warroom_store::AlertWork;
+    let store = open(url).await;
+    // Ids sort against time: only first_seen puts them in order.
+    let mut items: Vec<_> = ["z", "y", "x", "w", "v"]
+        .iter()
+        .enumerate()
+        .map(|(n, k)| alert_item(k, n, Action::Trigger))
+        .collect();
+    items[1].event.summary = "Quotes \"here\", a tab\tand ünïcode \u{2014} then\na new line".into();
+    items[1]
+        .event
+        .labels
+        .insert("region".into(), "eu-west-1 \\ \"b\"".into());
+    items[1].event.custom_details = serde_json::json!({"nested": {"n": 1.5, "list": [null, true]}});
+    ingest_retrying(&*store, &items).await;
+    let ids: Vec<String> = items.iter().map(|i| i.new_alert_id.clone()).collect();
+    let link_work = |ids: &[String]| AlertWork::Link {
+        service: "payments".into(),
+        alerts: ids.to_vec(),
+    };
+    assert_eq!(
+        store.alert_work(3).await.expect("work"),
+        vec![link_work(&ids[..3])]
+    );
+    assert_eq!(
+        store.alert_work(100).await.expect("work"),
+        vec![link_work(&ids)]
+    );
+
+    let config = Config::builtin();
+    let seen: Mutex<Vec<Vec<RoutedAlert>>> = Mutex::new(Vec::new());
+    let plan = |current: Option<&Incident>, routed: &[RoutedAlert]| {
+        seen.lock().expect("lock").push(routed.to_vec());
+        payments_link_events(current, routed, &config)
+    };
+    // The two oldest, asked for newest first, then every alert: the second call sees only
+    // the three still waiting.
+    let reversed = vec![ids[1].clone(), ids[0].clone()];
+    let incident = store
+        .link_alerts("payments", &reversed, &plan, &no_timers)
+        .await
+        .expect("link")
+        .expect("an incident");
+    let again = store
+        .link_alerts("payments", &ids, &plan, &no_timers)
+        .await
+        .expect("link")
+        .expect("an incident");
+    assert_eq!(again, incident, "the second call joins the first incident");
+    let seen = seen.into_inner().expect("lock");
+    let seen_ids: Vec<Vec<&str>> = seen
+        .iter()
+        .map(|call| call.iter().map(|a| a.alert.id.as_str()).collect())
+        .collect();
+    assert_eq!(
+        seen_ids,
+        vec![
+            vec![ids[0].as_str(), ids[1].as_str()],
+            vec![ids[2].as_str(), ids[3].as_str(), ids[4].as_str()]
+        ]
+    );
+    // What the plan got is what was stored before linking (no incident yet).
+    let odd = &seen[0][1];
+    assert_eq!(odd.alert.summary, items[1].event.summary);
+    assert_eq!(odd.alert.labels, items[1].event.labels);
+    let mut stored = store
+        .alert(&ids[1])
+        .await
+        .expect("read")
+        .expect("stored")
+        .routed;
+    assert_eq!(stored.alert.incident_id.as_deref(), Some(incident.as_str()));
+    stored.alert.incident_id = None;
+    assert_eq!(*odd, stored);
+    assert_eq!(store.alert_work(100).await.expect("work"), vec![]);
+
+    // A resolved alert of the incident makes it work to settle.
+    let mut resolve = alert_item("x", 9, Action::Resolve);
+    resolve.new_alert_id = "alr_unused".into();
+    ingest_retrying(&*store, &[resolve]).await;
+    assert_eq!(
+        store.alert_work(100).await.expect("work"),
+        vec![AlertWork::Settle {
+            incident_id: incident.to_string()
+        }]
+    );
 }
 
 fn add_action(owner: &str, due: &str) -> Command {
