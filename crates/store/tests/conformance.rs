@@ -2670,8 +2670,8 @@ async fn sqlite_log_stays_bounded_under_steady_ingestion() {
         .expect("the log exists")
         .len();
     // 3,000 batches of one new alert write about 130 MB of log frames in all; checkpointing
-    // every 1,000 pages keeps the file near 4 MB (a few pages over while a checkpoint waits).
-    assert!(log < 16 * 1024 * 1024, "the log grew to {log} bytes");
+    // every 4,000 pages keeps the file near 16 MB (a few pages over while a checkpoint waits).
+    assert!(log < 24 * 1024 * 1024, "the log grew to {log} bytes");
     let alerts = store
         .alerts(&warroom_store::AlertFilter {
             limit: 5,
