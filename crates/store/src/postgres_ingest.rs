@@ -30,6 +30,7 @@
 
 use std::collections::HashMap;
 use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgRow};
 use sqlx::{AssertSqlSafe, Connection, Postgres, QueryBuilder, Row};
@@ -45,18 +46,46 @@ use crate::backend::{conflict_if_aborted, conflict_or, micros};
 /// The first key of ingestion's two-key advisory locks (services take one-key locks).
 const LOCK_CLASS: i32 = 1;
 
-/// Idle connections for ingestion batches: one per writer that has run a batch, at most.
+/// How long a connection is kept for batches before a new one replaces it: the pool's default
+/// lifetime (sqlx's), for the same reasons. A server that stays up but will no longer take
+/// writes on an old session (a former primary, a proxy pinned to it) fails every batch on it
+/// without closing it, and this bounds how long; long sessions also grow in the server's
+/// memory.
+const MAX_LIFETIME: Duration = Duration::from_secs(30 * 60);
+
+/// Idle connections for ingestion batches, each with when it was opened: one per writer that
+/// has run a batch, at most.
 #[derive(Debug)]
 pub(crate) struct IngestConnections {
     options: PgConnectOptions,
-    idle: Mutex<Vec<PgConnection>>,
+    idle: Mutex<Vec<(PgConnection, Instant)>>,
+    max_lifetime: Duration,
 }
 
 impl IngestConnections {
     pub(crate) fn new(options: PgConnectOptions) -> Self {
+        Self::with_lifetime(options, MAX_LIFETIME)
+    }
+
+    fn with_lifetime(options: PgConnectOptions, max_lifetime: Duration) -> Self {
         Self {
             options,
             idle: Mutex::new(Vec::new()),
+            max_lifetime,
+        }
+    }
+
+    /// A kept connection young enough to reuse (older ones are closed), or a new one.
+    async fn take(&self) -> Result<(PgConnection, Instant), StoreError> {
+        let kept = self.idle.lock().map(|mut idle| idle.pop()).unwrap_or(None);
+        match kept {
+            Some((conn, opened)) if opened.elapsed() < self.max_lifetime => Ok((conn, opened)),
+            Some((conn, _)) => {
+                // A polite goodbye; a connection that cannot say it is gone anyway.
+                let _ = conn.close().await;
+                self.connect().await
+            }
+            None => self.connect().await,
         }
     }
 
@@ -68,11 +97,7 @@ impl IngestConnections {
         if items.is_empty() {
             return Ok(Vec::new());
         }
-        let idle = self.idle.lock().map(|mut idle| idle.pop()).unwrap_or(None);
-        let mut conn = match idle {
-            Some(conn) => conn,
-            None => self.connect().await?,
-        };
+        let (mut conn, mut opened) = self.take().await?;
         let mut result = ingest_on(&mut conn, items).await;
         if let Err(failed) = &result
             && !failed.commit_sent
@@ -82,7 +107,7 @@ impl IngestConnections {
             // Its transaction died with it before any `COMMIT`, so nothing of the batch is
             // stored, and the batch runs again once on a new connection. (After a `COMMIT` was
             // sent the batch may have committed: that failure goes back to the senders.)
-            conn = self.connect().await?;
+            (conn, opened) = self.connect().await?;
             result = ingest_on(&mut conn, items).await;
         }
         // A connection goes back only outside any transaction; one that cannot even roll back
@@ -92,7 +117,7 @@ impl IngestConnections {
             Err(_) => sqlx::raw_sql("ROLLBACK").execute(&mut conn).await.is_ok(),
         };
         if clean && let Ok(mut idle) = self.idle.lock() {
-            idle.push(conn);
+            idle.push((conn, opened));
         }
         result.map_err(|failed| failed.error)
     }
@@ -100,9 +125,9 @@ impl IngestConnections {
     /// A new connection, waiting at most as long as the pool's acquire: while the server is
     /// unreachable, batches fail (and senders retry) instead of queueing behind a connect that
     /// hangs.
-    async fn connect(&self) -> Result<PgConnection, StoreError> {
+    async fn connect(&self) -> Result<(PgConnection, Instant), StoreError> {
         let connect = PgConnection::connect_with(&self.options);
-        tokio::time::timeout(crate::postgres::CONNECT_TIMEOUT, connect)
+        let conn = tokio::time::timeout(crate::postgres::CONNECT_TIMEOUT, connect)
             .await
             .map_err(|_| {
                 StoreError::Database(sqlx::Error::Io(std::io::Error::new(
@@ -110,7 +135,9 @@ impl IngestConnections {
                     "connecting to PostgreSQL for an ingestion batch timed out",
                 )))
             })?
-            .map_err(StoreError::Database)
+            .map_err(StoreError::Database)?;
+        // A monotonic age for the lifetime above; it decides nothing about the data.
+        Ok((conn, Instant::now()))
     }
 }
 
@@ -484,6 +511,83 @@ mod tests {
         // The server's timer, not the store's clock, is what this waits for.
         tokio::time::sleep(std::time::Duration::from_millis(400)).await;
         opens(&store, 2, "the batch runs again on a new connection").await;
+    }
+
+    /// The backend process of the connection kept for the next batch.
+    async fn kept_backend(ingest: &IngestConnections) -> i32 {
+        let (mut conn, opened) = ingest
+            .idle
+            .lock()
+            .ok()
+            .and_then(|mut idle| idle.pop())
+            .expect("a kept connection");
+        let pid: i32 = sqlx::query_scalar("SELECT pg_backend_pid()")
+            .fetch_one(&mut conn)
+            .await
+            .expect("pid");
+        if let Ok(mut idle) = ingest.idle.lock() {
+            idle.push((conn, opened));
+        }
+        pid
+    }
+
+    /// A kept connection is reused while it is young, and replaced (the old one closed, not
+    /// left open on the server) once it has outlived its lifetime.
+    #[tokio::test]
+    async fn a_connection_past_its_lifetime_is_closed_and_replaced() {
+        let (store, url) = fresh_store().await;
+        let options: PgConnectOptions = url.parse().expect("url");
+        let young = IngestConnections::with_lifetime(options.clone(), Duration::from_secs(3600));
+        young
+            .ingest(&[crate::testing::trigger_item(1)])
+            .await
+            .expect("batch");
+        let first = kept_backend(&young).await;
+        young
+            .ingest(&[crate::testing::trigger_item(2)])
+            .await
+            .expect("batch");
+        assert_eq!(
+            kept_backend(&young).await,
+            first,
+            "a young connection is reused"
+        );
+
+        // Every connection is already too old for this one.
+        let old = IngestConnections::with_lifetime(options, Duration::ZERO);
+        old.ingest(&[crate::testing::trigger_item(3)])
+            .await
+            .expect("batch");
+        let before = kept_backend(&old).await;
+        old.ingest(&[crate::testing::trigger_item(4)])
+            .await
+            .expect("batch");
+        let after = kept_backend(&old).await;
+        assert_ne!(after, before, "an old connection is replaced");
+        // Its session ended on the server (closing is asynchronous there; wait up to 5 s).
+        let mut gone = false;
+        for _ in 0..50 {
+            let live: i64 =
+                sqlx::query_scalar("SELECT count(*) FROM pg_stat_activity WHERE pid = $1")
+                    .bind(before)
+                    .fetch_one(&store.pool)
+                    .await
+                    .expect("activity");
+            if live == 0 {
+                gone = true;
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        assert!(
+            gone,
+            "the replaced connection's session {before} is still open"
+        );
+        let ids: Vec<String> = sqlx::query_scalar("SELECT id FROM alerts ORDER BY id")
+            .fetch_all(&store.pool)
+            .await
+            .expect("alerts");
+        assert_eq!(ids, ["alr_1", "alr_2", "alr_3", "alr_4"]);
     }
 
     #[test]
