@@ -101,12 +101,13 @@ impl IngestConnections {
         let mut result = ingest_on(&mut conn, items).await;
         if let Err(failed) = &result
             && !failed.commit_sent
-            && connection_lost(&failed.error)
+            && session_unusable(&failed.error)
         {
-            // The server closed this idle connection (a restart, a failover, an idle timeout).
-            // Its transaction died with it before any `COMMIT`, so nothing of the batch is
-            // stored, and the batch runs again once on a new connection. (After a `COMMIT` was
-            // sent the batch may have committed: that failure goes back to the senders.)
+            // The server closed this idle connection (a restart, a failover, an idle timeout),
+            // or keeps it open but will no longer write on it. No `COMMIT` was sent, so
+            // nothing of the batch is stored, and the batch runs again once on a new
+            // connection; the old one is dropped, which ends its session. (After a `COMMIT`
+            // was sent the batch may have committed: that failure goes back to the senders.)
             (conn, opened) = self.connect().await?;
             result = ingest_on(&mut conn, items).await;
         }
@@ -149,14 +150,17 @@ struct Failed {
     commit_sent: bool,
 }
 
-/// Whether `error` says the connection itself is gone: an I/O error, or the server ending the
-/// session (SQLSTATE class 08, connection exception; 57P01 and 57P02, shutdown; 57P05, the
-/// server's `idle_session_timeout`, which a kept connection meets between quiet spells).
-fn connection_lost(error: &StoreError) -> bool {
+/// Whether `error` says a new connection may succeed where this one failed: the connection is
+/// gone (an I/O error, or the server ending the session: SQLSTATE class 08, connection
+/// exception; 57P01 and 57P02, shutdown; 57P05, the server's `idle_session_timeout`, which a
+/// kept connection meets between quiet spells), or the session can no longer write (25006: a
+/// primary that became a standby keeps its sessions, read-only, and a new connection through
+/// the same address may reach the new primary).
+fn session_unusable(error: &StoreError) -> bool {
     match error {
         StoreError::Database(sqlx::Error::Io(_)) => true,
         StoreError::Database(sqlx::Error::Database(db)) => db.code().is_some_and(|code| {
-            code.starts_with("08") || matches!(&*code, "57P01" | "57P02" | "57P05")
+            code.starts_with("08") || matches!(&*code, "57P01" | "57P02" | "57P05" | "25006")
         }),
         _ => false,
     }
@@ -515,12 +519,21 @@ mod tests {
 
     /// The backend process of the connection kept for the next batch.
     async fn kept_backend(ingest: &IngestConnections) -> i32 {
+        on_kept_connection(ingest, None).await
+    }
+
+    /// Runs `sql` (if any) on the connection kept for the next batch; returns its backend
+    /// process.
+    async fn on_kept_connection(ingest: &IngestConnections, sql: Option<&'static str>) -> i32 {
         let (mut conn, opened) = ingest
             .idle
             .lock()
             .ok()
             .and_then(|mut idle| idle.pop())
             .expect("a kept connection");
+        if let Some(sql) = sql {
+            sqlx::raw_sql(sql).execute(&mut conn).await.expect(sql);
+        }
         let pid: i32 = sqlx::query_scalar("SELECT pg_backend_pid()")
             .fetch_one(&mut conn)
             .await
@@ -588,6 +601,26 @@ mod tests {
             .await
             .expect("alerts");
         assert_eq!(ids, ["alr_1", "alr_2", "alr_3", "alr_4"]);
+    }
+
+    /// A kept session that turned read-only (what a primary demoted to a standby keeps) fails
+    /// the batch before anything is written; the batch runs again on a new connection, and the
+    /// read-only one is not kept.
+    #[tokio::test]
+    async fn a_batch_on_a_session_that_no_longer_writes_runs_on_a_new_one() {
+        let (store, _) = fresh_store().await;
+        opens(&store, 1, "first batch").await;
+        let read_only = on_kept_connection(
+            &store.ingest,
+            Some("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY"),
+        )
+        .await;
+        opens(&store, 2, "the batch runs again on a new connection").await;
+        assert_ne!(
+            kept_backend(&store.ingest).await,
+            read_only,
+            "the read-only session is not kept"
+        );
     }
 
     #[test]
