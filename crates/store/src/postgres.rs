@@ -19,6 +19,16 @@ pub struct PostgresStore {
 /// How long a caller waits for a connection: from the pool, or a new one for ingestion.
 pub(crate) const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// Whether a pooled session still takes writes (and so is alive). A database made read-only on
+/// purpose fails this for every kept connection: each request then gets a new one, and its
+/// writes fail as they would anyway.
+async fn takes_writes(conn: &mut sqlx::PgConnection) -> Result<bool, sqlx::Error> {
+    let read_only: String = sqlx::query_scalar("SHOW transaction_read_only")
+        .fetch_one(conn)
+        .await?;
+    Ok(read_only != "on")
+}
+
 /// Advisory lock key held while migrating, so replicas starting together migrate once.
 const MIGRATION_LOCK: i64 = 0x5741_5252_4f4f_4d00;
 
@@ -28,10 +38,17 @@ impl PostgresStore {
         let options = PgConnectOptions::from_str(url)?;
         let pool = PgPoolOptions::new()
             .max_connections(16)
-            // The pool keeps sqlx's ping before handing out a connection (one more round trip
-            // per transaction): without it, after a PostgreSQL restart every dead connection
-            // in the pool failed one API request. Ingestion batches, where the round trip
-            // mattered, run on connections of their own (see `postgres_ingest`).
+            // An idle connection is checked before it is handed out (one more round trip per
+            // transaction): without a check, after a PostgreSQL restart every dead connection
+            // in the pool failed one API request. The check asks whether the session still
+            // takes writes, which also proves it alive (so sqlx's own ping is not needed on
+            // top): a primary demoted to a standby keeps its sessions open, read-only, and
+            // without this every write on them failed until the connection's lifetime ended.
+            // A connection that fails the check is closed and another taken or opened.
+            // Ingestion batches, where the round trip mattered, run on connections of their
+            // own (see `postgres_ingest`).
+            .test_before_acquire(false)
+            .before_acquire(|conn, _| Box::pin(takes_writes(conn)))
             .acquire_timeout(CONNECT_TIMEOUT)
             .connect_with(options.clone())
             .await?;
@@ -120,3 +137,90 @@ crate::audit::audit_impl!(
     "SELECT pg_advisory_xact_lock(hashtext('warroom.audit'))"
 );
 crate::indicators::indicators_impl!(PostgresStore, sqlx::Postgres, " FOR UPDATE");
+
+/// Ends every session on the pool's database but the one asking, and waits (up to 5 s) until
+/// each has gone, as a restart or failover would; at least one must have been open.
+#[cfg(test)]
+pub(crate) async fn end_other_sessions(pool: &sqlx::PgPool) {
+    let ended: Vec<bool> = sqlx::query_scalar(
+        "SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity \
+         WHERE datname = current_database() AND pid <> pg_backend_pid()",
+    )
+    .fetch_all(pool)
+    .await
+    .expect("sessions ended");
+    assert!(!ended.is_empty() && ended.iter().all(|e| *e), "{ended:?}");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::end_other_sessions;
+    use crate::AuditStore;
+
+    async fn fresh_store() -> super::PostgresStore {
+        let cluster = crate::testing::PgCluster::shared().expect("postgres cluster");
+        let url = cluster.fresh_database().await.expect("database");
+        super::PostgresStore::connect(&url).await.expect("store")
+    }
+
+    /// One write through the pool.
+    async fn write(store: &super::PostgresStore) -> Result<(), crate::StoreError> {
+        store
+            .append_audit(vec![warroom_core::audit::NewAuditEntry {
+                at: "2026-11-27T01:00:00Z".parse().expect("time"),
+                actor: "test".into(),
+                action: warroom_core::audit::AuditAction::CredentialChange,
+                target: "tok_x".into(),
+                source: "127.0.0.1".into(),
+                outcome: "ok".into(),
+            }])
+            .await
+            .map(|_| ())
+    }
+
+    /// After a restart every kept connection is dead; the pool finds out before handing one
+    /// out, so no request fails for it.
+    #[tokio::test]
+    async fn pooled_connections_the_server_closed_are_replaced() {
+        let store = fresh_store().await;
+        // Two connections kept: one to ask, at least one to end.
+        let mut a = store.pool.acquire().await.expect("connection");
+        let mut b = store.pool.acquire().await.expect("connection");
+        a.return_to_pool().await;
+        b.return_to_pool().await;
+        assert!(store.pool.num_idle() >= 2, "the pool kept both");
+        // The asking connection goes back to the pool alive.
+        end_other_sessions(&store.pool).await;
+        for n in 0..3 {
+            write(&store)
+                .await
+                .unwrap_or_else(|e| panic!("write {n} after the sessions ended: {e}"));
+        }
+    }
+
+    /// The pool drops a kept session that no longer takes writes (what a primary demoted to a
+    /// standby keeps) instead of failing the next write on it.
+    #[tokio::test]
+    async fn pooled_sessions_that_no_longer_take_writes_are_replaced() {
+        let store = fresh_store().await;
+        // Every idle connection of the pool turns read-only.
+        let mut held = Vec::new();
+        while store.pool.num_idle() > 0 {
+            let mut conn = store.pool.acquire().await.expect("connection");
+            sqlx::raw_sql("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
+                .execute(&mut *conn)
+                .await
+                .expect("read-only session");
+            held.push(conn);
+        }
+        assert!(!held.is_empty(), "the pool kept a connection");
+        let kept = held.len();
+        for mut conn in held {
+            conn.return_to_pool().await;
+        }
+        assert_eq!(store.pool.num_idle(), kept, "all of them idle again");
+        write(&store)
+            .await
+            .expect("the write goes to a session that takes writes");
+    }
+}

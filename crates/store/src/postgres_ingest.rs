@@ -482,16 +482,8 @@ mod tests {
     async fn a_batch_on_a_connection_the_server_closed_runs_on_a_new_one() {
         let (store, _) = fresh_store().await;
         opens(&store, 1, "first batch").await;
-        // Ends every other session on this database, the kept ingestion connection's among
-        // them, and waits (up to 5 s) until each has gone.
-        let ended: Vec<bool> = sqlx::query_scalar(
-            "SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity \
-             WHERE datname = current_database() AND pid <> pg_backend_pid()",
-        )
-        .fetch_all(&store.pool)
-        .await
-        .expect("sessions ended");
-        assert!(!ended.is_empty() && ended.iter().all(|e| *e), "{ended:?}");
+        // The kept ingestion connection's session among them.
+        crate::postgres::end_other_sessions(&store.pool).await;
         opens(&store, 2, "the batch runs again on a new connection").await;
         let idle = store.ingest.idle.lock().map(|i| i.len()).unwrap_or(0);
         assert_eq!(idle, 1, "the new connection is kept");
