@@ -19,6 +19,11 @@ pub struct PostgresStore {
 /// How long a caller waits for a connection: from the pool, or a new one for ingestion.
 pub(crate) const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// How long a connection is used, the pool's and ingestion's alike, before a new one replaces
+/// it (sqlx's default for the pool, stated here so both share it): a long session grows in the
+/// server's memory, and a new connection follows the database's address if it moved.
+pub(crate) const CONNECTION_LIFETIME: Duration = Duration::from_secs(30 * 60);
+
 /// Whether a pooled session still takes writes (and so is alive). A database made read-only on
 /// purpose fails this for every kept connection: each request then gets a new one, and its
 /// writes fail as they would anyway.
@@ -49,6 +54,7 @@ impl PostgresStore {
             // own (see `postgres_ingest`).
             .test_before_acquire(false)
             .before_acquire(|conn, _| Box::pin(takes_writes(conn)))
+            .max_lifetime(CONNECTION_LIFETIME)
             .acquire_timeout(CONNECT_TIMEOUT)
             .connect_with(options.clone())
             .await?;
@@ -203,9 +209,10 @@ mod tests {
     #[tokio::test]
     async fn pooled_sessions_that_no_longer_take_writes_are_replaced() {
         let store = fresh_store().await;
-        // Every idle connection of the pool turns read-only.
+        // Every connection of the pool turns read-only. Counted by the pool's size, not its idle
+        // ones: a connection that start-up used may still be on its way back to the pool.
         let mut held = Vec::new();
-        while store.pool.num_idle() > 0 {
+        while held.len() < store.pool.size() as usize {
             let mut conn = store.pool.acquire().await.expect("connection");
             sqlx::raw_sql("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
                 .execute(&mut *conn)

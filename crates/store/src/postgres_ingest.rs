@@ -23,9 +23,9 @@
 //! none of them contains, which PostgreSQL takes verbatim whatever they hold (see
 //! [`quoted`]). The write keeps its parameters.
 //!
-//! Batches run on connections of their own rather than the pool's: the pool pings a
-//! connection before handing it out and again when it comes back, two more round trips per
-//! batch, and a connection in the middle of a hand-made transaction must never reach anyone
+//! Batches run on connections of their own rather than the pool's: the pool checks a
+//! connection before handing it out and pings it again when it comes back, two more round
+//! trips per batch, and a connection in the middle of a hand-made transaction must never reach anyone
 //! else.
 
 use std::collections::HashMap;
@@ -46,13 +46,6 @@ use crate::backend::{conflict_if_aborted, conflict_or, micros};
 /// The first key of ingestion's two-key advisory locks (services take one-key locks).
 const LOCK_CLASS: i32 = 1;
 
-/// How long a connection is kept for batches before a new one replaces it: the pool's default
-/// lifetime (sqlx's), for the same reasons. A server that stays up but will no longer take
-/// writes on an old session (a former primary, a proxy pinned to it) fails every batch on it
-/// without closing it, and this bounds how long; long sessions also grow in the server's
-/// memory.
-const MAX_LIFETIME: Duration = Duration::from_secs(30 * 60);
-
 /// Idle connections for ingestion batches, each with when it was opened: one per writer that
 /// has run a batch, at most.
 #[derive(Debug)]
@@ -64,7 +57,7 @@ pub(crate) struct IngestConnections {
 
 impl IngestConnections {
     pub(crate) fn new(options: PgConnectOptions) -> Self {
-        Self::with_lifetime(options, MAX_LIFETIME)
+        Self::with_lifetime(options, crate::postgres::CONNECTION_LIFETIME)
     }
 
     fn with_lifetime(options: PgConnectOptions, max_lifetime: Duration) -> Self {
