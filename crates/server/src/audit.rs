@@ -67,33 +67,28 @@ fn entry(
     }
 }
 
-/// Records a credential change made by `actor` from `source` (for callers without an API
-/// [`Auth`], such as the web UI); fails like [`record`].
-pub async fn credential_change(
+/// The entry for a credential change made by `actor` from `source` (for callers without an
+/// API [`Auth`], such as the web UI). The store writes it in the change's own transaction, so
+/// no change is ever off the record and no entry names a change that did not happen.
+pub fn credential_change(
     state: &AppState,
     actor: &str,
     source: &ClientSource,
     target: &str,
-) -> Result<(), ApiError> {
-    let e = entry(
+) -> NewAuditEntry {
+    entry(
         state,
         actor,
         AuditAction::CredentialChange,
         target,
         &source.0,
         "ok",
-    );
-    state.store.append_audit(vec![e]).await?;
-    Ok(())
+    )
 }
 
-/// Records a credential change made by the API caller; fails like [`record`].
-pub async fn credential_changed(
-    state: &AppState,
-    auth: &Auth,
-    target: &str,
-) -> Result<(), ApiError> {
-    credential_change(state, &auth.0.name, &auth.2, target).await
+/// [`credential_change`] made by the API caller.
+pub fn credential_changed(state: &AppState, auth: &Auth, target: &str) -> NewAuditEntry {
+    credential_change(state, &auth.0.name, &auth.2, target)
 }
 
 /// Records what the caller did; the request fails (500) if the entry cannot be written, so

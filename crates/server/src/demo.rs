@@ -165,14 +165,17 @@ async fn seed_alerts(store: &dyn Store, clock: &dyn Clock) -> Result<(), String>
     use warroom_core::alert::{Action, AlertEvent, AlertSeverity, SourceKind};
     let now = clock.now();
     let integration = store
-        .create_integration(warroom_store::NewIntegration {
-            id: "int_demo_alertmanager".into(),
-            name: "alertmanager-prod (demo)".into(),
-            service: "auth".into(),
-            key_hash: crate::auth::hash_token(&crate::auth::random_hex(16)),
-            created_at: now - SignedDuration::from_hours(24 * 30),
-            created_by: "demo".into(),
-        })
+        .create_integration(
+            warroom_store::NewIntegration {
+                id: "int_demo_alertmanager".into(),
+                name: "alertmanager-prod (demo)".into(),
+                service: "auth".into(),
+                key_hash: crate::auth::hash_token(&crate::auth::random_hex(16)),
+                created_at: now - SignedDuration::from_hours(24 * 30),
+                created_by: "demo".into(),
+            },
+            None,
+        )
         .await
         .map_err(|e| e.to_string())?;
     let mut items = Vec::new();

@@ -275,7 +275,10 @@ pub async fn bootstrap_admin(
         path: path.clone(),
         source,
     })?;
-    store.create_token(minted.record).await.map_err(store_err)?;
+    store
+        .create_token(minted.record, None)
+        .await
+        .map_err(store_err)?;
     Ok(Some(minted.secret))
 }
 

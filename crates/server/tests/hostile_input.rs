@@ -39,7 +39,10 @@ fn fixture() -> Fixture {
             "test",
             "2026-11-22T10:00:00Z".parse().expect("time"),
         );
-        store.create_token(minted.record).await.expect("token");
+        store
+            .create_token(minted.record, None)
+            .await
+            .expect("token");
         let config = Arc::new(Config::builtin());
         let engine = warroom_engine::Engine::new(store.clone(), config.clone(), clock.clone());
         let state: AppState = Shared::new(store, config, clock, engine, None).into();

@@ -21,6 +21,7 @@ use warroom_core::alert::pagerduty::ChangeEvent;
 use warroom_core::alert::routing::ThresholdCheck;
 use warroom_core::alert::{AlertEvent, AlertStatus};
 use warroom_core::alert_incident::RoutedAlert;
+use warroom_core::audit::NewAuditEntry;
 use warroom_core::{Incident, IncidentId, NewEvent};
 
 use crate::{StoreError, TimerPlan};
@@ -255,7 +256,12 @@ pub type ChangePlan<'p> = dyn Fn(&Incident) -> Vec<NewEvent> + Send + Sync + 'p;
 #[async_trait]
 pub trait AlertStore: Send + Sync {
     /// Stores a new integration.
-    async fn create_integration(&self, new: NewIntegration) -> Result<Integration, StoreError>;
+    /// `audit` is written to the audit log in the same transaction, only if the change is made.
+    async fn create_integration(
+        &self,
+        new: NewIntegration,
+        audit: Option<NewAuditEntry>,
+    ) -> Result<Integration, StoreError>;
 
     /// Every integration, oldest first.
     async fn integrations(&self) -> Result<Vec<Integration>, StoreError>;
@@ -270,20 +276,24 @@ pub trait AlertStore: Send + Sync {
     /// Gives a live integration the key hashing to `new_key_hash`; its current key stays
     /// accepted until `previous_until` (a key from an earlier rotation is dropped). `None` when
     /// no live integration has that id.
+    /// `audit` is written to the audit log in the same transaction, only if the change is made.
     async fn rotate_integration_key(
         &self,
         id: &str,
         new_key_hash: &str,
         previous_until: Timestamp,
         at: Timestamp,
+        audit: Option<NewAuditEntry>,
     ) -> Result<Option<Integration>, StoreError>;
 
     /// Stops an integration accepting events with any of its keys. Revoking a revoked one
     /// changes nothing; `None` when there is no integration with that id.
+    /// `audit` is written to the audit log in the same transaction, only if the change is made.
     async fn revoke_integration(
         &self,
         id: &str,
         at: Timestamp,
+        audit: Option<NewAuditEntry>,
     ) -> Result<Option<Integration>, StoreError>;
 
     /// Commits a batch of events in one transaction, in order; one outcome per item.
@@ -733,7 +743,7 @@ macro_rules! alerts_impl {
 
         #[async_trait]
         impl AlertStore for $store {
-            async fn create_integration(&self, new: NewIntegration) -> Result<Integration, StoreError> {
+            async fn create_integration(&self, new: NewIntegration, audit: Option<NewAuditEntry>) -> Result<Integration, StoreError> {
                 let mut tx = self.begin().await?;
                 sqlx::query(
                     "INSERT INTO integrations (id, name, service, key_hash, created_at, created_by)
@@ -748,6 +758,7 @@ macro_rules! alerts_impl {
                 .execute(&mut *tx)
                 .await
                 .map_err(conflict_or)?;
+                Self::append_audit_in(&mut tx, audit.into_iter().collect()).await?;
                 self.commit(tx).await?;
                 Ok(Integration {
                     id: new.id,
@@ -798,6 +809,7 @@ macro_rules! alerts_impl {
                 new_key_hash: &str,
                 previous_until: Timestamp,
                 at: Timestamp,
+                audit: Option<NewAuditEntry>,
             ) -> Result<Option<Integration>, StoreError> {
                 let mut tx = self.begin().await?;
                 let done = sqlx::query(
@@ -814,9 +826,11 @@ macro_rules! alerts_impl {
                 .await
                 .map_err(conflict_or)?;
                 if done.rows_affected() == 0 {
+                    tx.rollback().await?;
                     return Ok(None);
                 }
                 let row = Self::integration_row(&mut *tx, id).await?;
+                Self::append_audit_in(&mut tx, audit.into_iter().collect()).await?;
                 self.commit(tx).await?;
                 row.as_ref().map(Self::integration_from_row).transpose()
             }
@@ -825,6 +839,7 @@ macro_rules! alerts_impl {
                 &self,
                 id: &str,
                 at: Timestamp,
+                audit: Option<NewAuditEntry>,
             ) -> Result<Option<Integration>, StoreError> {
                 let mut tx = self.begin().await?;
                 sqlx::query(
@@ -834,9 +849,13 @@ macro_rules! alerts_impl {
                 .bind(id)
                 .execute(&mut *tx)
                 .await?;
-                let row = Self::integration_row(&mut *tx, id).await?;
+                let Some(row) = Self::integration_row(&mut *tx, id).await? else {
+                    tx.rollback().await?;
+                    return Ok(None);
+                };
+                Self::append_audit_in(&mut tx, audit.into_iter().collect()).await?;
                 self.commit(tx).await?;
-                row.as_ref().map(Self::integration_from_row).transpose()
+                Self::integration_from_row(&row).map(Some)
             }
 
             async fn ingest(&self, items: &[IngestItem]) -> Result<Vec<IngestOutcome>, StoreError> {

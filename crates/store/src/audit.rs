@@ -54,20 +54,18 @@ macro_rules! audit_impl {
                     hash: row.try_get("hash")?,
                 })
             }
-        }
 
-        #[async_trait]
-        impl AuditStore for $store {
-            async fn append_audit(&self, entries: Vec<NewAuditEntry>) -> Result<Vec<AuditEntry>, StoreError> {
-                if entries.is_empty() {
-                    return Ok(Vec::new());
-                }
-                let mut tx = self.begin().await?;
+            /// Appends `entries` to the end of the chain inside `tx`, so that they commit or
+            /// roll back with whatever else `tx` changes (a credential change and its entry).
+            async fn append_audit_in(
+                tx: &mut sqlx::Transaction<'_, $db>,
+                entries: Vec<NewAuditEntry>,
+            ) -> Result<Vec<AuditEntry>, StoreError> {
                 // Every appender reads the head under this lock, so no two take the same
                 // sequence number or link to the same predecessor.
-                sqlx::query($audit_lock).execute(&mut *tx).await?;
+                sqlx::query($audit_lock).execute(&mut **tx).await?;
                 let head = sqlx::query("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
-                    .fetch_optional(&mut *tx)
+                    .fetch_optional(&mut **tx)
                     .await?;
                 let (mut seq, mut prev) = match head {
                     Some(row) => (row.try_get::<i64, _>("seq")? as u64, row.try_get::<String, _>("hash")?),
@@ -90,12 +88,24 @@ macro_rules! audit_impl {
                     .bind(&e.outcome)
                     .bind(&e.prev_hash)
                     .bind(&e.hash)
-                    .execute(&mut *tx)
+                    .execute(&mut **tx)
                     .await
                     .map_err(conflict_or)?;
                     prev = e.hash.clone();
                     sealed.push(e);
                 }
+                Ok(sealed)
+            }
+        }
+
+        #[async_trait]
+        impl AuditStore for $store {
+            async fn append_audit(&self, entries: Vec<NewAuditEntry>) -> Result<Vec<AuditEntry>, StoreError> {
+                if entries.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let mut tx = self.begin().await?;
+                let sealed = Self::append_audit_in(&mut tx, entries).await?;
                 self.commit(tx).await?;
                 Ok(sealed)
             }

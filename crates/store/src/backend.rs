@@ -1005,7 +1005,8 @@ macro_rules! store_impl {
                 Ok(report)
             }
 
-            async fn create_token(&self, t: NewToken) -> Result<TokenRecord, StoreError> {
+            async fn create_token(&self, t: NewToken, audit: Option<NewAuditEntry>) -> Result<TokenRecord, StoreError> {
+                let mut tx = self.begin().await?;
                 sqlx::query(
                     "INSERT INTO api_tokens (id, name, role, security, token_hash, created_at, created_by, scope, expires_at)
                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
@@ -1019,9 +1020,11 @@ macro_rules! store_impl {
                 .bind(&t.created_by)
                 .bind(t.scope.as_str())
                 .bind(t.expires_at.map(micros))
-                .execute(&self.pool)
+                .execute(&mut *tx)
                 .await
                 .map_err(conflict_or)?;
+                Self::append_audit_in(&mut tx, audit.into_iter().collect()).await?;
+                self.commit(tx).await?;
                 Ok(TokenRecord {
                     id: t.id,
                     name: t.name,
@@ -1049,14 +1052,21 @@ macro_rules! store_impl {
                 rows.iter().map(Self::token_from_row).collect()
             }
 
-            async fn revoke_token(&self, id: &str, at: Timestamp) -> Result<Option<TokenRecord>, StoreError> {
+            async fn revoke_token(&self, id: &str, at: Timestamp, audit: Option<NewAuditEntry>) -> Result<Option<TokenRecord>, StoreError> {
+                let mut tx = self.begin().await?;
                 sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
                     .bind(micros(at))
                     .bind(id)
-                    .execute(&self.pool)
+                    .execute(&mut *tx)
                     .await?;
-                let row = sqlx::query("SELECT * FROM api_tokens WHERE id = $1").bind(id).fetch_optional(&self.pool).await?;
-                row.as_ref().map(Self::token_from_row).transpose()
+                let row = sqlx::query("SELECT * FROM api_tokens WHERE id = $1").bind(id).fetch_optional(&mut *tx).await?;
+                let Some(row) = row else {
+                    tx.rollback().await?;
+                    return Ok(None);
+                };
+                Self::append_audit_in(&mut tx, audit.into_iter().collect()).await?;
+                self.commit(tx).await?;
+                Self::token_from_row(&row).map(Some)
             }
 
             async fn touch_token(&self, id: &str, at: Timestamp) -> Result<(), StoreError> {
@@ -1137,7 +1147,8 @@ macro_rules! store_impl {
                 rows.iter().map(Self::override_from_row).collect()
             }
 
-            async fn create_user(&self, u: NewUser) -> Result<UserRecord, StoreError> {
+            async fn create_user(&self, u: NewUser, audit: Option<NewAuditEntry>) -> Result<UserRecord, StoreError> {
+                let mut tx = self.begin().await?;
                 sqlx::query(
                     "INSERT INTO users (name, role, security, password_hash, created_at, created_by)
                      VALUES ($1, $2, $3, $4, $5, $6)",
@@ -1148,9 +1159,11 @@ macro_rules! store_impl {
                 .bind(&u.password_hash)
                 .bind(micros(u.created_at))
                 .bind(&u.created_by)
-                .execute(&self.pool)
+                .execute(&mut *tx)
                 .await
                 .map_err(conflict_or)?;
+                Self::append_audit_in(&mut tx, audit.into_iter().collect()).await?;
+                self.commit(tx).await?;
                 Ok(UserRecord {
                     name: u.name,
                     role: u.role,
@@ -1215,6 +1228,7 @@ macro_rules! store_impl {
                 &self,
                 name: &str,
                 disabled: Option<(Timestamp, &str)>,
+                audit: Option<NewAuditEntry>,
             ) -> Result<UserRecord, StoreError> {
                 let mut tx = self.begin().await?;
                 let (at, by) = match disabled {
@@ -1245,6 +1259,7 @@ macro_rules! store_impl {
                     .bind(name)
                     .fetch_one(&mut *tx)
                     .await?;
+                Self::append_audit_in(&mut tx, audit.into_iter().collect()).await?;
                 self.commit(tx).await?;
                 Self::user_from_row(&row)
             }
@@ -1254,6 +1269,7 @@ macro_rules! store_impl {
                 name: &str,
                 password_hash: &str,
                 keep_session: Option<&str>,
+                audit: Option<NewAuditEntry>,
             ) -> Result<(), StoreError> {
                 let mut tx = self.begin().await?;
                 let done = sqlx::query("UPDATE users SET password_hash = $2 WHERE name = $1")
@@ -1269,6 +1285,7 @@ macro_rules! store_impl {
                     .bind(keep_session)
                     .execute(&mut *tx)
                     .await?;
+                Self::append_audit_in(&mut tx, audit.into_iter().collect()).await?;
                 self.commit(tx).await?;
                 Ok(())
             }

@@ -27,6 +27,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use jiff::Timestamp;
+use warroom_core::audit::NewAuditEntry;
 use warroom_core::outbox::{Delivery, Outcome, OutgoingMessage};
 use warroom_core::timer::TimerSpec;
 use warroom_core::{Event, Incident, IncidentId, NewEvent, Override, Principal};
@@ -299,7 +300,12 @@ pub trait Store:
     async fn verify(&self) -> Result<VerifyReport, StoreError>;
 
     /// Stores a new API token (only its hash).
-    async fn create_token(&self, token: NewToken) -> Result<TokenRecord, StoreError>;
+    /// `audit` is written to the audit log in the same transaction, only if the change is made.
+    async fn create_token(
+        &self,
+        token: NewToken,
+        audit: Option<NewAuditEntry>,
+    ) -> Result<TokenRecord, StoreError>;
 
     /// The live or revoked token with this hash.
     async fn token_by_hash(&self, hash: &str) -> Result<Option<TokenRecord>, StoreError>;
@@ -307,11 +313,14 @@ pub trait Store:
     /// All tokens, oldest first.
     async fn list_tokens(&self) -> Result<Vec<TokenRecord>, StoreError>;
 
-    /// Revokes a token; `None` if there is no such token.
+    /// Revokes a token; `None` if there is no such token. Revoking a revoked one changes
+    /// nothing but still counts as made for `audit`.
+    /// `audit` is written to the audit log in the same transaction, only if the change is made.
     async fn revoke_token(
         &self,
         id: &str,
         at: Timestamp,
+        audit: Option<NewAuditEntry>,
     ) -> Result<Option<TokenRecord>, StoreError>;
 
     /// Records that a token was used.
@@ -321,7 +330,12 @@ pub trait Store:
     async fn live_token_count(&self) -> Result<u64, StoreError>;
 
     /// Stores a web UI account. `Conflict` if the name is taken.
-    async fn create_user(&self, user: NewUser) -> Result<UserRecord, StoreError>;
+    /// `audit` is written to the audit log in the same transaction, only if the change is made.
+    async fn create_user(
+        &self,
+        user: NewUser,
+        audit: Option<NewAuditEntry>,
+    ) -> Result<UserRecord, StoreError>;
 
     /// The account called `name`.
     async fn user(&self, name: &str) -> Result<Option<UserRecord>, StoreError>;
@@ -342,20 +356,26 @@ pub trait Store:
     /// Disables an account (`Some((when, by whom))`), ending all its sessions, or enables it
     /// again (`None`). Disabling a disabled account keeps the first time. `NotFound` if there is
     /// no such account.
+    ///
+    /// `audit` is written to the audit log in the same transaction, only if the change is made.
     async fn set_user_disabled(
         &self,
         name: &str,
         disabled: Option<(Timestamp, &str)>,
+        audit: Option<NewAuditEntry>,
     ) -> Result<UserRecord, StoreError>;
 
     /// Replaces an account's password hash and ends its other sessions (all but
     /// `keep_session`, the hash of the session that made the change). `NotFound` if there is
     /// no such account.
+    ///
+    /// `audit` is written to the audit log in the same transaction, only if the change is made.
     async fn set_password(
         &self,
         name: &str,
         password_hash: &str,
         keep_session: Option<&str>,
+        audit: Option<NewAuditEntry>,
     ) -> Result<(), StoreError>;
 
     /// Ends a session (logout); ending an unknown one is not an error.

@@ -636,12 +636,18 @@ async fn tokens_are_stored_by_hash_and_revocable(url: &str) {
         scope: TokenScope::Full,
         expires_at: None,
     };
-    store.create_token(token.clone()).await.expect("created");
+    store
+        .create_token(token.clone(), None)
+        .await
+        .expect("created");
     let dup = store
-        .create_token(NewToken {
-            id: "tok_2".into(),
-            ..token.clone()
-        })
+        .create_token(
+            NewToken {
+                id: "tok_2".into(),
+                ..token.clone()
+            },
+            None,
+        )
         .await;
     assert!(matches!(dup, Err(StoreError::Conflict(_))), "{dup:?}");
     let found = store
@@ -665,7 +671,7 @@ async fn tokens_are_stored_by_hash_and_revocable(url: &str) {
         .await
         .expect("touch");
     let revoked = store
-        .revoke_token("tok_1", t0() + SignedDuration::from_secs(9))
+        .revoke_token("tok_1", t0() + SignedDuration::from_secs(9), None)
         .await
         .expect("revoke")
         .expect("exists");
@@ -680,7 +686,7 @@ async fn tokens_are_stored_by_hash_and_revocable(url: &str) {
     assert_eq!(store.live_token_count().await.expect("count"), 0);
     assert!(
         store
-            .revoke_token("tok_nope", t0())
+            .revoke_token("tok_nope", t0(), None)
             .await
             .expect("revoke")
             .is_none()
@@ -695,17 +701,20 @@ async fn token_scope_and_expiry_round_trip(url: &str) {
     let store = open(url).await;
     let expires = t0() + SignedDuration::from_hours(24);
     let created = store
-        .create_token(NewToken {
-            id: "tok_ro".into(),
-            name: "dashboard".into(),
-            role: Role::Admin,
-            security: false,
-            token_hash: "ef".repeat(32),
-            created_at: t0(),
-            created_by: "admin".into(),
-            scope: TokenScope::ReadOnly,
-            expires_at: Some(expires),
-        })
+        .create_token(
+            NewToken {
+                id: "tok_ro".into(),
+                name: "dashboard".into(),
+                role: Role::Admin,
+                security: false,
+                token_hash: "ef".repeat(32),
+                created_at: t0(),
+                created_by: "admin".into(),
+                scope: TokenScope::ReadOnly,
+                expires_at: Some(expires),
+            },
+            None,
+        )
         .await
         .expect("created");
     let found = store
@@ -2323,20 +2332,26 @@ async fn users_and_sessions_expire_and_log_out(url: &str) {
         created_at: t0(),
         created_by: "admin".into(),
     };
-    let made = store.create_user(user.clone()).await.expect("created");
+    let made = store
+        .create_user(user.clone(), None)
+        .await
+        .expect("created");
     assert_eq!((made.role, made.security), (Role::Responder, true));
-    let dup = store.create_user(user.clone()).await;
+    let dup = store.create_user(user.clone(), None).await;
     assert!(matches!(dup, Err(StoreError::Conflict(_))), "{dup:?}");
     let read = store.user("alice").await.expect("read").expect("found");
     assert_eq!(read, made);
     assert!(store.user("bob").await.expect("read").is_none());
     store
-        .create_user(NewUser {
-            name: "aaron".into(),
-            role: Role::Viewer,
-            security: false,
-            ..user.clone()
-        })
+        .create_user(
+            NewUser {
+                name: "aaron".into(),
+                role: Role::Viewer,
+                security: false,
+                ..user.clone()
+            },
+            None,
+        )
         .await
         .expect("second user");
     let names: Vec<String> = store
@@ -2448,14 +2463,17 @@ async fn disabling_a_user_ends_its_sessions_and_passwords_change(url: &str) {
     let hour = SignedDuration::from_hours(1);
     for name in ["alice", "bob"] {
         store
-            .create_user(NewUser {
-                name: name.into(),
-                role: Role::Responder,
-                security: false,
-                password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into(),
-                created_at: t0(),
-                created_by: "admin".into(),
-            })
+            .create_user(
+                NewUser {
+                    name: name.into(),
+                    role: Role::Responder,
+                    security: false,
+                    password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into(),
+                    created_at: t0(),
+                    created_by: "admin".into(),
+                },
+                None,
+            )
             .await
             .expect("user");
     }
@@ -2483,7 +2501,7 @@ async fn disabling_a_user_ends_its_sessions_and_passwords_change(url: &str) {
     };
 
     let disabled = store
-        .set_user_disabled("alice", Some((t0(), "admin")))
+        .set_user_disabled("alice", Some((t0(), "admin")), None)
         .await
         .expect("disabled");
     assert_eq!(disabled.disabled_at, Some(t0()));
@@ -2492,7 +2510,7 @@ async fn disabling_a_user_ends_its_sessions_and_passwords_change(url: &str) {
     assert!(live("b1").await, "others keep theirs");
     // Disabling again keeps the first record; a new session row would not be found either.
     let again = store
-        .set_user_disabled("alice", Some((t0() + hour, "root")))
+        .set_user_disabled("alice", Some((t0() + hour, "root")), None)
         .await
         .expect("disabled again");
     assert_eq!(
@@ -2510,14 +2528,14 @@ async fn disabling_a_user_ends_its_sessions_and_passwords_change(url: &str) {
     let read = store.user("alice").await.expect("read").expect("found");
     assert_eq!(read.disabled_at, Some(t0()));
     let enabled = store
-        .set_user_disabled("alice", None)
+        .set_user_disabled("alice", None, None)
         .await
         .expect("enabled");
     assert_eq!((enabled.disabled_at, enabled.disabled_by), (None, None));
     assert!(live("a3").await, "enabled again");
     assert!(!live("a1").await, "ended sessions stay ended");
     let missing = store
-        .set_user_disabled("mallory", Some((t0(), "admin")))
+        .set_user_disabled("mallory", Some((t0(), "admin")), None)
         .await;
     assert!(matches!(missing, Err(StoreError::NotFound)), "{missing:?}");
 
@@ -2527,7 +2545,7 @@ async fn disabling_a_user_ends_its_sessions_and_passwords_change(url: &str) {
         .await
         .expect("session");
     store
-        .set_password("alice", "$argon2id$new", Some("a4"))
+        .set_password("alice", "$argon2id$new", Some("a4"), None)
         .await
         .expect("changed");
     assert!(live("a4").await && !live("a3").await);
@@ -2535,11 +2553,11 @@ async fn disabling_a_user_ends_its_sessions_and_passwords_change(url: &str) {
     let read = store.user("alice").await.expect("read").expect("found");
     assert_eq!(read.password_hash, "$argon2id$new");
     store
-        .set_password("bob", "$argon2id$reset", None)
+        .set_password("bob", "$argon2id$reset", None, None)
         .await
         .expect("reset");
     assert!(!live("b1").await, "an admin's reset ends every session");
-    let missing = store.set_password("mallory", "x", None).await;
+    let missing = store.set_password("mallory", "x", None, None).await;
     assert!(matches!(missing, Err(StoreError::NotFound)), "{missing:?}");
 }
 
@@ -2549,14 +2567,17 @@ async fn integration_keys_rotate_and_revoke(url: &str) {
     use warroom_store::NewIntegration;
     let store = open(url).await;
     let created = store
-        .create_integration(NewIntegration {
-            id: "int_rot".into(),
-            name: "api".into(),
-            service: "api".into(),
-            key_hash: "h1".into(),
-            created_at: t0(),
-            created_by: "admin".into(),
-        })
+        .create_integration(
+            NewIntegration {
+                id: "int_rot".into(),
+                name: "api".into(),
+                service: "api".into(),
+                key_hash: "h1".into(),
+                created_at: t0(),
+                created_by: "admin".into(),
+            },
+            None,
+        )
         .await
         .expect("create");
     assert_eq!(created.rotated_at, None);
@@ -2568,7 +2589,7 @@ async fn integration_keys_rotate_and_revoke(url: &str) {
     let later = t0() + jiff::SignedDuration::from_secs(60);
     let until = t0() + jiff::SignedDuration::from_secs(3600);
     let rotated = store
-        .rotate_integration_key("int_rot", "h2", until, later)
+        .rotate_integration_key("int_rot", "h2", until, later, None)
         .await
         .expect("rotate")
         .expect("a live integration");
@@ -2585,7 +2606,7 @@ async fn integration_keys_rotate_and_revoke(url: &str) {
     );
 
     store
-        .rotate_integration_key("int_rot", "h3", until, later)
+        .rotate_integration_key("int_rot", "h3", until, later, None)
         .await
         .expect("rotate again")
         .expect("live");
@@ -2593,14 +2614,14 @@ async fn integration_keys_rotate_and_revoke(url: &str) {
     assert!(lookup(&*store, "h2").await.expect("h2").previous_key);
     assert!(
         store
-            .rotate_integration_key("int_missing", "h4", until, later)
+            .rotate_integration_key("int_missing", "h4", until, later, None)
             .await
             .expect("rotate unknown")
             .is_none()
     );
 
     let revoked = store
-        .revoke_integration("int_rot", later)
+        .revoke_integration("int_rot", later, None)
         .await
         .expect("revoke")
         .expect("exists");
@@ -2608,7 +2629,7 @@ async fn integration_keys_rotate_and_revoke(url: &str) {
     assert!(lookup(&*store, "h3").await.is_none());
     assert!(lookup(&*store, "h2").await.is_none());
     let again = store
-        .revoke_integration("int_rot", until)
+        .revoke_integration("int_rot", until, None)
         .await
         .expect("revoke again")
         .expect("exists");
@@ -2619,7 +2640,7 @@ async fn integration_keys_rotate_and_revoke(url: &str) {
     );
     assert!(
         store
-            .rotate_integration_key("int_rot", "h5", until, later)
+            .rotate_integration_key("int_rot", "h5", until, later, None)
             .await
             .expect("rotate revoked")
             .is_none(),
@@ -2627,7 +2648,7 @@ async fn integration_keys_rotate_and_revoke(url: &str) {
     );
     assert!(
         store
-            .revoke_integration("int_missing", later)
+            .revoke_integration("int_missing", later, None)
             .await
             .expect("revoke unknown")
             .is_none()

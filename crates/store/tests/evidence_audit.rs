@@ -1,7 +1,8 @@
 //! Evidence records and the audit log on SQLite and on a throwaway PostgreSQL: evidence is
 //! recorded once per incident and content, with its event, and only for those who may see the
 //! incident; the audit chain stays linear with two processes appending at once, verifies, and
-//! the database itself refuses to change or delete an entry.
+//! the database itself refuses to change or delete an entry; a credential change and its entry
+//! commit together or not at all.
 
 use std::sync::Arc;
 
@@ -10,8 +11,8 @@ use sqlx::Connection;
 use warroom_core::audit::{AuditAction, NewAuditEntry, verify};
 use warroom_core::command::{Declaration, declare};
 use warroom_core::evidence::EvidenceInfo;
-use warroom_core::{Config, Incident, NewEvent, Principal, Role};
-use warroom_store::{AuditFilter, Store, StoreError};
+use warroom_core::{Config, Incident, NewEvent, Principal, Role, TokenScope};
+use warroom_store::{AuditFilter, Backend, NewIntegration, NewToken, NewUser, Store, StoreError};
 
 macro_rules! both_backends {
     ($($name:ident),* $(,)?) => {
@@ -41,6 +42,7 @@ both_backends!(
     evidence_is_recorded_once_with_its_event,
     audit_chain_stays_linear_across_processes,
     audit_log_is_append_only_and_tampering_shows,
+    credential_changes_commit_with_their_audit_entries,
 );
 
 fn t0() -> Timestamp {
@@ -242,4 +244,186 @@ async fn audit_log_is_append_only_and_tampering_shows(url: &str) {
         .expect("read");
     let broken = verify(&all).expect_err("tampering shows");
     assert_eq!(broken.seq, 2);
+}
+
+fn change(target: &str) -> Option<NewAuditEntry> {
+    Some(NewAuditEntry {
+        at: t0(),
+        actor: "admin".into(),
+        action: AuditAction::CredentialChange,
+        target: target.into(),
+        source: "127.0.0.1".into(),
+        outcome: "ok".into(),
+    })
+}
+
+async fn audited_targets(store: &dyn Store) -> Vec<String> {
+    let all = store
+        .audit_entries(&AuditFilter::default())
+        .await
+        .expect("read");
+    assert_eq!(verify(&all), Ok(()));
+    all.into_iter().map(|e| e.target).collect()
+}
+
+async fn credential_changes_commit_with_their_audit_entries(url: &str) {
+    let store = warroom_store::open(url).await.expect("store");
+    let user = NewUser {
+        name: "alice".into(),
+        role: Role::Responder,
+        security: false,
+        password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into(),
+        created_at: t0(),
+        created_by: "admin".into(),
+    };
+    let token = NewToken {
+        id: "tok_1".into(),
+        name: "ci".into(),
+        role: Role::Responder,
+        security: false,
+        token_hash: "cd".repeat(32),
+        created_at: t0(),
+        created_by: "admin".into(),
+        scope: TokenScope::Full,
+        expires_at: None,
+    };
+    let integration = NewIntegration {
+        id: "int_1".into(),
+        name: "alertmanager".into(),
+        service: "api".into(),
+        key_hash: "ef".repeat(32),
+        created_at: t0(),
+        created_by: "admin".into(),
+    };
+    let later = t0() + SignedDuration::from_hours(1);
+
+    // Each change that is made is on record.
+    store
+        .create_user(user.clone(), change("user alice created"))
+        .await
+        .expect("user");
+    store
+        .create_token(token.clone(), change("tok_1 created"))
+        .await
+        .expect("token");
+    store
+        .create_integration(integration.clone(), change("int_1 created"))
+        .await
+        .expect("integration");
+    store
+        .set_user_disabled(
+            "alice",
+            Some((later, "admin")),
+            change("user alice disabled"),
+        )
+        .await
+        .expect("disabled");
+    store
+        .set_password(
+            "alice",
+            "$argon2id$new",
+            None,
+            change("user alice password set"),
+        )
+        .await
+        .expect("password");
+    store
+        .rotate_integration_key(
+            "int_1",
+            &"12".repeat(32),
+            later,
+            later,
+            change("int_1 rotated"),
+        )
+        .await
+        .expect("rotate")
+        .expect("rotated");
+    store
+        .revoke_integration("int_1", later, change("int_1 revoked"))
+        .await
+        .expect("revoke")
+        .expect("revoked");
+    store
+        .revoke_token("tok_1", later, change("tok_1 revoked"))
+        .await
+        .expect("revoke")
+        .expect("revoked");
+    let made = [
+        "user alice created",
+        "tok_1 created",
+        "int_1 created",
+        "user alice disabled",
+        "user alice password set",
+        "int_1 rotated",
+        "int_1 revoked",
+        "tok_1 revoked",
+    ];
+    assert_eq!(audited_targets(store.as_ref()).await, made);
+
+    // Each change that is not made leaves no entry naming it.
+    let dup = store.create_user(user.clone(), change("dup user")).await;
+    assert!(matches!(dup, Err(StoreError::Conflict(_))), "{dup:?}");
+    let dup = store
+        .create_token(
+            NewToken {
+                id: "tok_2".into(),
+                ..token.clone()
+            },
+            change("dup token"),
+        )
+        .await;
+    assert!(matches!(dup, Err(StoreError::Conflict(_))), "{dup:?}");
+    let dup = store
+        .create_integration(integration.clone(), change("dup integration"))
+        .await;
+    assert!(matches!(dup, Err(StoreError::Conflict(_))), "{dup:?}");
+    let none = store
+        .set_user_disabled("mallory", None, change("mallory enabled"))
+        .await;
+    assert!(matches!(none, Err(StoreError::NotFound)), "{none:?}");
+    let none = store
+        .set_password("mallory", "x", None, change("mallory password"))
+        .await;
+    assert!(matches!(none, Err(StoreError::NotFound)), "{none:?}");
+    let revoked_already = store
+        .rotate_integration_key("int_1", "x", later, later, change("revoked int rotated"))
+        .await
+        .expect("rotate");
+    assert!(revoked_already.is_none());
+    for missing in [
+        store
+            .revoke_integration("int_none", later, change("int_none revoked"))
+            .await
+            .expect("revoke")
+            .map(|i| i.id),
+        store
+            .revoke_token("tok_none", later, change("tok_none revoked"))
+            .await
+            .expect("revoke")
+            .map(|t| t.id),
+    ] {
+        assert_eq!(missing, None);
+    }
+    assert_eq!(audited_targets(store.as_ref()).await, made);
+
+    // And an entry that cannot be written undoes its change. PostgreSQL's text cannot hold a
+    // NUL, so an actor with one fails the entry's insert; SQLite stores it.
+    if store.backend() == Backend::Postgres {
+        let mut bad = change("user bob created");
+        if let Some(e) = bad.as_mut() {
+            e.actor = "ad\0min".into();
+        }
+        let refused = store
+            .create_user(
+                NewUser {
+                    name: "bob".into(),
+                    ..user.clone()
+                },
+                bad,
+            )
+            .await;
+        assert!(refused.is_err(), "{refused:?}");
+        assert!(store.user("bob").await.expect("read").is_none());
+        assert_eq!(audited_targets(store.as_ref()).await, made);
+    }
 }

@@ -234,19 +234,23 @@ pub async fn create_integration(
     // 32 hex characters, the length PagerDuty's own keys have, so senders that check it accept
     // ours.
     let key = random_hex(16);
+    let id = format!("int_{}", random_hex(6));
+    let audit = crate::audit::credential_changed(&state, &auth, &format!("{id} created"));
     let record = state
         .store
-        .create_integration(NewIntegration {
-            id: format!("int_{}", random_hex(6)),
-            name,
-            service,
-            key_hash: hash_token(&key),
-            created_at: state.clock.now(),
-            created_by: auth.0.name.clone(),
-        })
+        .create_integration(
+            NewIntegration {
+                id,
+                name,
+                service,
+                key_hash: hash_token(&key),
+                created_at: state.clock.now(),
+                created_by: auth.0.name.clone(),
+            },
+            Some(audit),
+        )
         .await?;
     tracing::info!(integration_id = %record.id, service = %record.service, by = %auth.0.name, "integration created");
-    crate::audit::credential_changed(&state, &auth, &format!("{} created", record.id)).await?;
     let mut v = serde_json::to_value(&record).map_err(|e| ApiError::internal(&e))?;
     v["routing_key"] = json!(key);
     Ok((StatusCode::CREATED, Json(v)))
@@ -306,14 +310,14 @@ pub async fn rotate_integration(
         .checked_add(jiff::SignedDuration::from_secs(grace))
         .map_err(|e| ApiError::internal(&e))?;
     let key = random_hex(16);
+    let audit = crate::audit::credential_changed(&state, &auth, &format!("{id} rotated"));
     let record = state
         .store
-        .rotate_integration_key(&id, &hash_token(&key), until, now)
+        .rotate_integration_key(&id, &hash_token(&key), until, now, Some(audit))
         .await?
         .ok_or_else(|| ApiError::not_found(format!("no live integration {id}")))?;
     state.integrations.forget(&record.id);
     tracing::info!(integration_id = %record.id, by = %auth.0.name, grace_secs = grace, "routing key rotated");
-    crate::audit::credential_changed(&state, &auth, &format!("{} rotated", record.id)).await?;
     let mut v = serde_json::to_value(&record).map_err(|e| ApiError::internal(&e))?;
     v["routing_key"] = json!(key);
     Ok(Json(v))
@@ -328,14 +332,14 @@ pub async fn revoke_integration(
     PathParams(id): PathParams<String>,
 ) -> Result<Json<Value>, ApiError> {
     auth.require(Role::Admin)?;
+    let audit = crate::audit::credential_changed(&state, &auth, &format!("{id} revoked"));
     let record = state
         .store
-        .revoke_integration(&id, state.clock.now())
+        .revoke_integration(&id, state.clock.now(), Some(audit))
         .await?
         .ok_or_else(|| ApiError::not_found(format!("no integration {id}")))?;
     state.integrations.forget(&record.id);
     tracing::info!(integration_id = %record.id, by = %auth.0.name, "integration revoked");
-    crate::audit::credential_changed(&state, &auth, &format!("{} revoked", record.id)).await?;
     Ok(Json(
         serde_json::to_value(&record).map_err(|e| ApiError::internal(&e))?,
     ))

@@ -72,9 +72,10 @@ pub async fn create(
     let mut minted = mint(name, b.role, b.security, &auth.0.name, now);
     minted.record.scope = b.scope;
     minted.record.expires_at = expires_at;
-    let record = state.store.create_token(minted.record).await?;
+    let audit =
+        crate::audit::credential_changed(&state, &auth, &format!("{} created", minted.record.id));
+    let record = state.store.create_token(minted.record, Some(audit)).await?;
     tracing::info!(token_id = %record.id, name = %record.name, role = %record.role, scope = %record.scope, by = %auth.0.name, "token created");
-    crate::audit::credential_changed(&state, &auth, &format!("{} created", record.id)).await?;
     Ok((
         StatusCode::CREATED,
         Json(json!({
@@ -97,13 +98,13 @@ pub async fn revoke(
     PathParams(id): PathParams<String>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     auth.require(Role::Admin)?;
+    let audit = crate::audit::credential_changed(&state, &auth, &format!("{id} revoked"));
     let record = state
         .store
-        .revoke_token(&id, state.clock.now())
+        .revoke_token(&id, state.clock.now(), Some(audit))
         .await?
         .ok_or_else(|| ApiError::not_found(format!("no token {id}")))?;
     tracing::info!(token_id = %record.id, by = %auth.0.name, "token revoked");
-    crate::audit::credential_changed(&state, &auth, &format!("{} revoked", record.id)).await?;
     Ok(Json(
         json!({ "id": record.id, "revoked_at": record.revoked_at }),
     ))

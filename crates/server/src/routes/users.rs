@@ -58,16 +58,20 @@ pub async fn create(
     }
     // argon2 takes tens of milliseconds of CPU by design: keep it off the async workers.
     let password_hash = checked_hash(b.password).await?;
+    let audit = crate::audit::credential_changed(&state, &auth, &format!("user {name} created"));
     let record = state
         .store
-        .create_user(NewUser {
-            name,
-            role: b.role,
-            security: b.security,
-            password_hash,
-            created_at: state.clock.now(),
-            created_by: auth.0.name.clone(),
-        })
+        .create_user(
+            NewUser {
+                name,
+                role: b.role,
+                security: b.security,
+                password_hash,
+                created_at: state.clock.now(),
+                created_by: auth.0.name.clone(),
+            },
+            Some(audit),
+        )
         .await
         .map_err(|e| match e {
             warroom_store::StoreError::Conflict(_) => {
@@ -76,8 +80,6 @@ pub async fn create(
             e => e.into(),
         })?;
     tracing::info!(user = %record.name, role = %record.role, by = %auth.0.name, "user created");
-    crate::audit::credential_changed(&state, &auth, &format!("user {} created", record.name))
-        .await?;
     Ok((StatusCode::CREATED, Json(json!(record))))
 }
 
@@ -107,14 +109,13 @@ pub async fn disable(
     PathParams(name): PathParams<String>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     auth.require(Role::Admin)?;
+    let audit = crate::audit::credential_changed(&state, &auth, &format!("user {name} disabled"));
     let record = state
         .store
-        .set_user_disabled(&name, Some((state.clock.now(), &auth.0.name)))
+        .set_user_disabled(&name, Some((state.clock.now(), &auth.0.name)), Some(audit))
         .await
         .map_err(no_user(&name))?;
     tracing::info!(user = %record.name, by = %auth.0.name, "user disabled");
-    crate::audit::credential_changed(&state, &auth, &format!("user {} disabled", record.name))
-        .await?;
     Ok(Json(json!(record)))
 }
 
@@ -125,14 +126,13 @@ pub async fn enable(
     PathParams(name): PathParams<String>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     auth.require(Role::Admin)?;
+    let audit = crate::audit::credential_changed(&state, &auth, &format!("user {name} enabled"));
     let record = state
         .store
-        .set_user_disabled(&name, None)
+        .set_user_disabled(&name, None, Some(audit))
         .await
         .map_err(no_user(&name))?;
     tracing::info!(user = %record.name, by = %auth.0.name, "user enabled");
-    crate::audit::credential_changed(&state, &auth, &format!("user {} enabled", record.name))
-        .await?;
     Ok(Json(json!(record)))
 }
 
@@ -153,13 +153,14 @@ pub async fn set_password(
 ) -> Result<Json<serde_json::Value>, ApiError> {
     auth.require(Role::Admin)?;
     let hash = checked_hash(b.password).await?;
+    let audit =
+        crate::audit::credential_changed(&state, &auth, &format!("user {name} password set"));
     state
         .store
-        .set_password(&name, &hash, None)
+        .set_password(&name, &hash, None, Some(audit))
         .await
         .map_err(no_user(&name))?;
     tracing::info!(user = %name, by = %auth.0.name, "password set");
-    crate::audit::credential_changed(&state, &auth, &format!("user {name} password set")).await?;
     let record = state
         .store
         .user(&name)

@@ -77,17 +77,16 @@ pub async fn change_password(
         return Err(UiError::forbidden("current: wrong password"));
     }
     let hash = checked_hash(new).await?;
-    state
-        .store
-        .set_password(&name, &hash, Some(&user.session_hash))
-        .await?;
-    tracing::info!(user = %name, "password changed");
-    crate::audit::credential_change(
+    let audit = crate::audit::credential_change(
         &state,
         &name,
         &source,
         &format!("user {name} password changed"),
-    )
-    .await?;
+    );
+    state
+        .store
+        .set_password(&name, &hash, Some(&user.session_hash), Some(audit))
+        .await?;
+    tracing::info!(user = %name, "password changed");
     Ok(Redirect::to("/ui/account?changed=1").into_response())
 }

@@ -151,14 +151,13 @@ pub async fn calendar_link(
     let name = format!("calendar-{}", user.principal.name);
     for old in state.store.list_tokens().await? {
         if old.name == name && old.revoked_at.is_none() {
-            state.store.revoke_token(&old.id, now).await?;
-            crate::audit::credential_change(
+            let audit = crate::audit::credential_change(
                 &state,
                 &user.principal.name,
                 &source,
                 &format!("{} revoked (calendar link replaced)", old.id),
-            )
-            .await?;
+            );
+            state.store.revoke_token(&old.id, now, Some(audit)).await?;
         }
     }
     let mut minted = crate::auth::mint(&name, Role::Viewer, false, &user.principal.name, now);
@@ -166,15 +165,14 @@ pub async fn calendar_link(
     minted.record.expires_at = now
         .checked_add(SignedDuration::from_hours(24 * CALENDAR_LINK_DAYS))
         .ok();
-    let record = state.store.create_token(minted.record).await?;
-    tracing::info!(token_id = %record.id, name = %record.name, "calendar link created");
-    crate::audit::credential_change(
+    let audit = crate::audit::credential_change(
         &state,
         &user.principal.name,
         &source,
-        &format!("{} created (calendar link)", record.id),
-    )
-    .await?;
+        &format!("{} created (calendar link)", minted.record.id),
+    );
+    let record = state.store.create_token(minted.record, Some(audit)).await?;
+    tracing::info!(token_id = %record.id, name = %record.name, "calendar link created");
     let token = minted.secret;
     let feeds: Vec<_> = state
         .config
