@@ -275,8 +275,22 @@ pub async fn bootstrap_admin(
         path: path.clone(),
         source,
     })?;
+    // On the record like every other token: who made it (the server itself) and where its
+    // secret went.
+    let audit = warroom_core::audit::NewAuditEntry {
+        at: clock.now(),
+        actor: "warroom".into(),
+        action: warroom_core::audit::AuditAction::CredentialChange,
+        target: format!(
+            "{} created (first admin token, {})",
+            minted.record.id,
+            path.display()
+        ),
+        source: "local".into(),
+        outcome: "ok".into(),
+    };
     store
-        .create_token(minted.record, None)
+        .create_token(minted.record, Some(audit))
         .await
         .map_err(store_err)?;
     Ok(Some(minted.secret))

@@ -747,6 +747,23 @@ async fn admin_token_is_private_and_made_once() {
     }
     let (s, me) = app.get("/api/v1/whoami").await;
     assert_eq!((s, &me["role"]), (StatusCode::OK, &json!("admin")));
+    // Its making is on the audit log, by the server itself.
+    let (s, audit) = app
+        .get("/api/v1/audit?since=2000-01-01T00:00:00Z&action=credential_change")
+        .await;
+    assert_eq!(s, StatusCode::OK, "{audit}");
+    let made: Vec<&Value> = audit["entries"]
+        .as_array()
+        .expect("entries")
+        .iter()
+        .filter(|e| e["actor"] == "warroom")
+        .collect();
+    assert_eq!(made.len(), 1, "{audit}");
+    let target = made[0]["target"].as_str().expect("target");
+    assert!(
+        target.starts_with("tok_") && target.contains("created (first admin token"),
+        "{target}"
+    );
     // The database holds only a hash of it.
     let db = std::fs::read(app.dir.path().join("warroom.db")).expect("db file");
     assert!(
