@@ -46,7 +46,8 @@ pub struct SqliteStore {
 #[derive(Debug)]
 pub(crate) struct WalFile {
     path: std::path::PathBuf,
-    file: std::sync::Mutex<Option<std::fs::File>>,
+    /// Our descriptor of the log and the inode it was opened on.
+    file: std::sync::Mutex<Option<(std::fs::File, u64)>>,
 }
 
 impl WalFile {
@@ -58,16 +59,17 @@ impl WalFile {
             .file
             .lock()
             .map_err(|_| std::io::Error::other("the log file handle was poisoned"))?;
+        // One `stat` per flush (the writer's serial path): the inode our descriptor was opened
+        // on is remembered rather than asked for again.
         let current = std::fs::metadata(&self.path)?.ino();
-        let stale = match slot.as_ref() {
-            Some(f) => f.metadata()?.ino() != current,
-            None => true,
-        };
-        if stale {
-            *slot = Some(std::fs::OpenOptions::new().read(true).open(&self.path)?);
+        if !matches!(slot.as_ref(), Some((_, ino)) if *ino == current) {
+            let file = std::fs::OpenOptions::new().read(true).open(&self.path)?;
+            // Its own inode, not `current`: the file may have been replaced in between.
+            let ino = file.metadata()?.ino();
+            *slot = Some((file, ino));
         }
         match slot.as_ref() {
-            Some(f) => f.sync_data(),
+            Some((file, _)) => file.sync_data(),
             None => Err(std::io::Error::other("the log file is not open")),
         }
     }
@@ -392,5 +394,49 @@ impl SqliteStore {
         }
         self.commit(tx).await?;
         Ok(plan.outcomes)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::os::unix::fs::MetadataExt;
+
+    use super::WalFile;
+
+    fn held_inode(wal: &WalFile) -> Option<u64> {
+        wal.file
+            .lock()
+            .expect("not poisoned")
+            .as_ref()
+            .map(|(_, ino)| *ino)
+    }
+
+    #[test]
+    fn the_log_is_opened_again_only_when_replaced() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("warroom.db-wal");
+        std::fs::write(&path, b"first log").expect("write");
+        let wal = WalFile {
+            path: path.clone(),
+            file: std::sync::Mutex::new(None),
+        };
+        wal.sync().expect("synced");
+        let first = held_inode(&wal).expect("opened");
+        assert_eq!(first, std::fs::metadata(&path).expect("stat").ino());
+        wal.sync().expect("synced again");
+        assert_eq!(held_inode(&wal), Some(first));
+
+        // A new file under the same name (our descriptor keeps the old inode alive, so the
+        // new one cannot reuse its number): the flush must reach the new file.
+        std::fs::remove_file(&path).expect("removed");
+        std::fs::write(&path, b"second log").expect("write");
+        wal.sync().expect("synced the new file");
+        let second = held_inode(&wal).expect("opened");
+        assert_ne!(second, first);
+        assert_eq!(second, std::fs::metadata(&path).expect("stat").ino());
+
+        // No log at all is an error, not a flush of a stale descriptor.
+        std::fs::remove_file(&path).expect("removed");
+        assert!(wal.sync().is_err());
     }
 }
