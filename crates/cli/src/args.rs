@@ -857,9 +857,18 @@ pub enum AlertsCommand {
         /// Only alerts attached to this incident.
         #[arg(long)]
         incident: Option<String>,
-        /// At most this many (1-500).
-        #[arg(long, default_value_t = 50)]
+        /// First seen at or after: a time (2026-11-22T10:00:00Z) or an age (1h, 7d).
+        #[arg(long, value_name = "TIME")]
+        since: Option<String>,
+        /// Page size (1-500).
+        #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..=500))]
         limit: u32,
+        /// Start from this page (next_cursor of a previous answer).
+        #[arg(long)]
+        cursor: Option<String>,
+        /// Follow next_cursor and list every match.
+        #[arg(long)]
+        all: bool,
     },
     /// One alert and the events it folded in.
     Show {

@@ -136,4 +136,40 @@ fn integrations_and_alerts_from_the_command_line() {
     assert!(server.ok(&["integration", "list"]).contains("revoked"));
     let out = server.run(&["integration", "revoke", "int_nope"]);
     assert_one_error_line(&out, "no integration");
+
+    // Paging: two alerts now, newest first, one per page. Ids only: the engine may still be
+    // linking the newer one, which changes its incident between two reads.
+    let ids = |list: &Value| -> Vec<String> {
+        list["alerts"]
+            .as_array()
+            .expect("alerts")
+            .iter()
+            .map(|a| a["id"].as_str().expect("id").to_string())
+            .collect()
+    };
+    let whole = ids(&server.ok_json(&["alerts", "list"]));
+    assert_eq!(whole.len(), 2, "{whole:?}");
+    let first = server.ok_json(&["alerts", "list", "--limit", "1"]);
+    assert_eq!(ids(&first), whole[..1]);
+    let next = first["next_cursor"].as_str().expect("a next page");
+    let second = server.ok_json(&["alerts", "list", "--limit", "1", "--cursor", next]);
+    assert_eq!(ids(&second), whole[1..]);
+    let all = server.ok_json(&["alerts", "list", "--limit", "1", "--all"]);
+    assert_eq!(
+        (ids(&all), &all["next_cursor"]),
+        (whole.clone(), &Value::Null)
+    );
+    let out = server.run(&["alerts", "list", "--limit", "1"]);
+    assert!(out.status.success());
+    let hint = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        hint.contains("--cursor") && hint.contains("--all"),
+        "{hint}"
+    );
+    let recent = server.ok_json(&["alerts", "list", "--since", "1h"]);
+    assert_eq!(ids(&recent), whole);
+    let out = server.run(&["alerts", "list", "--cursor", "bogus"]);
+    assert_one_error_line(&out, "cursor");
+    let out = server.run(&["alerts", "list", "--limit", "0"]);
+    assert!(!out.status.success());
 }

@@ -193,8 +193,51 @@ pub struct AlertFilter {
     pub service: Option<String>,
     /// Only alerts attached to this incident.
     pub incident_id: Option<String>,
+    /// Only alerts first seen at or after this time.
+    pub since: Option<Timestamp>,
     /// At most this many, newest first.
     pub limit: u32,
+    /// Continue after this alert (the last of the previous page).
+    pub cursor: Option<AlertCursor>,
+}
+
+/// Where the next page of alerts starts: after this alert, in the list's order (first seen,
+/// then id, newest first). A position, not an offset, so alerts arriving meanwhile do not
+/// shift the pages.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AlertCursor {
+    /// When the alert was first seen, microseconds.
+    pub first_seen: i64,
+    /// Its id.
+    pub id: String,
+}
+
+impl AlertCursor {
+    /// The cursor after `alert`.
+    pub fn after(alert: &AlertRecord) -> Self {
+        Self {
+            first_seen: alert.routed.alert.first_seen.as_microsecond(),
+            id: alert.routed.alert.id.clone(),
+        }
+    }
+
+    /// Opaque text form for the API.
+    pub fn encode(&self) -> String {
+        format!("{}_{}", self.first_seen, self.id)
+    }
+
+    /// Parses [`AlertCursor::encode`] output.
+    pub fn decode(text: &str) -> Option<Self> {
+        let (at, id) = text.split_once('_')?;
+        let first_seen = at.parse().ok()?;
+        let plausible = id.starts_with("alr_")
+            && id.len() <= 64
+            && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        plausible.then(|| Self {
+            first_seen,
+            id: id.to_string(),
+        })
+    }
 }
 
 /// A stored alert: what it is, how it was routed, where it stands.
@@ -883,6 +926,17 @@ macro_rules! alerts_impl {
                 }
                 if let Some(incident) = &filter.incident_id {
                     qb.push(" AND incident_id = ").push_bind(incident.clone());
+                }
+                if let Some(since) = filter.since {
+                    qb.push(" AND first_seen >= ").push_bind(micros(since));
+                }
+                if let Some(c) = &filter.cursor {
+                    // A row comparison, which both databases answer from alerts_seen.
+                    qb.push(" AND (first_seen, id) < (")
+                        .push_bind(c.first_seen)
+                        .push(", ")
+                        .push_bind(c.id.clone())
+                        .push(")");
                 }
                 qb.push(" ORDER BY first_seen DESC, id DESC LIMIT ")
                     .push_bind(i64::from(filter.limit.max(1)));

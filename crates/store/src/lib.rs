@@ -33,8 +33,8 @@ use warroom_core::timer::TimerSpec;
 use warroom_core::{Event, Incident, IncidentId, NewEvent, Override, Principal};
 
 pub use alerts::{
-    AlertEventRecord, AlertFilter, AlertRecord, AlertStore, AlertWork, BlockingIngest, ChangePlan,
-    Disposition, IngestItem, IngestOutcome, Integration, KeyedIntegration, LinkPlan,
+    AlertCursor, AlertEventRecord, AlertFilter, AlertRecord, AlertStore, AlertWork, BlockingIngest,
+    ChangePlan, Disposition, IngestItem, IngestOutcome, Integration, KeyedIntegration, LinkPlan,
     NewIntegration, SettlePlan,
 };
 pub use audit::{AuditFilter, AuditStore};

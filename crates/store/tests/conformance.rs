@@ -73,6 +73,7 @@ conformance!(
     integration_keys_rotate_and_revoke,
     alert_links_open_one_incident_per_service_across_processes,
     linking_reads_waiting_alerts_oldest_first_as_stored,
+    alert_pages_follow_a_cursor,
     action_items_are_projected_listed_and_reminded,
     operational_stats_count_open_incidents_outbox_and_timer_lag,
 );
@@ -1792,6 +1793,85 @@ async fn alert_dedup_holds_across_processes(url: &str) {
         .await
         .expect("alerts");
     assert_eq!(alerts.len(), 11);
+}
+
+/// Alert lists page by position (first seen, then id, newest first): the pages put together
+/// are the whole list, alerts first seen at the same moment are neither repeated nor skipped,
+/// an alert arriving between two pages does not shift them, and `since` bounds the list.
+async fn alert_pages_follow_a_cursor(url: &str) {
+    use warroom_core::alert::Action;
+    use warroom_store::{AlertCursor, AlertFilter};
+    let store = open(url).await;
+    // Three alerts share their first-seen second: only their ids order them.
+    let items: Vec<_> = [10, 20, 20, 20, 30, 40, 50]
+        .iter()
+        .enumerate()
+        .map(|(i, n)| alert_item(&format!("page{i}"), *n, Action::Trigger))
+        .collect();
+    ingest_retrying(&*store, &items).await;
+    let ids = |alerts: &[warroom_store::AlertRecord]| -> Vec<String> {
+        alerts.iter().map(|a| a.routed.alert.id.clone()).collect()
+    };
+    let whole = store
+        .alerts(&AlertFilter {
+            limit: 100,
+            ..Default::default()
+        })
+        .await
+        .expect("alerts");
+    assert_eq!(whole.len(), 7);
+    let mut paged = Vec::new();
+    let mut cursor = None;
+    let mut pages = 0;
+    loop {
+        let page = store
+            .alerts(&AlertFilter {
+                limit: 3,
+                cursor: cursor.clone(),
+                ..Default::default()
+            })
+            .await
+            .expect("page");
+        pages += 1;
+        assert!(pages <= 5, "the cursor does not move on: {cursor:?}");
+        if pages == 1 {
+            // Newer than everything listed: it must not push the next pages along.
+            ingest_retrying(&*store, &[alert_item("late", 60, Action::Trigger)]).await;
+        }
+        paged.extend(ids(&page));
+        match page.last() {
+            Some(last) if page.len() == 3 => {
+                let next = AlertCursor::after(last);
+                assert_eq!(AlertCursor::decode(&next.encode()), Some(next.clone()));
+                cursor = Some(next);
+            }
+            _ => break,
+        }
+    }
+    assert_eq!(paged, ids(&whole), "the pages are the whole list, in order");
+    assert_eq!(pages, 3);
+
+    let recent = store
+        .alerts(&AlertFilter {
+            since: Some(t0() + SignedDuration::from_secs(20)),
+            limit: 100,
+            ..Default::default()
+        })
+        .await
+        .expect("since");
+    assert_eq!(
+        recent.len(),
+        7,
+        "the late alert and the six first seen at 20 s or later"
+    );
+    assert!(
+        recent
+            .iter()
+            .all(|a| a.routed.alert.first_seen >= t0() + SignedDuration::from_secs(20))
+    );
+    assert_eq!(AlertCursor::decode("12_alr_x y"), None);
+    assert_eq!(AlertCursor::decode("soon_alr_1"), None);
+    assert_eq!(AlertCursor::decode("12_INC-1"), None);
 }
 
 /// A batch that triggers, resolves and triggers one key again writes the resolved alert before

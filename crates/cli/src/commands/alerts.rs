@@ -1,6 +1,6 @@
 //! `warroom alerts list|show|ack|resolve` and `warroom integration create|list`.
 
-use anyhow::Result;
+use anyhow::{Context, Result, bail};
 use serde_json::{Value, json};
 
 use super::Out;
@@ -14,20 +14,23 @@ pub async fn run(api: &Api, out: Out, cmd: AlertsCommand) -> Result<()> {
             status,
             service,
             incident,
+            since,
             limit,
+            cursor,
+            all,
         } => {
             let mut query: Vec<(&str, String)> = vec![("limit", limit.to_string())];
             for (name, value) in [
                 ("status", status),
                 ("service", service),
                 ("incident", incident),
+                ("since", since),
             ] {
                 if let Some(v) = value {
                     query.push((name, v));
                 }
             }
-            let answer = api.get("/api/v1/alerts", &query).await?;
-            out.print(&answer, |v| Ok(alert_table(v)))
+            list(api, out, query, cursor, all).await
         }
         AlertsCommand::Show { id } => {
             let answer = api
@@ -152,6 +155,51 @@ fn integration_state(i: &Value) -> String {
         ),
         _ => "live".to_string(),
     }
+}
+
+/// Lists alerts a page at a time; with `all`, follows `next_cursor` to the end.
+async fn list(
+    api: &Api,
+    out: Out,
+    query: Vec<(&'static str, String)>,
+    mut cursor: Option<String>,
+    all: bool,
+) -> Result<()> {
+    let mut alerts = Vec::new();
+    let next = loop {
+        let mut q = query.clone();
+        if let Some(c) = &cursor {
+            q.push(("cursor", c.clone()));
+        }
+        let page = api.get("/api/v1/alerts", &q).await?;
+        if !all {
+            out.print(&page, |v| Ok(alert_table(v)))?;
+            if let (false, Some(next)) = (out.json, page["next_cursor"].as_str()) {
+                eprintln!("(more alerts: add --cursor {next}, or --all)");
+            }
+            return Ok(());
+        }
+        alerts.extend(
+            page.get("alerts")
+                .and_then(Value::as_array)
+                .context("the server's answer has no alert list")?
+                .iter()
+                .cloned(),
+        );
+        match page["next_cursor"].as_str() {
+            Some(n) => {
+                // A server handing back the same cursor would keep us here forever.
+                if cursor.as_deref() == Some(n) {
+                    bail!("the server returned the same page cursor twice");
+                }
+                cursor = Some(n.to_string());
+            }
+            None => break Value::Null,
+        }
+    };
+    out.print(&json!({ "alerts": alerts, "next_cursor": next }), |v| {
+        Ok(alert_table(v))
+    })
 }
 
 fn alert_table(v: &Value) -> String {

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use warroom_core::alert::{Action, AlertEvent, AlertStatus, SourceKind};
 use warroom_core::duration::Duration;
 use warroom_core::{IncidentId, Principal, Role};
-use warroom_store::{AlertFilter, AlertRecord, IngestOutcome, NewIntegration};
+use warroom_store::{AlertCursor, AlertFilter, AlertRecord, IngestOutcome, NewIntegration};
 
 use crate::auth::{Auth, hash_token, random_hex};
 use crate::error::ApiError;
@@ -61,7 +61,11 @@ pub struct ListQuery {
     status: Option<String>,
     service: Option<String>,
     incident: Option<String>,
+    /// First seen at or after: RFC 3339, or an age such as `1h`.
+    since: Option<String>,
     limit: Option<u32>,
+    /// `next_cursor` of the previous page.
+    cursor: Option<String>,
 }
 
 fn parse_status(text: &str) -> Result<Vec<AlertStatus>, ApiError> {
@@ -108,11 +112,32 @@ pub async fn list(
             .unwrap_or_default(),
         service: q.service,
         incident_id: q.incident,
+        since: q
+            .since
+            .as_deref()
+            .map(|v| crate::routes::incidents::parse_time("since", v, state.clock.now()))
+            .transpose()?,
         limit,
+        cursor: q
+            .cursor
+            .as_deref()
+            .map(|c| {
+                AlertCursor::decode(c).ok_or_else(|| {
+                    ApiError::invalid("cursor", "cursor: not a cursor this server issued")
+                })
+            })
+            .transpose()?,
     };
     let records = state.store.alerts(&filter).await?;
+    // From the last stored alert of a full page, not the last one shown: alerts of
+    // incidents the caller may not see are left out of the page but not of the paging.
+    let next_cursor = (records.len() == limit as usize)
+        .then(|| records.last().map(|r| AlertCursor::after(r).encode()))
+        .flatten();
     let alerts = views(&state, &auth.0, records).await?;
-    Ok(Json(json!({ "alerts": alerts })))
+    Ok(Json(
+        json!({ "alerts": alerts, "next_cursor": next_cursor }),
+    ))
 }
 
 async fn one(state: &AppState, viewer: &Principal, id: &str) -> Result<Value, ApiError> {
