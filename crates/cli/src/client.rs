@@ -90,6 +90,42 @@ impl Api {
             .await
     }
 
+    /// GET every page of a listing: the `key` items of the page from `cursor` (the first
+    /// without one) and of each page its `next_cursor` leads to.
+    pub async fn get_all_pages(
+        &self,
+        path: &str,
+        query: &[(&str, String)],
+        key: &str,
+        mut cursor: Option<String>,
+    ) -> Result<Vec<Value>> {
+        let mut items = Vec::new();
+        loop {
+            let mut q = query.to_vec();
+            if let Some(c) = &cursor {
+                q.push(("cursor", c.clone()));
+            }
+            let page = self.get(path, &q).await?;
+            items.extend(
+                page.get(key)
+                    .and_then(Value::as_array)
+                    .with_context(|| format!("the server's answer has no {key} list"))?
+                    .iter()
+                    .cloned(),
+            );
+            match page.get("next_cursor").and_then(Value::as_str) {
+                Some(next) if !next.is_empty() => {
+                    // A server handing back the same cursor would keep us here forever.
+                    if cursor.as_deref() == Some(next) {
+                        bail!("the server returned the same page cursor twice");
+                    }
+                    cursor = Some(next.to_string());
+                }
+                _ => return Ok(items),
+            }
+        }
+    }
+
     /// GET a document as text, untouched.
     pub async fn get_text(&self, path: &str, query: &[(&str, String)]) -> Result<String> {
         let response = self

@@ -1,6 +1,6 @@
 //! `warroom alerts list|show|ack|resolve` and `warroom integration create|list`.
 
-use anyhow::{Context, Result, bail};
+use anyhow::Result;
 use serde_json::{Value, json};
 
 use super::Out;
@@ -162,44 +162,25 @@ async fn list(
     api: &Api,
     out: Out,
     query: Vec<(&'static str, String)>,
-    mut cursor: Option<String>,
+    cursor: Option<String>,
     all: bool,
 ) -> Result<()> {
-    let mut alerts = Vec::new();
-    let next = loop {
-        let mut q = query.clone();
-        if let Some(c) = &cursor {
-            q.push(("cursor", c.clone()));
-        }
-        let page = api.get("/api/v1/alerts", &q).await?;
-        if !all {
-            out.print(&page, |v| Ok(alert_table(v)))?;
-            if let (false, Some(next)) = (out.json, page["next_cursor"].as_str()) {
-                eprintln!("(more alerts: add --cursor {next}, or --all)");
-            }
-            return Ok(());
-        }
-        alerts.extend(
-            page.get("alerts")
-                .and_then(Value::as_array)
-                .context("the server's answer has no alert list")?
-                .iter()
-                .cloned(),
-        );
-        match page["next_cursor"].as_str() {
-            Some(n) => {
-                // A server handing back the same cursor would keep us here forever.
-                if cursor.as_deref() == Some(n) {
-                    bail!("the server returned the same page cursor twice");
-                }
-                cursor = Some(n.to_string());
-            }
-            None => break Value::Null,
-        }
-    };
-    out.print(&json!({ "alerts": alerts, "next_cursor": next }), |v| {
-        Ok(alert_table(v))
-    })
+    if all {
+        let alerts = api
+            .get_all_pages("/api/v1/alerts", &query, "alerts", cursor)
+            .await?;
+        return out.print(&json!({ "alerts": alerts, "next_cursor": null }), |v| {
+            Ok(alert_table(v))
+        });
+    }
+    let mut query = query;
+    query.extend(cursor.map(|c| ("cursor", c)));
+    let page = api.get("/api/v1/alerts", &query).await?;
+    out.print(&page, |v| Ok(alert_table(v)))?;
+    if let (false, Some(next)) = (out.json, page["next_cursor"].as_str()) {
+        eprintln!("(more alerts: add --cursor {next}, or --all)");
+    }
+    Ok(())
 }
 
 fn alert_table(v: &Value) -> String {

@@ -1,6 +1,6 @@
 //! `warroom list` and `warroom timeline`: tables of incidents and of one incident's events.
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use jiff::Timestamp;
 use serde::Deserialize as _;
 use serde_json::{Value, json};
@@ -17,38 +17,34 @@ const COMMANDER: &str = "incident-commander";
 pub async fn run(api: &Api, out: Out, args: ListArgs) -> Result<()> {
     // One reading of the clock: relative filters and the ages shown agree on "now".
     let now = SystemClock.now();
-    let query = list_query(&args, now)?;
-    let mut cursor = args.cursor.clone();
-    let mut incidents = Vec::new();
-    let next = loop {
-        let mut q = query.clone();
-        if let Some(c) = &cursor {
-            q.push(("cursor", c.clone()));
-        }
-        let page = api.get("/api/v1/incidents", &q).await?;
-        if out.json && !args.all {
+    let mut query = list_query(&args, now)?;
+    let (incidents, next) = if args.all {
+        let all = api
+            .get_all_pages(
+                "/api/v1/incidents",
+                &query,
+                "incidents",
+                args.cursor.clone(),
+            )
+            .await?;
+        (all, None)
+    } else {
+        query.extend(args.cursor.clone().map(|c| ("cursor", c)));
+        let page = api.get("/api/v1/incidents", &query).await?;
+        if out.json {
             return output::emit_json(&page);
         }
         let items = page
             .get("incidents")
             .and_then(Value::as_array)
-            .context("the server's answer has no incident list")?;
-        incidents.extend(items.iter().cloned());
+            .context("the server's answer has no incident list")?
+            .clone();
         let next = page
             .get("next_cursor")
             .and_then(Value::as_str)
             .filter(|c| !c.is_empty())
             .map(str::to_string);
-        match next {
-            Some(n) if args.all => {
-                // A server handing back the same cursor would keep us here forever.
-                if cursor.as_deref() == Some(n.as_str()) {
-                    bail!("the server returned the same page cursor twice");
-                }
-                cursor = Some(n);
-            }
-            other => break other,
-        }
+        (items, next)
     };
     if out.json {
         return output::emit_json(&json!({ "incidents": incidents, "next_cursor": null }));
