@@ -299,6 +299,7 @@ pub type ChangePlan<'p> = dyn Fn(&Incident) -> Vec<NewEvent> + Send + Sync + 'p;
 #[async_trait]
 pub trait AlertStore: Send + Sync {
     /// Stores a new integration.
+    ///
     /// `audit` is written to the audit log in the same transaction, only if the change is made.
     async fn create_integration(
         &self,
@@ -319,6 +320,7 @@ pub trait AlertStore: Send + Sync {
     /// Gives a live integration the key hashing to `new_key_hash`; its current key stays
     /// accepted until `previous_until` (a key from an earlier rotation is dropped). `None` when
     /// no live integration has that id.
+    ///
     /// `audit` is written to the audit log in the same transaction, only if the change is made.
     async fn rotate_integration_key(
         &self,
@@ -331,6 +333,7 @@ pub trait AlertStore: Send + Sync {
 
     /// Stops an integration accepting events with any of its keys. Revoking a revoked one
     /// changes nothing; `None` when there is no integration with that id.
+    ///
     /// `audit` is written to the audit log in the same transaction, only if the change is made.
     async fn revoke_integration(
         &self,

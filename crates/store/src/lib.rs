@@ -300,6 +300,7 @@ pub trait Store:
     async fn verify(&self) -> Result<VerifyReport, StoreError>;
 
     /// Stores a new API token (only its hash).
+    ///
     /// `audit` is written to the audit log in the same transaction, only if the change is made.
     async fn create_token(
         &self,
@@ -315,6 +316,7 @@ pub trait Store:
 
     /// Revokes a token; `None` if there is no such token. Revoking a revoked one changes
     /// nothing but still counts as made for `audit`.
+    ///
     /// `audit` is written to the audit log in the same transaction, only if the change is made.
     async fn revoke_token(
         &self,
@@ -330,6 +332,7 @@ pub trait Store:
     async fn live_token_count(&self) -> Result<u64, StoreError>;
 
     /// Stores a web UI account. `Conflict` if the name is taken.
+    ///
     /// `audit` is written to the audit log in the same transaction, only if the change is made.
     async fn create_user(
         &self,
