@@ -526,13 +526,20 @@ async fn an_alert_storm_opens_one_incident_and_settles_it() {
         )
         .await;
     assert_eq!(s, StatusCode::OK);
-    app.pd(trigger(
-        &key,
-        Some("later"),
-        "Search down again",
-        "critical",
-    ))
-    .await;
+    // Resolving the incident resolved the alert its sender never resolved.
+    let late = |alerts: Vec<Value>| -> Vec<Value> {
+        alerts
+            .into_iter()
+            .filter(|a| a["dedup_key"] == "late")
+            .collect()
+    };
+    let before = late(app.alerts("service=search&limit=500").await);
+    assert_eq!(before.len(), 1, "{before:?}");
+    assert_eq!(before[0]["status"], "resolved", "{before:?}");
+    // The same problem again, under the same key: a new alert and a new incident, not a
+    // repeat folded into the finished one.
+    app.pd(trigger(&key, Some("late"), "Search slow again", "critical"))
+        .await;
     app.link().await;
     let search: Vec<Value> = app
         .incidents()
@@ -545,6 +552,20 @@ async fn an_alert_storm_opens_one_incident_and_settles_it() {
         })
         .collect();
     assert_eq!(search.len(), 2);
+    let again: Vec<Value> = late(app.alerts("service=search&limit=500").await)
+        .into_iter()
+        .filter(|a| a["id"] != before[0]["id"])
+        .collect();
+    assert_eq!(again.len(), 1, "{again:?}");
+    assert_eq!(again[0]["status"], "triggered");
+    assert_ne!(
+        again[0]["incident_id"], before[0]["incident_id"],
+        "{again:?}"
+    );
+    assert!(
+        search.iter().any(|i| i["id"] == again[0]["incident_id"]),
+        "{again:?} {search:?}"
+    );
     app.stop().await;
 }
 

@@ -785,6 +785,52 @@ macro_rules! alerts_impl {
                 Ok(())
             }
 
+            /// Resolves the open alerts of an incident that has just been resolved or closed,
+            /// as PagerDuty does. A sender may never resolve its own alert, and an alert left
+            /// open on a finished incident would take in the next trigger of its key as a
+            /// repeat, so a recurrence would page nobody.
+            async fn resolve_alerts_of_incident(
+                tx: &mut Conn,
+                incident_id: &str,
+                at: Timestamp,
+            ) -> Result<(), StoreError> {
+                let rows = sqlx::query(concat!(
+                    "SELECT id, akey, incident_id, link, state FROM alerts
+                     WHERE incident_id = $1 AND status <> 'resolved' ORDER BY first_seen, id",
+                    $lock
+                ))
+                .bind(incident_id)
+                .fetch_all(&mut *tx)
+                .await?;
+                if rows.is_empty() {
+                    return Ok(());
+                }
+                let mut event = AlertEvent::new(
+                    warroom_core::alert::SourceKind::Generic,
+                    warroom_core::alert::Action::Resolve,
+                    "",
+                );
+                event.source = Some(format!("incident {incident_id} resolved"));
+                let body = crate::alerts::to_json(&event)?;
+                let mut resolved = Vec::with_capacity(rows.len());
+                for row in &rows {
+                    let rec = Self::alert_from_row(row)?;
+                    let key: String = row.try_get("akey")?;
+                    if let Transition::Changed { alert, .. } = apply(Some(&rec.routed.alert), &event, at) {
+                        let mut routed = rec.routed;
+                        routed.alert = alert;
+                        resolved.push((routed, key));
+                    }
+                }
+                // `done`, not `resolve`: the incident is finished, there is nothing to settle.
+                let rows: Vec<_> = resolved.iter().map(|(r, k)| (r, k.clone(), "done")).collect();
+                Self::upsert_alerts(tx, &rows).await?;
+                let log: Vec<_> = resolved
+                    .iter()
+                    .map(|(r, _)| (Some(r.alert.id.clone()), at, "resolved", body.clone()))
+                    .collect();
+                Self::insert_alert_events(tx, &log).await
+            }
         }
 
         #[async_trait]

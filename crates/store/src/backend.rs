@@ -281,6 +281,10 @@ macro_rules! store_impl {
                     return Ok((incident, Vec::new()));
                 }
                 let expected_version = incident.version;
+                let finished = |s: warroom_core::Status| {
+                    matches!(s, warroom_core::Status::Resolved | warroom_core::Status::Closed)
+                };
+                let was_finished = finished(incident.status);
                 let mut sealed = Vec::with_capacity(events.len());
                 for (i, e) in events.into_iter().enumerate() {
                     let event = Event::seal(incident.id.clone(), expected_version + 1 + i as u64, e, &prev);
@@ -290,6 +294,13 @@ macro_rules! store_impl {
                 }
                 Self::insert_events(tx, &sealed).await?;
                 Self::write_projection(tx, &incident, &prev, Some(expected_version)).await?;
+                if !was_finished && finished(incident.status) {
+                    // In the same transaction: no trigger can land on an alert of a finished
+                    // incident in between.
+                    if let Some(last) = sealed.last() {
+                        Self::resolve_alerts_of_incident(&mut **tx, incident.id.as_str(), last.at).await?;
+                    }
+                }
                 Self::write_actions(tx, &incident, &sealed).await?;
                 Self::schedule_timers(tx, &incident, timers).await?;
                 Self::notify(tx, &incident, &sealed, notifier).await?;

@@ -74,6 +74,7 @@ conformance!(
     alert_links_open_one_incident_per_service_across_processes,
     linking_reads_waiting_alerts_oldest_first_as_stored,
     alert_pages_follow_a_cursor,
+    resolving_an_incident_resolves_its_open_alerts,
     action_items_are_projected_listed_and_reminded,
     operational_stats_count_open_incidents_outbox_and_timer_lag,
 );
@@ -1793,6 +1794,69 @@ async fn alert_dedup_holds_across_processes(url: &str) {
         .await
         .expect("alerts");
     assert_eq!(alerts.len(), 11);
+}
+
+/// Resolving an incident resolves its alerts that are still open, in the same transaction,
+/// each with a `resolved` event naming the incident; the next trigger of such a key opens a
+/// new alert (which will page again) instead of repeating one on a finished incident.
+async fn resolving_an_incident_resolves_its_open_alerts(url: &str) {
+    use warroom_core::alert::{Action, AlertStatus};
+    use warroom_core::alert_incident::RoutedAlert;
+    use warroom_store::IngestOutcome;
+    let store = open(url).await;
+    let items: Vec<_> = (0..3)
+        .map(|n| alert_item(&format!("fin{n}"), n, Action::Trigger))
+        .collect();
+    ingest_retrying(&*store, &items).await;
+    let ids: Vec<String> = items.iter().map(|i| i.new_alert_id.clone()).collect();
+    let config = Config::builtin();
+    let plan = |current: Option<&Incident>, routed: &[RoutedAlert]| {
+        payments_link_events(current, routed, &config)
+    };
+    let incident = store
+        .link_alerts("payments", &ids, &plan, &no_timers)
+        .await
+        .expect("linked")
+        .expect("an incident");
+    // The source resolved one alert itself; it keeps its own history.
+    ingest_retrying(&*store, &[alert_item("fin2", 10, Action::Resolve)]).await;
+    let before = store.alert_events(&ids[2]).await.expect("events").len();
+
+    run(
+        &*store,
+        "bob",
+        &incident,
+        Command::Resolve {
+            summary: "rolled back".into(),
+        },
+        t0() + SignedDuration::from_secs(60),
+    )
+    .await;
+    for id in &ids[..2] {
+        let alert = store.alert(id).await.expect("read").expect("stored");
+        assert_eq!(alert.routed.alert.status, AlertStatus::Resolved, "{id}");
+        assert_eq!(alert.link, "done", "{id}: nothing left to settle");
+        let events = store.alert_events(id).await.expect("events");
+        let last = events.last().expect("an event");
+        assert_eq!(last.outcome, "resolved");
+        assert_eq!(
+            last.event["source"],
+            format!("incident {incident} resolved"),
+            "{last:?}"
+        );
+    }
+    assert_eq!(
+        store.alert_events(&ids[2]).await.expect("events").len(),
+        before,
+        "an alert resolved before is left alone"
+    );
+
+    // The problem comes back: a new alert, not a repeat on the finished incident.
+    let again = ingest_retrying(&*store, &[alert_item("fin0", 120, Action::Trigger)]).await;
+    assert!(
+        matches!(&again[..], [IngestOutcome::Opened(id)] if *id != ids[0]),
+        "{again:?}"
+    );
 }
 
 /// Alert lists page by position (first seen, then id, newest first): the pages put together
