@@ -61,6 +61,10 @@ macro_rules! audit_impl {
                 tx: &mut sqlx::Transaction<'_, $db>,
                 entries: Vec<NewAuditEntry>,
             ) -> Result<Vec<AuditEntry>, StoreError> {
+                // Nothing to append (a change made without an entry): no lock, no head read.
+                if entries.is_empty() {
+                    return Ok(Vec::new());
+                }
                 // Every appender reads the head under this lock, so no two take the same
                 // sequence number or link to the same predecessor.
                 sqlx::query($audit_lock).execute(&mut **tx).await?;

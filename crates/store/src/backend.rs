@@ -281,10 +281,7 @@ macro_rules! store_impl {
                     return Ok((incident, Vec::new()));
                 }
                 let expected_version = incident.version;
-                let finished = |s: warroom_core::Status| {
-                    matches!(s, warroom_core::Status::Resolved | warroom_core::Status::Closed)
-                };
-                let was_finished = finished(incident.status);
+                let was_open = incident.status.is_open();
                 let mut sealed = Vec::with_capacity(events.len());
                 for (i, e) in events.into_iter().enumerate() {
                     let event = Event::seal(incident.id.clone(), expected_version + 1 + i as u64, e, &prev);
@@ -294,7 +291,7 @@ macro_rules! store_impl {
                 }
                 Self::insert_events(tx, &sealed).await?;
                 Self::write_projection(tx, &incident, &prev, Some(expected_version)).await?;
-                if !was_finished && finished(incident.status) {
+                if was_open && !incident.status.is_open() {
                     // In the same transaction: no trigger can land on an alert of a finished
                     // incident in between.
                     if let Some(last) = sealed.last() {

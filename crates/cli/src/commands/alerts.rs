@@ -161,7 +161,7 @@ fn integration_state(i: &Value) -> String {
 async fn list(
     api: &Api,
     out: Out,
-    query: Vec<(&'static str, String)>,
+    mut query: Vec<(&'static str, String)>,
     cursor: Option<String>,
     all: bool,
 ) -> Result<()> {
@@ -173,7 +173,6 @@ async fn list(
             Ok(alert_table(v))
         });
     }
-    let mut query = query;
     query.extend(cursor.map(|c| ("cursor", c)));
     let page = api.get("/api/v1/alerts", &query).await?;
     out.print(&page, |v| Ok(alert_table(v)))?;
